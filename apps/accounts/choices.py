@@ -1,0 +1,18 @@
+from django.db import models
+
+from apps.core.api.operations import GRANTABLE_PERMISSIONS
+
+
+class PermissionGrantPermission(models.TextChoices):
+    """Spec UserPermission.permission."""
+
+    ME = "me"
+    OWNER = "owner"
+    PROVISION_LOCK = "provision-lock"
+    INSTALL_LOCK = "install-lock"
+    MANAGE_ACCESS = "manage-access"
+    MANAGE_FIRMWARE = "manage-firmware"
+    SUPPORT = "support"
+
+
+assert set(PermissionGrantPermission.values) == set(GRANTABLE_PERMISSIONS)

@@ -1,0 +1,54 @@
+"""Bearer credentials: generation and keyed hashing with a pepper ring (pure, no ORM).
+
+A secret reads `<kind>_<prefix>_<random>`: `kind` says what it is (khk = API key,
+khu = user sign-in token), `prefix` is a public lookup id stored in clear, and the whole
+string is stored only as HMAC-SHA256 under the pepper with `pepper_id` (NetBox's
+API_TOKEN_PEPPERS). Rotating: add a new highest id; old secrets verify under their own id
+and are re-hashed with the current pepper on their next use.
+"""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+
+API_KEY_KIND = "khk"
+USER_TOKEN_KIND = "khu"
+
+
+@dataclass(frozen=True)
+class ParsedSecret:
+    kind: str
+    prefix: str
+    secret: str
+
+
+def current_pepper_id() -> int:
+    return max(settings.KEYHOUSE_SECRET_PEPPERS)
+
+
+def secret_digest(secret: str, pepper_id: int) -> str:
+    pepper = settings.KEYHOUSE_SECRET_PEPPERS[pepper_id]
+    return hmac.new(pepper.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def secret_matches(secret: str, digest: str, pepper_id: int) -> bool:
+    if pepper_id not in settings.KEYHOUSE_SECRET_PEPPERS:
+        return False
+    return hmac.compare_digest(secret_digest(secret, pepper_id), digest)
+
+
+def secret_generate(kind: str) -> ParsedSecret:
+    prefix = secrets.token_hex(6)
+    secret = f"{kind}_{prefix}_{secrets.token_urlsafe(32)}"
+    return ParsedSecret(kind=kind, prefix=prefix, secret=secret)
+
+
+def secret_parse(secret: str) -> ParsedSecret | None:
+    kind, sep, rest = secret.partition("_")
+    prefix, sep2, random_part = rest.partition("_")
+    if not (sep and sep2 and len(prefix) == 12 and random_part):
+        return None
+    return ParsedSecret(kind=kind, prefix=prefix, secret=secret)

@@ -1,0 +1,57 @@
+"""Reads for identities: credential lookup (authentication) and key listings."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, secret_matches, secret_parse
+from apps.accounts.models import ApiKey, PermissionGrant, UserToken
+from apps.core.api.operations import ME
+from apps.core.api.principal import Grant, Principal
+
+
+def _grants(rows) -> tuple[Grant, ...]:
+    return tuple(Grant(r.permission, r.property_id, r.scope_user_id) for r in rows)
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """Keys that still work, with their grants."""
+    return ApiKey.objects.alive().filter(revoked_at__isnull=True).prefetch_related("grants")
+
+
+def principal_for_api_key(api_key: ApiKey) -> Principal:
+    return Principal(kind="api_key", id=api_key.pk, grants=_grants(api_key.grants.all()), label=f"apiKey:{api_key.pk}")
+
+
+def principal_for_user_token(token: UserToken) -> Principal:
+    user = token.user
+    grants = (Grant(ME, user_id=user.pk),) + _grants(user.grants.all())
+    return Principal(kind="user", id=user.pk, grants=grants, label=f"user:{user.pk}", user_id=user.pk)
+
+
+def credential_authenticate(secret: str):
+    """(principal, credential) for a valid, unrevoked, unexpired secret; else None."""
+    parsed = secret_parse(secret)
+    if parsed is None:
+        return None
+    if parsed.kind == API_KEY_KIND:
+        credential = (
+            ApiKey.objects.filter(prefix=parsed.prefix, revoked_at__isnull=True)
+            .prefetch_related(Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")))
+            .first()
+        )
+        build = principal_for_api_key
+    elif parsed.kind == USER_TOKEN_KIND:
+        credential = (
+            UserToken.objects.filter(prefix=parsed.prefix, revoked_at__isnull=True, expires_at__gt=timezone.now(),
+                                     user__is_active=True)
+            .select_related("user").prefetch_related("user__grants")
+            .first()
+        )
+        if credential is not None and credential.user.type_state == "deleted":
+            credential = None
+        build = principal_for_user_token
+    else:
+        return None
+    if credential is None or not secret_matches(parsed.secret, credential.digest, credential.pepper_id):
+        return None
+    return build(credential), credential

@@ -1,0 +1,81 @@
+"""Spec ApiKey / NewApiKey / UserPermission, and the sign-in extension bodies."""
+
+from rest_framework import serializers
+
+from apps.accounts.choices import PermissionGrantPermission
+from apps.accounts.models import ApiKey
+from apps.core.api.principal import Grant
+from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
+
+
+class UserPermissionSerializer(InputSerializer):
+    """Spec UserPermission."""
+
+    permission = serializers.ChoiceField(choices=PermissionGrantPermission.choices)
+    propertyId = serializers.UUIDField(required=False, allow_null=True, help_text="Optional scoping for this permission")
+    userId = serializers.UUIDField(required=False, allow_null=True, help_text="Optional scoping for this permission")
+
+    def to_grant(self, data: dict) -> Grant:
+        return Grant(data["permission"], data.get("propertyId"), data.get("userId"))
+
+    @staticmethod
+    def from_grant_row(row) -> dict:
+        return {"permission": row.permission, "propertyId": row.property_id, "userId": row.scope_user_id}
+
+
+def grants_from_input(items: list[dict]) -> list[Grant]:
+    return [Grant(i["permission"], i.get("propertyId"), i.get("userId")) for i in items]
+
+
+class ApiKeySerializer(EntitySerializer):
+    """Spec ApiKey (+ `lastUsedAt`, `revokedAt` extensions)."""
+
+    apiKeyId = serializers.UUIDField(source="id", read_only=True)
+    apiPermissions = serializers.SerializerMethodField()
+    lastUsedAt = TimestampField(source="last_used_at", read_only=True, allow_null=True)
+    revokedAt = TimestampField(source="revoked_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ("apiKeyId", "apiPermissions", "display_name", "lastUsedAt", "revokedAt", *EntitySerializer.BASE_FIELDS)
+
+    def get_apiPermissions(self, obj) -> list[dict]:
+        return [UserPermissionSerializer.from_grant_row(row) for row in obj.grants.all()]
+
+    # drf-spectacular: document apiPermissions as a list of UserPermission
+    get_apiPermissions.__annotations__["return"] = UserPermissionSerializer(many=True)
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    """Spec NewApiKey as returned once at creation: the key plus its `secret`."""
+
+    secret = serializers.CharField(read_only=True, help_text="Shown only in this response; store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "secret")
+
+
+class ApiKeyCreateSerializer(InputSerializer):
+    displayName = serializers.CharField(max_length=200)
+    apiPermissions = UserPermissionSerializer(many=True, allow_empty=False)
+
+
+class SignInCodeRequestSerializer(InputSerializer):
+    email = serializers.EmailField()
+
+
+class AuthTokenCreateSerializer(InputSerializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(required=False, trim_whitespace=False, style={"input_type": "password"})
+    code = serializers.RegexField(r"^\d{6}$", required=False, help_text="The 6-digit code from the email.")
+
+    def validate(self, attrs):
+        if ("password" in attrs) == ("code" in attrs):
+            raise serializers.ValidationError({"password": ["Give either password or code, not both."]})
+        return attrs
+
+
+class AuthTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'. Shown only once.")
+    userId = serializers.UUIDField()
+    expiresAt = TimestampField()

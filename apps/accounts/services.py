@@ -1,0 +1,205 @@
+"""Writes for identities and credentials. Every function is one transaction with its event."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.credentials import (
+    API_KEY_KIND,
+    USER_TOKEN_KIND,
+    current_pepper_id,
+    secret_digest,
+    secret_generate,
+    secret_matches,
+)
+from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, UserToken
+from apps.core.api.principal import Grant
+from apps.core.choices import EntityTypeState
+from apps.core.exceptions import ApplicationError
+from apps.events.services import event_append
+
+
+class InvalidCredentials(ApplicationError):
+    status = 401
+
+
+def _grants_replace(*, holder: dict, grants: list[Grant]) -> None:
+    PermissionGrant.objects.filter(**holder).delete()
+    rows = [
+        PermissionGrant(permission=g.permission, property_id=g.property_id, scope_user_id=g.user_id, **holder)
+        for g in dict.fromkeys(grants)  # drop exact duplicates, keep order
+    ]
+    for row in rows:
+        row.full_clean()
+    PermissionGrant.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def user_create(*, email: str, display_name: str, actor: str, password: str | None = None,
+                is_staff: bool = False, is_superuser: bool = False, **fields) -> User:
+    """Create a user (event `user.created`); without a password the user signs in by code."""
+    user = User(**({"id": fields.pop("user_id")} if fields.get("user_id") else {}),
+                email=User.objects.normalize_email(email).lower(), display_name=display_name,
+                is_staff=is_staff, is_superuser=is_superuser, last_modified_by=actor, **fields)
+    user.set_password(password)  # None → unusable password
+    user.full_clean()
+    user.save()
+    event_append(event_name="user.created", actor=actor, user_id=user.id, payload={"isStaff": is_staff})
+    return user
+
+
+USER_UPDATABLE = ("display_name", "first_name", "last_name", "phone_number", "billing_address", "is_active", "is_staff")
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: str, **fields) -> User:
+    """Change a user's own fields (event `user.updated`, listing what changed)."""
+    unknown = set(fields) - set(USER_UPDATABLE)
+    if unknown:
+        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changed = sorted(name for name, value in fields.items() if getattr(user, name) != value)
+    for name in changed:
+        setattr(user, name, fields[name])
+    if changed:
+        user.last_modified_by = actor
+        user.full_clean()
+        user.save()
+        event_append(event_name="user.updated", actor=actor, user_id=user.id, payload={"changed": changed})
+    return user
+
+
+@transaction.atomic
+def api_key_create(*, display_name: str, grants: list[Grant], actor: str, api_key_id=None) -> tuple[ApiKey, str]:
+    """Create an API key and its grants (event `api_key.created`). Returns (key, secret):
+    the secret exists only in this return value. `api_key_id` lets the admin keep its id."""
+    parsed = secret_generate(API_KEY_KIND)
+    pepper_id = current_pepper_id()
+    api_key = ApiKey(**({"id": api_key_id} if api_key_id else {}), display_name=display_name, prefix=parsed.prefix, digest=secret_digest(parsed.secret, pepper_id),
+                     pepper_id=pepper_id, last_modified_by=actor)
+    api_key.full_clean()
+    api_key.save()
+    _grants_replace(holder={"api_key": api_key}, grants=grants)
+    event_append(event_name="api_key.created", actor=actor, api_key_id=api_key.id,
+                 payload={"displayName": display_name, "permissions": [g.permission for g in grants]})
+    return api_key, parsed.secret
+
+
+@transaction.atomic
+def api_key_update(*, api_key: ApiKey, display_name: str, grants: list[Grant], actor: str) -> ApiKey:
+    """Rename a key and replace its grants (event `api_key.updated`)."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    api_key.display_name = display_name
+    api_key.last_modified_by = actor
+    api_key.full_clean()
+    api_key.save()
+    _grants_replace(holder={"api_key": api_key}, grants=grants)
+    event_append(event_name="api_key.updated", actor=actor, api_key_id=api_key.id,
+                 payload={"displayName": display_name, "permissions": [g.permission for g in grants]})
+    return api_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: str) -> ApiKey:
+    """Revoke an API key for good (event `api_key.revoked`); repeating it changes nothing."""
+    api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    if api_key.revoked_at is not None:
+        return api_key
+    api_key.revoked_at = timezone.now()
+    api_key.type_state = EntityTypeState.DELETED
+    api_key.last_modified_by = actor
+    api_key.save(update_fields=["revoked_at", "type_state", "last_modified_by", "last_modified_at"])
+    event_append(event_name="api_key.revoked", actor=actor, api_key_id=api_key.id)
+    return api_key
+
+
+def credential_touch(credential) -> None:
+    """Record use (`lastUsedAt`) at most once a minute, and re-hash under the current pepper."""
+    now = timezone.now()
+    updates = {}
+    if credential.last_used_at is None or now - credential.last_used_at > timedelta(seconds=60):
+        updates["last_used_at"] = now
+    if updates:
+        type(credential).objects.filter(pk=credential.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(credential, name, value)
+
+
+def credential_rehash(credential, secret: str) -> None:
+    """Move a credential to the current pepper after it verified under an older one."""
+    pepper_id = current_pepper_id()
+    if credential.pepper_id != pepper_id:
+        type(credential).objects.filter(pk=credential.pk).update(
+            digest=secret_digest(secret, pepper_id), pepper_id=pepper_id
+        )
+
+
+def sign_in_code_send(*, email: str) -> None:
+    """Email a 6-digit one-time code to an active user. Unknown emails get the same silence."""
+    user = User.objects.alive().filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        return
+    code = f"{secrets.randbelow(10**6):06d}"
+    pepper_id = current_pepper_id()
+    with transaction.atomic():
+        SignInCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+        SignInCode.objects.create(
+            user=user, digest=secret_digest(f"{user.pk}:{code}", pepper_id), pepper_id=pepper_id,
+            expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS),
+        )
+    minutes = settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS // 60
+    send_mail("Your Keyhouse sign-in code", f"Your sign-in code is {code}. It expires in {minutes} minutes.",
+              None, [user.email])
+
+
+def _code_valid(user: User, code: str) -> bool:
+    sign_in = SignInCode.objects.select_for_update().filter(
+        user=user, used_at__isnull=True, expires_at__gt=timezone.now()).order_by("-id").first()
+    if sign_in is None or sign_in.attempts >= settings.KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS:
+        return False
+    if secret_matches(f"{user.pk}:{code}", sign_in.digest, sign_in.pepper_id):
+        sign_in.used_at = timezone.now()
+        sign_in.save(update_fields=["used_at"])
+        return True
+    sign_in.attempts += 1
+    sign_in.save(update_fields=["attempts"])
+    return False
+
+
+def user_token_create(*, email: str, password: str | None = None, code: str | None = None) -> tuple[UserToken, str]:
+    """Sign in with password or one-time code (event `auth_token.created`). Returns (token, secret)."""
+    user = User.objects.alive().filter(email__iexact=email.strip(), is_active=True).first()
+    with transaction.atomic():
+        if password is not None:
+            if user is None:
+                User().set_password(password)  # same hashing cost for unknown emails (timing)
+            valid = user is not None and user.check_password(password)
+        else:
+            valid = user is not None and _code_valid(user, code or "")
+    if not valid:
+        # Outside the block above: a failed code attempt must stay counted.
+        raise InvalidCredentials("invalid email or credentials")
+    with transaction.atomic():
+        parsed = secret_generate(USER_TOKEN_KIND)
+        pepper_id = current_pepper_id()
+        token = UserToken.objects.create(
+            user=user, prefix=parsed.prefix, digest=secret_digest(parsed.secret, pepper_id), pepper_id=pepper_id,
+            expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_USER_TOKEN_TTL_SECONDS),
+        )
+        event_append(event_name="auth_token.created", actor=f"user:{user.pk}", user_id=user.pk,
+                     payload={"method": "password" if password is not None else "code"})
+    return token, parsed.secret
+
+
+@transaction.atomic
+def user_token_revoke(*, token: UserToken) -> UserToken:
+    """Sign out: the token stops working at once (event `auth_token.revoked`)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        event_append(event_name="auth_token.revoked", actor=f"user:{token.user_id}", user_id=token.user_id)
+    return token

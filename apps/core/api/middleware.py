@@ -1,0 +1,52 @@
+"""Keeps /api/ JSON all the way down: Django's own 404/500 pages, CSRF failures and oversized
+bodies come back in the envelope, never as HTML."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+
+from apps.core.api.envelope import envelope
+
+logger = logging.getLogger("keyhouse.api")
+
+API_PREFIX = "/api/"
+
+_REASONS = {400: "bad request", 401: "authentication required", 403: "insufficient permission",
+            404: "not found", 405: "method not allowed", 413: "request body too large",
+            500: "internal server error"}
+
+
+def json_error(status: int, message: str | None = None) -> HttpResponse:
+    body = envelope(error=message or _REASONS.get(status, "error"), success=False)
+    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+class ApiEnvelopeMiddleware:
+    """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        limit = settings.KEYHOUSE_API_MAX_BODY_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return json_error(400, "invalid Content-Length header")
+        if length > limit:
+            return json_error(413, f"request body too large: {length} bytes, limit {limit}")
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code >= 400 and not content_type.startswith("application/json"):
+            return json_error(response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if request.path.startswith(API_PREFIX):
+            logger.exception("unhandled error on %s %s", request.method, request.path)
+            return json_error(500)
+        return None

@@ -1,0 +1,133 @@
+"""The one map from operationId to who may call it and what scope is checked (docs/API.md).
+
+Permissions are the spec's UserPermission values plus two caller kinds that are not
+grantable (`lock`: a lock authenticating with its own key; `device`: a provisioned user
+device). Scopes:
+
+- `global`   the grant must be unscoped (no propertyId, no userId).
+- `any`      a grant at any scope lets the call in; the view narrows what it returns or
+             touches with `Principal.property_ids_for` (list endpoints, firmware targets).
+- `property` the `propertyId` in the path must be covered; otherwise 404.
+- `user`     the `userId` in the path must be covered (a `me` grant covers only yourself;
+             property-scoped grants reach users who belong to a group of that property,
+             checked by the user selector); otherwise 404.
+- `self`     the caller itself (`getMe`, signing out).
+- `object`   the view loads the object (lock, event, api key) through a scoped selector and
+             checks the object's property; otherwise 404.
+- `public`   no credential (sign-in).
+
+Missing the permission entirely is 403; holding it but not for that object is 404, so a
+key for property A cannot even learn that property B's objects exist.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    GLOBAL = "global"
+    ANY = "any"
+    PROPERTY = "property"
+    USER = "user"
+    SELF = "self"
+    OBJECT = "object"
+    PUBLIC = "public"
+
+
+OWNER = "owner"
+ME = "me"
+PROVISION_LOCK = "provision-lock"
+INSTALL_LOCK = "install-lock"
+MANAGE_ACCESS = "manage-access"
+MANAGE_FIRMWARE = "manage-firmware"
+SUPPORT = "support"
+LOCK = "lock"
+DEVICE = "device"
+
+GRANTABLE_PERMISSIONS = (ME, OWNER, PROVISION_LOCK, INSTALL_LOCK, MANAGE_ACCESS, MANAGE_FIRMWARE, SUPPORT)
+
+
+@dataclass(frozen=True)
+class OperationRule:
+    permissions: frozenset[str]
+    scope: Scope
+    spec: bool = True  # False for Keyhouse extensions (not among the spec's 47)
+
+
+def rule(scope: Scope, *permissions: str, spec: bool = True) -> OperationRule:
+    return OperationRule(frozenset(permissions), scope, spec)
+
+
+_READ_PLACES = (OWNER, MANAGE_ACCESS, INSTALL_LOCK, SUPPORT, ME)
+_READ_GROUPS = (OWNER, MANAGE_ACCESS, SUPPORT)
+_WRITE_GROUPS = (OWNER, MANAGE_ACCESS)
+_READ_USERS = (OWNER, MANAGE_ACCESS, SUPPORT, ME)
+_READ_LOCKS = (OWNER, PROVISION_LOCK, INSTALL_LOCK, MANAGE_ACCESS, SUPPORT)
+
+OPERATIONS: dict[str, OperationRule] = {
+    # Properties
+    "listProperties": rule(Scope.ANY, *_READ_PLACES),
+    "createProperty": rule(Scope.GLOBAL, OWNER),
+    "getProperty": rule(Scope.PROPERTY, *_READ_PLACES),
+    "updateProperty": rule(Scope.PROPERTY, OWNER),
+    "deleteProperty": rule(Scope.PROPERTY, OWNER),
+    # Areas
+    "listAreas": rule(Scope.PROPERTY, *_READ_PLACES),
+    "createArea": rule(Scope.PROPERTY, OWNER),
+    "getArea": rule(Scope.PROPERTY, *_READ_PLACES),
+    "updateArea": rule(Scope.PROPERTY, OWNER),
+    "deleteArea": rule(Scope.PROPERTY, OWNER),
+    # User groups and membership
+    "listUserGroups": rule(Scope.PROPERTY, *_READ_GROUPS),
+    "createUserGroup": rule(Scope.PROPERTY, *_WRITE_GROUPS),
+    "getUserGroup": rule(Scope.PROPERTY, *_READ_GROUPS),
+    "updateUserGroup": rule(Scope.PROPERTY, *_WRITE_GROUPS),
+    "deleteUserGroup": rule(Scope.PROPERTY, *_WRITE_GROUPS),
+    "listUsersForGroup": rule(Scope.PROPERTY, *_READ_GROUPS),
+    "addUserToUserGroup": rule(Scope.PROPERTY, *_WRITE_GROUPS),
+    "removeUserFromUserGroup": rule(Scope.PROPERTY, *_WRITE_GROUPS),
+    "listGroupsForUser": rule(Scope.USER, *_READ_USERS),
+    "listGroupsForUserAtProperty": rule(Scope.PROPERTY, *_READ_USERS),
+    # Users
+    "getMe": rule(Scope.SELF, ME),
+    "createUser": rule(Scope.ANY, OWNER, MANAGE_ACCESS),
+    "getUser": rule(Scope.USER, *_READ_USERS),
+    "updateUser": rule(Scope.USER, OWNER, MANAGE_ACCESS, ME),
+    "deleteUser": rule(Scope.USER, OWNER),
+    # User devices
+    "listUserDevices": rule(Scope.USER, *_READ_USERS),
+    "provisionUserDevice": rule(Scope.USER, ME),
+    "getUserDevice": rule(Scope.USER, *_READ_USERS, DEVICE),
+    "updateUserDevice": rule(Scope.USER, OWNER, MANAGE_ACCESS, ME, DEVICE),
+    "deprovisionUserDevice": rule(Scope.USER, OWNER, MANAGE_ACCESS, ME),
+    "syncUserDevice": rule(Scope.USER, ME, DEVICE),
+    # Locks and access logs
+    "listLocks": rule(Scope.ANY, *_READ_LOCKS),
+    "provisionLock": rule(Scope.ANY, PROVISION_LOCK),
+    "getLock": rule(Scope.OBJECT, *_READ_LOCKS, ME, LOCK),
+    "updateLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK, MANAGE_ACCESS),
+    "deprovisionLock": rule(Scope.OBJECT, PROVISION_LOCK),
+    "installLock": rule(Scope.PROPERTY, OWNER, INSTALL_LOCK),
+    "uninstallLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK),
+    "syncLock": rule(Scope.OBJECT, LOCK),
+    "listLockAccessLogs": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT),
+    # Firmware
+    "uploadFirmwareVersion": rule(Scope.GLOBAL, MANAGE_FIRMWARE),
+    "getFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE, OWNER, SUPPORT, LOCK),
+    "downloadFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE, OWNER, SUPPORT, LOCK),
+    "assignFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE),
+    "unassignFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE),
+    # Events
+    "listEvents": rule(Scope.ANY, OWNER, SUPPORT),
+    "triggerEventProcessing": rule(Scope.OBJECT, OWNER, SUPPORT),
+    # Keyhouse extensions
+    "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
+    "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),
+    "getApiKey": rule(Scope.GLOBAL, OWNER, spec=False),
+    "revokeApiKey": rule(Scope.GLOBAL, OWNER, spec=False),
+    "requestSignInCode": rule(Scope.PUBLIC, spec=False),
+    "createAuthToken": rule(Scope.PUBLIC, spec=False),
+    "revokeAuthToken": rule(Scope.SELF, ME, spec=False),
+}
+
+SPEC_OPERATION_IDS = frozenset(op for op, r in OPERATIONS.items() if r.spec)

@@ -1,0 +1,90 @@
+"""Serializer building blocks: camelCase field names, spec timestamps, strict input.
+
+- `CamelModelSerializer`: list snake_case model fields in `Meta.fields`; they are exposed as
+  camelCase (`display_name` → `displayName`) with `source` pointing back. No key-renaming
+  middleware, so the OpenAPI schema, validation errors and responses all show the spec names.
+- `TimestampField`: emits `YYYY-MM-DDThh:mm:ss.sssZ` (UTC, milliseconds); accepts ISO 8601
+  with or without milliseconds.
+- `StrictInputMixin`: unknown input fields are a 400 that names them.
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.core.choices import EntityTypeState
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    """The spec's timestamp text: UTC with milliseconds and a Z."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class TimestampField(serializers.DateTimeField):
+    """ISO 8601 UTC timestamp, `2022-07-14T17:25:03.000Z` (spec §5 'ISO_8601 UTC date time')."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return format_timestamp(value)
+
+
+class StrictInputMixin:
+    """Reject input keys the serializer does not declare, naming each one."""
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {name: ["Unknown field."] for name in sorted(set(data) - writable)}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **unknown}) from None
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class InputSerializer(StrictInputMixin, serializers.Serializer):
+    """Base for request bodies: strict, camelCase names declared directly."""
+
+
+class CamelModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose fields are exposed under camelCase names."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: TimestampField,
+    }
+
+    def get_fields(self):
+        renamed = {}
+        for name, field in super().get_fields().items():
+            camel_name = camel(name)
+            if camel_name != name and field.source is None:
+                field.source = name
+            renamed[camel_name] = field
+        return renamed
+
+
+class EntitySerializer(CamelModelSerializer):
+    """Spec LucilleBase fields, read-only, for every entity output serializer."""
+
+    type = serializers.CharField(source="entity_type", read_only=True)
+    typeState = serializers.ChoiceField(source="type_state", choices=EntityTypeState.choices, read_only=True)
+    createdAt = TimestampField(source="created_at", read_only=True)
+    lastModifiedAt = TimestampField(source="last_modified_at", read_only=True)
+    lastModifiedBy = serializers.CharField(source="last_modified_by", read_only=True)
+
+    BASE_FIELDS = ("type", "typeState", "createdAt", "lastModifiedAt", "lastModifiedBy")

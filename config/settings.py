@@ -1,0 +1,223 @@
+"""Keyhouse settings: one module, every value from the environment with a development default.
+
+With nothing set you get SQLite, eager Celery, a local-memory cache and files on local disk
+(`make run`). Set DATABASE_URL / REDIS_URL for PostgreSQL, Redis broker and Redis cache.
+Pattern: healthchecks `hc/settings.py`, paperless-ngx `parse_db_settings`.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_key_ring, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("KEYHOUSE_VAR_DIR", str(BASE_DIR / "var")))
+
+# --- core -----------------------------------------------------------------------------
+DEV_SECRET_KEY = "dev-insecure-keyhouse-secret-key-change-me-in-production"
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_secret("SECRET_KEY", DEV_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured("DEBUG is off: set SECRET_KEY (or SECRET_KEY_FILE) to a real secret")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "apps.core.admin_config.KeyhouseAdminConfig",  # django.contrib.admin with the Keyhouse dashboard
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.core",
+    "apps.accounts",
+    "apps.events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # First of ours: turns every error under /api/ (even Django's own 404/500) into the envelope.
+    "apps.core.api.middleware.ApiEnvelopeMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.api.idempotency.IdempotencyMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database: SQLite unless DATABASE_URL (https://github.com/jazzband/dj-database-url) ---
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'keyhouse.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the dev server, an eager task and the shell share the file.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- cache + Celery: Redis when REDIS_URL, else in-process ---------------------------------
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# A task is acknowledged only after it ran, and re-queued if its worker dies mid-way:
+# together with idempotent tasks this is what "a crashed worker loses nothing" rests on.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimum=1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang a web request when the broker is down: the outbox sweep re-sends.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BEAT_SCHEDULE = {
+    "events-sweep": {
+        "task": "apps.events.tasks.events_sweep",
+        "schedule": env_int("KEYHOUSE_EVENTS_SWEEP_SECONDS", 60, minimum=5),
+        "options": {"expires": env_int("KEYHOUSE_EVENTS_SWEEP_SECONDS", 60, minimum=5) - 2},
+    },
+    "idempotency-purge": {
+        "task": "apps.core.tasks.idempotency_purge",
+        "schedule": 3600,
+        "options": {"expires": 3000},
+    },
+}
+
+# --- auth -------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+DEV_SECRET_PEPPER = "dev-insecure-keyhouse-pepper-0000"
+# Keyed-hash peppers for API keys and sign-in tokens, `id:key,...`; the highest id hashes new
+# secrets, older ids still verify (and are re-hashed on use). NetBox API_TOKEN_PEPPERS.
+KEYHOUSE_SECRET_PEPPERS = env_key_ring("KEYHOUSE_SECRET_PEPPERS", {0: DEV_SECRET_PEPPER})
+if not DEBUG and KEYHOUSE_SECRET_PEPPERS.get(0) == DEV_SECRET_PEPPER:
+    raise ImproperlyConfigured("DEBUG is off: set KEYHOUSE_SECRET_PEPPERS to your own 'id:key' ring")
+KEYHOUSE_USER_TOKEN_TTL_SECONDS = env_int("KEYHOUSE_USER_TOKEN_TTL_SECONDS", 30 * 24 * 3600, minimum=60)
+KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS = env_int("KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS", 600, minimum=60)
+KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS = env_int("KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS", 5, minimum=1)
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Keyhouse <no-reply@keyhouse.local>")
+
+# --- API ---------------------------------------------------------------------------------
+KEYHOUSE_API_MAX_BODY_BYTES = env_int("KEYHOUSE_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+KEYHOUSE_PAGE_SIZE_DEFAULT = env_int("KEYHOUSE_PAGE_SIZE_DEFAULT", 50, minimum=1, maximum=500)
+KEYHOUSE_PAGE_SIZE_MAX = 500
+KEYHOUSE_IDEMPOTENCY_TTL_SECONDS = env_int("KEYHOUSE_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
+KEYHOUSE_API_DOCS_PUBLIC = env_bool("KEYHOUSE_API_DOCS_PUBLIC", True)
+
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["apps.core.api.envelope.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.SecretAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.OperationPermission"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.api.throttling.PrincipalRateThrottle",
+        "apps.core.api.throttling.AddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "principal": env_str("KEYHOUSE_THROTTLE_PRINCIPAL", "6000/min"),
+        "address": env_str("KEYHOUSE_THROTTLE_ADDRESS", "12000/min"),
+        "sign_in": env_str("KEYHOUSE_THROTTLE_SIGN_IN", "10/min"),
+    },
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.EnvelopeAutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": env_int("KEYHOUSE_NUM_PROXIES", 0, minimum=0),
+}
+
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DoorLock API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": "Keyhouse implementation of the DoorLock API. See docs/API.md for the envelope, "
+    "errors, paging, authentication, permissions and idempotency.",
+    "LICENSE": {"name": "Apache 2.0", "url": "http://www.apache.org/licenses/LICENSE-2.0.html"},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if KEYHOUSE_API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAdminUser"
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+}
+
+# --- i18n, static, media ---------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("KEYHOUSE_MEDIA_ROOT", str(VAR_DIR / "media")))
+
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# --- logging: to stderr, never the request headers (secrets travel there) --------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
