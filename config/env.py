@@ -84,8 +84,6 @@ def env_key_ring(name: str, default: dict[int, str]) -> dict[int, str]:
     for item in value.split(","):
         key_id, sep, key = item.strip().partition(":")
         if not sep or not key_id.isdigit() or len(key) < 16:
-            raise ImproperlyConfigured(
-                f"{name} must be 'id:key,...' with integer ids and keys of 16+ characters"
-            )
+            raise ImproperlyConfigured(f"{name} must be 'id:key,...' with integer ids and keys of 16+ characters")
         ring[int(key_id)] = key
     return ring

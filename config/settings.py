@@ -159,8 +159,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.SecretAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.OperationPermission"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.core.api.throttling.PrincipalRateThrottle",
+        # Address first: it counts even when the credential then fails (see core.api.views).
         "apps.core.api.throttling.AddressRateThrottle",
+        "apps.core.api.throttling.PrincipalRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "principal": env_str("KEYHOUSE_THROTTLE_PRINCIPAL", "6000/min"),
@@ -189,9 +190,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_AUTHENTICATION": ["rest_framework.authentication.SessionAuthentication"],
     "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny"
-        if KEYHOUSE_API_DOCS_PUBLIC
-        else "rest_framework.permissions.IsAdminUser"
+        "rest_framework.permissions.AllowAny" if KEYHOUSE_API_DOCS_PUBLIC else "rest_framework.permissions.IsAdminUser"
     ],
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
@@ -205,6 +204,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even before collectstatic
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("KEYHOUSE_MEDIA_ROOT", str(VAR_DIR / "media")))

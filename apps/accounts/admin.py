@@ -55,17 +55,26 @@ class ApiKeyAdmin(admin.ModelAdmin):
         grants = _grants_from_formset(formsets[0])
         actor = actor_for_staff(request.user)
         if change:
-            services.api_key_update(api_key=form.instance, display_name=form.cleaned_data["display_name"],
-                                    grants=grants, actor=actor)
+            services.api_key_update(
+                api_key=form.instance, display_name=form.cleaned_data["display_name"], grants=grants, actor=actor
+            )
         else:
-            api_key, secret = services.api_key_create(display_name=form.cleaned_data["display_name"], grants=grants,
-                                                      actor=actor, api_key_id=form.instance.id)
+            api_key, secret = services.api_key_create(
+                display_name=form.cleaned_data["display_name"], grants=grants, actor=actor, api_key_id=form.instance.id
+            )
             request._keyhouse_new_secret = (api_key, secret)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return super().construct_change_message(request, form, [], add)  # grants were saved by the service
 
     def response_add(self, request, obj, post_url_continue=None):
         api_key, secret = request._keyhouse_new_secret
-        context = {**self.admin_site.each_context(request), "api_key": api_key, "secret": secret,
-                   "title": "API key created"}
+        context = {
+            **self.admin_site.each_context(request),
+            "api_key": api_key,
+            "secret": secret,
+            "title": "API key created",
+        }
         return TemplateResponse(request, "admin/accounts/apikey/created.html", context)
 
     @admin.action(description="Revoke selected API keys")
@@ -76,8 +85,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class UserAddForm(forms.ModelForm):
-    password = forms.CharField(widget=forms.PasswordInput, required=False,
-                               help_text="Leave empty for app users who sign in with an emailed code.")
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        required=False,
+        help_text="Leave empty for app users who sign in with an emailed code.",
+    )
 
     class Meta:
         model = User
@@ -115,7 +127,11 @@ class UserAdmin(admin.ModelAdmin):
         if change:
             services.user_update(user=obj, actor=actor, **{name: data[name] for name in services.USER_UPDATABLE})
         else:
-            services.user_create(email=data["email"], display_name=data["display_name"], is_staff=data["is_staff"],
-                                 password=data["password"] or None, actor=actor, user_id=obj.id)
-
-
+            services.user_create(
+                email=data["email"],
+                display_name=data["display_name"],
+                is_staff=data["is_staff"],
+                password=data["password"] or None,
+                actor=actor,
+                user_id=obj.id,
+            )

@@ -2,7 +2,6 @@
 
 from django.shortcuts import get_object_or_404
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.accounts import selectors, services
 from apps.accounts.serializers import (
@@ -17,9 +16,10 @@ from apps.accounts.serializers import (
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
 from apps.core.api.throttling import AddressRateThrottle, SignInRateThrottle
+from apps.core.api.views import ApiView
 
 
-class ApiKeyListCreateApi(APIView):
+class ApiKeyListCreateApi(ApiView):
     pagination_class = PageTokenPagination
     page_items_key = "apiKeys"
 
@@ -42,7 +42,7 @@ class ApiKeyListCreateApi(APIView):
         return Response(NewApiKeySerializer(api_key).data)
 
 
-class ApiKeyDetailApi(APIView):
+class ApiKeyDetailApi(ApiView):
     @operation("getApiKey", responses=ApiKeySerializer, tags=["api-keys"])
     def get(self, request, apiKeyId):
         return Response(ApiKeySerializer(get_object_or_404(selectors.api_key_list(), pk=apiKeyId)).data)
@@ -54,12 +54,17 @@ class ApiKeyDetailApi(APIView):
         return Response(ApiKeySerializer(api_key).data)
 
 
-class SignInCodeApi(APIView):
+class SignInCodeApi(ApiView):
     authentication_classes = []
     throttle_classes = [AddressRateThrottle, SignInRateThrottle]
 
-    @operation("requestSignInCode", request=SignInCodeRequestSerializer, responses=None, tags=["auth"],
-               description="Email a one-time 6-digit sign-in code. Answers the same whether or not the email is known.")
+    @operation(
+        "requestSignInCode",
+        request=SignInCodeRequestSerializer,
+        responses=None,
+        tags=["auth"],
+        description="Email a one-time 6-digit sign-in code. Answers the same whether or not the email is known.",
+    )
     def post(self, request):
         body = SignInCodeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -67,19 +72,28 @@ class SignInCodeApi(APIView):
         return Response({})
 
 
-class AuthTokenApi(APIView):
+class AuthTokenApi(ApiView):
     throttle_classes = [AddressRateThrottle, SignInRateThrottle]
 
-    @operation("createAuthToken", request=AuthTokenCreateSerializer, responses=AuthTokenSerializer, tags=["auth"],
-               description="Sign in with email + password, or email + one-time code; returns a token with the "
-               "`me` permission (plus the user's own grants).")
+    @operation(
+        "createAuthToken",
+        request=AuthTokenCreateSerializer,
+        responses=AuthTokenSerializer,
+        tags=["auth"],
+        description="Sign in with email + password, or email + one-time code; returns a token with the "
+        "`me` permission (plus the user's own grants).",
+    )
     def post(self, request):
         body = AuthTokenCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         token, secret = services.user_token_create(**body.validated_data)
-        return Response(AuthTokenSerializer({"token": secret, "userId": token.user_id, "expiresAt": token.expires_at}).data)
+        return Response(
+            AuthTokenSerializer({"token": secret, "userId": token.user_id, "expiresAt": token.expires_at}).data
+        )
 
-    @operation("revokeAuthToken", responses=None, tags=["auth"], description="Sign out: revoke the token used for this call.")
+    @operation(
+        "revokeAuthToken", responses=None, tags=["auth"], description="Sign out: revoke the token used for this call."
+    )
     def delete(self, request):
         services.user_token_revoke(token=request.auth)
         return Response({})

@@ -11,8 +11,14 @@ DEMO_RESIDENT_EMAIL = "resident@keyhouse.local"
 
 def seed_demo(stdout) -> None:
     if not User.objects.filter(email=DEMO_RESIDENT_EMAIL).exists():
-        services.user_create(email=DEMO_RESIDENT_EMAIL, display_name="Riley Resident", first_name="Riley",
-                             last_name="Resident", password="resident-demo-pass", actor=SYSTEM)
+        services.user_create(
+            email=DEMO_RESIDENT_EMAIL,
+            display_name="Riley Resident",
+            first_name="Riley",
+            last_name="Resident",
+            password="resident-demo-pass",
+            actor=SYSTEM,
+        )
         stdout.write(f"Demo app user: {DEMO_RESIDENT_EMAIL} / resident-demo-pass")
     if not ApiKey.objects.filter(display_name=DEMO_KEY_NAME).exists():
         _, secret = services.api_key_create(display_name=DEMO_KEY_NAME, grants=[Grant("owner")], actor=SYSTEM)

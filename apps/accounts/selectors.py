@@ -42,9 +42,11 @@ def credential_authenticate(secret: str):
         build = principal_for_api_key
     elif parsed.kind == USER_TOKEN_KIND:
         credential = (
-            UserToken.objects.filter(prefix=parsed.prefix, revoked_at__isnull=True, expires_at__gt=timezone.now(),
-                                     user__is_active=True)
-            .select_related("user").prefetch_related("user__grants")
+            UserToken.objects.filter(
+                prefix=parsed.prefix, revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+            )
+            .select_related("user")
+            .prefetch_related("user__grants")
             .first()
         )
         if credential is not None and credential.user.type_state == "deleted":

@@ -12,7 +12,9 @@ class UserPermissionSerializer(InputSerializer):
     """Spec UserPermission."""
 
     permission = serializers.ChoiceField(choices=PermissionGrantPermission.choices)
-    propertyId = serializers.UUIDField(required=False, allow_null=True, help_text="Optional scoping for this permission")
+    propertyId = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Optional scoping for this permission"
+    )
     userId = serializers.UUIDField(required=False, allow_null=True, help_text="Optional scoping for this permission")
 
     def to_grant(self, data: dict) -> Grant:
@@ -37,7 +39,14 @@ class ApiKeySerializer(EntitySerializer):
 
     class Meta:
         model = ApiKey
-        fields = ("apiKeyId", "apiPermissions", "display_name", "lastUsedAt", "revokedAt", *EntitySerializer.BASE_FIELDS)
+        fields = (
+            "apiKeyId",
+            "apiPermissions",
+            "display_name",
+            "lastUsedAt",
+            "revokedAt",
+            *EntitySerializer.BASE_FIELDS,
+        )
 
     def get_apiPermissions(self, obj) -> list[dict]:
         return [UserPermissionSerializer.from_grant_row(row) for row in obj.grants.all()]

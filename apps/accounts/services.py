@@ -39,12 +39,26 @@ def _grants_replace(*, holder: dict, grants: list[Grant]) -> None:
 
 
 @transaction.atomic
-def user_create(*, email: str, display_name: str, actor: str, password: str | None = None,
-                is_staff: bool = False, is_superuser: bool = False, **fields) -> User:
+def user_create(
+    *,
+    email: str,
+    display_name: str,
+    actor: str,
+    password: str | None = None,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    **fields,
+) -> User:
     """Create a user (event `user.created`); without a password the user signs in by code."""
-    user = User(**({"id": fields.pop("user_id")} if fields.get("user_id") else {}),
-                email=User.objects.normalize_email(email).lower(), display_name=display_name,
-                is_staff=is_staff, is_superuser=is_superuser, last_modified_by=actor, **fields)
+    user = User(
+        **({"id": fields.pop("user_id")} if fields.get("user_id") else {}),
+        email=User.objects.normalize_email(email).lower(),
+        display_name=display_name,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+        last_modified_by=actor,
+        **fields,
+    )
     user.set_password(password)  # None → unusable password
     user.full_clean()
     user.save()
@@ -79,13 +93,23 @@ def api_key_create(*, display_name: str, grants: list[Grant], actor: str, api_ke
     the secret exists only in this return value. `api_key_id` lets the admin keep its id."""
     parsed = secret_generate(API_KEY_KIND)
     pepper_id = current_pepper_id()
-    api_key = ApiKey(**({"id": api_key_id} if api_key_id else {}), display_name=display_name, prefix=parsed.prefix, digest=secret_digest(parsed.secret, pepper_id),
-                     pepper_id=pepper_id, last_modified_by=actor)
+    api_key = ApiKey(
+        **({"id": api_key_id} if api_key_id else {}),
+        display_name=display_name,
+        prefix=parsed.prefix,
+        digest=secret_digest(parsed.secret, pepper_id),
+        pepper_id=pepper_id,
+        last_modified_by=actor,
+    )
     api_key.full_clean()
     api_key.save()
     _grants_replace(holder={"api_key": api_key}, grants=grants)
-    event_append(event_name="api_key.created", actor=actor, api_key_id=api_key.id,
-                 payload={"displayName": display_name, "permissions": [g.permission for g in grants]})
+    event_append(
+        event_name="api_key.created",
+        actor=actor,
+        api_key_id=api_key.id,
+        payload={"displayName": display_name, "permissions": [g.permission for g in grants]},
+    )
     return api_key, parsed.secret
 
 
@@ -98,8 +122,12 @@ def api_key_update(*, api_key: ApiKey, display_name: str, grants: list[Grant], a
     api_key.full_clean()
     api_key.save()
     _grants_replace(holder={"api_key": api_key}, grants=grants)
-    event_append(event_name="api_key.updated", actor=actor, api_key_id=api_key.id,
-                 payload={"displayName": display_name, "permissions": [g.permission for g in grants]})
+    event_append(
+        event_name="api_key.updated",
+        actor=actor,
+        api_key_id=api_key.id,
+        payload={"displayName": display_name, "permissions": [g.permission for g in grants]},
+    )
     return api_key
 
 
@@ -148,17 +176,27 @@ def sign_in_code_send(*, email: str) -> None:
     with transaction.atomic():
         SignInCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
         SignInCode.objects.create(
-            user=user, digest=secret_digest(f"{user.pk}:{code}", pepper_id), pepper_id=pepper_id,
+            user=user,
+            digest=secret_digest(f"{user.pk}:{code}", pepper_id),
+            pepper_id=pepper_id,
             expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS),
         )
     minutes = settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS // 60
-    send_mail("Your Keyhouse sign-in code", f"Your sign-in code is {code}. It expires in {minutes} minutes.",
-              None, [user.email])
+    send_mail(
+        "Your Keyhouse sign-in code",
+        f"Your sign-in code is {code}. It expires in {minutes} minutes.",
+        None,
+        [user.email],
+    )
 
 
 def _code_valid(user: User, code: str) -> bool:
-    sign_in = SignInCode.objects.select_for_update().filter(
-        user=user, used_at__isnull=True, expires_at__gt=timezone.now()).order_by("-id").first()
+    sign_in = (
+        SignInCode.objects.select_for_update()
+        .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-id")
+        .first()
+    )
     if sign_in is None or sign_in.attempts >= settings.KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS:
         return False
     if secret_matches(f"{user.pk}:{code}", sign_in.digest, sign_in.pepper_id):
@@ -187,11 +225,18 @@ def user_token_create(*, email: str, password: str | None = None, code: str | No
         parsed = secret_generate(USER_TOKEN_KIND)
         pepper_id = current_pepper_id()
         token = UserToken.objects.create(
-            user=user, prefix=parsed.prefix, digest=secret_digest(parsed.secret, pepper_id), pepper_id=pepper_id,
+            user=user,
+            prefix=parsed.prefix,
+            digest=secret_digest(parsed.secret, pepper_id),
+            pepper_id=pepper_id,
             expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_USER_TOKEN_TTL_SECONDS),
         )
-        event_append(event_name="auth_token.created", actor=f"user:{user.pk}", user_id=user.pk,
-                     payload={"method": "password" if password is not None else "code"})
+        event_append(
+            event_name="auth_token.created",
+            actor=f"user:{user.pk}",
+            user_id=user.pk,
+            payload={"method": "password" if password is not None else "code"},
+        )
     return token, parsed.secret
 
 

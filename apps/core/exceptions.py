@@ -10,7 +10,9 @@ class ApplicationError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, fields: dict | None = None, extra: dict | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, *, fields: dict | None = None, extra: dict | None = None, status: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}

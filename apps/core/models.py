@@ -61,7 +61,9 @@ class ExternalRef(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
             models.UniqueConstraint(fields=["content_type", "object_id", "source"], name="externalref_one_per_source"),
-            models.UniqueConstraint(fields=["content_type", "source", "external_id"], name="externalref_unique_external"),
+            models.UniqueConstraint(
+                fields=["content_type", "source", "external_id"], name="externalref_unique_external"
+            ),
         ]
 
     def __str__(self) -> str:

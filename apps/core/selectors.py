@@ -13,7 +13,14 @@ def dashboard_figures() -> list[tuple[str, int, str]]:
     events_url = reverse("admin:events_event_changelist")
     return [
         ("Users", User.objects.alive().count(), reverse("admin:accounts_user_changelist")),
-        ("Active API keys", ApiKey.objects.alive().filter(revoked_at__isnull=True).count(),
-         reverse("admin:accounts_apikey_changelist")),
-        ("Events waiting to be processed", Event.objects.unprocessed().count(), f"{events_url}?processed_at__isempty=1"),
+        (
+            "Active API keys",
+            ApiKey.objects.alive().filter(revoked_at__isnull=True).count(),
+            reverse("admin:accounts_apikey_changelist"),
+        ),
+        (
+            "Events waiting to be processed",
+            Event.objects.unprocessed().count(),
+            f"{events_url}?processed_at__isempty=1",
+        ),
     ]

@@ -11,7 +11,11 @@ from rest_framework.response import Response
 
 def envelope(*, data=None, error: str | None = None, success: bool | None = None, **extra) -> dict:
     """The envelope dict; `success` defaults to "no error"."""
-    body = {"success": error is None if success is None else success, "error": error, "data": {} if data is None else data}
+    body = {
+        "success": error is None if success is None else success,
+        "error": error,
+        "data": {} if data is None else data,
+    }
     body.update(extra)
     return body
 
@@ -22,7 +26,9 @@ class EnvelopedResponse(Response):
     enveloped = True
 
 
-def error_response(status: int, message: str, *, data: dict | None = None, headers: dict | None = None) -> EnvelopedResponse:
+def error_response(
+    status: int, message: str, *, data: dict | None = None, headers: dict | None = None
+) -> EnvelopedResponse:
     return EnvelopedResponse(envelope(data=data or {}, error=message, success=False), status=status, headers=headers)
 
 

@@ -85,7 +85,9 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return validation_error_response(flatten_errors(exc.detail), status=exc.status_code)
     if isinstance(exc, exceptions.Throttled):
-        return error_response(429, f"too many requests; retry after {headers.get('Retry-After', '1')} s", headers=headers)
+        return error_response(
+            429, f"too many requests; retry after {headers.get('Retry-After', '1')} s", headers=headers
+        )
     detail = exc.detail
     message = str(detail) if not isinstance(detail, (dict, list)) else describe_fields(flatten_errors(detail))
     return error_response(exc.status_code, message, headers=headers)

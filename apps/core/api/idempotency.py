@@ -79,7 +79,9 @@ class IdempotencyMiddleware:
         if existing is not None:
             return _answer_existing(existing, request_digest)
         try:
-            record = IdempotencyRecord.objects.create(key=key, credential_digest=credential, request_digest=request_digest)
+            record = IdempotencyRecord.objects.create(
+                key=key, credential_digest=credential, request_digest=request_digest
+            )
         except IntegrityError:  # a concurrent twin got there first
             return _answer_existing(records.get(), request_digest)
 

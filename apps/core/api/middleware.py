@@ -13,9 +13,15 @@ logger = logging.getLogger("keyhouse.api")
 
 API_PREFIX = "/api/"
 
-_REASONS = {400: "bad request", 401: "authentication required", 403: "insufficient permission",
-            404: "not found", 405: "method not allowed", 413: "request body too large",
-            500: "internal server error"}
+_REASONS = {
+    400: "bad request",
+    401: "authentication required",
+    403: "insufficient permission",
+    404: "not found",
+    405: "method not allowed",
+    413: "request body too large",
+    500: "internal server error",
+}
 
 
 def json_error(status: int, message: str | None = None) -> HttpResponse:

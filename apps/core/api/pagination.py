@@ -93,13 +93,22 @@ class PageTokenPagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         return [
             {
-                "name": self.token_param, "in": "query", "required": False, "schema": {"type": "string"},
+                "name": self.token_param,
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
                 "description": "Opaque token from the previous page's `pageToken`; omit for the first page.",
             },
             {
-                "name": self.size_param, "in": "query", "required": False,
-                "schema": {"type": "integer", "minimum": 1, "maximum": settings.KEYHOUSE_PAGE_SIZE_MAX,
-                           "default": settings.KEYHOUSE_PAGE_SIZE_DEFAULT},
+                "name": self.size_param,
+                "in": "query",
+                "required": False,
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": settings.KEYHOUSE_PAGE_SIZE_MAX,
+                    "default": settings.KEYHOUSE_PAGE_SIZE_DEFAULT,
+                },
                 "description": "Keyhouse extension: items per page.",
             },
         ]
@@ -111,7 +120,11 @@ class PageTokenPagination(BasePagination):
             "required": [items_key],
             "properties": {
                 items_key: schema,
-                "pageToken": {"type": "string", "nullable": True, "description": "Token for the next page; null on the last page."},
+                "pageToken": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "Token for the next page; null on the last page.",
+                },
             },
         }
 

@@ -81,4 +81,6 @@ class OperationPermission(BasePermission):
     def _may_reach_users(principal, rule: OperationRule) -> bool:
         """Property-scoped non-`me` grants reach users through membership; the view's user
         selector does that check (apps/accounts/selectors.py)."""
-        return any(g.permission in rule.permissions and g.permission != ME and g.user_id is None for g in principal.grants)
+        return any(
+            g.permission in rule.permissions and g.permission != ME and g.user_id is None for g in principal.grants
+        )

@@ -49,7 +49,9 @@ class Principal:
         """Holds at least one of `permissions`, at any scope."""
         return any(grant.permission in permissions for grant in self.grants)
 
-    def allows(self, permissions: frozenset[str], *, property_id: UUID | None = None, user_id: UUID | None = None) -> bool:
+    def allows(
+        self, permissions: frozenset[str], *, property_id: UUID | None = None, user_id: UUID | None = None
+    ) -> bool:
         """Holds one of `permissions` for this property/user context.
 
         A property-scoped grant matches only that property, a user-scoped grant only that

@@ -34,13 +34,22 @@ class EnvelopeAutoSchema(AutoSchema):
     def _envelope(self, name: str, data_schema: dict) -> dict:
         return self._component(
             name,
-            {"type": "object", "required": ["success", "error", "data"],
-             "properties": {**_ENVELOPE_BASE, "data": data_schema}},
+            {
+                "type": "object",
+                "required": ["success", "error", "data"],
+                "properties": {**_ENVELOPE_BASE, "data": data_schema},
+            },
         )
 
     def _error_output(self) -> dict:
-        return self._envelope("ErrorOutput", {"type": "object", "additionalProperties": {},
-                                              "description": "error details, e.g. `fields` for invalid input"})
+        return self._envelope(
+            "ErrorOutput",
+            {
+                "type": "object",
+                "additionalProperties": {},
+                "description": "error details, e.g. `fields` for invalid input",
+            },
+        )
 
     def _handler_envelope_name(self) -> str | None:
         handler = getattr(self.view, self.method.lower(), None)
@@ -59,8 +68,9 @@ class EnvelopeAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         error_ref = self._error_output()
         for code, description in ERROR_CODES.items():
-            responses.setdefault(code, {"description": description,
-                                        "content": {"application/json": {"schema": error_ref}}})
+            responses.setdefault(
+                code, {"description": description, "content": {"application/json": {"schema": error_ref}}}
+            )
         return responses
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):

@@ -28,7 +28,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"Staff admin {email} already exists (password unchanged).")
             return
         password = wanted or secrets.token_urlsafe(12)
-        services.user_create(email=email, display_name="Keyhouse admin", password=password,
-                             is_staff=True, is_superuser=True, actor=SYSTEM)
+        services.user_create(
+            email=email,
+            display_name="Keyhouse admin",
+            password=password,
+            is_staff=True,
+            is_superuser=True,
+            actor=SYSTEM,
+        )
         shown = "(from KEYHOUSE_ADMIN_PASSWORD)" if wanted else password
         self.stdout.write(self.style.SUCCESS(f"Staff admin created: {email} / {shown}  (shown once)"))

@@ -33,8 +33,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("display_name")
-        parser.add_argument("--permission", action="append", required=True,
-                            help="owner | owner:property=<uuid> | me:user=<uuid> ... (repeatable)")
+        parser.add_argument(
+            "--permission",
+            action="append",
+            required=True,
+            help="owner | owner:property=<uuid> | me:user=<uuid> ... (repeatable)",
+        )
 
     def handle(self, *args, display_name, permission, **options):
         grants = [parse_grant(text) for text in permission]

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from apps.events.services import event_process, events_sweep
 from apps.events.models import Event
+from apps.events.services import event_process, events_sweep
 
 
 class Command(BaseCommand):

@@ -1,0 +1,50 @@
+import pytest
+from rest_framework.test import APIClient
+
+from apps.core.api.principal import Grant
+from tests.factories.accounts import UserFactory, api_key_with
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings):
+    """Fresh local-memory cache per test, so throttle counters never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for("owner") / client_for(Grant("owner", property_id=...)) → (APIClient, ApiKey)."""
+
+    def make(*grants: Grant | str):
+        api_key, secret = api_key_with(*grants)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client, api_key
+
+    return make
+
+
+@pytest.fixture
+def owner_client(client_for):
+    client, _ = client_for("owner")
+    return client
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(email="staff@example.test", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client

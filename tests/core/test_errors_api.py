@@ -1,0 +1,108 @@
+"""Every error under /api/ comes back in the envelope, with the right status."""
+
+import json
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def _body(response) -> dict:
+    assert response["Content-Type"].startswith("application/json")
+    body = json.loads(response.content)
+    assert set(body) >= {"success", "error", "data"}
+    return body
+
+
+def test_no_credentials_is_401_with_a_bearer_challenge(api_client):
+    response = api_client.get("/api/v1/api-keys")
+    body = _body(response)
+    assert response.status_code == 401
+    assert body["success"] is False and body["error"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_unknown_url_is_a_json_404(owner_client):
+    response = owner_client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert _body(response) == {"success": False, "error": "not found", "data": {}}
+
+
+def test_invalid_uuid_in_path_is_404_not_500(owner_client):
+    response = owner_client.get("/api/v1/api-keys/not-a-uuid")
+    assert response.status_code == 404
+    assert _body(response)["success"] is False
+
+
+def test_wrong_method_is_405(owner_client):
+    response = owner_client.patch("/api/v1/api-keys", {}, format="json")
+    assert response.status_code == 405
+    assert "PATCH" in _body(response)["error"]
+
+
+def test_malformed_json_is_400(owner_client):
+    response = owner_client.post("/api/v1/api-keys", "{bad", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON parse error" in _body(response)["error"]
+
+
+def test_wrong_content_type_is_415(owner_client):
+    response = owner_client.post("/api/v1/api-keys", "displayName=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert _body(response)["success"] is False
+
+
+def test_validation_error_names_each_field(owner_client):
+    response = owner_client.post(
+        "/api/v1/api-keys", {"apiPermissions": [{"permission": "wizard"}], "extra": 1}, format="json"
+    )
+    body = _body(response)
+    assert response.status_code == 400
+    assert body["data"]["fields"] == {
+        "displayName": ["This field is required."],
+        "apiPermissions[0].permission": ['"wizard" is not a valid choice.'],
+        "extra": ["Unknown field."],
+    }
+    assert body["error"].startswith("displayName: This field is required.")
+    assert "extra: Unknown field." in body["error"]
+
+
+def test_wrong_type_names_the_field(owner_client):
+    response = owner_client.post("/api/v1/api-keys", {"displayName": "k", "apiPermissions": "owner"}, format="json")
+    assert response.status_code == 400
+    assert list(_body(response)["data"]["fields"]) == ["apiPermissions"]
+
+
+def test_oversized_body_is_413(owner_client, settings):
+    settings.KEYHOUSE_API_MAX_BODY_BYTES = 2048
+    response = owner_client.post("/api/v1/api-keys", {"displayName": "x" * 5000, "apiPermissions": []}, format="json")
+    assert response.status_code == 413
+    assert "too large" in _body(response)["error"]
+
+
+def test_server_error_is_a_json_500_and_logged(owner_client, monkeypatch, caplog):
+    def explode():
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("apps.accounts.selectors.api_key_list", explode)
+    response = owner_client.get("/api/v1/api-keys")
+    assert response.status_code == 500
+    body = _body(response)
+    assert body == {"success": False, "error": "internal server error", "data": {}}
+    assert "database on fire" not in response.content.decode()
+    assert any("unhandled error" in record.message for record in caplog.records)
+
+
+def test_missing_object_is_404(owner_client):
+    response = owner_client.get(f"/api/v1/api-keys/{uuid.uuid4()}")
+    assert response.status_code == 404
+    assert _body(response)["error"]
+
+
+def test_success_is_enveloped(owner_client):
+    response = owner_client.get("/api/v1/api-keys")
+    body = _body(response)
+    assert response.status_code == 200
+    assert body["success"] is True and body["error"] is None
+    assert set(body["data"]) == {"apiKeys", "pageToken"}

@@ -1,0 +1,21 @@
+import factory
+
+from apps.accounts import services
+from apps.accounts.models import User
+from apps.core.actors import SYSTEM
+from apps.core.api.principal import Grant
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    display_name = factory.Faker("name")
+    password = factory.django.Password("correct horse battery")
+
+
+def api_key_with(*grants: Grant | str, name: str = "test key") -> tuple:
+    """(ApiKey, secret) holding the given grants (a bare string = unscoped permission)."""
+    grants = [Grant(g) if isinstance(g, str) else g for g in grants]
+    return services.api_key_create(display_name=name, grants=grants, actor=SYSTEM)
