@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
-from apps.core.choices import EntityTypeState
+from apps.core.choices import EntityTypeState, ExternalRefSyncDirection, ExternalRefSyncStatus
 
 
 def camel(name: str) -> str:
@@ -88,3 +88,14 @@ class EntitySerializer(CamelModelSerializer):
     lastModifiedBy = serializers.CharField(source="last_modified_by", read_only=True)
 
     BASE_FIELDS = ("type", "typeState", "createdAt", "lastModifiedAt", "lastModifiedBy")
+
+
+class ExternalRefSerializer(serializers.Serializer):
+    """Spec ExternalRef; `id` is the record's id in the external system."""
+
+    id = serializers.CharField(source="external_id", max_length=255)
+    source = serializers.CharField(max_length=64)
+    syncDirection = serializers.ChoiceField(source="sync_direction", choices=ExternalRefSyncDirection.choices)
+    syncStatus = serializers.ChoiceField(source="sync_status", choices=ExternalRefSyncStatus.choices)
+    syncSchedule = serializers.CharField(source="sync_schedule", required=False, allow_blank=True)
+    lastSyncDate = TimestampField(source="last_sync_date", required=False, allow_null=True)
