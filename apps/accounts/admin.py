@@ -73,7 +73,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "api_key": api_key,
             "secret": secret,
-            "title": "API key created",
+            "title": f"API key “{api_key.display_name}” created",
         }
         return TemplateResponse(request, "admin/accounts/apikey/created.html", context)
 

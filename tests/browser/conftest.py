@@ -1,0 +1,65 @@
+"""Real-browser fixtures: Debian's /usr/bin/chromium driven by Playwright's sync API.
+
+Never run `playwright install`; the system chromium is used (see /work/shared/RUNTIME.md).
+Tests here use pytest-django's `live_server`, which serves static files through
+django.contrib.staticfiles' StaticFilesHandler (finders), so admin CSS and the
+drf-spectacular-sidecar Swagger assets load without collectstatic.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} not found: install Debian's chromium (`make chromium` or "
+            "`apt-get install chromium`) to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop running in this thread from here until the
+    # session ends, and Django refuses ORM calls while a loop runs (SynchronousOnlyOperation),
+    # in these tests and in any test that runs after them. Set before the loop starts, and
+    # only when a browser test runs, so `-m "not browser"` runs keep Django's safety check.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir():
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR
