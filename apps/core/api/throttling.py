@@ -1,11 +1,42 @@
 """Rate limits per credential and per client address, kept in the shared cache (Redis in
 production), so they hold across gunicorn workers and machines. Rates: REST_FRAMEWORK
-DEFAULT_THROTTLE_RATES in settings."""
+DEFAULT_THROTTLE_RATES in settings.
+
+Counting is a fixed window with one atomic counter per window (`cache.incr`), not DRF's
+list of request timestamps: at thousands of requests a minute that list would be read,
+unpickled and written back on every request, and two processes could overwrite each
+other's updates. Without REDIS_URL the cache is per process, so each worker counts alone.
+"""
 
 from rest_framework.throttling import SimpleRateThrottle
 
 
-class PrincipalRateThrottle(SimpleRateThrottle):
+class FixedWindowRateThrottle(SimpleRateThrottle):
+    """At most `num_requests` per `duration`-second window, counted atomically."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_end = (window + 1) * self.duration
+        counter = f"{self.key}:{window}"
+        self.cache.add(counter, 0, timeout=self.duration + 1)
+        try:
+            count = self.cache.incr(counter)
+        except ValueError:  # evicted between add and incr
+            self.cache.set(counter, 1, timeout=self.duration + 1)
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(self.window_end - self.now, 1)
+
+
+class PrincipalRateThrottle(FixedWindowRateThrottle):
     """Per API key / sign-in token; unauthenticated calls are left to the address limit."""
 
     scope = "principal"
@@ -17,7 +48,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"{principal.kind}:{principal.id}"}
 
 
-class AddressRateThrottle(SimpleRateThrottle):
+class AddressRateThrottle(FixedWindowRateThrottle):
     """Per client address (X-Forwarded-For honoured only behind KEYHOUSE_NUM_PROXIES proxies)."""
 
     scope = "address"

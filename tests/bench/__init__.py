@@ -1,0 +1,1 @@
+"""`make bench`: load figures for Keyhouse (not collected by pytest; see pyproject norecursedirs)."""
