@@ -1,7 +1,13 @@
 """Every public API route under /api/v1/, in one list (each app exports api_urlpatterns)."""
 
+from apps.access.urls import api_urlpatterns as access_api
 from apps.accounts.urls import api_urlpatterns as accounts_api
+from apps.areas.urls import api_urlpatterns as areas_api
+from apps.properties.urls import api_urlpatterns as properties_api
 
 urlpatterns = [
+    *properties_api,
+    *areas_api,
+    *access_api,
     *accounts_api,
 ]

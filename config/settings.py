@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.events",
+    "apps.properties",
+    "apps.areas",
+    "apps.access",
 ]
 
 MIDDLEWARE = [
@@ -192,7 +195,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": [
         "rest_framework.permissions.AllowAny" if KEYHOUSE_API_DOCS_PUBLIC else "rest_framework.permissions.IsAdminUser"
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    # areaType and groupType share the values resident/common/staff: one enum serves both.
+    "ENUM_NAME_OVERRIDES": {"AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

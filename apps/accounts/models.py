@@ -2,12 +2,15 @@
 sign-in tokens and codes for the mobile app."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from apps.accounts.choices import PermissionGrantPermission
 from apps.core.ids import uuid7
 from apps.core.models import Entity, EntityQuerySet
+from apps.core.validators import validate_address
 
 
 class UserManager(BaseUserManager.from_queryset(EntityQuerySet)):
@@ -33,12 +36,22 @@ class User(AbstractBaseUser, PermissionsMixin, Entity):
     `user_permissions` (which only govern the staff admin).
     """
 
+    external_refs = GenericRelation("core.ExternalRef", related_query_name="user")
+
     email = models.EmailField(unique=True)
     display_name = models.CharField(max_length=200)
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
-    phone_number = models.CharField(max_length=20, blank=True, default="", help_text="E.164, e.g. +14155550123")
-    billing_address = models.JSONField(null=True, blank=True)
+    phone_number = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        help_text="E.164, e.g. +14155550123",
+        validators=[
+            RegexValidator(r"^\+[1-9]\d{1,14}$", "Use E.164 format: + and up to 15 digits, e.g. +14155550123.")
+        ],
+    )
+    billing_address = models.JSONField(null=True, blank=True, validators=[validate_address])
     is_staff = models.BooleanField(default=False, help_text="May sign in to the staff admin.")
     is_active = models.BooleanField(default=True)
 

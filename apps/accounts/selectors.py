@@ -4,9 +4,9 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, secret_matches, secret_parse
-from apps.accounts.models import ApiKey, PermissionGrant, UserToken
+from apps.accounts.models import ApiKey, PermissionGrant, User, UserToken
 from apps.core.api.operations import ME
-from apps.core.api.principal import Grant, Principal
+from apps.core.api.principal import ALL, Grant, Principal
 
 
 def _grants(rows) -> tuple[Grant, ...]:
@@ -23,9 +23,18 @@ def principal_for_api_key(api_key: ApiKey) -> Principal:
 
 
 def principal_for_user_token(token: UserToken) -> Principal:
+    from apps.access.selectors import member_property_ids
+
     user = token.user
     grants = (Grant(ME, user_id=user.pk),) + _grants(user.grants.all())
-    return Principal(kind="user", id=user.pk, grants=grants, label=f"user:{user.pk}", user_id=user.pk)
+    return Principal(
+        kind="user",
+        id=user.pk,
+        grants=grants,
+        label=f"user:{user.pk}",
+        user_id=user.pk,
+        member_property_ids=member_property_ids(user_id=user.pk),
+    )
 
 
 def credential_authenticate(secret: str):
@@ -57,3 +66,29 @@ def credential_authenticate(secret: str):
     if credential is None or not secret_matches(parsed.secret, credential.digest, credential.pepper_id):
         return None
     return build(credential), credential
+
+
+def user_list() -> QuerySet[User]:
+    """Live users with what their serializer needs (grants, external refs) prefetched."""
+    return User.objects.alive().prefetch_related(
+        Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")), "external_refs"
+    )
+
+
+def user_visible(*, user_id, property_ids) -> User | None:
+    """The live user, if a caller reaching `property_ids` may see them (ALL = anyone).
+
+    A property reaches a user who is in one of its groups, holds a grant scoped to it, owns
+    it or manages it.
+    """
+    from django.db.models import Q
+
+    users = user_list().filter(pk=user_id)
+    if property_ids is not ALL:
+        users = users.filter(
+            Q(memberships__user_group__property_id__in=property_ids, memberships__user_group__type_state="active")
+            | Q(grants__property_id__in=property_ids)
+            | Q(owned_properties__in=property_ids)
+            | Q(managed_properties__in=property_ids)
+        ).distinct()
+    return users.first()

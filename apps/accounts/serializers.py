@@ -3,9 +3,15 @@
 from rest_framework import serializers
 
 from apps.accounts.choices import PermissionGrantPermission
-from apps.accounts.models import ApiKey
+from apps.accounts.models import ApiKey, User
 from apps.core.api.principal import Grant
-from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
+from apps.core.api.serializers import (
+    AddressSerializer,
+    EntitySerializer,
+    ExternalRefsField,
+    InputSerializer,
+    TimestampField,
+)
 
 
 class UserPermissionSerializer(InputSerializer):
@@ -88,3 +94,63 @@ class AuthTokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'. Shown only once.")
     userId = serializers.UUIDField()
     expiresAt = TimestampField()
+
+
+class UserPrivateSerializer(InputSerializer):
+    """Spec UserWritable_private: only returned to the user and their managers."""
+
+    firstName = serializers.CharField(source="first_name", max_length=100, allow_blank=True)
+    lastName = serializers.CharField(source="last_name", max_length=100, allow_blank=True)
+    email = serializers.EmailField()
+    phoneNumber = serializers.RegexField(
+        r"^\+[1-9]\d{1,14}$",
+        source="phone_number",
+        allow_blank=True,
+        error_messages={"invalid": "Use E.164 format, e.g. +14155550123."},
+    )
+    billingAddress = AddressSerializer(source="billing_address", allow_null=True)
+
+
+class UserSerializer(EntitySerializer):
+    """Spec User. `private` appears only when the serializer context has `show_private`."""
+
+    userId = serializers.UUIDField(source="id", read_only=True)
+    userPermissions = UserPermissionSerializer(source="grants.all", many=True, read_only=True)
+    deviceIds = serializers.SerializerMethodField()
+    externalRefs = ExternalRefsField()
+    private = UserPrivateSerializer(source="*", read_only=True, required=False)
+
+    class Meta:
+        model = User
+        fields = (
+            "userId",
+            "userPermissions",
+            "deviceIds",
+            "externalRefs",
+            "display_name",
+            "private",
+            *EntitySerializer.BASE_FIELDS,
+        )
+
+    def get_deviceIds(self, obj) -> list[str]:
+        return []  # devices arrive with the keys/devices issue
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_private"):
+            data.pop("private", None)
+        return data
+
+
+class UserWritableSerializer(InputSerializer):
+    """Spec UserWritable (+ `userPermissions`, which only managers may set)."""
+
+    displayName = serializers.CharField(max_length=200)
+    private = UserPrivateSerializer(required=False)
+    userPermissions = UserPermissionSerializer(many=True, required=False)
+
+
+class NewUserSerializer(UserWritableSerializer):
+    """Spec NewUser input: `private.email` is required (it is how the person signs in)."""
+
+    private = UserPrivateSerializer()

@@ -19,7 +19,7 @@ from apps.accounts.credentials import (
 from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, UserToken
 from apps.core.api.principal import Grant
 from apps.core.choices import EntityTypeState
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
 
 
@@ -47,9 +47,11 @@ def user_create(
     password: str | None = None,
     is_staff: bool = False,
     is_superuser: bool = False,
+    grants: list[Grant] | None = None,
     **fields,
 ) -> User:
-    """Create a user (event `user.created`); without a password the user signs in by code."""
+    """Create a user (event `user.created`); without a password the user signs in by code.
+    `grants` are the spec's userPermissions."""
     user = User(
         **({"id": fields.pop("user_id")} if fields.get("user_id") else {}),
         email=User.objects.normalize_email(email).lower(),
@@ -62,6 +64,8 @@ def user_create(
     user.set_password(password)  # None → unusable password
     user.full_clean()
     user.save()
+    if grants:
+        _grants_replace(holder={"user": user}, grants=grants)
     event_append(event_name="user.created", actor=actor, user_id=user.id, payload={"isStaff": is_staff})
     return user
 
@@ -70,20 +74,55 @@ USER_UPDATABLE = ("display_name", "first_name", "last_name", "phone_number", "bi
 
 
 @transaction.atomic
-def user_update(*, user: User, actor: str, **fields) -> User:
-    """Change a user's own fields (event `user.updated`, listing what changed)."""
-    unknown = set(fields) - set(USER_UPDATABLE)
+def user_update(*, user: User, actor: str, grants: list[Grant] | None = None, **fields) -> User:
+    """Change a user's fields and, when given, replace their grants (event `user.updated`)."""
+    unknown = set(fields) - set(USER_UPDATABLE) - {"email"}
     if unknown:
         raise ValueError(f"user_update cannot change {sorted(unknown)}")
     user = User.objects.select_for_update().get(pk=user.pk)
+    if "email" in fields:
+        fields["email"] = User.objects.normalize_email(fields["email"]).lower()
     changed = sorted(name for name, value in fields.items() if getattr(user, name) != value)
     for name in changed:
         setattr(user, name, fields[name])
+    if grants is not None:
+        current = [Grant(g.permission, g.property_id, g.scope_user_id) for g in user.grants.all()]
+        if sorted(map(repr, current)) != sorted(map(repr, dict.fromkeys(grants))):
+            _grants_replace(holder={"user": user}, grants=grants)
+            changed.append("userPermissions")
     if changed:
         user.last_modified_by = actor
         user.full_clean()
         user.save()
         event_append(event_name="user.updated", actor=actor, user_id=user.id, payload={"changed": changed})
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: str) -> User:
+    """Soft-delete a person (event `user.deleted`): out of every group, grants and sign-in
+    tokens gone, email freed for reuse. Refused (409) while they own a live property."""
+    from apps.access.models import Membership
+    from apps.access.services import membership_remove
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    owned = [str(i) for i in user.owned_properties.alive().values_list("id", flat=True)]
+    if owned:
+        raise ConflictError(
+            f"user {user.pk} owns properties: {', '.join(owned)}; transfer them first",
+            extra={"blockedBy": {"propertyIds": owned}},
+        )
+    for membership in Membership.objects.filter(user=user).select_related("user_group"):
+        membership_remove(group=membership.user_group, user=user, actor=actor)
+    PermissionGrant.objects.filter(user=user).delete()
+    UserToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.is_active = False
+    user.set_unusable_password()
+    user.type_state = EntityTypeState.DELETED
+    user.last_modified_by = actor
+    user.save()
+    event_append(event_name="user.deleted", actor=actor, user_id=user.pk)
     return user
 
 

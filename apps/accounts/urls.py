@@ -8,3 +8,11 @@ api_urlpatterns = [
     path("auth/code", api.SignInCodeApi.as_view()),
     path("auth/token", api.AuthTokenApi.as_view()),
 ]
+
+from apps.accounts import api_users  # noqa: E402
+
+api_urlpatterns += [
+    path("me", api_users.MeApi.as_view()),
+    path("users", api_users.UserCreateApi.as_view()),
+    path("users/<uuid:userId>", api_users.UserDetailApi.as_view()),
+]

@@ -99,3 +99,22 @@ class ExternalRefSerializer(serializers.Serializer):
     syncStatus = serializers.ChoiceField(source="sync_status", choices=ExternalRefSyncStatus.choices)
     syncSchedule = serializers.CharField(source="sync_schedule", required=False, allow_blank=True)
     lastSyncDate = TimestampField(source="last_sync_date", required=False, allow_null=True)
+
+
+class AddressSerializer(InputSerializer):
+    """Spec Address."""
+
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line3 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    state = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.CharField(max_length=100)
+    postalCode = serializers.CharField(max_length=20)
+
+
+class ExternalRefsField(serializers.ListField):
+    """`externalRefs` of an entity, read from its prefetched `external_refs`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=ExternalRefSerializer(), source="external_refs.all", read_only=True, **kwargs)

@@ -1,0 +1,120 @@
+"""DoorLock operations 21–25: users, and the user scope rules other apps reuse."""
+
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from apps.accounts import selectors, services
+from apps.accounts.serializers import NewUserSerializer, UserSerializer, UserWritableSerializer, grants_from_input
+from apps.core.api.operations import MANAGE_ACCESS, ME, OWNER
+from apps.core.api.permissions import operation
+from apps.core.api.principal import ALL, Principal
+from apps.core.api.views import ApiView
+
+TAGS = ["users"]
+MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
+
+
+def user_or_404(user_id):
+    user = selectors.user_visible(user_id=user_id, property_ids=ALL)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def user_in_scope(view: ApiView, user_id, *, property_ids=None):
+    """(user, property_ids reaching them) or 404. Yourself (`me`) and unscoped grants reach
+    everyone; property-scoped grants reach the people of their properties."""
+    principal: Principal = view.request.user
+    if principal.allows(view.permissions, user_id=user_id):
+        return user_or_404(user_id), ALL
+    reach = principal.property_ids_for(view.permissions - {ME})
+    if property_ids is not None:
+        reach = property_ids if reach is ALL else reach & property_ids
+    user = selectors.user_visible(user_id=user_id, property_ids=reach)
+    if user is None:
+        raise NotFound()
+    return user, reach
+
+
+def can_see_private(principal: Principal, property_id=None, user_id=None) -> bool:
+    """The private part goes to the person themself and to owners / access managers."""
+    if user_id is not None and principal.user_id == user_id:
+        return True
+    return principal.allows(MANAGERS, property_id=property_id)
+
+
+def _grants_checked(principal: Principal, items) -> list | None:
+    """Requested userPermissions, refused (403) unless the caller holds each one itself."""
+    if items is None:
+        return None
+    grants = grants_from_input(items)
+    if any(g.permission == ME for g in grants):
+        raise PermissionDenied("`me` is implicit for every user and cannot be granted")
+    for grant in grants:
+        if not any(held.permission != ME and held.covers(grant) for held in principal.grants):
+            raise PermissionDenied(f"you cannot grant {grant.permission} beyond your own permissions")
+    return grants
+
+
+def _private_fields(body) -> dict:
+    return dict(body.get("private") or {})
+
+
+class MeApi(ApiView):
+    @operation("getMe", responses=UserSerializer, tags=TAGS)
+    def get(self, request):
+        user = user_or_404(request.user.user_id)
+        return Response(UserSerializer(user, context={"show_private": True}).data)
+
+
+class UserCreateApi(ApiView):
+    @operation("createUser", request=NewUserSerializer, responses=UserSerializer, tags=TAGS)
+    def post(self, request):
+        body = self.body(NewUserSerializer)
+        grants = _grants_checked(request.user, body.get("userPermissions"))
+        private = _private_fields(body)
+        user = services.user_create(
+            email=private.pop("email"),
+            display_name=body["displayName"],
+            grants=grants,
+            actor=request.user.label,
+            **private,
+        )
+        return Response(UserSerializer(user_or_404(user.pk), context={"show_private": True}).data)
+
+
+class UserDetailApi(ApiView):
+    def _show(self, user):
+        """The user as this caller may see them: `private` for themself and their managers."""
+        principal, managers = self.request.user, self.request.user.property_ids_for(MANAGERS)
+        show = (
+            principal.user_id == user.pk
+            or managers is ALL
+            or (bool(managers) and selectors.user_visible(user_id=user.pk, property_ids=managers) is not None)
+        )
+        return Response(UserSerializer(user_or_404(user.pk), context={"show_private": show}).data)
+
+    @operation("getUser", responses=UserSerializer, tags=TAGS)
+    def get(self, request, userId):
+        return self._show(user_in_scope(self, userId)[0])
+
+    @operation("updateUser", request=UserWritableSerializer, responses=UserSerializer, tags=TAGS)
+    def put(self, request, userId):
+        user, _ = user_in_scope(self, userId)
+        body = self.body(UserWritableSerializer)
+        if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
+            raise PermissionDenied("you cannot change your own permissions")
+        services.user_update(
+            user=user,
+            display_name=body["displayName"],
+            actor=request.user.label,
+            grants=_grants_checked(request.user, body.get("userPermissions")),
+            **_private_fields(body),
+        )
+        return self._show(user)
+
+    @operation("deleteUser", responses=UserSerializer, tags=TAGS)
+    def delete(self, request, userId):
+        user, _ = user_in_scope(self, userId)
+        user = services.user_delete(user=user, actor=request.user.label)
+        return Response(UserSerializer(user, context={"show_private": False}).data)

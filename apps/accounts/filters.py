@@ -1,0 +1,23 @@
+import django_filters
+from django.db.models import Q
+
+from apps.accounts.models import User
+
+
+class UserFilterSet(django_filters.FilterSet):
+    """User list filters: `q` (name or email contains), `userGroupId`."""
+
+    q = django_filters.CharFilter(method="filter_q")
+    userGroupId = django_filters.UUIDFilter(field_name="memberships__user_group_id")
+
+    class Meta:
+        model = User
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(
+            Q(display_name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+        )

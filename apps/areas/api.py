@@ -1,0 +1,79 @@
+"""DoorLock operations 6–10: areas of a property."""
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from apps.areas import selectors, services
+from apps.areas.filters import AreaFilterSet
+from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
+from apps.core.api.permissions import operation
+from apps.core.api.views import ApiView
+from apps.properties.api import property_or_404
+
+TAGS = ["areas"]
+FILTERS = [
+    OpenApiParameter("areaType", str, enum=["resident", "common", "staff"], description="Only this area type."),
+    OpenApiParameter("parentAreaId", str, description="Only direct children of this area; `none` = top level."),
+    OpenApiParameter("q", str, description="Name contains (case-insensitive)."),
+]
+
+
+def area_or_404(property_id, area_id):
+    area = selectors.area_get(property_id=property_id, area_id=area_id)
+    if area is None:
+        raise NotFound()
+    return area
+
+
+def _access_list(body):
+    entries = body.get("accessList")
+    return None if entries is None else [{k: (str(v) if v else v) for k, v in e.items()} for e in entries]
+
+
+class AreaListCreateApi(ApiView):
+    page_items_key = "properties"  # sic: the spec's AreaListOutput_data names its array `properties`
+
+    @operation("listAreas", responses=AreaSerializer(many=True), parameters=FILTERS, tags=TAGS)
+    def get(self, request, propertyId):
+        property_or_404(propertyId)
+        return self.paginated(self.filtered(AreaFilterSet, selectors.area_list(property_id=propertyId)), AreaSerializer)
+
+    @operation("createArea", request=CreateAreaSerializer, responses=AreaSerializer, tags=TAGS)
+    def post(self, request, propertyId):
+        prop = property_or_404(propertyId)
+        body = self.body(CreateAreaSerializer)
+        area = services.area_create(
+            prop=prop,
+            display_name=body["displayName"],
+            area_type=body["areaType"],
+            parent_id=body.get("parentAreaId"),
+            access_list=_access_list(body),
+            actor=request.user.label,
+        )
+        return Response(AreaSerializer(area_or_404(propertyId, area.pk)).data)
+
+
+class AreaDetailApi(ApiView):
+    @operation("getArea", responses=AreaSerializer, tags=TAGS)
+    def get(self, request, propertyId, areaId):
+        return Response(AreaSerializer(area_or_404(propertyId, areaId)).data)
+
+    @operation("updateArea", request=AreaWritableSerializer, responses=AreaSerializer, tags=TAGS)
+    def put(self, request, propertyId, areaId):
+        area = area_or_404(propertyId, areaId)
+        body = self.body(AreaWritableSerializer)
+        move = {"parent_id": body["parentAreaId"]} if "parentAreaId" in body else {}
+        services.area_update(
+            area=area,
+            display_name=body["displayName"],
+            access_list=_access_list(body),
+            actor=request.user.label,
+            **move,
+        )
+        return Response(AreaSerializer(area_or_404(propertyId, areaId)).data)
+
+    @operation("deleteArea", responses=None, tags=TAGS)
+    def delete(self, request, propertyId, areaId):
+        services.area_delete(area=area_or_404(propertyId, areaId), actor=request.user.label)
+        return Response({})

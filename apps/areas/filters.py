@@ -1,0 +1,26 @@
+import uuid
+
+import django_filters
+from rest_framework.exceptions import ValidationError
+
+from apps.areas.models import Area, AreaAreaType
+
+
+class AreaFilterSet(django_filters.FilterSet):
+    """listAreas filters: `areaType`, `parentAreaId` (`none` = top level), `q` (name contains)."""
+
+    areaType = django_filters.ChoiceFilter(field_name="area_type", choices=AreaAreaType.choices)
+    parentAreaId = django_filters.CharFilter(method="filter_parent")
+    q = django_filters.CharFilter(field_name="display_name", lookup_expr="icontains")
+
+    class Meta:
+        model = Area
+        fields = []
+
+    def filter_parent(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(parent__isnull=True)
+        try:
+            return queryset.filter(parent_id=uuid.UUID(value))
+        except ValueError:
+            raise ValidationError({"parentAreaId": ["Must be an area id or `none`."]}) from None

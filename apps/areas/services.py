@@ -1,0 +1,189 @@
+"""Writes for areas: create, update (rename, access list), move, delete. One transaction each."""
+
+from django.db import transaction
+
+from apps.areas.models import Area
+from apps.areas.tree import ancestors, subtree_ids
+from apps.core.choices import EntityTypeState
+from apps.core.exceptions import ApplicationError, ConflictError
+from apps.events.services import event_append
+
+ACCESS_TYPES = ("group", "area", "schedule")
+
+
+def _parent_in(prop, parent_id, field: str = "parentAreaId") -> Area | None:
+    if parent_id is None:
+        return None
+    parent = Area.objects.alive().filter(pk=parent_id, property=prop).first()
+    if parent is None:
+        raise ApplicationError(
+            f"{field}: no area {parent_id} in this property", fields={field: [f"No area {parent_id} in this property."]}
+        )
+    return parent
+
+
+def access_list_clean(prop, entries: list[dict]) -> list[dict]:
+    """Check spec AccessListEntry items: each `group`/`area` entry names a live group/area of
+    the same property. Returns the entries normalised to strings."""
+    from apps.access.models import UserGroup
+
+    cleaned, errors = [], {}
+    group_ids = {str(i) for i in UserGroup.objects.alive().filter(property=prop).values_list("id", flat=True)}
+    area_ids = {str(i) for i in Area.objects.alive().filter(property=prop).values_list("id", flat=True)}
+    for index, entry in enumerate(entries):
+        kind = entry.get("accessType")
+        item = {"accessType": kind}
+        if kind == "group":
+            item["userGroupId"] = str(entry.get("userGroupId") or "")
+            if item["userGroupId"] not in group_ids:
+                errors[f"accessList[{index}].userGroupId"] = ["No such user group in this property."]
+        elif kind == "area":
+            item["areaId"] = str(entry.get("areaId") or "")
+            if item["areaId"] not in area_ids:
+                errors[f"accessList[{index}].areaId"] = ["No such area in this property."]
+        elif kind not in ACCESS_TYPES:
+            errors[f"accessList[{index}].accessType"] = [f"Must be one of {', '.join(ACCESS_TYPES)}."]
+        cleaned.append(item)
+    if errors:
+        raise ApplicationError("invalid access list", fields=errors)
+    return cleaned
+
+
+@transaction.atomic
+def area_create(
+    *,
+    prop,
+    display_name: str,
+    area_type: str,
+    actor: str,
+    parent_id=None,
+    access_list: list[dict] | None = None,
+    area_id=None,
+) -> Area:
+    """Create an area and its area user group (events `area.created`, `group.created`)."""
+    from apps.access.services import area_group_create
+
+    parent = _parent_in(prop, parent_id)
+    area = Area(
+        property=prop,
+        parent=parent,
+        display_name=display_name,
+        area_type=area_type,
+        ancestor_ids=[str(parent.pk), *parent.ancestor_ids] if parent else [],
+        depth=parent.depth + 1 if parent else 0,
+        last_modified_by=actor,
+        **({"id": area_id} if area_id else {}),
+    )
+    area.access_list = access_list_clean(prop, access_list or [])
+    area.full_clean()
+    area.save()
+    event_append(
+        event_name="area.created",
+        actor=actor,
+        property_id=prop.pk,
+        area_id=area.pk,
+        payload={"parentAreaId": str(parent.pk) if parent else None, "areaType": area_type},
+    )
+    area_group_create(area=area, actor=actor)
+    return area
+
+
+def _move(area: Area, parent: Area | None, actor: str) -> None:
+    """Re-hang `area` (and its subtree) under `parent`, refusing cycles."""
+    if parent is not None and (parent.pk == area.pk or str(area.pk) in parent.ancestor_ids):
+        message = f"moving area {area.pk} under area {parent.pk} would create a cycle"
+        raise ApplicationError(message, fields={"parentAreaId": [message]})
+    old_parent_id = area.parent_id
+    area.parent = parent
+    parent_of = dict(Area.objects.alive().filter(property_id=area.property_id).values_list("id", "parent_id"))
+    parent_of[area.pk] = parent.pk if parent else None
+    subtree = Area.objects.in_bulk(subtree_ids(parent_of, area.pk))
+    for node in subtree.values():
+        chain = ancestors(parent_of, node.pk)
+        node.ancestor_ids, node.depth = [str(i) for i in chain], len(chain)
+        if node.pk == area.pk:
+            area.ancestor_ids, area.depth = node.ancestor_ids, node.depth
+    Area.objects.bulk_update([n for n in subtree.values() if n.pk != area.pk], ["ancestor_ids", "depth"])
+    event_append(
+        event_name="area.moved",
+        actor=actor,
+        property_id=area.property_id,
+        area_id=area.pk,
+        payload={
+            "from": str(old_parent_id) if old_parent_id else None,
+            "to": str(parent.pk) if parent else None,
+            "subtreeSize": len(subtree),
+        },
+    )
+
+
+_KEEP = object()
+
+
+@transaction.atomic
+def area_update(
+    *, area: Area, actor: str, display_name: str | None = None, access_list: list[dict] | None = None, parent_id=_KEEP
+) -> Area:
+    """Rename, change the access list, or move (events `area.updated`, `area.moved`).
+
+    `accessListVersion` rises only when the access list content changes.
+    """
+    area = Area.objects.select_for_update().select_related("property").get(pk=area.pk)
+    changed = []
+    if display_name is not None and display_name != area.display_name:
+        area.display_name = display_name
+        changed.append("displayName")
+    if access_list is not None:
+        cleaned = access_list_clean(area.property, access_list)
+        if cleaned != area.access_list:
+            area.access_list = cleaned
+            area.access_list_version += 1
+            changed.append("accessList")
+    if parent_id is not _KEEP and parent_id != area.parent_id:
+        _move(area, _parent_in(area.property, parent_id), actor)
+        changed.append("parentAreaId")
+    if changed:
+        area.last_modified_by = actor
+        area.full_clean()
+        area.save()
+        if changed != ["parentAreaId"]:
+            event_append(
+                event_name="area.updated",
+                actor=actor,
+                property_id=area.property_id,
+                area_id=area.pk,
+                payload={"changed": changed, "accessListVersion": area.access_list_version},
+            )
+    return area
+
+
+@transaction.atomic
+def area_delete(*, area: Area, actor: str) -> None:
+    """Soft-delete an area with its area group (event `area.deleted`).
+
+    Refused (409, listing what blocks it) while it has sub-areas or installed locks, or while
+    another area's access list grants this area or its group.
+    """
+    from apps.access.services import _areas_referencing, user_group_delete_with_owner
+
+    area = Area.objects.select_for_update().select_related("area_user_group").get(pk=area.pk)
+    blocked = {}
+    children = [str(i) for i in area.children.alive().values_list("id", flat=True)]
+    if children:
+        blocked["subAreaIds"] = children
+    group = getattr(area, "area_user_group", None)
+    referencing = set(_areas_referencing(property_id=area.property_id, key="areaId", value=area.pk))
+    if group is not None:
+        referencing |= set(_areas_referencing(property_id=area.property_id, key="userGroupId", value=group.pk))
+    referencing.discard(str(area.pk))
+    if referencing:
+        blocked["referencedByAreaIds"] = sorted(referencing)
+    if blocked:
+        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in blocked.items())
+        raise ConflictError(f"area {area.pk} cannot be deleted: {detail}", extra={"blockedBy": blocked})
+    if group is not None:
+        user_group_delete_with_owner(group=group, actor=actor)
+    area.type_state = EntityTypeState.DELETED
+    area.last_modified_by = actor
+    area.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
+    event_append(event_name="area.deleted", actor=actor, property_id=area.property_id, area_id=area.pk)

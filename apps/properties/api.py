@@ -1,0 +1,65 @@
+"""DoorLock operations 1–5: properties."""
+
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from apps.core.api.permissions import operation
+from apps.core.api.views import ApiView
+from apps.properties import selectors, services
+from apps.properties.serializers import NewPropertySerializer, PropertySerializer, PropertyWritableSerializer
+
+TAGS = ["properties"]
+
+
+def property_or_404(property_id):
+    prop = selectors.property_get(property_id=property_id)
+    if prop is None:
+        raise NotFound()
+    return prop
+
+
+class PropertyListCreateApi(ApiView):
+    page_items_key = "properties"
+
+    @operation("listProperties", responses=PropertySerializer(many=True), tags=TAGS)
+    def get(self, request):
+        return self.paginated(selectors.property_list(property_ids=self.property_scope()), PropertySerializer)
+
+    @operation("createProperty", request=NewPropertySerializer, responses=PropertySerializer, tags=TAGS)
+    def post(self, request):
+        body = self.body(NewPropertySerializer)
+        prop = services.property_create(
+            display_name=body["displayName"],
+            address=body["address"],
+            time_zone=body.get("timeZone", "UTC"),
+            owner_id=body.get("ownerId") or request.user.user_id,
+            access_manager_ids=body.get("accessManagerIds", []),
+            actor=request.user.label,
+        )
+        return Response(PropertySerializer(property_or_404(prop.pk)).data)
+
+
+class PropertyDetailApi(ApiView):
+    @operation("getProperty", responses=PropertySerializer, tags=TAGS)
+    def get(self, request, propertyId):
+        return Response(PropertySerializer(property_or_404(propertyId)).data)
+
+    @operation("updateProperty", request=PropertyWritableSerializer, responses=PropertySerializer, tags=TAGS)
+    def put(self, request, propertyId):
+        prop = property_or_404(propertyId)
+        body = self.body(PropertyWritableSerializer)
+        services.property_update(
+            prop=prop,
+            display_name=body["displayName"],
+            address=body["address"],
+            access_manager_ids=body["accessManagerIds"],
+            time_zone=body.get("timeZone"),
+            owner_id=body.get("ownerId"),
+            actor=request.user.label,
+        )
+        return Response(PropertySerializer(property_or_404(propertyId)).data)
+
+    @operation("deleteProperty", responses=None, tags=TAGS)
+    def delete(self, request, propertyId):
+        services.property_delete(prop=property_or_404(propertyId), actor=request.user.label)
+        return Response({})

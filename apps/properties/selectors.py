@@ -1,0 +1,18 @@
+"""Reads for properties, scoped to what the caller's grants reach."""
+
+from django.db.models import QuerySet
+
+from apps.core.api.principal import ALL
+from apps.properties.models import Property
+
+
+def property_list(*, property_ids=ALL) -> QuerySet[Property]:
+    """Live properties, limited to `property_ids` (ALL = no limit), with their managers."""
+    queryset = Property.objects.alive().prefetch_related("access_managers", "external_refs")
+    if property_ids is not ALL:
+        queryset = queryset.filter(pk__in=property_ids)
+    return queryset
+
+
+def property_get(*, property_id) -> Property | None:
+    return property_list().filter(pk=property_id).first()
