@@ -6,6 +6,7 @@ Pattern: healthchecks `hc/settings.py`, paperless-ngx `parse_db_settings`.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -93,8 +94,19 @@ else:
 
 # --- cache + Celery: Redis when REDIS_URL, else in-process ---------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
+
+
+def _next_redis_db(url: str) -> str:
+    """The same Redis server, next database number: cache.clear() must never flush the queue."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db + 1}"))
+
+
+# The cache (throttle counters) gets its own Redis database, so clearing it never drops queued tasks.
+REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", _next_redis_db(REDIS_URL) if REDIS_URL else "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -16,6 +16,13 @@ from tests.factories.accounts import api_key_with
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _eager(settings):
+    """These tests are about the outbox itself: run tasks inline even where REDIS_URL is set
+    (the live-worker tests in test_worker_live.py cover the real broker)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
 @pytest.fixture
 def handled(monkeypatch):
     """Register a handler for `test.thing` that records the events it saw."""

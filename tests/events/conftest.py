@@ -1,0 +1,146 @@
+"""A real Celery worker process for tests marked `celery_worker`.
+
+The worker is a subprocess (`python -m celery -A config worker --pool=solo`) talking to the
+same Redis broker as the test process and to the pytest-django *test* database, so these
+tests need REDIS_URL (broker) and a server database (DATABASE_URL=postgres://...): the
+worker cannot see SQLite's in-memory test database. Without them the tests are skipped,
+unless KEYHOUSE_TEST_REQUIRE_WORKER=1 (set by .ci/run), which turns the skip into a failure
+so CI can never go green with the live tests silently skipped.
+
+The fixture uses `transactional_db`: rows the test writes are really committed, and so
+visible to the worker, and `transaction.on_commit` callbacks (the outbox enqueue) fire.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRE_ENV = "KEYHOUSE_TEST_REQUIRE_WORKER"
+WORKER_START_TIMEOUT = 45.0
+WORKER_STOP_TIMEOUT = 15.0
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"live Celery worker unavailable: {reason} ({REQUIRE_ENV}=1 forbids skipping)", pytrace=False)
+    pytest.skip(f"live Celery worker unavailable: {reason}")
+
+
+def _require_redis_broker() -> None:
+    from django.conf import settings
+
+    if not os.environ.get("REDIS_URL"):
+        _unavailable("REDIS_URL is not set")
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _unavailable("CELERY_TASK_ALWAYS_EAGER is on")
+
+
+def _database_url(settings_dict: dict) -> str:
+    """DATABASE_URL for the worker, aimed at the test database the test process uses."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+@dataclass
+class LiveWorker:
+    hostname: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no worker log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Warm-shut the worker's whole process group; SIGKILL it if it does not go in time."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+
+@pytest.fixture
+def redis_broker():
+    """Skip (or fail, under KEYHOUSE_TEST_REQUIRE_WORKER=1) unless Celery really uses Redis."""
+    _require_redis_broker()
+    from config.celery import app
+
+    return app
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_broker, tmp_path):
+    """Start a real `celery worker` on the test database; yield a LiveWorker; stop it after."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        _unavailable("the test database is SQLite (set DATABASE_URL=postgres://...): a worker cannot share it")
+
+    app = redis_broker
+    # Tasks left in the queue by earlier tests (on-commit enqueues without a worker) would run
+    # against rows that no longer exist; start from an empty queue.
+    app.control.purge()
+
+    hostname = f"keyhouse-test-{uuid.uuid4().hex[:10]}@localhost"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "DB_CONN_MAX_AGE": "0",  # no idle connection left to block the test database's DROP
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool=solo", "--concurrency=1", "-Q", "celery", "--loglevel=INFO",
+        "-n", hostname, "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    log_path = tmp_path / "celery-worker.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: killpg reaches the worker and nothing else
+        )  # fmt: skip
+    worker = LiveWorker(hostname=hostname, process=process, log_path=log_path)
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while True:
+            if not worker.alive():
+                pytest.fail(f"celery worker exited with {process.returncode} while starting:\n{worker.log_tail()}")
+            if app.control.ping(destination=[hostname], timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"celery worker did not answer ping in {WORKER_START_TIMEOUT:.0f}s:\n{worker.log_tail()}")
+            time.sleep(0.2)
+        yield worker
+    finally:
+        _stop(process)
