@@ -1,6 +1,9 @@
 """DoorLock operations 21–25: users, and the user scope rules other apps reuse."""
 
-from rest_framework.exceptions import NotFound, PermissionDenied
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
@@ -56,6 +59,26 @@ def _grants_checked(principal: Principal, items) -> list | None:
     return grants
 
 
+# Model field → request path, so a model-level refusal (a taken email) names what was sent.
+_REQUEST_PATHS = {
+    "display_name": "displayName",
+    "email": "private.email",
+    "first_name": "private.firstName",
+    "last_name": "private.lastName",
+    "phone_number": "private.phoneNumber",
+    "billing_address": "private.billingAddress",
+}
+
+
+@contextmanager
+def _named_as_requested():
+    try:
+        yield
+    except DjangoValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        raise ValidationError({_REQUEST_PATHS.get(k, k): v for k, v in errors.items()}) from None
+
+
 def _private_fields(body) -> dict:
     return dict(body.get("private") or {})
 
@@ -73,13 +96,14 @@ class UserCreateApi(ApiView):
         body = self.body(NewUserSerializer)
         grants = _grants_checked(request.user, body.get("userPermissions"))
         private = _private_fields(body)
-        user = services.user_create(
-            email=private.pop("email"),
-            display_name=body["displayName"],
-            grants=grants,
-            actor=request.user.label,
-            **private,
-        )
+        with _named_as_requested():
+            user = services.user_create(
+                email=private.pop("email"),
+                display_name=body["displayName"],
+                grants=grants,
+                actor=request.user.label,
+                **private,
+            )
         return Response(UserSerializer(user_or_404(user.pk), context={"show_private": True}).data)
 
 
@@ -104,13 +128,15 @@ class UserDetailApi(ApiView):
         body = self.body(UserWritableSerializer)
         if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
             raise PermissionDenied("you cannot change your own permissions")
-        services.user_update(
-            user=user,
-            display_name=body["displayName"],
-            actor=request.user.label,
-            grants=_grants_checked(request.user, body.get("userPermissions")),
-            **_private_fields(body),
-        )
+        grants = _grants_checked(request.user, body.get("userPermissions"))
+        with _named_as_requested():
+            services.user_update(
+                user=user,
+                display_name=body["displayName"],
+                actor=request.user.label,
+                grants=grants,
+                **_private_fields(body),
+            )
         return self._show(user)
 
     @operation("deleteUser", responses=UserSerializer, tags=TAGS)

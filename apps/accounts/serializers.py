@@ -115,7 +115,7 @@ class UserSerializer(EntitySerializer):
     """Spec User. `private` appears only when the serializer context has `show_private`."""
 
     userId = serializers.UUIDField(source="id", read_only=True)
-    userPermissions = UserPermissionSerializer(source="grants.all", many=True, read_only=True)
+    userPermissions = serializers.SerializerMethodField()
     deviceIds = serializers.SerializerMethodField()
     externalRefs = ExternalRefsField()
     private = UserPrivateSerializer(source="*", read_only=True, required=False)
@@ -131,6 +131,13 @@ class UserSerializer(EntitySerializer):
             "private",
             *EntitySerializer.BASE_FIELDS,
         )
+
+    def get_userPermissions(self, obj) -> list[dict]:
+        # Read from the rows (property_id, scope_user_id), as ApiKeySerializer does: the
+        # input serializer's own fields would look for `propertyId` on the row and emit null.
+        return [UserPermissionSerializer.from_grant_row(row) for row in obj.grants.all()]
+
+    get_userPermissions.__annotations__["return"] = UserPermissionSerializer(many=True)
 
     def get_deviceIds(self, obj) -> list[str]:
         return []  # devices arrive with the keys/devices issue

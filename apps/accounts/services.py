@@ -100,8 +100,9 @@ def user_update(*, user: User, actor: str, grants: list[Grant] | None = None, **
 
 @transaction.atomic
 def user_delete(*, user: User, actor: str) -> User:
-    """Soft-delete a person (event `user.deleted`): out of every group, grants and sign-in
-    tokens gone, email freed for reuse. Refused (409) while they own a live property."""
+    """Soft-delete a person (event `user.deleted`): out of every group and every property's
+    access managers, grants and sign-in tokens gone, email freed for reuse. Refused (409)
+    while they own a live property."""
     from apps.access.models import Membership
     from apps.access.services import membership_remove
 
@@ -114,6 +115,14 @@ def user_delete(*, user: User, actor: str) -> User:
         )
     for membership in Membership.objects.filter(user=user).select_related("user_group"):
         membership_remove(group=membership.user_group, user=user, actor=actor)
+    for prop in user.managed_properties.alive():
+        # else the property keeps listing a deleted person, and a GET→PUT round trip of it fails
+        prop.access_managers.remove(user)
+        prop.last_modified_by = actor
+        prop.save(update_fields=["last_modified_by", "last_modified_at"])
+        event_append(
+            event_name="property.updated", actor=actor, property_id=prop.pk, payload={"changed": ["accessManagerIds"]}
+        )
     PermissionGrant.objects.filter(user=user).delete()
     UserToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.email = f"deleted-{user.pk}@deleted.invalid"

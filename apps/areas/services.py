@@ -166,7 +166,8 @@ def area_delete(*, area: Area, actor: str) -> None:
     """
     from apps.access.services import _areas_referencing, user_group_delete_with_owner
 
-    area = Area.objects.select_for_update().select_related("area_user_group").get(pk=area.pk)
+    # of=self: PostgreSQL cannot lock the nullable side of the outer join to the area group.
+    area = Area.objects.select_for_update(of=("self",)).select_related("area_user_group").get(pk=area.pk)
     blocked = {}
     children = [str(i) for i in area.children.alive().values_list("id", flat=True)]
     if children:
