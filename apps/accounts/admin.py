@@ -1,13 +1,21 @@
-"""Staff admin for users and API keys. Every save goes through apps.accounts.services."""
+"""Staff admin for users and API keys. Every save goes through apps.accounts.services (and
+membership through apps.access.services)."""
+
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.template.response import TemplateResponse
 
+from apps.access import services as access_services
+from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
 from apps.core.actors import actor_for_staff
+from apps.core.admin_base import ServiceModelAdmin
 from apps.core.api.principal import Grant
+from apps.properties.models import Property
 
 
 def _grants_from_formset(formset) -> list[Grant]:
@@ -102,16 +110,99 @@ class UserChangeForm(forms.ModelForm):
         fields = services.USER_UPDATABLE
 
 
+def _group_choices(queryset) -> list:
+    """Groups as <optgroup>s per property: every property has a "Residents" group."""
+    grouped: dict = {}
+    for group in queryset:
+        label = f"{group.display_name} ({group.get_group_source_display().lower()} group)"
+        grouped.setdefault(group.property_id, (group.property.display_name, []))[1].append((str(group.pk), label))
+    return list(grouped.values())
+
+
+def _live_groups():
+    return (
+        UserGroup.objects.alive()
+        .filter(property__in=Property.objects.alive())
+        .select_related("property")
+        .order_by("property__display_name", "property_id", "group_source", "display_name")
+    )
+
+
+class AddToGroupForm(forms.Form):
+    """The intermediate page of "Add selected users to group…"."""
+
+    group = forms.TypedChoiceField(coerce=uuid.UUID, help_text="Users already in the group are left as they are.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [("", "---------"), *_group_choices(_live_groups())]
+
+
+def _uuid_param(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as error:  # the changelist answers "?e=1" instead of a 500
+        raise IncorrectLookupParameters(error) from error
+
+
+class UserPropertyFilter(admin.SimpleListFilter):
+    """Users in at least one group of the property."""
+
+    title = "property"
+    parameter_name = "property"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(pk), name)
+            for pk, name in Property.objects.alive().order_by("display_name").values_list("pk", "display_name")
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            members = Membership.objects.filter(user_group__property_id=_uuid_param(self.value()))
+            return queryset.filter(pk__in=members.values("user_id"))
+        return queryset
+
+
+class UserGroupFilter(admin.SimpleListFilter):
+    """Members of one group. Lists the groups of the chosen property (else the property and
+    custom groups of all); any group id works in the URL (the group list links here)."""
+
+    title = "group"
+    parameter_name = "group"
+    LOOKUPS_SHOWN = 100
+
+    def lookups(self, request, model_admin):
+        groups = _live_groups()
+        property_id = request.GET.get(UserPropertyFilter.parameter_name)
+        if property_id:
+            try:
+                groups = groups.filter(property_id=uuid.UUID(property_id))
+            except ValueError:  # a malformed property id: its own filter reports it
+                return []
+        else:
+            groups = groups.exclude(group_source=UserGroupGroupSource.AREA)
+        return [(str(g.pk), f"{g.display_name} · {g.property.display_name}") for g in groups[: self.LOOKUPS_SHOWN]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                memberships__user_group_id=_uuid_param(self.value())
+            )  # (group, user) is unique: no duplicates
+        return queryset
+
+
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(ServiceModelAdmin):
     """People: staff and app users. Grants (spec userPermissions) are edited inline."""
 
     add_form = UserAddForm
     form = UserChangeForm
     list_display = ("email", "display_name", "is_staff", "is_active", "type_state", "last_login")
-    list_filter = ("is_staff", "is_active", "type_state")
-    search_fields = ("email", "display_name", "first_name", "last_name")
+    list_filter = (UserPropertyFilter, UserGroupFilter, "is_staff", "is_active", "type_state")
+    search_fields = ("email", "display_name", "first_name", "last_name", "phone_number")
     ordering = ("email",)
+    actions = ["add_to_group"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -121,17 +212,60 @@ class UserAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return UserAddForm.Meta.fields + ("password",) if obj is None else services.USER_UPDATABLE
 
-    def save_model(self, request, obj, form, change):
-        actor = actor_for_staff(request.user)
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if request.resolver_match and request.resolver_match.url_name == "autocomplete":
+            queryset = queryset.alive()  # pickers (owner, new member) offer only live people
+        return queryset, may_have_duplicates
+
+    def service_save(self, request, obj, form, change):
+        actor = self.actor(request)
         data = form.cleaned_data
         if change:
-            services.user_update(user=obj, actor=actor, **{name: data[name] for name in services.USER_UPDATABLE})
-        else:
-            services.user_create(
-                email=data["email"],
-                display_name=data["display_name"],
-                is_staff=data["is_staff"],
-                password=data["password"] or None,
-                actor=actor,
-                user_id=obj.id,
+            return services.user_update(user=obj, actor=actor, **{name: data[name] for name in services.USER_UPDATABLE})
+        return services.user_create(
+            email=data["email"],
+            display_name=data["display_name"],
+            is_staff=data["is_staff"],
+            password=data["password"] or None,
+            actor=actor,
+            user_id=obj.id,
+        )
+
+    def service_delete(self, request, obj):
+        services.user_delete(user=obj, actor=self.actor(request))
+
+    @admin.action(permissions=["change"], description="Add selected users to group…")
+    def add_to_group(self, request, queryset):
+        """Ask for a group, then membership_add each selected (live) user."""
+        form = AddToGroupForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            group = _live_groups().filter(pk=form.cleaned_data["group"]).first()
+            if group is None:
+                self.message_user(request, "That group no longer exists.", messages.ERROR)
+                return None
+            users = list(queryset.alive())
+            actor = self.actor(request)
+            added = sum(access_services.membership_add(group=group, user=user, actor=actor) for user in users)
+            skipped = queryset.count() - len(users)
+            self.message_user(
+                request,
+                f"Added {added} user(s) to {group.display_name} · {group.property.display_name}; "
+                f"{len(users) - added} already in it" + (f"; {skipped} deleted user(s) skipped." if skipped else "."),
+                messages.SUCCESS,
             )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/action_intermediate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Add users to a group",
+                "opts": self.opts,
+                "queryset": queryset,
+                "form": form,
+                "action": "add_to_group",
+                "submit_label": "Add to group",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -11,7 +11,11 @@ def dashboard_figures() -> list[tuple[str, int, str]]:
     ApiKey = apps.get_model("accounts", "ApiKey")
     User = apps.get_model("accounts", "User")
     events_url = reverse("admin:events_event_changelist")
+    Property = apps.get_model("properties", "Property")
+    Area = apps.get_model("areas", "Area")
     return [
+        ("Properties", Property.objects.alive().count(), reverse("admin:properties_property_changelist")),
+        ("Areas", Area.objects.alive().count(), reverse("admin:areas_area_changelist")),
         ("Users", User.objects.alive().count(), reverse("admin:accounts_user_changelist")),
         (
             "Active API keys",

@@ -56,7 +56,13 @@ def test_staff_logs_in_and_sees_dashboard(page, live_server, staff_user, failed_
     assert dashboard.is_visible()
     assert dashboard.locator("h2").inner_text().lower() == "at a glance"
     rows = {row.locator("th").inner_text(): row.locator("td").inner_text() for row in dashboard.locator("tr").all()}
-    assert rows == {"Users": "1", "Active API keys": "0", "Events waiting to be processed": "0"}
+    assert rows == {
+        "Properties": "0",
+        "Areas": "0",
+        "Users": "1",
+        "Active API keys": "0",
+        "Events waiting to be processed": "0",
+    }
     # The admin's own stylesheet loaded (served by the live server's static handler).
     assert page.locator("#header").evaluate("el => getComputedStyle(el).display") == "flex"
     assert failed_responses == []
