@@ -1,7 +1,13 @@
-"""The bare DRF baseline for the API-overhead figure: the same ApiKey rows through a plain
-ModelSerializer, with no authentication, permission, throttling, envelope or paging.
-Mounted only by tests/bench/urls.py, never in normal runs."""
+"""The bare DRF baselines: the same rows through a plain ModelSerializer, with no
+authentication, permission, throttling, envelope or paging. Mounted only by
+tests/bench/urls.py, never in normal runs.
 
+- BareView: 50 ApiKey rows (against GET /api/v1/api-keys).
+- BareAreaView: the first 50 areas of a property by id (against listAreas, a page of 50).
+- BarePropertyView: one property (against getProperty).
+"""
+
+from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -9,8 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import ApiKey
+from apps.areas.models import Area
+from apps.properties.models import Property
 
-# As many rows as one default page of GET /api/v1/api-keys, so both bodies carry the same keys.
+# As many rows as one default page of the enveloped lists, so both bodies carry the same rows.
 ROWS = 50
 
 
@@ -29,12 +37,61 @@ class BareApiKeySerializer(serializers.ModelSerializer):
         )
 
 
-class BareView(APIView):
+class BareAreaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Area
+        fields = (
+            "id",
+            "property",
+            "parent",
+            "display_name",
+            "area_type",
+            "ancestor_ids",
+            "depth",
+            "access_list",
+            "access_list_version",
+            "type_state",
+            "created_at",
+            "last_modified_at",
+            "last_modified_by",
+        )
+
+
+class BarePropertySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Property
+        fields = (
+            "id",
+            "display_name",
+            "address",
+            "owner",
+            "time_zone",
+            "type_state",
+            "created_at",
+            "last_modified_at",
+            "last_modified_by",
+        )
+
+
+class _Bare(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
     renderer_classes = [JSONRenderer]
 
+
+class BareView(_Bare):
     def get(self, request):
         rows = ApiKey.objects.order_by("id")[:ROWS]
         return Response(BareApiKeySerializer(rows, many=True).data)
+
+
+class BareAreaView(_Bare):
+    def get(self, request, property_id):
+        rows = Area.objects.filter(property_id=property_id).order_by("id")[:ROWS]
+        return Response(BareAreaSerializer(rows, many=True).data)
+
+
+class BarePropertyView(_Bare):
+    def get(self, request, property_id):
+        return Response(BarePropertySerializer(get_object_or_404(Property, pk=property_id)).data)

@@ -1,22 +1,31 @@
-"""`make bench`: API overhead of Keyhouse's enveloped, authenticated, paged list vs a bare DRF view.
+"""`make bench`: API overhead of Keyhouse's enveloped, authenticated endpoints vs bare DRF views.
 
-One run, one gunicorn (-w 2) on loopback, one fresh SQLite database in a temporary directory:
+One run, one gunicorn (-w 2) on loopback, one fresh database: SQLite in a temporary directory,
+or, with BENCH_DATABASE_URL=postgres://user:pass@host:port/db, a PostgreSQL database
+`keyhouse_bench` on that server (dropped and created by the run, dropped again at the end;
+the database named in the URL is only used to connect and is never touched):
 
-1. migrate, seed 60 API keys (tests/bench/seed.py, which also counts SQL queries per list
-   request in-process for 10 and 60 keys: the count must be flat);
+1. migrate, then seed (tests/bench/seed.py): 60 API keys, counting SQL queries per list
+   request in-process for 10 and 60 keys (the count must be flat); and a property with
+   10,000 areas, counting the queries of a listAreas page of 50 with 10 and with 10,000
+   areas (first page and a page deep in the list; they must be identical) and of getProperty;
 2. start `gunicorn config.wsgi:application -w 2` with DJANGO_SETTINGS_MODULE=tests.bench.settings
-   (the normal URLconf plus /bench/bare; throttle rates raised so no 429 skews the figures);
-3. check both endpoints answer 200 with a full page, warm up, then drive each for a fixed
-   time, in interleaved slices (ABBA) so outside load hits both alike, with `wrk` (installed
-   with apt when missing and we are root) or, failing that, a Python thread + http.client
-   load generator;
-4. print requests/s, p50/p99 latency and the ratio enveloped/bare, and rewrite the figures
-   block of docs/PERFORMANCE.md between its markers.
+   (the normal URLconf plus the bare views under /bench/; throttle rates raised so no 429
+   skews the figures);
+3. check every endpoint answers 200 with a full page, warm up, then drive each for a fixed
+   time, in interleaved slices (ABBA: the order reverses every round) so outside load hits
+   all alike, with `wrk` (installed with apt when missing and we are root) or, failing that,
+   a Python thread + http.client load generator. Pairs, each against its bare DRF view:
+   GET /api/v1/api-keys, listAreas (GET /api/v1/properties/{id}/areas), getProperty
+   (GET /api/v1/properties/{id});
+4. print requests/s, p50/p99 latency and the ratios enveloped/bare, and rewrite this
+   database's figures blocks of docs/PERFORMANCE.md between their markers.
 
-Knobs (environment): BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
+Knobs (environment): BENCH_DATABASE_URL (PostgreSQL server to bench on; default: SQLite),
+BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
-BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir, default false).
+BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false).
 """
 
 import datetime as dt
@@ -42,13 +51,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "PERFORMANCE.md"
-START_MARK = "<!-- bench:api-overhead:start -->"
-END_MARK = "<!-- bench:api-overhead:end -->"
 SETTINGS_MODULE = "tests.bench.settings"
 HOST = "127.0.0.1"
 ENVELOPED = "/api/v1/api-keys"
 BARE = "/bench/bare"
+LIST_AREAS = "/api/v1/properties/{property_id}/areas"
+BARE_AREAS = "/bench/bare/properties/{property_id}/areas"
+GET_PROPERTY = "/api/v1/properties/{property_id}"
+BARE_PROPERTY = "/bench/bare/properties/{property_id}"
 SEED_KEYS = 60
+BENCH_DB_NAME = "keyhouse_bench"
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 DURATION = max(1, min(int(os.environ.get("BENCH_DURATION", "8")), 60))
 WARMUP = max(0, min(int(os.environ.get("BENCH_WARMUP", "2")), 30))
@@ -68,13 +81,64 @@ def log(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
+# --- database ------------------------------------------------------------------------------
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
+
+
+def _postgres_admin_url(server_url: str) -> tuple[str, str]:
+    """(URL to connect to for DROP/CREATE DATABASE, URL of the bench database) on that server."""
+    parts = urllib.parse.urlsplit(server_url)
+    if parts.scheme not in POSTGRES_SCHEMES:
+        raise BenchError(f"BENCH_DATABASE_URL must be a PostgreSQL URL ({'/'.join(POSTGRES_SCHEMES)}://…)")
+    named = parts.path.strip("/")
+    # Connect to the named database (or `postgres` when none, or when it is the bench one).
+    admin = parts._replace(path="/" + (named if named and named != BENCH_DB_NAME else "postgres"))
+    bench = parts._replace(path="/" + BENCH_DB_NAME)
+    return urllib.parse.urlunsplit(admin), urllib.parse.urlunsplit(bench)
+
+
+def _postgres_execute(admin_url: str, *statements: str) -> None:
+    try:
+        import psycopg
+    except ImportError:
+        raise BenchError("BENCH_DATABASE_URL needs psycopg (in requirements.txt)") from None
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+            for statement in statements:
+                conn.execute(statement)
+    except psycopg.Error as exc:
+        raise BenchError(f"PostgreSQL: {exc}".strip()) from None
+
+
+def postgres_create(server_url: str) -> str:
+    """Drop and create the dedicated bench database; returns its URL. Never touches any other."""
+    admin_url, bench_url = _postgres_admin_url(server_url)
+    _postgres_execute(
+        admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB_NAME}" WITH (FORCE)', f'CREATE DATABASE "{BENCH_DB_NAME}"'
+    )
+    return bench_url
+
+
+def postgres_drop(server_url: str) -> None:
+    admin_url, _ = _postgres_admin_url(server_url)
+    try:
+        _postgres_execute(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB_NAME}" WITH (FORCE)')
+    except BenchError as exc:
+        log(f"could not drop {BENCH_DB_NAME}: {exc}")
+
+
+def database_key(database: str) -> str:
+    """`postgresql` or `sqlite`: which figures blocks of the doc this run rewrites."""
+    return "postgresql" if database.lower().startswith("postgres") else "sqlite"
+
+
 # --- environment and processes -------------------------------------------------------------
-def bench_env(tmp: Path) -> dict:
+def bench_env(tmp: Path, database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     alphabet = string.ascii_letters + string.digits
     env.update(
         DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,
-        DATABASE_URL=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        DATABASE_URL=database_url,
         KEYHOUSE_VAR_DIR=str(tmp / "var"),
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -167,23 +231,40 @@ def fetch(base: str, path: str, headers: dict) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def verify(base: str, auth: dict, page_size: int) -> dict:
-    """Both endpoints answer 200 with a full page; returns body sizes. Fails loudly otherwise."""
-    status, body = fetch(base, ENVELOPED, auth)
+def _verify_enveloped(base: str, path: str, auth: dict, items_key: str | None, page_size: int) -> int:
+    status, body = fetch(base, path, auth)
     if status != 200:
-        raise BenchError(f"GET {ENVELOPED} answered {status}: {body[:500]!r}")
+        raise BenchError(f"GET {path} answered {status}: {body[:500]!r}")
     doc = json.loads(body)
-    items = (doc.get("data") or {}).get("apiKeys")
-    if doc.get("success") is not True or doc.get("error") is not None or not isinstance(items, list):
-        raise BenchError(f"GET {ENVELOPED}: not the expected envelope: {body[:500]!r}")
-    if len(items) != page_size or not doc["data"].get("pageToken"):
-        raise BenchError(f"GET {ENVELOPED}: expected a full page of {page_size} with a pageToken, got {len(items)}")
-    status, bare = fetch(base, BARE, {})
+    data = doc.get("data")
+    if doc.get("success") is not True or doc.get("error") is not None or not isinstance(data, dict):
+        raise BenchError(f"GET {path}: not the expected envelope: {body[:500]!r}")
+    if items_key is not None:
+        items = data.get(items_key)
+        if not isinstance(items, list) or len(items) != page_size or not data.get("pageToken"):
+            got = len(items) if isinstance(items, list) else items
+            raise BenchError(f"GET {path}: expected a full page of {page_size} with a pageToken, got {got}")
+    return len(body)
+
+
+def _verify_bare(base: str, path: str, rows: int | None) -> int:
+    status, body = fetch(base, path, {})
     if status != 200:
-        raise BenchError(f"GET {BARE} answered {status}: {bare[:500]!r}")
-    if len(json.loads(bare)) != page_size:
-        raise BenchError(f"GET {BARE}: expected {page_size} rows")
-    return {ENVELOPED: len(body), BARE: len(bare)}
+        raise BenchError(f"GET {path} answered {status}: {body[:500]!r}")
+    doc = json.loads(body)
+    if rows is not None and len(doc) != rows:
+        raise BenchError(f"GET {path}: expected {rows} rows, got {len(doc)}")
+    return len(body)
+
+
+def verify(base: str, auth: dict, page_size: int, pairs: list[dict]) -> dict:
+    """Every endpoint answers 200 with a full page; returns body sizes. Fails loudly otherwise."""
+    sizes = {}
+    for pair in pairs:
+        rows = page_size if pair["items_key"] else None
+        sizes[pair["path"]] = _verify_enveloped(base, pair["path"], auth, pair["items_key"], page_size)
+        sizes[pair["bare"]] = _verify_bare(base, pair["bare"], rows)
+    return sizes
 
 
 # --- load generators ----------------------------------------------------------------------
@@ -384,38 +465,120 @@ def tool_version(wrk: str | None) -> str:
     return f"{name} (-t{min(2, CONNECTIONS)} -c{CONNECTIONS}, latency histogram from a Lua done() hook)"
 
 
-def figures_block(results: dict, seed: dict, meta: dict) -> str:
-    env, bare = results[ENVELOPED], results[BARE]
-    ratio = env["rps"] / bare["rps"] if bare["rps"] else float("nan")
-    q = seed["queries"]
-    flat = "flat" if q["10"] == q["60"] else "NOT FLAT"
-    lines = [
-        START_MARK,
-        f"Measured {meta['date']} by `make bench` (tests/bench/run.py).",
-        "",
-        f"- Machine: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['os']}, "
-        f"Python {meta['machine']['python']}; {meta['versions']}; {meta['machine']['load']} (1/5/15 min) "
-        "before the run: anything else running shares the CPUs",
-        f"- Server: gunicorn -w 2 (sync workers) on {HOST}, DEBUG=false, fresh SQLite database, "
+def marks(section: str, db_key: str) -> tuple[str, str]:
+    return f"<!-- bench:{section}:{db_key}:start -->", f"<!-- bench:{section}:{db_key}:end -->"
+
+
+# Before PostgreSQL runs, the api-overhead block had one marker pair (always SQLite).
+LEGACY_MARKS = {("api-overhead", "sqlite"): ("<!-- bench:api-overhead:start -->", "<!-- bench:api-overhead:end -->")}
+
+
+def setup_lines(meta: dict) -> list[str]:
+    m = meta["machine"]
+    return [
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}; "
+        f"{m['load']} (1/5/15 min) before the run: anything else running shares the CPUs",
+        f"- Server: gunicorn -w 2 (sync workers) on {HOST}, DEBUG=false, {meta['database_setup']}, "
         "local-memory cache, eager Celery; load generator on the same machine",
         f"- Tool: {meta['tool']}; {WARMUP} s warm-up per endpoint, then {ROUNDS} interleaved slices "
         f"of {max(1, round(DURATION / ROUNDS))} s per endpoint (ABBA order), merged",
+    ]
+
+
+def table(rows: list[tuple[str, dict]]) -> list[str]:
+    lines = ["| endpoint | requests/s | p50 | p99 | requests |", "| --- | ---: | ---: | ---: | ---: |"]
+    for label, r in rows:
+        lines.append(f"| {label} | {r['rps']:.1f} | {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | {r['requests']} |")
+    return lines
+
+
+def ratio_of(results: dict, pair: dict) -> float:
+    bare = results[pair["bare"]]["rps"]
+    return results[pair["path"]]["rps"] / bare if bare else float("nan")
+
+
+def figures_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> str:
+    """The api-overhead block (GET /api/v1/api-keys vs /bench/bare)."""
+    pair = pairs[0]
+    start, end = marks("api-overhead", meta["db_key"])
+    ratio = ratio_of(results, pair)
+    q = seed["queries"]
+    flat = "flat" if q["10"] == q["60"] else "NOT FLAT"
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py).",
+        "",
+        *setup_lines(meta),
         f"- Data: {seed['keys']} API keys, one `owner` grant each; both endpoints return {seed['page_size']} of them "
         f"(enveloped body {meta['sizes'][ENVELOPED]} B, bare body {meta['sizes'][BARE]} B)",
         "",
-        "| endpoint | requests/s | p50 | p99 | requests |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        f"| `GET {BARE}` (bare DRF) | {bare['rps']:.1f} | {fmt_ms(bare['p50'])} | {fmt_ms(bare['p99'])} "
-        f"| {bare['requests']} |",
-        f"| `GET {ENVELOPED}` (enveloped) | {env['rps']:.1f} | {fmt_ms(env['p50'])} | {fmt_ms(env['p99'])} "
-        f"| {env['requests']} |",
+        *table([(f"`GET {BARE}` (bare DRF)", results[BARE]), (f"`GET {ENVELOPED}` (enveloped)", results[ENVELOPED])]),
         "",
         f"**Ratio enveloped / bare: {ratio:.2f}** (the enveloped list serves {ratio:.0%} of the bare view's rate).",
         "",
         f"SQL queries per `GET {ENVELOPED}` (Django test client, `CaptureQueriesContext`): "
         f"{q['10']} with 10 keys, {q['60']} with 60 keys ({flat}); "
         f"{seed['first_use_queries']} on a key's first use in a minute (the `lastUsedAt` write).",
-        END_MARK,
+        end,
+    ]
+    return "\n".join(lines)
+
+
+def sql_tables(statements: list[str]) -> str:
+    """`table` per query, in order: what a request reads, at a glance."""
+    names = []
+    for sql in statements:
+        after = sql.split(" FROM ", 1)[1] if " FROM " in sql else sql
+        names.append(after.split()[0].strip('"'))
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def directory_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> str:
+    """The directory block: listAreas and getProperty with 10,000 areas, each vs its bare view."""
+    d = seed["directory"]
+    q = d["queries"]
+    listing, getting = pairs[1], pairs[2]
+    list_ratio, get_ratio = ratio_of(results, listing), ratio_of(results, getting)
+    same = q["list_10"] == q["list_10000"] == q["list_deep"]
+    start, end = marks("directory", meta["db_key"])
+    sizes = meta["sizes"]
+    ms = d["in_process_ms"]
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py; "
+        f"the whole run took {meta['elapsed']:.0f} s, seeding {d['seed_seconds']:.0f} s).",
+        "",
+        *setup_lines(meta),
+        f"- Data: one property with {d['areas']:,} areas ({d['shape']}) and their {d['areas']:,} area groups. "
+        f"The first {d['service_areas']} were made with `area_create` ({d['service_ms_per_area']} ms each), the "
+        f"other {d['bulk_areas']:,} with `bulk_create` in {d['bulk_seconds']} s (bench-only; tree fields checked)",
+        f"- Bodies: listAreas page of {seed['page_size']} {sizes[listing['path']]} B "
+        f"(bare {sizes[listing['bare']]} B); getProperty {sizes[getting['path']]} B "
+        f"(bare {sizes[getting['bare']]} B)",
+        "",
+        *table(
+            [
+                (f"`GET {listing['bare_label']}` (bare DRF, 50 areas)", results[listing["bare"]]),
+                (f"`GET {listing['label']}` (listAreas, page of 50)", results[listing["path"]]),
+                (f"`GET {getting['bare_label']}` (bare DRF, one property)", results[getting["bare"]]),
+                (f"`GET {getting['label']}` (getProperty)", results[getting["path"]]),
+            ]
+        ),
+        "",
+        f"**Ratio listAreas / bare: {list_ratio:.2f}; getProperty / bare: {get_ratio:.2f}** "
+        f"(they serve {list_ratio:.0%} and {get_ratio:.0%} of their bare view's rate).",
+        "",
+        f"SQL queries per listAreas page of {seed['page_size']} (Django test client, `CaptureQueriesContext`): "
+        f"{q['list_10']} with 10 areas, {q['list_10000']} with {d['areas']:,} areas (first page), "
+        f"{q['list_deep']} deep in the list (after {d['deep_offset']:,} areas, by `pageToken`): "
+        f"{'identical' if same else 'NOT IDENTICAL'}. They read {sql_tables(seed['sql_directory'])}. "
+        f"A process's first listAreas runs {q['list_first_in_process']} (Django looks up the content types "
+        f"for `externalRefs` once per process). getProperty: {q['get_10']} queries with 10 areas, "
+        f"{q['get_10000']} with {d['areas']:,}.",
+        "",
+        f"In-process (test client, median of 20 calls, with {d['areas']:,} areas): listAreas first page "
+        f"{ms['list_first']:.1f} ms, deep page {ms['list_deep']:.1f} ms, getProperty {ms['get']:.1f} ms.",
+        end,
     ]
     return "\n".join(lines)
 
@@ -427,38 +590,67 @@ Figures measured on this project's machines, each with how to re-run it. Numbers
 one run (a ratio), not absolute capacity.
 """
 
-DOC_SECTION = """
+DOC_SECTIONS = {
+    "api-overhead": """
 ## API overhead: enveloped list vs bare DRF
 
 What one API request costs on top of plain Django REST framework, on the same stack and in the
-same run: `GET /api/v1/api-keys` (Bearer API-key authentication with its credential lookup,
-operation permission check, per-principal and per-address throttles, keyset paging with a
-signed `pageToken`, camelCase entity serializer with grants prefetched, `{success, error, data}`
-envelope) against `GET /bench/bare`, a plain `APIView` returning the same 50 `ApiKey` rows
-through a trivial `ModelSerializer` with no authentication, permission, throttling, envelope or
-paging (`tests/bench/baseline.py`, mounted only by the bench URLconf `tests/bench/urls.py`).
-Throttle rates are raised in `tests/bench/settings.py` so no 429 interferes; the throttles still run.
-
-Re-run: `make bench` (about half a minute; installs `wrk` with apt when missing and root,
-else falls back to a Python load generator). Knobs: `BENCH_DURATION` (s per endpoint, default 8),
-`BENCH_WARMUP` (default 2), `BENCH_ROUNDS` (interleaved slices, default 4), `BENCH_CONNECTIONS`
-(default 4), `BENCH_TOOL=python`,
-`BENCH_WRITE_DOC=false` (do not rewrite this file). The block below is rewritten by each run.
+same run: `GET /api/v1/api-keys` against `GET /bench/bare`, a plain `APIView` returning the same
+50 `ApiKey` rows through a trivial `ModelSerializer` (`tests/bench/baseline.py`). Re-run:
+`make bench` (SQLite) or `BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL). Each run
+rewrites its database's block below.
 
 {block}
-"""
+""",
+    "directory": """
+## Directory: listAreas and getProperty with 10,000 areas
+
+listAreas (a page of 50) and getProperty on a property holding 10,000 areas, each against a
+bare DRF view over the same rows (`tests/bench/baseline.py`), in the same run and gunicorn as the
+section above. Re-run: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgres://… make bench`
+(PostgreSQL). Each run rewrites its database's block below.
+
+{block}
+""",
+}
 
 
-def write_doc(block: str) -> None:
+def write_doc(section: str, db_key: str, block: str) -> None:
+    """Replace this section's block for this database; else add it after a sibling block
+    (another database's), else append the whole section."""
     text = DOC.read_text() if DOC.exists() else DOC_HEAD
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        _, tail_text = rest.split(END_MARK, 1)
-        text = head + block + tail_text
+    start, end = marks(section, db_key)
+    candidates = [(start, end)]
+    if (section, db_key) in LEGACY_MARKS:
+        candidates.append(LEGACY_MARKS[(section, db_key)])
+    for first, last in candidates:
+        if first in text and last in text:
+            head, rest = text.split(first, 1)
+            _, tail_text = rest.split(last, 1)
+            text = head + block + tail_text
+            break
     else:
-        text = text.rstrip("\n") + "\n" + DOC_SECTION.replace("{block}", block)
+        siblings = [last for (sec, _), (_, last) in LEGACY_MARKS.items() if sec == section]
+        siblings += [marks(section, other)[1] for other in ("postgresql", "sqlite") if other != db_key]
+        sibling = next((last for last in siblings if last in text), None)
+        if sibling:
+            head, tail_text = text.split(sibling, 1)
+            text = head + sibling + "\n\n" + block + tail_text
+        else:
+            text = text.rstrip("\n") + "\n" + DOC_SECTIONS[section].replace("{block}", block)
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text)
+
+
+def database_setup(database: str) -> str:
+    if database_key(database) == "postgresql":
+        parts = urllib.parse.urlsplit(BENCH_DATABASE_URL)
+        conn_max_age = os.environ.get("DB_CONN_MAX_AGE", "60")
+        return (
+            f"fresh {database} database `{BENCH_DB_NAME}` on {parts.hostname}:{parts.port or 5432} "
+            f"(dropped and created by the run), persistent connections (CONN_MAX_AGE {conn_max_age})"
+        )
+    return f"fresh {database} database (a file in a temporary directory)"
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -466,19 +658,50 @@ def main() -> int:
     began = time.monotonic()
     machine_info = machine()  # load average before we add any
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
-    env = bench_env(tmp)
     proc = None
+    postgres = bool(BENCH_DATABASE_URL)
+    created_database = False
     log_path = tmp / "gunicorn.log"
     try:
-        log(f"temp dir {tmp}; migrating a fresh SQLite database")
-        run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=120, what="migrate")
-        log(f"seeding {SEED_KEYS} API keys and counting queries in-process")
+        if postgres:
+            database_url = postgres_create(BENCH_DATABASE_URL)
+            created_database = True
+            log(f"temp dir {tmp}; PostgreSQL database {BENCH_DB_NAME} dropped and created; migrating")
+        else:
+            database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            log(f"temp dir {tmp}; migrating a fresh SQLite database")
+        env = bench_env(tmp, database_url)
+        run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=180, what="migrate")
+        log(f"seeding {SEED_KEYS} API keys and a property with 10,000 areas; counting queries in-process")
         seed = json.loads(
-            run_checked([sys.executable, "-m", "tests.bench.seed"], env, timeout=120, what="seed")
+            run_checked([sys.executable, "-m", "tests.bench.seed"], env, timeout=300, what="seed")
             .strip()
             .splitlines()[-1]
         )
         auth = {"Authorization": f"Bearer {seed['secret']}"}
+        property_id = seed["directory"]["property_id"]
+        pairs = [
+            {"path": ENVELOPED, "bare": BARE, "items_key": "apiKeys"},
+            {
+                "path": LIST_AREAS.format(property_id=property_id),
+                "bare": BARE_AREAS.format(property_id=property_id),
+                "label": LIST_AREAS.format(property_id="{propertyId}"),
+                "bare_label": BARE_AREAS.format(property_id="{propertyId}"),
+                "items_key": "properties",  # sic: the spec's listAreas names its array `properties`
+            },
+            {
+                "path": GET_PROPERTY.format(property_id=property_id),
+                "bare": BARE_PROPERTY.format(property_id=property_id),
+                "label": GET_PROPERTY.format(property_id="{propertyId}"),
+                "bare_label": BARE_PROPERTY.format(property_id="{propertyId}"),
+                "items_key": None,
+            },
+        ]
+        log(
+            f"seeded in {seed['directory']['seed_seconds']} s on {seed['database']} "
+            f"(area_create {seed['directory']['service_ms_per_area']} ms/area; "
+            f"bulk {seed['directory']['bulk_areas']} areas in {seed['directory']['bulk_seconds']} s)"
+        )
 
         wrk = ensure_wrk() if TOOL != "python" else None
         port = free_port()
@@ -494,7 +717,7 @@ def main() -> int:
                 start_new_session=True,
             )
         wait_healthy(base, proc, log_path)
-        sizes = verify(base, auth, seed["page_size"])
+        sizes = verify(base, auth, seed["page_size"], pairs)
 
         generator = run_wrk if wrk else run_python
 
@@ -503,24 +726,28 @@ def main() -> int:
                 return run_wrk(wrk, f"{base}{path}", headers, seconds, tmp)
             return run_python(f"{base}{path}", headers, seconds, tmp)
 
+        targets = {}
+        for pair in pairs:
+            targets[pair["bare"]] = {}
+            targets[pair["path"]] = auth
         if WARMUP:
-            log(f"warming up ({WARMUP} s per endpoint)")
-            drive(BARE, {}, WARMUP)
-            drive(ENVELOPED, auth, WARMUP)
-        # Interleaved slices (ABBA order), so load from anything else on the machine falls on
-        # both endpoints alike; the slices of each endpoint are merged exactly.
-        targets = {BARE: {}, ENVELOPED: auth}
-        samples = {BARE: new_sample(), ENVELOPED: new_sample()}
+            log(f"warming up ({WARMUP} s per endpoint, {len(targets)} endpoints)")
+            for path, headers in targets.items():
+                drive(path, headers, WARMUP)
+        # Interleaved slices (ABBA order: reversed every other round), so load from anything else
+        # on the machine falls on every endpoint alike; the slices of each endpoint are merged exactly.
+        samples = {path: new_sample() for path in targets}
         slice_seconds = max(1, round(DURATION / ROUNDS))
         log(f"measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({generator.__name__})")
         for round_no in range(ROUNDS):
-            order = (BARE, ENVELOPED) if round_no % 2 == 0 else (ENVELOPED, BARE)
+            order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
             for path in order:
                 merge(samples[path], drive(path, targets[path], slice_seconds))
                 if proc.poll() is not None:
                     raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
         results = {path: summarize(sample) for path, sample in samples.items()}
-        verify(base, auth, seed["page_size"])  # still healthy after the load
+        verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
+        versions_text = versions(env)
     except BenchError as exc:
         print(f"\n[bench] FAILED: {exc}", file=sys.stderr)
         return 1
@@ -528,43 +755,72 @@ def main() -> int:
         if proc is not None:
             stop(proc)
         if KEEP_TMP:
-            log(f"kept {tmp}")
+            log(f"kept {tmp}" + (f" and database {BENCH_DB_NAME}" if created_database else ""))
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+            if created_database:
+                postgres_drop(BENCH_DATABASE_URL)
 
+    seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info,
-        "versions": versions(env),
+        "versions": versions_text,
         "tool": tool_version(wrk),
         "sizes": sizes,
+        "database": seed["database"],
+        "db_key": database_key(seed["database"]),
+        "database_setup": database_setup(seed["database"]),
+        "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
+        "elapsed": time.monotonic() - began,
     }
-    bare, enveloped = results[BARE], results[ENVELOPED]
-    ratio = enveloped["rps"] / bare["rps"]
     q = seed["queries"]
+    d = seed["directory"]
+    dq = d["queries"]
     print()
-    print(f"API overhead: enveloped list vs bare DRF  ({meta['tool']})")
-    print(f"{'endpoint':<28} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
-    for label, r in ((f"GET {BARE}", bare), (f"GET {ENVELOPED}", enveloped)):
-        print(
-            f"{label:<28} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
-            f"{r['socket_errors']:>8}"
-        )
-    print(f"ratio enveloped/bare: {ratio:.2f}")
+    print(f"Enveloped endpoints vs bare DRF on {seed['database']}  ({meta['tool']})")
+    print(f"{'endpoint':<52} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
+    for pair in pairs:
+        for path, label in ((pair["bare"], pair.get("bare_label", pair["bare"])), (pair["path"], pair.get("label"))):
+            r = results[path]
+            label = f"GET {label or path}"
+            print(
+                f"{label:<52} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
+                f"{r['socket_errors']:>8}"
+            )
+        print(f"{'':<52} ratio enveloped/bare: {ratio_of(results, pair):.2f}")
     print(
         f"SQL queries per GET {ENVELOPED}: {q['10']} with 10 keys, {q['60']} with 60 keys "
         f"({'flat' if q['10'] == q['60'] else 'NOT FLAT'}); first use of a key: {seed['first_use_queries']}"
     )
     for sql in seed["sql"]["60"]:
         print(f"    {sql[:150]}")
+    areas_same = dq["list_10"] == dq["list_10000"] == dq["list_deep"]
+    print(
+        f"SQL queries per listAreas page of {seed['page_size']}: {dq['list_10']} with 10 areas, "
+        f"{dq['list_10000']} with {d['areas']} areas (first page), {dq['list_deep']} deep in the list "
+        f"({'identical' if areas_same else 'NOT IDENTICAL'}); a process's first: {dq['list_first_in_process']}; "
+        f"getProperty: {dq['get_10']} / {dq['get_10000']}"
+    )
+    for sql in seed["sql_directory"]:
+        print(f"    {sql[:150]}")
+    print(
+        f"in-process median: listAreas first page {d['in_process_ms']['list_first']} ms, "
+        f"deep page {d['in_process_ms']['list_deep']} ms, getProperty {d['in_process_ms']['get']} ms"
+    )
     if WRITE_DOC:
-        write_doc(figures_block(results, seed, meta))
-        print(f"wrote {DOC.relative_to(ROOT)}")
+        write_doc("api-overhead", meta["db_key"], figures_block(results, seed, meta, pairs))
+        write_doc("directory", meta["db_key"], directory_block(results, seed, meta, pairs))
+        print(f"wrote {DOC.relative_to(ROOT)} ({meta['database']} blocks)")
     print(f"bench took {time.monotonic() - began:.0f} s")
+    failed = False
     if q["10"] != q["60"]:
         print("[bench] FAILED: the query count grows with the number of keys (N+1)", file=sys.stderr)
-        return 1
-    return 0
+        failed = True
+    if not areas_same or dq["get_10"] != dq["get_10000"]:
+        print("[bench] FAILED: the listAreas/getProperty query count changes with the number of areas", file=sys.stderr)
+        failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,210 @@
+"""Demo directory: one apartment building with its area tree, groups and ~50 people.
+
+Everything goes through the services (actor "system"), so the demo data carries the same
+events, area groups and tree fields (`containingAreaIds`, `depth`) as data made through the
+API. Idempotent: when the demo property exists (by name) nothing is done.
+
+Shape:
+
+    Maple Court Apartments (America/New_York)
+    ├── Main building                    common
+    │   ├── Floor 1 … Floor 4            common
+    │   │   └── Unit 101 … Unit 404      resident (4 per floor)
+    │   ├── Lobby  (on Floor 1)          common
+    │   ├── Management office (Floor 1)  staff
+    │   └── Gym    (on Floor 1)          common
+    └── Parking garage                   common
+
+Custom groups: Gym members, Garage permit holders, Maintenance staff. Residents are in their
+unit's area group and the property's Residents group; staff in Staff, Maintenance staff and the
+office's area group. A property manager (owner grant scoped to the property, property owner
+and access manager) signs in with a password printed once.
+"""
+
+import secrets
+
+from apps.access import services as access
+from apps.access.models import UserGroupGroupType
+from apps.accounts import services as accounts
+from apps.accounts.models import User
+from apps.areas import services as areas
+from apps.areas.models import Area, AreaAreaType
+from apps.core.actors import SYSTEM
+from apps.core.api.principal import Grant
+from apps.core.ids import uuid7
+from apps.properties import services as properties
+from apps.properties.models import Property
+
+DEMO_PROPERTY_NAME = "Maple Court Apartments"
+DEMO_ADDRESS = {
+    "line1": "1200 Maple Court",
+    "city": "Arlington",
+    "state": "VA",
+    "country": "US",
+    "postalCode": "22201",
+}
+DEMO_TIME_ZONE = "America/New_York"
+FLOORS = 4
+UNITS_PER_FLOOR = 4
+MANAGER = ("Dana", "Whitfield", "dana.whitfield@example.com")
+STAFF = (("Marcus", "Bell"), ("Priya", "Raman"), ("Tomás", "Herrera"))
+# Residents: (first, last) per unit, in unit order 101, 102, … 404 (2–4 per unit, 46 in all).
+RESIDENTS = (
+    (("Olivia", "Martinez"), ("Daniel", "Martinez"), ("Sofia", "Martinez")),
+    (("Ethan", "Brooks"), ("Grace", "Brooks"), ("Lily", "Brooks")),
+    (("Sophia", "Nguyen"), ("Minh", "Nguyen"), ("Linh", "Nguyen")),
+    (("James", "O'Connor"), ("Aisha", "Khan"), ("Noah", "Fischer")),
+    (("Emma", "Johnson"), ("Liam", "Johnson"), ("Nora", "Johnson")),
+    (("Isabella", "Rossi"), ("Marco", "Rossi"), ("Giulia", "Rossi")),
+    (("Benjamin", "Carter"), ("Chloe", "Carter")),
+    (("Mia", "Thompson"), ("Lucas", "Silva"), ("Caleb", "Thompson")),
+    (("Harper", "Lee"), ("Jun", "Lee"), ("Ava", "Lee"), ("Ryan", "Lee")),
+    (("Samuel", "Adeyemi"), ("Ngozi", "Adeyemi"), ("Tobi", "Adeyemi")),
+    (("Charlotte", "Dubois"), ("Henri", "Dubois")),
+    (("Elijah", "Washington"), ("Zoe", "Washington"), ("Maya", "Washington")),
+    (("Amelia", "Kowalski"), ("Piotr", "Kowalski"), ("Zofia", "Kowalski")),
+    (("Henry", "Patel"), ("Anika", "Patel"), ("Ravi", "Patel")),
+    (("Evelyn", "Schmidt"), ("Jonas", "Schmidt")),
+    (("Alexander", "Kim"), ("Hana", "Kim"), ("Leo", "Garcia")),
+)
+
+
+def _email(first: str, last: str) -> str:
+    local = f"{first}.{last}".lower().replace("'", "").replace("á", "a").replace(" ", "")
+    return f"{local}@example.com"
+
+
+def _phone(n: int) -> str:
+    """E.164 numbers in the 555-01xx block, reserved for fiction."""
+    return f"+1202555{100 + n:04d}"
+
+
+def _person(first: str, last: str, n: int, **extra) -> User:
+    email = _email(first, last)
+    existing = User.objects.alive().filter(email=email).first()
+    if existing is not None:
+        return existing
+    return accounts.user_create(
+        email=email,
+        display_name=f"{first} {last}",
+        first_name=first,
+        last_name=last,
+        phone_number=_phone(n),
+        actor=SYSTEM,
+        **extra,
+    )
+
+
+def _group_entry(group) -> dict:
+    return {"accessType": "group", "userGroupId": str(group.pk)}
+
+
+def seed_demo(stdout) -> None:
+    if Property.objects.alive().filter(display_name=DEMO_PROPERTY_NAME).exists():
+        return
+
+    # The manager's grant names the property, so its id is chosen first.
+    property_id = uuid7()
+    password = secrets.token_urlsafe(12)
+    first, last, email = MANAGER
+    manager = User.objects.alive().filter(email=email).first()
+    created_manager = manager is None
+    if created_manager:
+        manager = accounts.user_create(
+            email=email,
+            display_name=f"{first} {last}",
+            first_name=first,
+            last_name=last,
+            phone_number=_phone(0),
+            password=password,
+            grants=[Grant("owner", property_id=property_id)],
+            actor=SYSTEM,
+        )
+    prop = properties.property_create(
+        property_id=property_id,
+        display_name=DEMO_PROPERTY_NAME,
+        address=DEMO_ADDRESS,
+        time_zone=DEMO_TIME_ZONE,
+        owner_id=manager.pk,
+        access_manager_ids=[manager.pk],
+        actor=SYSTEM,
+    )
+    if not created_manager:  # an older manager row: scope its owner grant to the new property too
+        grants = [Grant(g.permission, g.property_id, g.scope_user_id) for g in manager.grants.all()]
+        accounts.user_update(user=manager, grants=[*grants, Grant("owner", property_id=prop.pk)], actor=SYSTEM)
+
+    groups = {g.display_name: g for g in prop.user_groups.alive()}  # Residents, Staff
+    for name, group_type in (
+        ("Gym members", UserGroupGroupType.COMMON),
+        ("Garage permit holders", UserGroupGroupType.COMMON),
+        ("Maintenance staff", UserGroupGroupType.STAFF),
+    ):
+        groups[name] = access.user_group_create(prop=prop, display_name=name, group_type=group_type, actor=SYSTEM)
+
+    def area(name, area_type, parent=None, access_list=None) -> Area:
+        return areas.area_create(
+            prop=prop,
+            display_name=name,
+            area_type=area_type,
+            parent_id=parent.pk if parent else None,
+            access_list=access_list,
+            actor=SYSTEM,
+        )
+
+    residents_and_staff = [_group_entry(groups["Residents"]), _group_entry(groups["Staff"])]
+    building = area("Main building", AreaAreaType.COMMON, access_list=residents_and_staff)
+    floors = [
+        area(f"Floor {n}", AreaAreaType.COMMON, building, access_list=residents_and_staff) for n in range(1, FLOORS + 1)
+    ]
+    units = [
+        area(f"Unit {floor_no}{n:02d}", AreaAreaType.RESIDENT, floor)
+        for floor_no, floor in enumerate(floors, start=1)
+        for n in range(1, UNITS_PER_FLOOR + 1)
+    ]
+    area("Lobby", AreaAreaType.COMMON, floors[0], access_list=residents_and_staff)
+    office = area(
+        "Management office",
+        AreaAreaType.STAFF,
+        floors[0],
+        access_list=[_group_entry(groups["Staff"]), _group_entry(groups["Maintenance staff"])],
+    )
+    area(
+        "Gym",
+        AreaAreaType.COMMON,
+        floors[0],
+        access_list=[_group_entry(groups["Gym members"]), _group_entry(groups["Staff"])],
+    )
+    area(
+        "Parking garage",
+        AreaAreaType.COMMON,
+        access_list=[_group_entry(groups["Garage permit holders"]), _group_entry(groups["Staff"])],
+    )
+
+    def join(group, user) -> None:
+        access.membership_add(group=group, user=user, actor=SYSTEM)
+
+    join(groups["Staff"], manager)
+    join(office.area_user_group, manager)
+    n = 1
+    for first, last in STAFF:
+        person = _person(first, last, n)
+        n += 1
+        for group in (groups["Staff"], groups["Maintenance staff"], office.area_user_group):
+            join(group, person)
+    for unit, household in zip(units, RESIDENTS, strict=True):
+        for index, (first, last) in enumerate(household):
+            person = _person(first, last, n)
+            join(unit.area_user_group, person)
+            join(groups["Residents"], person)
+            if n % 3 == 0:
+                join(groups["Gym members"], person)
+            if index == 0 and n % 2 == 0:  # one parking permit per household, for some households
+                join(groups["Garage permit holders"], person)
+            n += 1
+
+    stdout.write(
+        f"Demo property: {DEMO_PROPERTY_NAME} ({prop.pk}): {Area.objects.filter(property=prop).count()} areas, "
+        f"{n} people"
+    )
+    if created_manager:
+        stdout.write(f"Demo property manager (owner of {DEMO_PROPERTY_NAME}), shown once: {email} / {password}")
