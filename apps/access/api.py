@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from apps.access import selectors, services
 from apps.access.filters import UserGroupFilterSet
 from apps.access.serializers import CreateUserGroupSerializer, UserGroupSerializer, UserGroupWritableSerializer
-from apps.accounts.api_users import can_see_private, user_in_scope, user_or_404
+from apps.accounts.api_users import can_see_private, user_in_scope
 from apps.accounts.filters import UserFilterSet
 from apps.accounts.selectors import user_list
 from apps.accounts.serializers import UserSerializer
@@ -83,13 +83,15 @@ class UserGroupMemberApi(ApiView):
     @operation("addUserToUserGroup", request=None, responses=None, tags=TAGS)
     def post(self, request, propertyId, userGroupId, userId):
         group = group_or_404(propertyId, userGroupId)
-        services.membership_add(group=group, user=user_or_404(userId), actor=request.user.label)
+        user, _ = user_in_scope(self, userId)  # only people the caller can already see
+        services.membership_add(group=group, user=user, actor=request.user.label)
         return Response({})
 
     @operation("removeUserFromUserGroup", request=None, responses=None, tags=TAGS)
     def delete(self, request, propertyId, userGroupId, userId):
         group = group_or_404(propertyId, userGroupId)
-        services.membership_remove(group=group, user=user_or_404(userId), actor=request.user.label)
+        user, _ = user_in_scope(self, userId)
+        services.membership_remove(group=group, user=user, actor=request.user.label)
         return Response({})
 
 

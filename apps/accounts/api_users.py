@@ -3,14 +3,15 @@
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
 from apps.accounts.serializers import NewUserSerializer, UserSerializer, UserWritableSerializer, grants_from_input
-from apps.core.api.operations import MANAGE_ACCESS, ME, OWNER
+from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL, Principal
+from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.api.views import ApiView
 
 TAGS = ["users"]
@@ -46,17 +47,49 @@ def can_see_private(principal: Principal, property_id=None, user_id=None) -> boo
     return principal.allows(MANAGERS, property_id=property_id)
 
 
+def may_confer(principal: Principal, grant: Grant) -> bool:
+    """The caller holds `grant` itself, or is an owner at least as broad (an owner confers
+    every grantable permission within its own scope). `me` confers nothing."""
+    for held in principal.grants:
+        if held.permission == ME:
+            continue
+        if held.permission == OWNER and grant.permission in GRANTABLE_PERMISSIONS:
+            held = Grant(grant.permission, held.property_id, held.user_id)
+        if held.covers(grant):
+            return True
+    return False
+
+
 def _grants_checked(principal: Principal, items) -> list | None:
-    """Requested userPermissions, refused (403) unless the caller holds each one itself."""
+    """Requested userPermissions, refused (403) unless the caller may confer each one."""
     if items is None:
         return None
     grants = grants_from_input(items)
     if any(g.permission == ME for g in grants):
         raise PermissionDenied("`me` is implicit for every user and cannot be granted")
     for grant in grants:
-        if not any(held.permission != ME and held.covers(grant) for held in principal.grants):
+        if not may_confer(principal, grant):
             raise PermissionDenied(f"you cannot grant {grant.permission} beyond your own permissions")
     return grants
+
+
+def check_may_administer(principal: Principal, user, reach) -> None:
+    """403 unless the caller may change this person's account (sign-in email, private data,
+    permissions) or delete it: themself, or a manager whose permissions cover everything the
+    person holds and, when property-scoped (`reach`), every property the person is tied to.
+    Otherwise a manager of one building could take over a wider account (docs/API.md)."""
+    if principal.user_id == user.pk:
+        return
+    if user.is_staff:
+        raise PermissionDenied("staff accounts are changed in the staff admin or by the person themself")
+    for grant in selectors.user_grants(user_id=user.pk):
+        if not may_confer(principal, grant):
+            raise PermissionDenied(f"this user holds {grant.permission} beyond your permissions")
+    if reach is not ALL and selectors.user_tied_outside(user_id=user.pk, property_ids=reach):
+        raise PermissionDenied(
+            "this user also belongs to a property beyond your permissions; "
+            "a manager of all of them (or the person themself) must change the account"
+        )
 
 
 # Model field → request path, so a model-level refusal (a taken email) names what was sent.
@@ -83,6 +116,16 @@ def _private_fields(body) -> dict:
     return dict(body.get("private") or {})
 
 
+def _groups_in_reach(group_ids, reach) -> list:
+    from apps.access.selectors import user_group_list
+
+    groups = list(user_group_list(property_ids=reach).filter(pk__in=group_ids))
+    unknown = sorted(str(i) for i in set(group_ids) - {g.pk for g in groups})
+    if unknown:
+        raise ValidationError({"userGroupIds": [f"Unknown group(s): {', '.join(unknown)}."]})
+    return groups
+
+
 class MeApi(ApiView):
     @operation("getMe", responses=UserSerializer, tags=TAGS)
     def get(self, request):
@@ -93,10 +136,14 @@ class MeApi(ApiView):
 class UserCreateApi(ApiView):
     @operation("createUser", request=NewUserSerializer, responses=UserSerializer, tags=TAGS)
     def post(self, request):
+        from apps.access import services as access_services
+
         body = self.body(NewUserSerializer)
         grants = _grants_checked(request.user, body.get("userPermissions"))
         private = _private_fields(body)
-        with _named_as_requested():
+        reach = request.user.property_ids_for(self.permissions)
+        groups = _groups_in_reach(body.get("userGroupIds", []), reach)
+        with transaction.atomic(), _named_as_requested():
             user = services.user_create(
                 email=private.pop("email"),
                 display_name=body["displayName"],
@@ -104,6 +151,12 @@ class UserCreateApi(ApiView):
                 actor=request.user.label,
                 **private,
             )
+            for group in groups:
+                access_services.membership_add(group=group, user=user, actor=request.user.label)
+            if selectors.user_visible(user_id=user.pk, property_ids=reach) is None:
+                raise ValidationError(
+                    {"userGroupIds": ["Name at least one group of your properties, so that you can see the new user."]}
+                )
         return Response(UserSerializer(user_or_404(user.pk), context={"show_private": True}).data)
 
 
@@ -124,8 +177,9 @@ class UserDetailApi(ApiView):
 
     @operation("updateUser", request=UserWritableSerializer, responses=UserSerializer, tags=TAGS)
     def put(self, request, userId):
-        user, _ = user_in_scope(self, userId)
+        user, reach = user_in_scope(self, userId)
         body = self.body(UserWritableSerializer)
+        check_may_administer(request.user, user, reach)
         if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
             raise PermissionDenied("you cannot change your own permissions")
         grants = _grants_checked(request.user, body.get("userPermissions"))
@@ -141,6 +195,7 @@ class UserDetailApi(ApiView):
 
     @operation("deleteUser", responses=UserSerializer, tags=TAGS)
     def delete(self, request, userId):
-        user, _ = user_in_scope(self, userId)
+        user, reach = user_in_scope(self, userId)
+        check_may_administer(request.user, user, reach)
         user = services.user_delete(user=user, actor=request.user.label)
         return Response(UserSerializer(user, context={"show_private": False}).data)

@@ -1,6 +1,6 @@
 """Reads for identities: credential lookup (authentication) and key listings."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, secret_matches, secret_parse
@@ -75,20 +75,45 @@ def user_list() -> QuerySet[User]:
     )
 
 
+def user_grants(*, user_id) -> list[Grant]:
+    return list(_grants(PermissionGrant.objects.filter(user_id=user_id).order_by("id")))
+
+
+def user_tied_outside(*, user_id, property_ids) -> bool:
+    """True when the user is in a group of, holds a grant on, owns or manages a live property
+    outside `property_ids`, or holds a grant on no property (which reaches every property)."""
+    from apps.access.models import Membership
+    from apps.properties.models import Property
+
+    outside = Property.objects.alive().exclude(pk__in=property_ids)
+    return (
+        Membership.objects.filter(user_id=user_id, user_group__property__in=outside)
+        .exclude(user_group__type_state="deleted")
+        .exists()
+        or PermissionGrant.objects.filter(user_id=user_id).exclude(property_id__in=property_ids).exists()
+        or outside.filter(Q(owner_id=user_id) | Q(access_managers=user_id)).exists()
+    )
+
+
+def _reached_by(users: QuerySet[User], property_ids) -> QuerySet[User]:
+    """Users a caller reaching `property_ids` may see: in one of their groups, holding a grant
+    scoped to one, owning or managing one."""
+    if property_ids is ALL:
+        return users
+    return users.filter(
+        Q(memberships__user_group__property_id__in=property_ids, memberships__user_group__type_state="active")
+        | Q(grants__property_id__in=property_ids)
+        | Q(owned_properties__in=property_ids)
+        | Q(managed_properties__in=property_ids)
+    ).distinct()
+
+
 def user_visible(*, user_id, property_ids) -> User | None:
-    """The live user, if a caller reaching `property_ids` may see them (ALL = anyone).
+    """The live user, if a caller reaching `property_ids` may see them (ALL = anyone)."""
+    return _reached_by(user_list().filter(pk=user_id), property_ids).first()
 
-    A property reaches a user who is in one of its groups, holds a grant scoped to it, owns
-    it or manages it.
-    """
-    from django.db.models import Q
 
-    users = user_list().filter(pk=user_id)
-    if property_ids is not ALL:
-        users = users.filter(
-            Q(memberships__user_group__property_id__in=property_ids, memberships__user_group__type_state="active")
-            | Q(grants__property_id__in=property_ids)
-            | Q(owned_properties__in=property_ids)
-            | Q(managed_properties__in=property_ids)
-        ).distinct()
-    return users.first()
+def user_ids_visible(*, user_ids, property_ids) -> set:
+    """Which of `user_ids` are live users a caller reaching `property_ids` may see."""
+    users = _reached_by(User.objects.alive().filter(pk__in=list(user_ids)), property_ids)
+    return set(users.values_list("pk", flat=True))

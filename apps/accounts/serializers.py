@@ -158,6 +158,14 @@ class UserWritableSerializer(InputSerializer):
 
 
 class NewUserSerializer(UserWritableSerializer):
-    """Spec NewUser input: `private.email` is required (it is how the person signs in)."""
+    """Spec NewUser input: `private.email` is required (it is how the person signs in).
+    `userGroupIds` (extension) puts the new user in those groups in the same transaction."""
 
     private = UserPrivateSerializer()
+    userGroupIds = serializers.ListField(
+        child=serializers.UUIDField(),
+        max_length=50,
+        required=False,
+        help_text="Extension: groups to add the new user to. A property-scoped caller must name one of its "
+        "groups (or grant a permission on one of its properties), else it could not see the user it created.",
+    )

@@ -1,9 +1,11 @@
 """DoorLock operations 1–5: properties."""
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from apps.accounts.selectors import user_ids_visible
 from apps.core.api.permissions import operation
+from apps.core.api.principal import ALL
 from apps.core.api.views import ApiView
 from apps.properties import selectors, services
 from apps.properties.serializers import NewPropertySerializer, PropertySerializer, PropertyWritableSerializer
@@ -39,6 +41,21 @@ class PropertyListCreateApi(ApiView):
         return Response(PropertySerializer(property_or_404(prop.pk)).data)
 
 
+def _check_people_known(view: ApiView, prop, body) -> None:
+    """A property-scoped caller may name as owner / access manager only people it can already
+    see (else it could pull a stranger into reach and read their private part). Someone it
+    cannot see reads as unknown, exactly like an id that does not exist."""
+    reach = view.request.user.property_ids_for(view.permissions)
+    if reach is ALL:
+        return
+    current = {prop.owner_id, *prop.access_managers.values_list("pk", flat=True)}
+    for field, ids in (("ownerId", [body.get("ownerId")]), ("accessManagerIds", body.get("accessManagerIds", []))):
+        new = {i for i in ids if i is not None} - current
+        unknown = sorted(str(i) for i in new - user_ids_visible(user_ids=new, property_ids=reach))
+        if unknown:
+            raise ValidationError({field: [f"Unknown user(s): {', '.join(unknown)}."]})
+
+
 class PropertyDetailApi(ApiView):
     @operation("getProperty", responses=PropertySerializer, tags=TAGS)
     def get(self, request, propertyId):
@@ -48,6 +65,7 @@ class PropertyDetailApi(ApiView):
     def put(self, request, propertyId):
         prop = property_or_404(propertyId)
         body = self.body(PropertyWritableSerializer)
+        _check_people_known(self, prop, body)
         services.property_update(
             prop=prop,
             display_name=body["displayName"],

@@ -335,11 +335,6 @@ def test_deleted_access_manager_leaves_the_property(owner_client):
     d.ok(owner_client.put(f"/api/v1/properties/{prop.pk}", body, format="json"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OPEN QUESTION (reported to the lead): a property-scoped manager may rewrite the sign-in email "
-    "of anyone in one of its groups, including a person holding wider permissions than the manager",
-)
 def test_a_property_manager_cannot_take_over_a_more_privileged_member(client_for, prop):
     admin = d.user_create(email="admin@example.test", grants=[Grant("owner")])
     d.member_add(d.property_group(prop, "staff"), admin)

@@ -140,6 +140,8 @@ def world():
     user_b = d.user_create(email="b.resident@example.test", password=PASSWORD)
     group_a = d.group_create(a, members=[user_a])
     group_b = d.group_create(b, members=[user_b])
+    newcomer = d.user_create()  # a resident of A, not yet in group_a
+    d.member_add(d.property_group(a), newcomer)
     return SimpleNamespace(
         a=a,
         b=b,
@@ -149,7 +151,7 @@ def world():
         group_b=group_b,
         user_a=user_a,
         user_b=user_b,
-        newcomer=d.user_create(),
+        newcomer=newcomer,
     )
 
 
