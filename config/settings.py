@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.properties",
     "apps.areas",
     "apps.access",
+    "apps.locks",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ from apps.accounts.serializers import UserSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
 from apps.core.api.views import ApiView
-from apps.properties.api import property_or_404
+from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["user groups"]
 GROUP_FILTERS = [
@@ -36,7 +36,7 @@ class UserGroupListCreateApi(ApiView):
 
     @operation("listUserGroups", responses=UserGroupSerializer(many=True), parameters=GROUP_FILTERS, tags=TAGS)
     def get(self, request, propertyId):
-        property_or_404(propertyId)
+        property_exists_or_404(propertyId)
         groups = self.filtered(UserGroupFilterSet, selectors.user_group_list(property_id=propertyId))
         return self.paginated(groups, UserGroupSerializer)
 
@@ -112,7 +112,7 @@ class GroupsForUserAtPropertyApi(ApiView):
         "listGroupsForUserAtProperty", responses=UserGroupSerializer(many=True), parameters=GROUP_FILTERS, tags=TAGS
     )
     def get(self, request, userId, propertyId):
-        property_or_404(propertyId)
+        property_exists_or_404(propertyId)
         user, _ = user_in_scope(self, userId, property_ids=frozenset({propertyId}))
         groups = selectors.user_groups_of_user(user_id=user.pk, property_id=propertyId, property_ids=ALL)
         return self.paginated(self.filtered(UserGroupFilterSet, groups), UserGroupSerializer)

@@ -9,7 +9,7 @@ from apps.areas.filters import AreaFilterSet
 from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView
-from apps.properties.api import property_or_404
+from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["areas"]
 FILTERS = [
@@ -36,7 +36,7 @@ class AreaListCreateApi(ApiView):
 
     @operation("listAreas", responses=AreaSerializer(many=True), parameters=FILTERS, tags=TAGS)
     def get(self, request, propertyId):
-        property_or_404(propertyId)
+        property_exists_or_404(propertyId)
         return self.paginated(self.filtered(AreaFilterSet, selectors.area_list(property_id=propertyId)), AreaSerializer)
 
     @operation("createArea", request=CreateAreaSerializer, responses=AreaSerializer, tags=TAGS)

@@ -54,7 +54,10 @@ class AreaSerializer(EntitySerializer):
         )
 
     def get_lockIds(self, obj) -> list[str]:
-        return []  # locks arrive with the keys/locks issue
+        locks = getattr(obj, "live_locks", None)
+        if locks is None:
+            locks = obj.locks.alive().only("id")
+        return [str(lock.pk) for lock in locks]
 
     def get_subAreaIds(self, obj) -> list[str]:
         children = getattr(obj, "live_children", None)

@@ -172,6 +172,9 @@ def area_delete(*, area: Area, actor: str) -> None:
     children = [str(i) for i in area.children.alive().values_list("id", flat=True)]
     if children:
         blocked["subAreaIds"] = children
+    locks = [str(i) for i in area.locks.alive().values_list("id", flat=True)]
+    if locks:
+        blocked["lockIds"] = locks
     group = getattr(area, "area_user_group", None)
     referencing = set(_areas_referencing(property_id=area.property_id, key="areaId", value=area.pk))
     if group is not None:

@@ -20,6 +20,12 @@ def property_or_404(property_id):
     return prop
 
 
+def property_exists_or_404(property_id) -> None:
+    """For nested routes that need only to know the property is live (one cheap query)."""
+    if not selectors.property_exists(property_id=property_id):
+        raise NotFound()
+
+
 class PropertyListCreateApi(ApiView):
     page_items_key = "properties"
 

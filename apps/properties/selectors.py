@@ -16,3 +16,7 @@ def property_list(*, property_ids=ALL) -> QuerySet[Property]:
 
 def property_get(*, property_id) -> Property | None:
     return property_list().filter(pk=property_id).first()
+
+
+def property_exists(*, property_id) -> bool:
+    return Property.objects.alive().filter(pk=property_id).exists()

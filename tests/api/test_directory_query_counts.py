@@ -29,10 +29,10 @@ SMALL, LARGE = 5, 120
 BUDGET = {
     # page + access managers + external refs
     "listProperties": 2 + 3,
-    # property check (+ its managers, refs) + page (with area group) + refs + sub-areas
-    "listAreas": 2 + 3 + 3,
-    # property check (+ its managers, refs) + page + refs
-    "listUserGroups": 2 + 3 + 2,
+    # property exists + page (with area group) + refs + sub-areas + locks
+    "listAreas": 2 + 1 + 4,
+    # property exists + page + refs
+    "listUserGroups": 2 + 1 + 2,
     # group check (+ refs) + page + grants + refs
     "listUsersForGroup": 2 + 2 + 3,
     # user check (+ grants, refs) + page + refs
