@@ -140,6 +140,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3000},
     },
+    "grants-expire": {
+        "task": "apps.access.tasks.grants_expire",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 
 # --- auth -------------------------------------------------------------------------------

@@ -4,4 +4,9 @@ from django.apps import AppConfig
 class AccessConfig(AppConfig):
     name = "apps.access"
     label = "access"
-    verbose_name = "Access: user groups and membership"
+    verbose_name = "Access: groups, schedules, grants and derived access"
+
+    def ready(self):
+        from apps.access import handlers
+
+        handlers.register()

@@ -1,8 +1,21 @@
-"""Writes for user groups and membership. Each is one transaction with its event."""
+"""Writes for user groups, membership, schedules, grants and blocks. Each is one transaction
+with its event; the access model recomputes derived access from those events."""
+
+from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
-from apps.access.models import Membership, UserGroup, UserGroupGroupSource, UserGroupGroupType
+from apps.access.models import (
+    AccessBlock,
+    AccessGrant,
+    AccessLevel,
+    Membership,
+    Schedule,
+    UserGroup,
+    UserGroupGroupSource,
+    UserGroupGroupType,
+)
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
@@ -84,8 +97,11 @@ def _areas_referencing(*, property_id, key: str, value) -> list[str]:
 
 def user_group_delete_with_owner(*, group: UserGroup, actor: str) -> UserGroup:
     """Soft-delete any group and drop its members; for the service deleting its owner
-    (area or property), inside that transaction (event `group.deleted`)."""
-    Membership.objects.filter(user_group=group).delete()
+    (area or property), inside that transaction (event `group.deleted`, whose payload names
+    the members it had, so their access is recomputed)."""
+    members = Membership.objects.filter(user_group=group)
+    member_ids = sorted(str(u) for u in members.values_list("user_id", flat=True))
+    members.delete()
     group.type_state = EntityTypeState.DELETED
     group.last_modified_by = actor
     group.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
@@ -95,6 +111,7 @@ def user_group_delete_with_owner(*, group: UserGroup, actor: str) -> UserGroup:
         property_id=group.property_id,
         user_group_id=group.id,
         area_id=group.area_id,
+        payload={"memberIds": member_ids},
     )
     return group
 
@@ -121,6 +138,8 @@ def user_group_delete(*, group: UserGroup, actor: str) -> UserGroup:
 @transaction.atomic
 def membership_add(*, group: UserGroup, user, actor: str) -> bool:
     """Put a user in a group (event `group.member_added`); adding twice changes nothing."""
+    if user.type_state == EntityTypeState.DELETED:
+        raise ApplicationError("userId: the user is deleted", fields={"userId": ["The user is deleted."]})
     _, created = Membership.objects.get_or_create(user_group=group, user=user, defaults={"created_by": actor})
     if created:
         event_append(
@@ -145,4 +164,223 @@ def membership_remove(*, group: UserGroup, user, actor: str) -> bool:
             user_group_id=group.id,
             user_id=user.pk,
         )
+    return bool(deleted)
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+def _schedule_fields(windows, valid_from, valid_until) -> list[dict]:
+    from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
+
+    try:
+        canonical = windows_to_json(windows_from_json(windows))
+    except ScheduleError as error:
+        raise ApplicationError(str(error), fields={error.field: [error.message]}) from None
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise ApplicationError(
+            "validUntil: must be after validFrom", fields={"validUntil": ["Must be after validFrom."]}
+        )
+    return canonical
+
+
+@transaction.atomic
+def schedule_create(
+    *, prop, display_name: str, windows: list, actor: str, valid_from=None, valid_until=None
+) -> Schedule:
+    schedule = Schedule.objects.create(
+        property=prop,
+        display_name=display_name,
+        windows=_schedule_fields(windows, valid_from, valid_until),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        last_modified_by=actor,
+    )
+    event_append(
+        event_name="schedule.created", actor=actor, property_id=prop.pk, payload={"scheduleId": str(schedule.pk)}
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(
+    *, schedule: Schedule, display_name: str, windows: list, actor: str, valid_from=None, valid_until=None
+) -> Schedule:
+    """Replace name, windows and validity; an identical update changes nothing (no event)."""
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    after = (display_name, _schedule_fields(windows, valid_from, valid_until), valid_from, valid_until)
+    before = (schedule.display_name, schedule.windows, schedule.valid_from, schedule.valid_until)
+    if after == before:
+        return schedule
+    schedule.display_name, schedule.windows, schedule.valid_from, schedule.valid_until = after
+    schedule.last_modified_by = actor
+    schedule.save()
+    names = ("displayName", "windows", "validFrom", "validUntil")
+    changed = [name for name, old, new in zip(names, before, after, strict=True) if old != new]
+    event_append(
+        event_name="schedule.updated",
+        actor=actor,
+        property_id=schedule.property_id,
+        payload={"scheduleId": str(schedule.pk), "changed": changed},
+    )
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: Schedule, actor: str) -> Schedule:
+    """Soft delete; refused (409) while an access list uses it."""
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
+    referencing = _areas_referencing(property_id=schedule.property_id, key="scheduleId", value=schedule.pk)
+    if referencing:
+        raise ConflictError(
+            f"schedule {schedule.pk} is used by the access list of areas: {', '.join(referencing)}",
+            extra={"blockedBy": {"areaIds": referencing}},
+        )
+    schedule.type_state = EntityTypeState.DELETED
+    schedule.last_modified_by = actor
+    schedule.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
+    event_append(
+        event_name="schedule.deleted",
+        actor=actor,
+        property_id=schedule.property_id,
+        payload={"scheduleId": str(schedule.pk)},
+    )
+    return schedule
+
+
+# --- grants ------------------------------------------------------------------------------
+
+# What a person holding a grant may hand on, on the same lock or area (docs/ACCESS.md).
+MAY_GRANT = {
+    AccessLevel.OWNER: {AccessLevel.ADMIN, AccessLevel.USER, AccessLevel.GUEST},
+    AccessLevel.ADMIN: {AccessLevel.GUEST},
+    AccessLevel.USER: set(),
+    AccessLevel.GUEST: set(),
+}
+
+
+def _refuse(field: str, message: str):
+    raise ApplicationError(f"{field}: {message}", fields={field: [message]})
+
+
+@transaction.atomic
+def grant_create(
+    *,
+    prop,
+    user,
+    access_level: str,
+    actor: str,
+    lock=None,
+    area=None,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+) -> AccessGrant:
+    """Give one person a lock or an area (event `grant.created`). GUEST grants must end."""
+    if (lock is None) == (area is None):
+        _refuse("lockId", "Give exactly one of lockId and areaId.")
+    target = lock if lock is not None else area
+    if target.property_id != prop.pk or target.type_state == EntityTypeState.DELETED:
+        _refuse("lockId" if lock is not None else "areaId", "Not in this property.")
+    if lock is not None and lock.area_id is None:
+        _refuse("lockId", "The lock is not installed in an area.")
+    if user.type_state == EntityTypeState.DELETED:
+        _refuse("userId", "The user is deleted.")
+    if access_level not in AccessLevel.values:
+        _refuse("accessLevel", f"Must be one of {', '.join(AccessLevel.values)}.")
+    if access_level == AccessLevel.GUEST and valid_until is None:
+        _refuse("validUntil", "Required for GUEST grants: guest access must end.")
+    if valid_until is not None and valid_until <= timezone.now():
+        _refuse("validUntil", "Must be in the future.")
+    if valid_from and valid_until and valid_until <= valid_from:
+        _refuse("validUntil", "Must be after validFrom.")
+    grant = AccessGrant.objects.create(
+        property=prop,
+        user=user,
+        lock=lock,
+        area=area,
+        access_level=access_level,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        granted_by=actor,
+        last_modified_by=actor,
+    )
+    event_append(
+        event_name="grant.created",
+        actor=actor,
+        property_id=prop.pk,
+        user_id=user.pk,
+        lock_id=lock.pk if lock else None,
+        area_id=area.pk if area else None,
+        payload={"grantId": str(grant.pk), "accessLevel": access_level},
+    )
+    return grant
+
+
+@transaction.atomic
+def grant_revoke(*, grant: AccessGrant, actor: str) -> AccessGrant:
+    """Revoke (event `grant.revoked`); revoking twice changes nothing."""
+    grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is not None:
+        return grant
+    grant.revoked_at, grant.revoked_by, grant.last_modified_by = timezone.now(), actor, actor
+    grant.save(update_fields=["revoked_at", "revoked_by", "last_modified_by", "last_modified_at"])
+    event_append(
+        event_name="grant.revoked",
+        actor=actor,
+        property_id=grant.property_id,
+        user_id=grant.user_id,
+        lock_id=grant.lock_id,
+        area_id=grant.area_id,
+        payload={"grantId": str(grant.pk)},
+    )
+    return grant
+
+
+def grants_expire(*, now=None) -> int:
+    """Mark grants whose validUntil has passed (event `grant.expired` each), so derived access
+    drops them. They already stopped counting at validUntil: every derived line carries it."""
+    from apps.core.actors import SYSTEM
+
+    now = now or timezone.now()
+    due = AccessGrant.objects.filter(expired_at__isnull=True, revoked_at__isnull=True, valid_until__lte=now)
+    count = 0
+    for grant_id in list(due.values_list("id", flat=True)[:1000]):
+        with transaction.atomic():
+            grant = AccessGrant.objects.select_for_update().filter(pk=grant_id, expired_at__isnull=True).first()
+            if grant is None:
+                continue
+            grant.expired_at = now
+            grant.save(update_fields=["expired_at", "last_modified_at"])
+            event_append(
+                event_name="grant.expired",
+                actor=SYSTEM,
+                property_id=grant.property_id,
+                user_id=grant.user_id,
+                lock_id=grant.lock_id,
+                area_id=grant.area_id,
+                payload={"grantId": str(grant.pk)},
+            )
+            count += 1
+    return count
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def block_create(*, prop, user, actor: str, reason: str = "") -> tuple[AccessBlock, bool]:
+    """Block a person at a property (event `block.created`); blocking twice changes nothing."""
+    block, created = AccessBlock.objects.get_or_create(
+        property=prop, user=user, defaults={"reason": reason, "created_by": actor}
+    )
+    if created:
+        event_append(event_name="block.created", actor=actor, property_id=prop.pk, user_id=user.pk)
+    return block, created
+
+
+@transaction.atomic
+def block_delete(*, prop, user, actor: str) -> bool:
+    deleted, _ = AccessBlock.objects.filter(property=prop, user=user).delete()
+    if deleted:
+        event_append(event_name="block.deleted", actor=actor, property_id=prop.pk, user_id=user.pk)
     return bool(deleted)

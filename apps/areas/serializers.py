@@ -7,14 +7,19 @@ from apps.core.api.serializers import EntitySerializer, ExternalRefsField, Input
 
 
 class AccessListEntrySerializer(InputSerializer):
-    """Spec AccessListEntry. `group` needs `userGroupId`, `area` needs `areaId`."""
+    """Spec AccessListEntry (+ `scheduleId`). `group` needs `userGroupId`, `area` needs
+    `areaId`, `schedule` (free passage during the schedule) needs `scheduleId`; any entry may
+    carry `scheduleId` to hold only during that schedule (docs/ACCESS.md)."""
 
     accessType = serializers.ChoiceField(choices=["group", "area", "schedule"])
     userGroupId = serializers.UUIDField(required=False, allow_null=True)
     areaId = serializers.UUIDField(required=False, allow_null=True)
+    scheduleId = serializers.UUIDField(
+        required=False, allow_null=True, help_text="Extension: only during this schedule."
+    )
 
     def validate(self, attrs):
-        needed = {"group": "userGroupId", "area": "areaId"}.get(attrs["accessType"])
+        needed = {"group": "userGroupId", "area": "areaId", "schedule": "scheduleId"}.get(attrs["accessType"])
         if needed and not attrs.get(needed):
             raise serializers.ValidationError({needed: [f"Required when accessType is {attrs['accessType']}."]})
         return attrs

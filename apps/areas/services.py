@@ -23,26 +23,41 @@ def _parent_in(prop, parent_id, field: str = "parentAreaId") -> Area | None:
 
 
 def access_list_clean(prop, entries: list[dict]) -> list[dict]:
-    """Check spec AccessListEntry items: each `group`/`area` entry names a live group/area of
-    the same property. Returns the entries normalised to strings."""
-    from apps.access.models import UserGroup
+    """Check spec AccessListEntry items (+ the `scheduleId` extension): a `group` entry names a
+    live group, an `area` entry a live area, a `schedule` entry (free passage) a schedule, all
+    of the same property; any entry may add `scheduleId`. Returns them normalised to strings.
+    Looks up only the ids named."""
+    from apps.access.models import Schedule, UserGroup
 
+    wanted = {"userGroupId": set(), "areaId": set(), "scheduleId": set()}
+    for entry in entries:
+        for key, ids in wanted.items():
+            if entry.get(key):
+                ids.add(str(entry[key]))
+    known = {
+        "userGroupId": UserGroup.objects.alive().filter(property=prop, pk__in=wanted["userGroupId"]),
+        "areaId": Area.objects.alive().filter(property=prop, pk__in=wanted["areaId"]),
+        "scheduleId": Schedule.objects.alive().filter(property=prop, pk__in=wanted["scheduleId"]),
+    }
+    known = {
+        key: {str(i) for i in qs.values_list("id", flat=True)} if wanted[key] else set() for key, qs in known.items()
+    }
+    needs = {"group": "userGroupId", "area": "areaId", "schedule": "scheduleId"}
+    missing = {"userGroupId": "No such user group", "areaId": "No such area", "scheduleId": "No such schedule"}
     cleaned, errors = [], {}
-    group_ids = {str(i) for i in UserGroup.objects.alive().filter(property=prop).values_list("id", flat=True)}
-    area_ids = {str(i) for i in Area.objects.alive().filter(property=prop).values_list("id", flat=True)}
     for index, entry in enumerate(entries):
         kind = entry.get("accessType")
-        item = {"accessType": kind}
-        if kind == "group":
-            item["userGroupId"] = str(entry.get("userGroupId") or "")
-            if item["userGroupId"] not in group_ids:
-                errors[f"accessList[{index}].userGroupId"] = ["No such user group in this property."]
-        elif kind == "area":
-            item["areaId"] = str(entry.get("areaId") or "")
-            if item["areaId"] not in area_ids:
-                errors[f"accessList[{index}].areaId"] = ["No such area in this property."]
-        elif kind not in ACCESS_TYPES:
+        if kind not in ACCESS_TYPES:
             errors[f"accessList[{index}].accessType"] = [f"Must be one of {', '.join(ACCESS_TYPES)}."]
+            continue
+        item = {"accessType": kind}
+        for key in (needs[kind], "scheduleId"):
+            value = str(entry.get(key) or "")
+            if key == "scheduleId" and not value and kind != "schedule":
+                continue
+            item[key] = value
+            if value not in known[key]:
+                errors[f"accessList[{index}].{key}"] = [f"{missing[key]} in this property."]
         cleaned.append(item)
     if errors:
         raise ApplicationError("invalid access list", fields=errors)

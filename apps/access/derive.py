@@ -1,0 +1,330 @@
+"""Keeps derived access current: each lock's lines and key-map version, each person's access map.
+
+Called by the event handlers (apps.access.handlers) after a write commits, and by
+`manage.py rebuild_access`. Every refresh of a property runs under a row lock on the
+property (a per-property mutex on PostgreSQL), so concurrent workers apply changes one
+after the other and versions only ever rise by one per content change. Refreshing twice
+changes nothing: versions move only when the computed content differs from the stored one.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.access import compute
+from apps.access.models import (
+    AccessBlock,
+    AccessGrant,
+    LockAccessEntry,
+    LockKeyMap,
+    Membership,
+    Schedule,
+    UserAccessMap,
+    UserGroup,
+)
+from apps.core.api.serializers import format_timestamp as timestamp
+from apps.properties.models import Property
+
+USER_CHUNK = 1000
+
+
+@dataclass
+class RefreshResult:
+    locks_changed: set = field(default_factory=set)  # key-map version rose
+    users_changed: set = field(default_factory=set)  # access-map version rose
+    users_checked: int = 0
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def _ts(value) -> str | None:
+    return timestamp(value) if value else None
+
+
+def _parse(value: str):
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def schedule_content(schedule: Schedule) -> dict:
+    """What a schedule means (its stored windows are already canonical): part of every digest
+    that uses it, so editing a schedule raises the versions of what depends on it."""
+    return {"windows": schedule.windows, "validFrom": _ts(schedule.valid_from), "validUntil": _ts(schedule.valid_until)}
+
+
+def schedules_content(property_id) -> dict[str, dict]:
+    return {str(s.pk): schedule_content(s) for s in Schedule.objects.alive().filter(property_id=property_id)}
+
+
+def structure_load(property_id, *, now=None) -> compute.Structure:
+    """One property's lock-side inputs, in a handful of queries."""
+    from apps.areas.models import Area
+    from apps.locks.models import Lock
+
+    now = now or timezone.now()
+    area_rows = (
+        Area.objects.alive()
+        .filter(property_id=property_id)
+        .values_list("id", "parent_id", "area_type", "access_list", "area_user_group__id")
+    )
+    areas = {
+        str(pk): compute.AreaNode(
+            id=str(pk),
+            parent_id=str(parent) if parent else None,
+            area_type=area_type,
+            group_id=str(group) if group else None,
+            access_list=tuple(access_list or ()),
+        )
+        for pk, parent, area_type, access_list, group in area_rows
+    }
+    group_types = {
+        str(pk): group_type
+        for pk, group_type in UserGroup.objects.alive().filter(property_id=property_id).values_list("id", "group_type")
+    }
+    locks = {
+        str(pk): str(area)
+        for pk, area in Lock.objects.alive()
+        .filter(property_id=property_id, area__isnull=False)
+        .values_list("id", "area_id")
+    }
+    grants = tuple(
+        compute.GrantRow(
+            id=str(g.pk),
+            user_id=str(g.user_id),
+            lock_id=str(g.lock_id) if g.lock_id else None,
+            area_id=str(g.area_id) if g.area_id else None,
+            valid_from=_ts(g.valid_from),
+            valid_until=_ts(g.valid_until),
+        )
+        for g in grants_counting(property_id=property_id, now=now).only(
+            "id", "user_id", "lock_id", "area_id", "valid_from", "valid_until"
+        )
+    )
+    blocked = frozenset(
+        str(u) for u in AccessBlock.objects.filter(property_id=property_id).values_list("user_id", flat=True)
+    )
+    return compute.Structure(
+        areas=areas,
+        group_types=group_types,
+        locks=locks,
+        grants=grants,
+        blocked=blocked,
+        schedules=schedules_content(property_id),
+    )
+
+
+def grants_counting(*, property_id, now=None):
+    """Grants that still give access: not revoked, not marked expired, not past validUntil,
+    held by a live person."""
+    now = now or timezone.now()
+    return (
+        AccessGrant.objects.alive()
+        .filter(property_id=property_id, revoked_at__isnull=True, expired_at__isnull=True, user__is_active=True)
+        .exclude(user__type_state="deleted")
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    )
+
+
+def _line_from_row(row: LockAccessEntry) -> compute.LockEntry:
+    return compute.LockEntry(
+        kind=row.kind,
+        subject_id=str(row.subject_id) if row.subject_id else "",
+        schedule_id=str(row.schedule_id) if row.schedule_id else "",
+        valid_from=timestamp(row.valid_from) if row.valid_from else "",
+        valid_until=timestamp(row.valid_until) if row.valid_until else "",
+        source=row.source,
+        area_id=row.source_area_id or "",
+    )
+
+
+def _row_from_line(property_id, lock_id: str, line: compute.LockEntry) -> LockAccessEntry:
+    return LockAccessEntry(
+        property_id=property_id,
+        lock_id=lock_id,
+        kind=line.kind,
+        subject_id=line.subject_id or None,
+        schedule_id=line.schedule_id or None,
+        valid_from=_parse(line.valid_from),
+        valid_until=_parse(line.valid_until),
+        source=line.source,
+        source_area_id=line.area_id,
+    )
+
+
+def _lock_property(property_id) -> bool:
+    """Take the per-property mutex; False when the property is gone."""
+    return Property.objects.select_for_update().filter(pk=property_id).exists()
+
+
+# --- lock side ---------------------------------------------------------------------------
+
+
+def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
+    """Recompute every lock line of the property; write only locks whose lines changed.
+    Returns the (group ids, user ids) named by a changed lock before or after."""
+    structure = structure_load(property_id)
+    new = compute.all_lock_lines(structure)
+    stored: dict[str, set] = defaultdict(set)
+    for row in LockAccessEntry.objects.filter(property_id=property_id):
+        stored[str(row.lock_id)].add(_line_from_row(row))
+    maps = {str(m.lock_id): m for m in LockKeyMap.objects.filter(property_id=property_id)}
+    groups, users = set(), set()
+    for lock_id in set(new) | set(stored) | set(maps):
+        lines, before = set(new.get(lock_id, ())), stored.get(lock_id, set())
+        content_digest = compute.digest(compute.lock_content(lines, structure.schedules))
+        key_map = maps.get(lock_id) or LockKeyMap(lock_id=lock_id, property_id=property_id)
+        if lines == before and key_map.digest == content_digest:
+            continue
+        if lines != before:
+            LockAccessEntry.objects.filter(property_id=property_id, lock_id=lock_id).delete()
+            LockAccessEntry.objects.bulk_create(_row_from_line(property_id, lock_id, line) for line in sorted(lines))
+        # who may be affected: everyone named before or after (a schedule edit changes content
+        # without changing lines, and reaches the same people)
+        for line in lines | before:
+            if line.kind == compute.GROUP:
+                groups.add(line.subject_id)
+            elif line.kind in (compute.USER, compute.DENY):
+                users.add(line.subject_id)
+        if key_map.digest != content_digest:
+            key_map.version += 1
+            result.locks_changed.add(lock_id)
+        key_map.digest, key_map.entry_count = content_digest, len(lines)
+        key_map.save()
+    return groups, users
+
+
+def _members(group_ids: Iterable[str]) -> set[str]:
+    return {
+        str(u) for u in Membership.objects.filter(user_group_id__in=list(group_ids)).values_list("user_id", flat=True)
+    }
+
+
+# --- user side ---------------------------------------------------------------------------
+
+
+def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, schedules=None) -> None:
+    from apps.accounts.models import User
+
+    user_ids = sorted({str(u) for u in user_ids if u})
+    schedules = schedules_content(property_id) if schedules is None else schedules
+    for start in range(0, len(user_ids), USER_CHUNK):
+        chunk = user_ids[start : start + USER_CHUNK]
+        live = {
+            str(u)
+            for u in User.objects.filter(pk__in=chunk, is_active=True)
+            .exclude(type_state="deleted")
+            .values_list("id", flat=True)
+        }
+        groups_of: dict[str, set] = defaultdict(set)
+        for user_id, group_id in Membership.objects.filter(
+            user_id__in=chunk, user_group__property_id=property_id, user_group__type_state="active"
+        ).values_list("user_id", "user_group_id"):
+            groups_of[str(user_id)].add(str(group_id))
+        blocked = {
+            str(u)
+            for u in AccessBlock.objects.filter(property_id=property_id, user_id__in=chunk).values_list(
+                "user_id", flat=True
+            )
+        }
+        subjects = set(chunk) | set().union(*groups_of.values()) if groups_of else set(chunk)
+        by_subject: dict[str, list] = defaultdict(list)
+        for row in LockAccessEntry.objects.filter(
+            property_id=property_id, subject_id__in=list(subjects), kind__in=(compute.GROUP, compute.USER)
+        ):
+            by_subject[str(row.subject_id)].append((str(row.lock_id), _line_from_row(row)))
+        maps = {str(m.user_id): m for m in UserAccessMap.objects.filter(property_id=property_id, user_id__in=chunk)}
+        to_create, to_update = [], []
+        for user_id in chunk:
+            entries = ()
+            if user_id in live:
+                entries = compute.user_lines(
+                    user_id=user_id,
+                    group_ids=groups_of.get(user_id, ()),
+                    lines_by_subject=by_subject,
+                    blocked=user_id in blocked,
+                )
+            content_digest = compute.digest(compute.user_content(entries, schedules))
+            access_map = maps.get(user_id)
+            if access_map is None:
+                if not entries:
+                    continue  # no access, never had any: nothing to store
+                access_map = UserAccessMap(user_id=user_id, property_id=property_id)
+                to_create.append(access_map)
+            elif access_map.digest == content_digest and len(access_map.entries) == len(entries):
+                continue
+            else:
+                to_update.append(access_map)
+            if access_map.digest != content_digest:
+                access_map.version += 1
+                result.users_changed.add(user_id)
+            access_map.entries = [_entry_json(e) for e in entries]
+            access_map.digest = content_digest
+        result.users_checked += len(chunk)
+        UserAccessMap.objects.bulk_create(to_create)
+        now = timezone.now()
+        for access_map in to_update:
+            access_map.computed_at = now
+        UserAccessMap.objects.bulk_update(to_update, ["entries", "version", "digest", "computed_at"])
+
+
+def _entry_json(entry: compute.UserEntry) -> dict:
+    return {
+        "lockId": entry.lock_id,
+        "scheduleId": entry.schedule_id or None,
+        "validFrom": entry.valid_from or None,
+        "validUntil": entry.valid_until or None,
+        "source": entry.source,
+    }
+
+
+# --- entry points ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def users_refresh(*, property_id, user_ids: Iterable[str]) -> RefreshResult:
+    """After a membership change: only these people's maps."""
+    result = RefreshResult()
+    if _lock_property(property_id):
+        _users_refresh(property_id, user_ids, result)
+    return result
+
+
+@transaction.atomic
+def property_refresh(*, property_id, user_ids: Iterable[str] = ()) -> RefreshResult:
+    """After a structural change (access list, move, schedule, grant, block, lock install):
+    every lock of the property, then the people those changed locks name (and `user_ids`)."""
+    result = RefreshResult()
+    if not _lock_property(property_id):
+        property_clear(property_id=property_id)
+        return result
+    groups, users = _locks_refresh(property_id, result)
+    _users_refresh(property_id, _members(groups) | users | {str(u) for u in user_ids}, result)
+    return result
+
+
+@transaction.atomic
+def property_rebuild(*, property_id) -> RefreshResult:
+    """From scratch: every lock and every person with any tie to the property."""
+    result = RefreshResult()
+    if not _lock_property(property_id):
+        property_clear(property_id=property_id)
+        return result
+    _locks_refresh(property_id, result)
+    people = (
+        _members(UserGroup.objects.filter(property_id=property_id).values_list("id", flat=True))
+        | {str(u) for u in AccessGrant.objects.filter(property_id=property_id).values_list("user_id", flat=True)}
+        | {str(u) for u in UserAccessMap.objects.filter(property_id=property_id).values_list("user_id", flat=True)}
+    )
+    _users_refresh(property_id, people, result)
+    return result
+
+
+def property_clear(*, property_id) -> None:
+    LockAccessEntry.objects.filter(property_id=property_id).delete()
+    LockKeyMap.objects.filter(property_id=property_id).delete()
+    UserAccessMap.objects.filter(property_id=property_id).delete()
