@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from apps.access.models import Membership, UserGroup
+from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
 from apps.core.api.principal import ALL
 
 
@@ -26,9 +26,227 @@ def user_groups_of_user(*, user_id, property_id=None, property_ids=ALL) -> Query
 
 
 def member_property_ids(*, user_id) -> frozenset:
-    """Properties where the user is in at least one live group (what `me` reaches)."""
-    return frozenset(
+    """Properties where the user is in at least one live group or holds a live grant (what
+    `me` reaches)."""
+    groups = (
         Membership.objects.filter(user_id=user_id, user_group__type_state__in=["active", "inactive"])
         .values_list("user_group__property_id", flat=True)
         .distinct()
     )
+    grants = AccessGrant.objects.alive().filter(user_id=user_id, revoked_at__isnull=True, expired_at__isnull=True)
+    return frozenset(groups) | frozenset(grants.values_list("property_id", flat=True).distinct())
+
+
+# --- schedules, grants, blocks ----------------------------------------------------------------
+
+
+def schedule_list(*, property_id) -> QuerySet[Schedule]:
+    return Schedule.objects.alive().filter(property_id=property_id).prefetch_related("external_refs")
+
+
+def grant_list(*, property_id, active_only: bool = False) -> QuerySet[AccessGrant]:
+    grants = AccessGrant.objects.alive().filter(property_id=property_id)
+    if active_only:
+        from django.db.models import Q
+        from django.utils import timezone
+
+        grants = grants.filter(revoked_at__isnull=True, expired_at__isnull=True).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=timezone.now())
+        )
+    return grants
+
+
+def grants_held(*, user_id, lock_id=None, area_id=None) -> set[str]:
+    """The access levels a person holds right now on exactly this lock or area."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    now = timezone.now()
+    grants = AccessGrant.objects.alive().filter(
+        user_id=user_id, revoked_at__isnull=True, expired_at__isnull=True, lock_id=lock_id, area_id=area_id
+    )
+    grants = grants.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=now))
+    grants = grants.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    return set(grants.values_list("access_level", flat=True))
+
+
+def block_list(*, property_id) -> QuerySet[AccessBlock]:
+    return AccessBlock.objects.filter(property_id=property_id).select_related("user")
+
+
+# --- explain / what-if inputs ------------------------------------------------------------
+
+
+def _names(property_id):
+    from apps.access.explain import Names
+    from apps.areas.models import Area
+    from apps.locks.models import Lock
+
+    return Names(
+        areas={str(i): n for i, n in Area.objects.filter(property_id=property_id).values_list("id", "display_name")},
+        groups={
+            str(i): n for i, n in UserGroup.objects.filter(property_id=property_id).values_list("id", "display_name")
+        },
+        schedules={
+            str(i): n for i, n in Schedule.objects.filter(property_id=property_id).values_list("id", "display_name")
+        },
+        locks={str(i): n for i, n in Lock.objects.filter(property_id=property_id).values_list("id", "display_name")},
+    )
+
+
+def groups_of_users(*, property_id, user_ids) -> dict[str, set]:
+    groups: dict[str, set] = {str(u): set() for u in user_ids}
+    rows = Membership.objects.filter(
+        user_id__in=list(user_ids), user_group__property_id=property_id, user_group__type_state="active"
+    ).values_list("user_id", "user_group_id")
+    for user_id, group_id in rows:
+        groups[str(user_id)].add(str(group_id))
+    return groups
+
+
+def access_explain(*, prop, user, lock, at) -> dict:
+    """Allowed or denied, and every path, for one person at one lock at one instant."""
+    from zoneinfo import ZoneInfo
+
+    from apps.access import derive
+    from apps.access.explain import explain
+
+    structure = derive.structure_load(prop.pk)
+    groups = groups_of_users(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)]
+    names = _names(prop.pk)
+    result = explain(
+        structure=structure,
+        user_id=str(user.pk),
+        group_ids=groups,
+        lock_id=str(lock.pk),
+        at=at,
+        tz=ZoneInfo(prop.time_zone),
+        names=names,
+    )
+    for path in result["paths"]:
+        path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
+    return {"userId": str(user.pk), "lockId": str(lock.pk), "at": at, "timeZone": prop.time_zone, **result}
+
+
+def _refuse(index: int, key: str, message: str):
+    from apps.core.exceptions import ApplicationError
+
+    field = f"changes[{index}].{key}"
+    raise ApplicationError(f"{field}: {message}", fields={field: [message]})
+
+
+def _apply_change(prop, structure, groups_delta: list, index: int, change: dict):
+    """One proposed change applied to an in-memory structure (nothing is written)."""
+    from dataclasses import replace
+
+    from apps.access import compute, derive
+    from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
+
+    kind = change["change"]
+    if kind in ("addMembership", "removeMembership"):
+        group_id = str(change["userGroupId"])
+        if group_id not in structure.group_types:
+            _refuse(index, "userGroupId", "No such user group in this property.")
+        groups_delta.append((kind == "addMembership", str(change["userId"]), group_id))
+        return structure
+    if kind == "setAccessList":
+        from apps.areas.services import access_list_clean
+        from apps.core.exceptions import ApplicationError
+
+        area_id = str(change["areaId"])
+        if area_id not in structure.areas:
+            _refuse(index, "areaId", "No such area in this property.")
+        try:
+            cleaned = access_list_clean(prop, change.get("accessList") or [])
+        except ApplicationError as error:
+            first = next(iter(error.fields))
+            _refuse(index, first, error.fields[first][0])
+        areas = dict(structure.areas)
+        areas[area_id] = replace(areas[area_id], access_list=tuple(cleaned))
+        return replace(structure, areas=areas)
+    if kind == "moveArea":
+        area_id, parent = str(change["areaId"]), change.get("parentAreaId")
+        parent = str(parent) if parent else None
+        if area_id not in structure.areas:
+            _refuse(index, "areaId", "No such area in this property.")
+        node = parent
+        while node is not None:
+            if node == area_id:
+                _refuse(index, "parentAreaId", "The move would put the area under itself.")
+            if node not in structure.areas:
+                _refuse(index, "parentAreaId", "No such area in this property.")
+            node = structure.areas[node].parent_id
+        areas = dict(structure.areas)
+        areas[area_id] = replace(areas[area_id], parent_id=parent)
+        return replace(structure, areas=areas)
+    if kind == "setSchedule":
+        schedule_id = str(change["scheduleId"])
+        if schedule_id not in structure.schedules:
+            _refuse(index, "scheduleId", "No such schedule in this property.")
+        try:
+            windows = windows_to_json(windows_from_json(change.get("windows") or []))
+        except ScheduleError as error:
+            _refuse(index, error.field, error.message)
+        schedules = dict(structure.schedules)
+        schedules[schedule_id] = {
+            "windows": windows,
+            "validFrom": derive._ts(change.get("validFrom")),
+            "validUntil": derive._ts(change.get("validUntil")),
+        }
+        return replace(structure, schedules=schedules)
+    if kind == "addGrant":
+        lock_id, area_id = change.get("lockId"), change.get("areaId")
+        if (lock_id is None) == (area_id is None):
+            _refuse(index, "lockId", "Give exactly one of lockId and areaId.")
+        if lock_id is not None and str(lock_id) not in structure.locks:
+            _refuse(index, "lockId", "No installed lock with this id in this property.")
+        if area_id is not None and str(area_id) not in structure.areas:
+            _refuse(index, "areaId", "No such area in this property.")
+        grant = compute.GrantRow(
+            id=f"proposed-{index}",
+            user_id=str(change["userId"]),
+            lock_id=str(lock_id) if lock_id else None,
+            area_id=str(area_id) if area_id else None,
+            valid_from=derive._ts(change.get("validFrom")),
+            valid_until=derive._ts(change.get("validUntil")),
+        )
+        return replace(structure, grants=(*structure.grants, grant))
+    if kind == "revokeGrant":
+        grant_id = str(change["grantId"])
+        if grant_id not in {g.id for g in structure.grants}:
+            _refuse(index, "grantId", "No grant with this id counts in this property.")
+        return replace(structure, grants=tuple(g for g in structure.grants if g.id != grant_id))
+    if kind in ("block", "unblock"):
+        user_id = str(change["userId"])
+        blocked = structure.blocked | {user_id} if kind == "block" else structure.blocked - {user_id}
+        return replace(structure, blocked=frozenset(blocked))
+    _refuse(index, "change", f"Unknown change {kind!r}.")  # the serializer lists the allowed ones
+
+
+def access_what_if(*, prop, changes: list[dict]) -> dict:
+    """Who would gain and who would lose which locks if `changes` were applied (nothing is)."""
+    from apps.access import compute, derive
+    from apps.access.explain import what_if
+
+    before = derive.structure_load(prop.pk)
+    after, groups_delta = before, []
+    for index, change in enumerate(changes):
+        after = _apply_change(prop, after, groups_delta, index, change)
+    old_lines, new_lines = compute.all_lock_lines(before), compute.all_lock_lines(after)
+    old_content = {lock: compute.lock_content(lines, before.schedules) for lock, lines in old_lines.items()}
+    new_content = {lock: compute.lock_content(lines, after.schedules) for lock, lines in new_lines.items()}
+    groups, users = set(), set()
+    for lock_id in set(old_lines) | set(new_lines):
+        if old_content.get(lock_id) != new_content.get(lock_id) or old_lines.get(lock_id) != new_lines.get(lock_id):
+            for line in set(old_lines.get(lock_id, ())) | set(new_lines.get(lock_id, ())):
+                (groups if line.kind == compute.GROUP else users).add(line.subject_id)
+    users.discard("")
+    users |= {user_id for _, user_id, _ in groups_delta}
+    users |= {
+        str(u) for u in Membership.objects.filter(user_group_id__in=list(groups)).values_list("user_id", flat=True)
+    }
+    groups_before = groups_of_users(property_id=prop.pk, user_ids=users)
+    groups_after = {user_id: set(g) for user_id, g in groups_before.items()}
+    for add, user_id, group_id in groups_delta:
+        (groups_after[user_id].add if add else groups_after[user_id].discard)(group_id)
+    return what_if(before=before, after=after, groups_before=groups_before, groups_after=groups_after, user_ids=users)

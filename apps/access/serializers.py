@@ -1,9 +1,19 @@
-"""Spec UserGroup / CreateUserGroupInput / UserGroupWritable."""
+"""Spec UserGroup / CreateUserGroupInput / UserGroupWritable, and the access-model extensions
+(schedules, grants, blocks, explain, what-if)."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from apps.access.models import UserGroup, UserGroupGroupSource, UserGroupGroupType
-from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer
+from apps.access.models import (
+    AccessBlock,
+    AccessGrant,
+    AccessLevel,
+    Schedule,
+    UserGroup,
+    UserGroupGroupSource,
+    UserGroupGroupType,
+)
+from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, TimestampField
 
 
 class UserGroupSerializer(EntitySerializer):
@@ -41,3 +51,215 @@ class UserGroupWritableSerializer(InputSerializer):
     """Spec UserGroupWritable."""
 
     displayName = serializers.CharField(max_length=200)
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+class WindowSerializer(serializers.Serializer):
+    """One weekly window (docs/SCHEDULES.md). `stop` <= `start` crosses midnight."""
+
+    days = serializers.ListField(
+        child=serializers.ChoiceField(choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    )
+    start = serializers.CharField(help_text="HH:MM or HH:MM:SS, local time of the property.")
+    stop = serializers.CharField(help_text="HH:MM or HH:MM:SS; 24:00 = end of day.")
+
+
+class ScheduleSerializer(EntitySerializer):
+    scheduleId = serializers.UUIDField(source="id", read_only=True)
+    propertyId = serializers.UUIDField(source="property_id", read_only=True)
+    windows = WindowSerializer(many=True, read_only=True)
+    validFrom = TimestampField(source="valid_from", read_only=True, allow_null=True)
+    validUntil = TimestampField(source="valid_until", read_only=True, allow_null=True)
+    externalRefs = ExternalRefsField()
+
+    class Meta:
+        model = Schedule
+        fields = (
+            "scheduleId",
+            "propertyId",
+            "display_name",
+            "windows",
+            "validFrom",
+            "validUntil",
+            "externalRefs",
+            *EntitySerializer.BASE_FIELDS,
+        )
+
+
+class ScheduleWritableSerializer(InputSerializer):
+    """Create or replace a schedule. `windows` is checked by apps.access.schedules, which names
+    the offending item (`windows[1].stop`)."""
+
+    displayName = serializers.CharField(max_length=200)
+    windows = serializers.ListField(child=serializers.JSONField(), max_length=50)
+    validFrom = serializers.DateTimeField(required=False, allow_null=True)
+    validUntil = serializers.DateTimeField(required=False, allow_null=True)
+
+
+# --- grants ------------------------------------------------------------------------------
+
+
+class GrantSerializer(EntitySerializer):
+    grantId = serializers.UUIDField(source="id", read_only=True)
+    propertyId = serializers.UUIDField(source="property_id", read_only=True)
+    userId = serializers.UUIDField(source="user_id", read_only=True)
+    lockId = serializers.UUIDField(source="lock_id", read_only=True, allow_null=True)
+    areaId = serializers.UUIDField(source="area_id", read_only=True, allow_null=True)
+    accessLevel = serializers.ChoiceField(source="access_level", choices=AccessLevel.choices, read_only=True)
+    validFrom = TimestampField(source="valid_from", read_only=True, allow_null=True)
+    validUntil = TimestampField(source="valid_until", read_only=True, allow_null=True)
+    grantedBy = serializers.CharField(source="granted_by", read_only=True)
+    revokedAt = TimestampField(source="revoked_at", read_only=True, allow_null=True)
+    revokedBy = serializers.CharField(source="revoked_by", read_only=True)
+    state = serializers.SerializerMethodField(help_text="scheduled, active, expired or revoked (now).")
+
+    class Meta:
+        model = AccessGrant
+        fields = (
+            "grantId",
+            "propertyId",
+            "userId",
+            "lockId",
+            "areaId",
+            "accessLevel",
+            "validFrom",
+            "validUntil",
+            "grantedBy",
+            "revokedAt",
+            "revokedBy",
+            "state",
+            *EntitySerializer.BASE_FIELDS,
+        )
+
+    def get_state(self, grant) -> str:
+        now = timezone.now()
+        if grant.revoked_at:
+            return "revoked"
+        if grant.expired_at or (grant.valid_until and grant.valid_until <= now):
+            return "expired"
+        if grant.valid_from and grant.valid_from > now:
+            return "scheduled"
+        return "active"
+
+
+class NewGrantSerializer(InputSerializer):
+    userId = serializers.UUIDField()
+    lockId = serializers.UUIDField(required=False, allow_null=True)
+    areaId = serializers.UUIDField(required=False, allow_null=True)
+    accessLevel = serializers.ChoiceField(choices=AccessLevel.choices)
+    validFrom = serializers.DateTimeField(required=False, allow_null=True)
+    validUntil = serializers.DateTimeField(required=False, allow_null=True, help_text="Required for GUEST.")
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    userId = serializers.UUIDField(source="user_id", read_only=True)
+    propertyId = serializers.UUIDField(source="property_id", read_only=True)
+    createdAt = TimestampField(source="created_at", read_only=True)
+    createdBy = serializers.CharField(source="created_by", read_only=True)
+
+    class Meta:
+        model = AccessBlock
+        fields = ("userId", "propertyId", "reason", "createdAt", "createdBy")
+
+
+class BlockInputSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- explain / what-if -------------------------------------------------------------------
+
+
+class ExplainPathSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["group", "grant", "open"])
+    holds = serializers.BooleanField(help_text="This path lets the person in at `at`.")
+    source = serializers.CharField()
+    userGroupId = serializers.UUIDField(allow_null=True)
+    userGroupName = serializers.CharField(allow_null=True)
+    areaId = serializers.UUIDField(allow_null=True)
+    scheduleId = serializers.UUIDField(allow_null=True)
+    steps = serializers.ListField(child=serializers.CharField())
+
+
+class ExplainSerializer(serializers.Serializer):
+    userId = serializers.UUIDField()
+    lockId = serializers.UUIDField()
+    at = TimestampField()
+    timeZone = serializers.CharField()
+    allowed = serializers.BooleanField()
+    blocked = serializers.BooleanField()
+    summary = serializers.CharField()
+    paths = ExplainPathSerializer(many=True)
+
+
+CHANGES = (
+    "addMembership",
+    "removeMembership",
+    "setAccessList",
+    "moveArea",
+    "setSchedule",
+    "addGrant",
+    "revokeGrant",
+    "block",
+    "unblock",
+)
+
+
+class ProposedChangeSerializer(InputSerializer):
+    """One proposed change; which fields it needs depends on `change` (docs/ACCESS.md)."""
+
+    NEEDS = {
+        "addMembership": ("userGroupId", "userId"),
+        "removeMembership": ("userGroupId", "userId"),
+        "setAccessList": ("areaId", "accessList"),
+        "moveArea": ("areaId",),
+        "setSchedule": ("scheduleId", "windows"),
+        "addGrant": ("userId",),
+        "revokeGrant": ("grantId",),
+        "block": ("userId",),
+        "unblock": ("userId",),
+    }
+
+    change = serializers.ChoiceField(choices=CHANGES)
+    userId = serializers.UUIDField(required=False)
+    userGroupId = serializers.UUIDField(required=False)
+    areaId = serializers.UUIDField(required=False, allow_null=True)
+    parentAreaId = serializers.UUIDField(required=False, allow_null=True)
+    lockId = serializers.UUIDField(required=False, allow_null=True)
+    grantId = serializers.UUIDField(required=False)
+    scheduleId = serializers.UUIDField(required=False)
+    accessList = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
+    windows = serializers.ListField(child=serializers.JSONField(), required=False, max_length=50)
+    validFrom = serializers.DateTimeField(required=False, allow_null=True)
+    validUntil = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        missing = {name: ["Required for this change."] for name in self.NEEDS[attrs["change"]] if name not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class WhatIfInputSerializer(InputSerializer):
+    changes = ProposedChangeSerializer(many=True)
+
+    def validate_changes(self, value):
+        if not value:
+            raise serializers.ValidationError("Propose at least one change.")
+        return value
+
+
+class UserLockSerializer(serializers.Serializer):
+    userId = serializers.UUIDField()
+    lockId = serializers.UUIDField()
+
+
+class WhatIfSerializer(serializers.Serializer):
+    gains = UserLockSerializer(many=True, help_text="People who could open a lock they cannot now.")
+    losses = UserLockSerializer(many=True, help_text="People who could no longer open a lock.")
+    changed = UserLockSerializer(many=True, help_text="Same lock, different windows or validity.")
+    usersConsidered = serializers.IntegerField()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.access import api
+from apps.access import api, api_access
 
 api_urlpatterns = [
     path("properties/<uuid:propertyId>/groups", api.UserGroupListCreateApi.as_view()),
@@ -11,4 +11,17 @@ api_urlpatterns = [
     ),
     path("users/<uuid:userId>/groups", api.GroupsForUserApi.as_view()),
     path("users/<uuid:userId>/properties/<uuid:propertyId>/groups", api.GroupsForUserAtPropertyApi.as_view()),
+]
+
+api_urlpatterns += [
+    path("properties/<uuid:propertyId>/schedules", api_access.ScheduleListCreateApi.as_view()),
+    path("properties/<uuid:propertyId>/schedules/<uuid:scheduleId>", api_access.ScheduleDetailApi.as_view()),
+    path("properties/<uuid:propertyId>/grants", api_access.GrantListCreateApi.as_view()),
+    path("properties/<uuid:propertyId>/grants/<uuid:grantId>", api_access.GrantDetailApi.as_view()),
+    path("properties/<uuid:propertyId>/blocks", api_access.BlockListApi.as_view()),
+    path("properties/<uuid:propertyId>/blocks/<uuid:userId>", api_access.BlockDetailApi.as_view()),
+    path("properties/<uuid:propertyId>/locks/<uuid:lockId>/access", api_access.LockAccessApi.as_view()),
+    path("properties/<uuid:propertyId>/users/<uuid:userId>/access", api_access.UserAccessApi.as_view()),
+    path("properties/<uuid:propertyId>/access/explain", api_access.ExplainApi.as_view()),
+    path("properties/<uuid:propertyId>/access/what-if", api_access.WhatIfApi.as_view()),
 ]

@@ -120,7 +120,24 @@ OPERATIONS: dict[str, OperationRule] = {
     # Events
     "listEvents": rule(Scope.ANY, OWNER, SUPPORT),
     "triggerEventProcessing": rule(Scope.OBJECT, OWNER, SUPPORT),
-    # Keyhouse extensions
+    # Keyhouse extensions: the access model (docs/ACCESS.md)
+    "listSchedules": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "createSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "getSchedule": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "updateSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "deleteSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "listGrants": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
+    "createGrant": rule(Scope.PROPERTY, *_WRITE_GROUPS, ME, spec=False),
+    "getGrant": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
+    "revokeGrant": rule(Scope.PROPERTY, *_WRITE_GROUPS, ME, spec=False),
+    "listBlocks": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "blockUser": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "unblockUser": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "explainAccess": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "whatIfAccess": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "getLockAccess": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "getUserAccess": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
+    # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),
     "getApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

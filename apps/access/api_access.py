@@ -1,0 +1,341 @@
+"""Access-model extensions under a property: schedules, grants, blocks, derived access,
+explain and what-if (docs/ACCESS.md). Every route is property-scoped (404 outside)."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from apps.access import selectors, services
+from apps.access.models import AccessGrant, LockAccessEntry, LockKeyMap, UserAccessMap
+from apps.access.serializers import (
+    BlockInputSerializer,
+    BlockSerializer,
+    ExplainSerializer,
+    GrantSerializer,
+    NewGrantSerializer,
+    ScheduleSerializer,
+    ScheduleWritableSerializer,
+    WhatIfInputSerializer,
+    WhatIfSerializer,
+)
+from apps.accounts.models import User
+from apps.core.api.operations import MANAGE_ACCESS, OWNER, SUPPORT
+from apps.core.api.permissions import operation
+from apps.core.api.views import ApiView
+from apps.properties.api import property_or_404
+
+TAGS = ["access"]
+MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
+READERS = MANAGERS | {SUPPORT}
+
+
+def _schedule_or_404(property_id, schedule_id):
+    schedule = selectors.schedule_list(property_id=property_id).filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound()
+    return schedule
+
+
+def _param(name: str, value, model, **filters):
+    """A live object named by a body or query field, or a 400 naming that field."""
+    obj = model.objects.alive().filter(pk=value, **filters).first() if value else None
+    if obj is None:
+        raise ValidationError({name: ["No such object in this property." if value else "This field is required."]})
+    return obj
+
+
+# --- schedules ---------------------------------------------------------------------------
+
+
+class ScheduleListCreateApi(ApiView):
+    page_items_key = "schedules"
+
+    @operation("listSchedules", responses=ScheduleSerializer(many=True), tags=TAGS)
+    def get(self, request, propertyId):
+        property_or_404(propertyId)
+        return self.paginated(selectors.schedule_list(property_id=propertyId), ScheduleSerializer)
+
+    @operation("createSchedule", request=ScheduleWritableSerializer, responses=ScheduleSerializer, tags=TAGS)
+    def post(self, request, propertyId):
+        prop = property_or_404(propertyId)
+        body = self.body(ScheduleWritableSerializer)
+        schedule = services.schedule_create(
+            prop=prop,
+            display_name=body["displayName"],
+            windows=body["windows"],
+            valid_from=body.get("validFrom"),
+            valid_until=body.get("validUntil"),
+            actor=request.user.label,
+        )
+        return Response(ScheduleSerializer(_schedule_or_404(propertyId, schedule.pk)).data)
+
+
+class ScheduleDetailApi(ApiView):
+    @operation("getSchedule", responses=ScheduleSerializer, tags=TAGS)
+    def get(self, request, propertyId, scheduleId):
+        return Response(ScheduleSerializer(_schedule_or_404(propertyId, scheduleId)).data)
+
+    @operation("updateSchedule", request=ScheduleWritableSerializer, responses=ScheduleSerializer, tags=TAGS)
+    def put(self, request, propertyId, scheduleId):
+        schedule = _schedule_or_404(propertyId, scheduleId)
+        body = self.body(ScheduleWritableSerializer)
+        services.schedule_update(
+            schedule=schedule,
+            display_name=body["displayName"],
+            windows=body["windows"],
+            valid_from=body.get("validFrom"),
+            valid_until=body.get("validUntil"),
+            actor=request.user.label,
+        )
+        return Response(ScheduleSerializer(_schedule_or_404(propertyId, scheduleId)).data)
+
+    @operation("deleteSchedule", responses=ScheduleSerializer, tags=TAGS)
+    def delete(self, request, propertyId, scheduleId):
+        schedule = services.schedule_delete(schedule=_schedule_or_404(propertyId, scheduleId), actor=request.user.label)
+        return Response(ScheduleSerializer(schedule).data)
+
+
+# --- grants ------------------------------------------------------------------------------
+
+GRANT_FILTERS = [
+    OpenApiParameter("userId", str, description="Only this person's grants."),
+    OpenApiParameter("lockId", str, description="Only grants on this lock."),
+    OpenApiParameter("areaId", str, description="Only grants on this area."),
+    OpenApiParameter("active", bool, description="Only grants that count now."),
+]
+
+
+def _is_manager(request, property_id, permissions=MANAGERS) -> bool:
+    return request.user.allows(permissions, property_id=property_id)
+
+
+def _grants_for(request, property_id, *, active_only=False):
+    """Managers see every grant; a person (`me`) the grants they hold or gave."""
+    grants = selectors.grant_list(property_id=property_id, active_only=active_only)
+    if not _is_manager(request, property_id, READERS):
+        from django.db.models import Q
+
+        grants = grants.filter(Q(user_id=request.user.user_id) | Q(granted_by=request.user.label))
+    return grants
+
+
+class GrantListCreateApi(ApiView):
+    page_items_key = "grants"
+
+    @operation("listGrants", responses=GrantSerializer(many=True), parameters=GRANT_FILTERS, tags=TAGS)
+    def get(self, request, propertyId):
+        property_or_404(propertyId)
+        params = request.query_params
+        grants = _grants_for(request, propertyId, active_only=params.get("active") in ("true", "1"))
+        for name, column in (("userId", "user_id"), ("lockId", "lock_id"), ("areaId", "area_id")):
+            if params.get(name):
+                grants = grants.filter(**{column: _uuid(params, name)})
+        return self.paginated(grants, GrantSerializer)
+
+    @operation("createGrant", request=NewGrantSerializer, responses=GrantSerializer, tags=TAGS)
+    def post(self, request, propertyId):
+        from apps.areas.models import Area
+        from apps.locks.models import Lock
+
+        prop = property_or_404(propertyId)
+        body = self.body(NewGrantSerializer)
+        user = _param("userId", body["userId"], User)
+        lock = _param("lockId", body["lockId"], Lock, property_id=propertyId) if body.get("lockId") else None
+        area = _param("areaId", body["areaId"], Area, property_id=propertyId) if body.get("areaId") else None
+        if not _is_manager(request, propertyId):
+            held = selectors.grants_held(
+                user_id=request.user.user_id, lock_id=lock.pk if lock else None, area_id=area.pk if area else None
+            )
+            allowed = set().union(*(services.MAY_GRANT[level] for level in held)) if held else set()
+            if body["accessLevel"] not in allowed:
+                raise PermissionDenied(
+                    f"you may grant {', '.join(sorted(allowed)) or 'nothing'} on this "
+                    f"{'lock' if lock else 'area'}, not {body['accessLevel']}"
+                )
+        grant = services.grant_create(
+            prop=prop,
+            user=user,
+            lock=lock,
+            area=area,
+            access_level=body["accessLevel"],
+            valid_from=body.get("validFrom"),
+            valid_until=body.get("validUntil"),
+            actor=request.user.label,
+        )
+        return Response(GrantSerializer(grant).data)
+
+
+class GrantDetailApi(ApiView):
+    def _grant(self, request, property_id, grant_id) -> AccessGrant:
+        grant = _grants_for(request, property_id).filter(pk=grant_id).first()
+        if grant is None:
+            raise NotFound()
+        return grant
+
+    @operation("getGrant", responses=GrantSerializer, tags=TAGS)
+    def get(self, request, propertyId, grantId):
+        return Response(GrantSerializer(self._grant(request, propertyId, grantId)).data)
+
+    @operation("revokeGrant", responses=GrantSerializer, tags=TAGS)
+    def delete(self, request, propertyId, grantId):
+        grant = self._grant(request, propertyId, grantId)
+        if not _is_manager(request, propertyId):
+            own_target = selectors.grants_held(
+                user_id=request.user.user_id, lock_id=grant.lock_id, area_id=grant.area_id
+            )
+            mine = grant.user_id == request.user.user_id or grant.granted_by == request.user.label
+            if not (mine or "OWNER" in own_target):
+                raise PermissionDenied("only managers, the grantor, the holder or an OWNER of the target may revoke")
+        return Response(GrantSerializer(services.grant_revoke(grant=grant, actor=request.user.label)).data)
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+
+class BlockListApi(ApiView):
+    page_items_key = "blocks"
+
+    @operation("listBlocks", responses=BlockSerializer(many=True), tags=TAGS)
+    def get(self, request, propertyId):
+        property_or_404(propertyId)
+        return self.paginated(selectors.block_list(property_id=propertyId), BlockSerializer)
+
+
+class BlockDetailApi(ApiView):
+    @operation("blockUser", request=BlockInputSerializer, responses=BlockSerializer, tags=TAGS)
+    def put(self, request, propertyId, userId):
+        prop = property_or_404(propertyId)
+        body = self.body(BlockInputSerializer)
+        user = _param("userId", userId, User)
+        block, _ = services.block_create(prop=prop, user=user, reason=body["reason"], actor=request.user.label)
+        return Response(BlockSerializer(block).data)
+
+    @operation("unblockUser", responses=None, tags=TAGS)
+    def delete(self, request, propertyId, userId):
+        prop = property_or_404(propertyId)
+        services.block_delete(prop=prop, user=_param("userId", userId, User), actor=request.user.label)
+        return Response({})
+
+
+# --- derived access, explain, what-if ----------------------------------------------------
+
+LINE_FIELDS = {
+    "kind": serializers.ChoiceField(choices=["group", "user", "open", "deny"]),
+    "subjectId": serializers.UUIDField(allow_null=True),
+    "scheduleId": serializers.UUIDField(allow_null=True),
+    "validFrom": serializers.CharField(allow_null=True),
+    "validUntil": serializers.CharField(allow_null=True),
+    "source": serializers.CharField(),
+}
+
+
+class LockAccessApi(ApiView):
+    @operation(
+        "getLockAccess",
+        responses=inline_serializer(
+            "LockAccess",
+            {
+                "lockId": serializers.UUIDField(),
+                "keyMapVersion": serializers.IntegerField(),
+                "lines": inline_serializer("LockAccessLine", LINE_FIELDS, many=True),
+            },
+        ),
+        tags=TAGS,
+    )
+    def get(self, request, propertyId, lockId):
+        from apps.core.api.serializers import format_timestamp
+        from apps.locks.models import Lock
+
+        property_or_404(propertyId)
+        if not Lock.objects.alive().filter(pk=lockId, property_id=propertyId).exists():
+            raise NotFound()
+        key_map = LockKeyMap.objects.filter(lock_id=lockId).first()
+        lines = [
+            {
+                "kind": row.kind,
+                "subjectId": row.subject_id,
+                "scheduleId": row.schedule_id,
+                "validFrom": format_timestamp(row.valid_from) if row.valid_from else None,
+                "validUntil": format_timestamp(row.valid_until) if row.valid_until else None,
+                "source": row.source,
+            }
+            for row in LockAccessEntry.objects.filter(lock_id=lockId, property_id=propertyId).order_by("id")
+        ]
+        return Response({"lockId": lockId, "keyMapVersion": key_map.version if key_map else 0, "lines": lines})
+
+
+class UserAccessApi(ApiView):
+    @operation(
+        "getUserAccess",
+        responses=inline_serializer(
+            "UserAccess",
+            {
+                "userId": serializers.UUIDField(),
+                "propertyId": serializers.UUIDField(),
+                "accessMapVersion": serializers.IntegerField(),
+                "entries": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+        tags=TAGS,
+    )
+    def get(self, request, propertyId, userId):
+        property_or_404(propertyId)
+        if not _is_manager(request, propertyId, READERS) and request.user.user_id != userId:
+            raise NotFound()
+        access_map = UserAccessMap.objects.filter(user_id=userId, property_id=propertyId).first()
+        return Response(
+            {
+                "userId": userId,
+                "propertyId": propertyId,
+                "accessMapVersion": access_map.version if access_map else 0,
+                "entries": access_map.entries if access_map else [],
+            }
+        )
+
+
+EXPLAIN_PARAMS = [
+    OpenApiParameter("userId", str, required=True),
+    OpenApiParameter("lockId", str, required=True),
+    OpenApiParameter("at", str, description="Instant to evaluate (ISO 8601, default now)."),
+]
+
+
+class ExplainApi(ApiView):
+    @operation("explainAccess", responses=ExplainSerializer, parameters=EXPLAIN_PARAMS, tags=TAGS)
+    def get(self, request, propertyId):
+        from apps.locks.models import Lock
+
+        prop = property_or_404(propertyId)
+        params = request.query_params
+        user = _param("userId", _uuid(params, "userId"), User)
+        lock = _param("lockId", _uuid(params, "lockId"), Lock, property_id=propertyId)
+        at = timezone.now()
+        if params.get("at"):
+            try:
+                at = serializers.DateTimeField().to_internal_value(params["at"])
+            except serializers.ValidationError as error:
+                raise ValidationError({"at": error.detail}) from None
+        return Response(ExplainSerializer(selectors.access_explain(prop=prop, user=user, lock=lock, at=at)).data)
+
+
+def _uuid(params, name):
+    import uuid
+
+    value = params.get(name)
+    if not value:
+        raise ValidationError({name: ["This field is required."]})
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationError({name: ["Must be a valid UUID."]}) from None
+
+
+class WhatIfApi(ApiView):
+    @operation("whatIfAccess", request=WhatIfInputSerializer, responses=WhatIfSerializer, tags=TAGS)
+    def post(self, request, propertyId):
+        prop = property_or_404(propertyId)
+        body = self.body(WhatIfInputSerializer)
+        changes = [{k: (str(v) if hasattr(v, "hex") else v) for k, v in c.items()} for c in body["changes"]]
+        return Response(WhatIfSerializer(selectors.access_what_if(prop=prop, changes=changes)).data)
