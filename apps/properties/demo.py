@@ -10,18 +10,26 @@ Shape:
     ├── Main building                    common
     │   ├── Floor 1 … Floor 4            common
     │   │   └── Unit 101 … Unit 404      resident (4 per floor)
-    │   ├── Lobby  (on Floor 1)          common
-    │   ├── Management office (Floor 1)  staff
-    │   └── Gym    (on Floor 1)          common
+    │   │   ├── Lobby  (Floor 1)         common   free passage in office hours
+    │   │   └── Management office        staff    (Floor 1)
+    │   └── Gym                          common   Gym pass holders, in gym hours
     └── Parking garage                   common
 
-Custom groups: Gym members, Garage permit holders, Maintenance staff. Residents are in their
+Access (docs/ACCESS.md): Staff on the building (every door), Residents on each floor
+(corridor doors and the lobby), each unit's own group on its door, Gym pass holders in gym
+hours, Garage permit holders at the gate; one lock per area; a dog walker holds a GUEST
+grant to Unit 101 for a month.
+
+Custom groups: Gym pass holders, Garage permit holders, Maintenance staff. Residents are in their
 unit's area group and the property's Residents group; staff in Staff, Maintenance staff and the
 office's area group. A property manager (owner grant scoped to the property, property owner
 and access manager) signs in with a password printed once.
 """
 
 import secrets
+from datetime import timedelta
+
+from django.utils import timezone
 
 from apps.access import services as access
 from apps.access.models import UserGroupGroupType
@@ -32,6 +40,8 @@ from apps.areas.models import Area, AreaAreaType
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
 from apps.core.ids import uuid7
+from apps.locks import services as locks
+from apps.locks.models import Lock
 from apps.properties import services as properties
 from apps.properties.models import Property
 
@@ -135,7 +145,7 @@ def seed_demo(stdout) -> None:
 
     groups = {g.display_name: g for g in prop.user_groups.alive()}  # Residents, Staff
     for name, group_type in (
-        ("Gym members", UserGroupGroupType.COMMON),
+        ("Gym pass holders", UserGroupGroupType.COMMON),
         ("Garage permit holders", UserGroupGroupType.COMMON),
         ("Maintenance staff", UserGroupGroupType.STAFF),
     ):
@@ -151,34 +161,64 @@ def seed_demo(stdout) -> None:
             actor=SYSTEM,
         )
 
-    residents_and_staff = [_group_entry(groups["Residents"]), _group_entry(groups["Staff"])]
-    building = area("Main building", AreaAreaType.COMMON, access_list=residents_and_staff)
+    # docs/ACCESS.md: an entry reaches common sub-areas, a staff entry every sub-area. So Staff
+    # sits on the building; Residents on each floor (corridors, and the lobby on Floor 1);
+    # the gym hangs off the building, so only Gym pass holders get in, and only in gym hours.
+    gym_hours = access.schedule_create(
+        prop=prop,
+        display_name="Gym hours",
+        windows=[{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "06:00", "stop": "23:00"}],
+        actor=SYSTEM,
+    )
+    office_hours = access.schedule_create(
+        prop=prop,
+        display_name="Lobby open (office hours)",
+        windows=[{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "stop": "18:00"}],
+        actor=SYSTEM,
+    )
+    building = area("Main building", AreaAreaType.COMMON, access_list=[_group_entry(groups["Staff"])])
     floors = [
-        area(f"Floor {n}", AreaAreaType.COMMON, building, access_list=residents_and_staff) for n in range(1, FLOORS + 1)
+        area(f"Floor {n}", AreaAreaType.COMMON, building, access_list=[_group_entry(groups["Residents"])])
+        for n in range(1, FLOORS + 1)
     ]
     units = [
         area(f"Unit {floor_no}{n:02d}", AreaAreaType.RESIDENT, floor)
         for floor_no, floor in enumerate(floors, start=1)
         for n in range(1, UNITS_PER_FLOOR + 1)
     ]
-    area("Lobby", AreaAreaType.COMMON, floors[0], access_list=residents_and_staff)
+    lobby = area(
+        "Lobby",
+        AreaAreaType.COMMON,
+        floors[0],
+        access_list=[{"accessType": "schedule", "scheduleId": str(office_hours.pk)}],
+    )
     office = area(
         "Management office",
         AreaAreaType.STAFF,
         floors[0],
-        access_list=[_group_entry(groups["Staff"]), _group_entry(groups["Maintenance staff"])],
+        access_list=[_group_entry(groups["Maintenance staff"])],
     )
-    area(
+    gym = area(
         "Gym",
         AreaAreaType.COMMON,
-        floors[0],
-        access_list=[_group_entry(groups["Gym members"]), _group_entry(groups["Staff"])],
+        building,
+        access_list=[{**_group_entry(groups["Gym pass holders"]), "scheduleId": str(gym_hours.pk)}],
     )
-    area(
+    garage = area(
         "Parking garage",
         AreaAreaType.COMMON,
         access_list=[_group_entry(groups["Garage permit holders"]), _group_entry(groups["Staff"])],
     )
+    for place, door in (
+        (lobby, "Main entrance"),
+        (gym, "Gym door"),
+        (garage, "Garage gate"),
+        (office, "Office door"),
+        *((floor, f"{floor.display_name} stairwell door") for floor in floors),
+        *((unit, f"{unit.display_name} door") for unit in units),
+    ):
+        lock = locks.lock_create(display_name=door, prop=prop, actor=SYSTEM)
+        locks.lock_install(lock=lock, area=place, actor=SYSTEM)
 
     def join(group, user) -> None:
         access.membership_add(group=group, user=user, actor=SYSTEM)
@@ -197,14 +237,24 @@ def seed_demo(stdout) -> None:
             join(unit.area_user_group, person)
             join(groups["Residents"], person)
             if n % 3 == 0:
-                join(groups["Gym members"], person)
+                join(groups["Gym pass holders"], person)
             if index == 0 and n % 2 == 0:  # one parking permit per household, for some households
                 join(groups["Garage permit holders"], person)
             n += 1
 
+    walker = _person("Robin", "Walker", n)  # a dog walker with a guest key to one unit for a month
+    access.grant_create(
+        prop=prop,
+        user=walker,
+        lock=Lock.objects.get(property=prop, display_name="Unit 101 door"),
+        access_level="GUEST",
+        valid_until=timezone.now() + timedelta(days=30),
+        actor=f"user:{manager.pk}",
+    )
+
     stdout.write(
         f"Demo property: {DEMO_PROPERTY_NAME} ({prop.pk}): {Area.objects.filter(property=prop).count()} areas, "
-        f"{n} people"
+        f"{Lock.objects.filter(property=prop).count()} locks, {n + 1} people"
     )
     if created_manager:
         stdout.write(f"Demo property manager (owner of {DEMO_PROPERTY_NAME}), shown once: {email} / {password}")

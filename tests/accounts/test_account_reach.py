@@ -67,7 +67,7 @@ def test_a_manager_cannot_add_a_stranger_to_its_group_and_so_read_them(manager_a
 def test_a_manager_adds_its_own_residents_to_another_of_its_groups(manager_a, a):
     resident = d.user_create()
     d.member_add(d.property_group(a), resident)
-    gym = d.group_create(a, display_name="Gym members")
+    gym = d.group_create(a, display_name="Gym pass holders")
 
     d.ok(manager_a.post(f"/api/v1/properties/{a.pk}/groups/{gym.pk}/users/{resident.pk}"))
 

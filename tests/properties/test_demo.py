@@ -83,7 +83,7 @@ def test_people_are_in_their_unit_and_some_custom_groups(prop):
     assert 45 <= people.count() <= 55
     assert all(p.phone_number.startswith("+1") and len(p.phone_number) == 12 for p in people)
     custom = {g.display_name: g for g in UserGroup.objects.filter(property=prop, group_source="custom")}
-    assert set(custom) == {"Gym members", "Garage permit holders", "Maintenance staff"}
+    assert set(custom) == {"Gym pass holders", "Garage permit holders", "Maintenance staff"}
     assert all(g.members.exists() for g in custom.values())
     unit_groups = UserGroup.objects.filter(property=prop, area__area_type="resident")
     assert all(g.members.exists() for g in unit_groups)
@@ -107,3 +107,26 @@ def test_the_manager_signs_in_with_the_printed_password_and_reads_the_tree():
     floor = next(a for a in areas if a["displayName"] == "Floor 2")
     assert unit["containingAreaIds"] == [floor["areaId"], floor["parentAreaId"]]
     assert unit["areaId"] in floor["subAreaIds"]
+
+
+def test_demo_access_follows_the_written_rules(prop):
+    """A resident opens their door, the floors' stairwells and the lobby, never another unit or
+    the office; staff open every door; the gym only Gym pass holders (in gym hours); the dog
+    walker one unit, until the grant ends."""
+    from tests.factories import access as a
+
+    a.process_events()  # in tests on_commit does not run: process what the seed appended
+    doors = {lock.display_name: str(lock.pk) for lock in prop.locks.all()}
+    daniel = User.objects.get(email="daniel.martinez@example.com")  # Unit 101, no gym, no permit
+    assert {n for n, i in doors.items() if i in a.locks_of(daniel, prop)} == {
+        "Unit 101 door",
+        "Main entrance",
+        *(f"Floor {n} stairwell door" for n in range(1, 5)),
+    }
+    staff = User.objects.get(email="marcus.bell@example.com")
+    assert a.locks_of(staff, prop) == set(doors.values())
+    gym = UserGroup.objects.get(property=prop, display_name="Gym pass holders")
+    member = gym.members.first()
+    assert doors["Gym door"] in a.locks_of(member, prop)
+    walker = User.objects.get(email="robin.walker@example.com")
+    assert a.locks_of(walker, prop) == {doors["Unit 101 door"]}
