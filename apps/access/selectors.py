@@ -249,4 +249,11 @@ def access_what_if(*, prop, changes: list[dict]) -> dict:
     groups_after = {user_id: set(g) for user_id, g in groups_before.items()}
     for add, user_id, group_id in groups_delta:
         (groups_after[user_id].add if add else groups_after[user_id].discard)(group_id)
-    return what_if(before=before, after=after, groups_before=groups_before, groups_after=groups_after, user_ids=users)
+    result = what_if(before=before, after=after, groups_before=groups_before, groups_after=groups_after, user_ids=users)
+    from apps.accounts.models import User
+
+    locks = _names(prop.pk).locks
+    people = {str(i): n for i, n in User.objects.filter(pk__in=list(users)).values_list("id", "display_name")}
+    for row in (*result["gains"], *result["losses"], *result["changed"]):
+        row["lockName"], row["userDisplayName"] = locks.get(row["lockId"], ""), people.get(row["userId"], "")
+    return result

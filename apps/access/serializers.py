@@ -255,7 +255,9 @@ class WhatIfInputSerializer(InputSerializer):
 
 class UserLockSerializer(serializers.Serializer):
     userId = serializers.UUIDField()
+    userDisplayName = serializers.CharField()
     lockId = serializers.UUIDField()
+    lockName = serializers.CharField()
 
 
 class WhatIfSerializer(serializers.Serializer):

@@ -213,8 +213,12 @@ def test_what_if_reports_gains_and_losses_and_writes_nothing(manager, tower):
         )
     )
 
-    assert result["gains"] == [{"userId": str(bob.pk), "lockId": str(door1.pk)}]
-    assert result["losses"] == [{"userId": str(alice.pk), "lockId": str(lobby_door.pk)}]
+    assert result["gains"] == [
+        {"userId": str(bob.pk), "userDisplayName": bob.display_name, "lockId": str(door1.pk), "lockName": "Unit 1 door"}
+    ]
+    assert result["losses"] == [
+        {"userId": str(alice.pk), "userDisplayName": "Alice", "lockId": str(lobby_door.pk), "lockName": "Lobby door"}
+    ]
     assert Event.objects.count() == events
     assert list(UserAccessMap.objects.values_list("user_id", "version")) == maps
     assert not AccessGrant.objects.exists()
