@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.firmware import signing as firmware_signing
 from config.env import env_bool, env_int, env_key_ring, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "apps.areas",
     "apps.access",
     "apps.locks",
+    "apps.firmware",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +175,48 @@ KEYHOUSE_PAGE_SIZE_MAX = 500
 KEYHOUSE_IDEMPOTENCY_TTL_SECONDS = env_int("KEYHOUSE_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 KEYHOUSE_API_DOCS_PUBLIC = env_bool("KEYHOUSE_API_DOCS_PUBLIC", True)
 
+# --- firmware (docs/FIRMWARE.md) -------------------------------------------------------
+KEYHOUSE_FIRMWARE_MAX_BYTES = env_int("KEYHOUSE_FIRMWARE_MAX_BYTES", 64 * 1024 * 1024, minimum=1)
+# Routes whose request body may exceed KEYHOUSE_API_MAX_BODY_BYTES: (path regex, setting with the limit).
+KEYHOUSE_API_BODY_LIMIT_ROUTES = [(r"^/api/v1/firmware/[^/]+/upload$", "KEYHOUSE_FIRMWARE_MAX_BYTES")]
+# Ed25519 key that signs firmware manifests: base64 of the raw 32-byte private key, and its id.
+# Without one, development generates a key into var/; with DEBUG off that is refused.
+KEYHOUSE_FIRMWARE_SIGNING_KEY = env_secret("KEYHOUSE_FIRMWARE_SIGNING_KEY", "")
+if not KEYHOUSE_FIRMWARE_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DEBUG is off: set KEYHOUSE_FIRMWARE_SIGNING_KEY (or _FILE), see docs/FIRMWARE.md")
+    KEYHOUSE_FIRMWARE_SIGNING_KEY = firmware_signing.dev_key_text(VAR_DIR)
+try:
+    _firmware_public = firmware_signing.public_key(firmware_signing.parse_private_key(KEYHOUSE_FIRMWARE_SIGNING_KEY))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"KEYHOUSE_FIRMWARE_SIGNING_KEY {exc}") from None
+KEYHOUSE_FIRMWARE_SIGNING_KEY_ID = env_str(
+    "KEYHOUSE_FIRMWARE_SIGNING_KEY_ID", firmware_signing.key_id_for(_firmware_public)
+)
+# Firmware images: local files by default, S3-compatible storage when a bucket is named.
+KEYHOUSE_FIRMWARE_S3_BUCKET = env_str("KEYHOUSE_FIRMWARE_S3_BUCKET", "")
+if KEYHOUSE_FIRMWARE_S3_BUCKET:
+    # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html (unset = boto3's defaults)
+    FIRMWARE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": KEYHOUSE_FIRMWARE_S3_BUCKET,
+            "location": env_str("KEYHOUSE_FIRMWARE_S3_PREFIX", "firmware"),
+            "endpoint_url": env_str("KEYHOUSE_FIRMWARE_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("KEYHOUSE_FIRMWARE_S3_REGION", "") or None,
+            "addressing_style": env_str("KEYHOUSE_FIRMWARE_S3_ADDRESSING_STYLE", "") or None,
+            "access_key": env_secret("KEYHOUSE_FIRMWARE_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_secret("KEYHOUSE_FIRMWARE_S3_SECRET_ACCESS_KEY", "") or None,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+else:
+    FIRMWARE_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env_str("KEYHOUSE_FIRMWARE_ROOT", str(VAR_DIR / "firmware"))},
+    }
+
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.api.envelope.EnvelopeJSONRenderer"],
@@ -230,6 +274,12 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even bef
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("KEYHOUSE_MEDIA_ROOT", str(VAR_DIR / "media")))
+# https://docs.djangoproject.com/en/5.2/ref/settings/#storages ("firmware": see the firmware block)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "firmware": FIRMWARE_STORAGE,
+}
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)

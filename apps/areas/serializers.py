@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.areas.models import Area, AreaAreaType
 from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer
+from apps.firmware.serializers import RequiredFirmwarePrivateField
 
 
 class AccessListEntrySerializer(InputSerializer):
@@ -26,7 +27,7 @@ class AccessListEntrySerializer(InputSerializer):
 
 
 class AreaSerializer(EntitySerializer):
-    """Spec Area. `private` (keyMapEntries, keyMapVersion, requiredFirmwareVersion) comes with keys."""
+    """Spec Area. `private`: requiredFirmwareVersion (keyMapEntries, keyMapVersion come with keys)."""
 
     propertyId = serializers.UUIDField(source="property_id", read_only=True)
     areaId = serializers.UUIDField(source="id", read_only=True)
@@ -39,6 +40,7 @@ class AreaSerializer(EntitySerializer):
     accessList = AccessListEntrySerializer(source="access_list", many=True, read_only=True)
     areaType = serializers.ChoiceField(source="area_type", choices=AreaAreaType.choices, read_only=True)
     parentAreaId = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)
+    private = RequiredFirmwarePrivateField(kind="area")
 
     class Meta:
         model = Area
@@ -55,6 +57,7 @@ class AreaSerializer(EntitySerializer):
             "accessList",
             "areaType",
             "parentAreaId",
+            "private",
             *EntitySerializer.BASE_FIELDS,
         )
 

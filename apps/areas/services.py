@@ -135,6 +135,17 @@ def _move(area: Area, parent: Area | None, actor: str) -> None:
 _KEEP = object()
 
 
+def _area_group_follow_rename(area: Area, new_name: str, actor: str) -> None:
+    """The area group keeps "<area> members" in step with the area's name (unless a manager
+    gave it a name of its own)."""
+    from apps.access.models import UserGroup
+    from apps.access.services import user_group_update
+
+    group = UserGroup.objects.filter(area=area).first()
+    if group is not None and group.display_name == f"{area.display_name} members":
+        user_group_update(group=group, display_name=f"{new_name} members", actor=actor)
+
+
 @transaction.atomic
 def area_update(
     *, area: Area, actor: str, display_name: str | None = None, access_list: list[dict] | None = None, parent_id=_KEEP
@@ -146,6 +157,7 @@ def area_update(
     area = Area.objects.select_for_update().select_related("property").get(pk=area.pk)
     changed = []
     if display_name is not None and display_name != area.display_name:
+        _area_group_follow_rename(area, display_name, actor)
         area.display_name = display_name
         changed.append("displayName")
     if access_list is not None:

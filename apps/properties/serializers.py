@@ -4,11 +4,12 @@ from rest_framework import serializers
 
 from apps.core.api.serializers import AddressSerializer, EntitySerializer, ExternalRefsField, InputSerializer
 from apps.core.validators import validate_time_zone
+from apps.firmware.serializers import RequiredFirmwarePrivateField
 from apps.properties.models import Property
 
 
 class PropertySerializer(EntitySerializer):
-    """Spec Property (+ `timeZone`). `private` (propertyKey, requiredFirmwareVersion) comes with keys/firmware."""
+    """Spec Property (+ `timeZone`). `private`: requiredFirmwareVersion (propertyKey comes with keys)."""
 
     propertyId = serializers.UUIDField(source="id", read_only=True)
     ownerId = serializers.UUIDField(source="owner_id", read_only=True, allow_null=True)
@@ -16,6 +17,7 @@ class PropertySerializer(EntitySerializer):
     address = AddressSerializer(read_only=True)
     accessManagerIds = serializers.SerializerMethodField()
     timeZone = serializers.CharField(source="time_zone", read_only=True)
+    private = RequiredFirmwarePrivateField(kind="property")
 
     class Meta:
         model = Property
@@ -27,6 +29,7 @@ class PropertySerializer(EntitySerializer):
             "address",
             "accessManagerIds",
             "timeZone",
+            "private",
             *EntitySerializer.BASE_FIELDS,
         )
 

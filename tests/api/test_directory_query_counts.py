@@ -27,10 +27,10 @@ SMALL, LARGE = 5, 120
 
 # Every count starts with authentication: the key, its grants (2).
 BUDGET = {
-    # page + access managers + external refs
-    "listProperties": 2 + 3,
-    # property exists + page (with area group) + refs + sub-areas + locks
-    "listAreas": 2 + 1 + 4,
+    # page + access managers + external refs + the page's firmware assignments (private)
+    "listProperties": 2 + 3 + 1,
+    # property exists + page (with area group) + refs + sub-areas + locks + firmware assignments
+    "listAreas": 2 + 1 + 4 + 1,
     # property exists + page + refs
     "listUserGroups": 2 + 1 + 2,
     # group check (+ refs) + page + grants + refs

@@ -9,6 +9,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from apps.core.api.operations import OPERATIONS, SPEC_OPERATION_IDS
 from apps.core.api.views import ApiView
 
+FILE_OPERATIONS = {"downloadFirmwareVersion"}
+
 
 @pytest.fixture(scope="module")
 def schema(tmp_path_factory):
@@ -46,6 +48,9 @@ def test_envelope_and_errors_are_documented(schema):
     assert set(components["ErrorOutput"]["required"]) == {"success", "error", "data"}
     for path, method, op in _operations(schema):
         assert {"200", "400", "401", "403", "404"} <= set(op["responses"]), (path, method)
+        if op["operationId"] in FILE_OPERATIONS:  # spec return type `File`: the bytes themselves
+            assert set(op["responses"]["200"]["content"]) == {"application/octet-stream"}, (path, method)
+            continue
         ok = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         assert ok.endswith("Output"), (path, method, ok)
         assert set(components[ok]["properties"]) >= {"success", "error", "data"}

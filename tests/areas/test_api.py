@@ -23,6 +23,7 @@ AREA_FIELDS = {
     "accessList",
     "areaType",
     "parentAreaId",
+    "private",  # requiredFirmwareVersion (apps/firmware)
     "type",
     "typeState",
     "createdAt",

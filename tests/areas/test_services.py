@@ -223,3 +223,19 @@ def test_delete_takes_its_area_group_and_memberships_along(prop):
     # with its only child gone, the parent can go too
     services.area_delete(area=parent, actor=SYSTEM)
     assert Area.objects.get(pk=parent.pk).type_state == "deleted"
+
+
+def test_renaming_an_area_renames_its_area_group_unless_it_was_given_its_own_name():
+    from apps.access import services as access_services
+
+    prop = d.property_create()
+    area = d.area_create(prop, display_name="Unit 1")
+    services.area_update(area=area, display_name="Unit 1A", actor=SYSTEM)
+    group = area.area_user_group
+    group.refresh_from_db()
+    assert group.display_name == "Unit 1A members"
+
+    access_services.user_group_update(group=group, display_name="The Smiths", actor=SYSTEM)
+    services.area_update(area=area, display_name="Unit 1B", actor=SYSTEM)
+    group.refresh_from_db()
+    assert group.display_name == "The Smiths"

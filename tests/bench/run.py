@@ -28,6 +28,7 @@ BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false).
 """
 
+import base64
 import datetime as dt
 import http.client
 import json
@@ -143,6 +144,7 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         KEYHOUSE_SECRET_PEPPERS="1:" + "".join(secrets.choice(alphabet) for _ in range(32)),
+        KEYHOUSE_FIRMWARE_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS=HOST,
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),

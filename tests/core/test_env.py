@@ -73,7 +73,12 @@ def test_debug_off_refuses_the_default_secret_key():
 
 
 def test_debug_off_starts_with_real_secrets():
-    result = _import_settings(DEBUG="false", SECRET_KEY="x" * 50, KEYHOUSE_SECRET_PEPPERS="1:" + "p" * 32)
+    result = _import_settings(
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        KEYHOUSE_SECRET_PEPPERS="1:" + "p" * 32,
+        KEYHOUSE_FIRMWARE_SIGNING_KEY="nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",  # docs/FIRMWARE.md
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -19,6 +19,7 @@ PROPERTY_FIELDS = {
     "address",
     "accessManagerIds",
     "timeZone",
+    "private",  # requiredFirmwareVersion (apps/firmware)
     "type",
     "typeState",
     "createdAt",

@@ -3,6 +3,7 @@ bodies come back in the envelope, never as HTML."""
 
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -12,6 +13,9 @@ from apps.core.api.envelope import envelope
 logger = logging.getLogger("keyhouse.api")
 
 API_PREFIX = "/api/"
+# Routes with their own limit (settings.KEYHOUSE_API_BODY_LIMIT_ROUTES) take a file as multipart:
+# allow for the boundaries and part headers around it; the view checks the file's exact size.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 _REASONS = {
     400: "bad request",
@@ -29,6 +33,14 @@ def json_error(status: int, message: str | None = None) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 
+def body_limit(path: str) -> int:
+    """The largest request body accepted on `path` (bytes)."""
+    for pattern, setting_name in getattr(settings, "KEYHOUSE_API_BODY_LIMIT_ROUTES", ()):
+        if re.match(pattern, path):
+            return getattr(settings, setting_name) + MULTIPART_OVERHEAD_BYTES
+    return settings.KEYHOUSE_API_MAX_BODY_BYTES
+
+
 class ApiEnvelopeMiddleware:
     """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/."""
 
@@ -38,7 +50,7 @@ class ApiEnvelopeMiddleware:
     def __call__(self, request):
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
-        limit = settings.KEYHOUSE_API_MAX_BODY_BYTES
+        limit = body_limit(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

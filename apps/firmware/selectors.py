@@ -1,0 +1,174 @@
+"""Reads for firmware: versions, their scopes, and the version each lock/area/property must run."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from apps.core.api.principal import ALL
+from apps.core.choices import EntityTypeState
+from apps.firmware import precedence
+from apps.firmware.choices import FirmwareAssignmentScope as Scope
+from apps.firmware.models import FirmwareAssignment, FirmwareVersion
+
+_ROW = ("scope", "lock_id", "area_id", "property_id", "firmware_version__version")
+
+
+def firmware_version_get(*, version: str) -> FirmwareVersion | None:
+    return FirmwareVersion.objects.alive().filter(version=version).first()
+
+
+def firmware_version_list() -> QuerySet[FirmwareVersion]:
+    return FirmwareVersion.objects.alive()
+
+
+def firmware_scope_list(*, firmware_version: FirmwareVersion, property_ids=ALL) -> list[FirmwareAssignment]:
+    """Where `firmware_version` is assigned (spec `scopes`), limited to what `property_ids`
+    reaches (ALL = everything; the global row is always shown). Targets that were deleted
+    are left out: their assignment no longer decides anything."""
+    queryset = (
+        firmware_version.assignments.exclude(lock__type_state=EntityTypeState.DELETED)
+        .exclude(area__type_state=EntityTypeState.DELETED)
+        .exclude(property__type_state=EntityTypeState.DELETED)
+        .select_related("lock")
+        .order_by("id")
+    )
+    if property_ids is not ALL:
+        queryset = queryset.filter(
+            Q(scope=Scope.GLOBAL)
+            | Q(scope__in=[Scope.AREA, Scope.PROPERTY], property_id__in=property_ids)
+            | Q(scope=Scope.LOCK, lock__property_id__in=property_ids)
+        )
+    return list(queryset)
+
+
+def _assignments(condition: Q) -> precedence.AssignmentMap:
+    return precedence.assignment_map(FirmwareAssignment.objects.filter(condition).values_list(*_ROW))
+
+
+def _lock_where(lock) -> dict:
+    area = lock.area if lock.area_id else None
+    return {
+        "lock_id": lock.pk,
+        "area_id": lock.area_id,
+        "ancestor_ids": area.ancestor_ids if area else [],
+        "property_id": lock.property_id,
+    }
+
+
+def _condition(where: dict) -> Q:
+    """The assignment rows that can matter along one precedence chain."""
+    condition = Q(scope=Scope.GLOBAL)
+    if where.get("lock_id"):
+        condition |= Q(scope=Scope.LOCK, lock_id=where["lock_id"])
+    if where.get("area_id"):
+        condition |= Q(scope=Scope.AREA, area_id__in=[where["area_id"], *where.get("ancestor_ids", [])])
+    if where.get("property_id"):
+        condition |= Q(scope=Scope.PROPERTY, property_id=where["property_id"])
+    return condition
+
+
+def required_firmware_version(*, lock) -> str | None:
+    """The version `lock` must run: its own assignment, else its area's (nearest containing
+    area first), else its property's, else the global one; None when nothing applies."""
+    where = _lock_where(lock)
+    return precedence.required_version(_assignments(_condition(where)), **where)
+
+
+def required_firmware_version_for_area(*, area) -> str | None:
+    """What a lock installed in `area` with no assignment of its own must run."""
+    where = {"area_id": area.pk, "ancestor_ids": area.ancestor_ids, "property_id": area.property_id}
+    return precedence.required_version(_assignments(_condition(where)), **where)
+
+
+def required_firmware_version_for_property(*, property_id) -> str | None:
+    """What a lock of the property outside any assigned area must run."""
+    return precedence.required_version(_assignments(_condition({"property_id": property_id})), property_id=property_id)
+
+
+def required_firmware_versions_for_areas(areas) -> dict:
+    """{area id: required version or None} for a page of areas, in one query."""
+    areas = list(areas)
+    if not areas:
+        return {}
+    area_ids = {str(a.pk) for a in areas} | {i for a in areas for i in a.ancestor_ids}
+    property_ids = {a.property_id for a in areas}
+    assignments = _assignments(
+        Q(scope=Scope.GLOBAL)
+        | Q(scope=Scope.PROPERTY, property_id__in=property_ids)
+        | Q(scope=Scope.AREA, area_id__in=area_ids)
+    )
+    return {
+        a.pk: precedence.required_version(
+            assignments, area_id=a.pk, ancestor_ids=a.ancestor_ids, property_id=a.property_id
+        )
+        for a in areas
+    }
+
+
+def required_firmware_versions_for_properties(property_ids) -> dict:
+    """{property id: required version or None} for a page of properties, in one query."""
+    property_ids = list(property_ids)
+    if not property_ids:
+        return {}
+    assignments = _assignments(Q(scope=Scope.GLOBAL) | Q(scope=Scope.PROPERTY, property_id__in=property_ids))
+    return {pk: precedence.required_version(assignments, property_id=pk) for pk in property_ids}
+
+
+def firmware_download_allowed_for_lock(*, lock, firmware_version: FirmwareVersion) -> bool:
+    """A lock may fetch a firmware version only when it is the one it is required to run.
+
+    Used by the API for callers of kind `lock`; lock credentials arrive with the keys issue.
+    """
+    return lock.type_state != EntityTypeState.DELETED and required_firmware_version(lock=lock) == (
+        firmware_version.version
+    )
+
+
+def firmware_scope_list_for_lock(*, firmware_version: FirmwareVersion, lock) -> list[FirmwareAssignment]:
+    """The assignments of `firmware_version` on `lock`'s own precedence chain."""
+    return list(firmware_version.assignments.filter(_condition(_lock_where(lock))).order_by("id"))
+
+
+@dataclass(frozen=True)
+class LockFirmwareRow:
+    lock: object
+    required: str | None
+    reported: str
+    decided_by: tuple[str, str | None] | None
+
+    @property
+    def status(self) -> str:
+        if self.required is None:
+            return "no requirement"
+        if not self.reported:
+            return "unknown"
+        return "up to date" if self.reported == self.required else "update pending"
+
+
+def lock_firmware_table(*, property_id) -> list[LockFirmwareRow]:
+    """Every live lock of a property with its required and reported firmware (three queries)."""
+    from apps.locks.models import Lock
+
+    locks = list(
+        Lock.objects.alive().filter(property_id=property_id).select_related("area").order_by("display_name", "id")
+    )
+    area_ids = {str(lock.area_id) for lock in locks if lock.area_id}
+    area_ids |= {i for lock in locks if lock.area_id for i in lock.area.ancestor_ids}
+    assignments = _assignments(
+        Q(scope=Scope.GLOBAL)
+        | Q(scope=Scope.PROPERTY, property_id=property_id)
+        | Q(scope=Scope.AREA, area_id__in=area_ids)
+        | Q(scope=Scope.LOCK, lock_id__in=[lock.pk for lock in locks])
+    )
+    rows = []
+    for lock in locks:
+        where = _lock_where(lock)
+        rows.append(
+            LockFirmwareRow(
+                lock=lock,
+                required=precedence.required_version(assignments, **where),
+                reported=lock.current_firmware_version,
+                decided_by=precedence.winning_scope(assignments, **where),
+            )
+        )
+    return rows
