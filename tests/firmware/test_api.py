@@ -14,7 +14,7 @@ from apps.events.models import Event
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion
 from apps.locks import services as lock_services
 from tests.factories import directory as d
-from tests.firmware.conftest import TEST_SIGNING_KEY_ID, firmware_upload
+from tests.firmware.conftest import TEST_SIGNING_KEY_ID
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@
 |------------------|---------------------------------------------------------|
 | `anonymous`      | no credential → 401                                     |
 | `other_property` | `manage-firmware` + `support` scoped to property B      |
-| `unrelated`      | `owner` + `install-lock` of A: none of upload/assign's permissions; get/download need owner → allowed |
+| `unrelated`      | `owner` + `install-lock` of A: may get/download, not upload/assign |
 | `no_permission`  | `install-lock` only → 403 everywhere                    |
 | `right`          | unscoped `manage-firmware` for upload; `manage-firmware` of A for the rest |
 | `lock`           | the lock of A the version is required for (kind `lock`) |
