@@ -97,6 +97,40 @@ class ScheduleDetailApi(ApiView):
         return Response(ScheduleSerializer(schedule).data)
 
 
+class ScheduleExportApi(ApiView):
+    """The schedule in a vendor's form, or a 400 saying exactly what that form would lose."""
+
+    @operation(
+        "exportSchedule",
+        parameters=[OpenApiParameter("target", str, enum=["lockt", "smartphonekey"], required=True)],
+        responses=inline_serializer(
+            "ScheduleExport", {"target": serializers.CharField(), "schedule": serializers.DictField()}
+        ),
+        tags=TAGS,
+    )
+    def get(self, request, propertyId, scheduleId):
+        from apps.access.schedules import Schedule as PureSchedule
+        from apps.access.schedules import windows_from_json
+        from apps.integrations.lockt.schedules import to_lockt
+        from apps.integrations.mapping import LossyMappingError
+        from apps.integrations.smartphonekey.validity import to_smartphonekey
+
+        schedule = _schedule_or_404(propertyId, scheduleId)
+        target = request.query_params.get("target")
+        if target not in ("lockt", "smartphonekey"):
+            raise ValidationError({"target": ["Must be lockt or smartphonekey."]})
+        pure = PureSchedule(
+            windows=windows_from_json(schedule.windows),
+            valid_from=schedule.valid_from,
+            valid_until=schedule.valid_until,
+        )
+        try:
+            mapped = to_lockt(pure, name=schedule.display_name) if target == "lockt" else to_smartphonekey(pure)
+        except LossyMappingError as error:
+            raise ValidationError({"target": [str(error)]}) from None
+        return Response({"target": target, "schedule": mapped})
+
+
 # --- grants ------------------------------------------------------------------------------
 
 GRANT_FILTERS = [

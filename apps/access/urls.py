@@ -16,6 +16,7 @@ api_urlpatterns = [
 api_urlpatterns += [
     path("properties/<uuid:propertyId>/schedules", api_access.ScheduleListCreateApi.as_view()),
     path("properties/<uuid:propertyId>/schedules/<uuid:scheduleId>", api_access.ScheduleDetailApi.as_view()),
+    path("properties/<uuid:propertyId>/schedules/<uuid:scheduleId>/export", api_access.ScheduleExportApi.as_view()),
     path("properties/<uuid:propertyId>/grants", api_access.GrantListCreateApi.as_view()),
     path("properties/<uuid:propertyId>/grants/<uuid:grantId>", api_access.GrantDetailApi.as_view()),
     path("properties/<uuid:propertyId>/blocks", api_access.BlockListApi.as_view()),

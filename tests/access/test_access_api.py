@@ -269,3 +269,27 @@ def test_every_access_route_is_authenticated_and_scoped(client_for, tower, metho
     if method != "get":
         d.refused(getattr(support, method)(url, {}, format="json"), 403)
     assert Event.objects.count() == events
+
+
+def test_a_schedule_exports_to_lockt_or_says_what_would_be_lost(manager, tower):
+    prop = tower[0]
+    one = access_services.schedule_create(
+        prop=prop, display_name="Day", windows=[{"days": WEEKDAYS, "start": "08:00", "stop": "17:00"}], actor=SYSTEM
+    )
+    exported = d.ok(manager.get(_url(prop, f"/schedules/{one.pk}/export"), {"target": "lockt"}))
+    assert exported["schedule"]["start"] == "08:00:00" and exported["schedule"]["stop"] == "16:59:59"
+    assert [exported["schedule"][f"d{i}"] for i in range(7)] == [1, 1, 1, 1, 1, 0, 0]
+
+    two = access_services.schedule_create(
+        prop=prop,
+        display_name="Split",
+        windows=[
+            {"days": WEEKDAYS, "start": "08:00", "stop": "12:00"},
+            {"days": ["sat"], "start": "10:00", "stop": "14:00"},
+        ],
+        actor=SYSTEM,
+    )
+    refused = d.refused(manager.get(_url(prop, f"/schedules/{two.pk}/export"), {"target": "lockt"}), 400)
+    assert "windows[1] (Sat 10:00–14:00) would be lost" in refused["error"]
+    refused = d.refused(manager.get(_url(prop, f"/schedules/{one.pk}/export"), {"target": "smartphonekey"}), 400)
+    assert refused["error"].startswith("target: ")

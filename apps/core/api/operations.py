@@ -126,6 +126,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "getSchedule": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "updateSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "deleteSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "exportSchedule": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "listGrants": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
     "createGrant": rule(Scope.PROPERTY, *_WRITE_GROUPS, ME, spec=False),
     "getGrant": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
