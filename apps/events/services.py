@@ -1,20 +1,27 @@
-"""Writes to the outbox. Only services call `event_append`, inside their own transaction."""
+"""Writes to the outbox. Only services call `event_append`, inside their own transaction.
+
+Processing (docs/API.md "Events"): `event_process` runs the handlers of one event. A failure
+is recorded (`last_error`) and retried with exponential backoff (`next_attempt_at`, see
+backoff.py) by the `events_sweep` beat task, forever: an event is never dropped, and after
+FAILING_AFTER_ATTEMPTS attempts it is listed as failing.
+"""
 
 import logging
-from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
 
+from apps.events.backoff import retry_delay
+from apps.events.constants import SWEEP_BATCH, SWEEP_GRACE  # noqa: F401 - SWEEP_GRACE is re-exported
 from apps.events.models import Event
-from apps.events.registry import handlers_for
+from apps.events.registry import event_source_of, handlers_for
 
 logger = logging.getLogger("keyhouse.events")
 
-MAX_ATTEMPTS = 10
-SWEEP_GRACE = timedelta(seconds=30)  # leave fresh rows to their on-commit enqueue
+_CLAIM_FIELDS = ["attempts", "last_error", "next_attempt_at", "last_modified_at"]
+_DONE_FIELDS = ["processed_at", "last_error", "next_attempt_at", "last_modified_at"]
 
 
 def _enqueue(event_id: UUID) -> None:
@@ -37,7 +44,7 @@ def event_append(*, event_name: str, actor: str, payload: dict | None = None, **
         raise RuntimeError("event_append() must be called inside the service's transaction.atomic()")
     event = Event(
         event_name=event_name,
-        event_source=event_name.split(".", 1)[0],
+        event_source=event_source_of(event_name),
         payload=payload or {},
         last_modified_by=actor,
         **refs,
@@ -48,17 +55,43 @@ def event_append(*, event_name: str, actor: str, payload: dict | None = None, **
     return event
 
 
-def event_process(*, event_id: UUID, force: bool = False) -> Event | None:
-    """Run the handlers of one event, once (again with `force`). Safe from several workers.
+def _locked(event_id: UUID) -> Event | None:
+    """The row, locked for this transaction; None if unknown or another worker holds it."""
+    return Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
 
-    The row is locked (SKIP LOCKED on PostgreSQL) so two workers never run it together;
-    handler writes roll back as a unit on failure, and the failure is recorded on the row.
+
+def event_process(*, event_id: UUID, force: bool = False, actor: str | None = None) -> Event | None:
+    """Run the handlers of one event once; with `force`, run them again. Safe from several workers.
+
+    Without `force` a processed event, or one whose retry time has not come, is left alone
+    (so duplicate deliveries change nothing). Returns the event, or None when it does not
+    exist or another worker is processing it right now (SKIP LOCKED on PostgreSQL).
+
+    Two short transactions: the first claims the attempt (counts it, and schedules the next
+    retry as if this one fails), so a worker killed inside a handler still leaves a counted,
+    visible, retried attempt; the second runs the handlers under the row lock. Handler writes
+    roll back as a unit on failure, and the failure is recorded on the row.
     """
+    now = timezone.now()
     with transaction.atomic():
-        event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
-        if event is None or (event.processed_at is not None and not force):
+        event = _locked(event_id)
+        if event is None:
+            return None
+        due = event.processed_at is None and (event.next_attempt_at is None or event.next_attempt_at <= now)
+        if not (force or due):
             return event
         event.attempts += 1
+        event.last_error = f"attempt {event.attempts} did not finish (worker stopped or timed out)"
+        if event.processed_at is None:
+            event.next_attempt_at = now + retry_delay(event.attempts)
+        event.save(update_fields=_CLAIM_FIELDS)
+    if actor:
+        logger.info("event %s (%s) processed again by %s", event.id, event.event_name, actor)
+
+    with transaction.atomic():
+        event = _locked(event_id)
+        if event is None:
+            return None
         try:
             with transaction.atomic():
                 for handler in handlers_for(event.event_name):
@@ -66,23 +99,18 @@ def event_process(*, event_id: UUID, force: bool = False) -> Event | None:
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
             logger.exception("event %s (%s) failed on attempt %s", event.id, event.event_name, event.attempts)
             event.last_error = f"{type(exc).__name__}: {exc}"[:4000]
-            event.save(update_fields=["attempts", "last_error", "last_modified_at"])
+            event.save(update_fields=["last_error", "last_modified_at"])
             return event
         event.processed_at = timezone.now()
         event.last_error = ""
-        event.save(update_fields=["attempts", "processed_at", "last_error", "last_modified_at"])
+        event.next_attempt_at = None
+        event.save(update_fields=_DONE_FIELDS)
         return event
 
 
 def events_sweep() -> int:
-    """Re-enqueue events left unprocessed (worker crash, broker down); returns how many."""
-    cutoff = timezone.now() - SWEEP_GRACE
-    ids = list(
-        Event.objects.unprocessed()
-        .filter(created_at__lt=cutoff, attempts__lt=MAX_ATTEMPTS)
-        .order_by("id")
-        .values_list("id", flat=True)[:1000]
-    )
+    """Enqueue every due event (lost enqueue, or retry time reached); returns how many."""
+    ids = list(Event.objects.due(now=timezone.now()).order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
     for event_id in ids:
         _enqueue(event_id)
     return len(ids)

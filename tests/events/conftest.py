@@ -144,3 +144,16 @@ def celery_worker_process(transactional_db, redis_broker, tmp_path):
         yield worker
     finally:
         _stop(process)
+
+
+@pytest.fixture
+def flaky():
+    """A FlakyHandler registered for `test_events.flaky` with `event_handler`, removed afterwards."""
+    from apps.events import registry
+    from tests.events.helpers import FLAKY, FlakyHandler
+
+    handler = FlakyHandler()
+    registry.event_handler(FLAKY)(handler)
+    yield handler
+    registry.event_handler_unregister(FLAKY, handler)
+    assert handler not in registry.handlers_for(FLAKY)
