@@ -77,6 +77,5 @@ class FirmwareAssignment(Entity):
 
     def __str__(self) -> str:
         target = self.lock_id or self.area_id or self.property_id
-        return (
-            f"{self.scope}:{target} → {self.firmware_version_id}" if target else f"global → {self.firmware_version_id}"
-        )
+        where = f"{self.scope} {target}" if target else "global"
+        return f"{where} → {self.firmware_version.version}"
