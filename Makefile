@@ -49,7 +49,7 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-# Production-like: needs SECRET_KEY, KEYHOUSE_SECRET_PEPPERS, KEYHOUSE_FIRMWARE_SIGNING_KEY and DEBUG=false (plus DATABASE_URL/REDIS_URL).
+# Production-like: needs SECRET_KEY, KEYHOUSE_SECRET_PEPPERS, KEYHOUSE_FIRMWARE_SIGNING_KEY, KEYHOUSE_KEK_RING and DEBUG=false (plus DATABASE_URL/REDIS_URL).
 serve-prod: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -

@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.firmware import signing as firmware_signing
+from apps.keys import kek as keys_kek
 from config.env import env_bool, env_int, env_key_ring, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.locks",
     "apps.firmware",
+    "apps.keys",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +218,23 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("KEYHOUSE_FIRMWARE_ROOT", str(VAR_DIR / "firmware"))},
     }
+
+# --- key-encryption keys (docs/PROTOCOL.md §5 "Private keys at rest") -----------------
+# Ring of AES-256 keys that wrap every server-held private key, `id:base64,...` (each key is
+# base64 of 32 random bytes), and the id that wraps new keys (default: the highest). Rotate:
+# add the new key to every process with KEYHOUSE_KEK_CURRENT still on the old id, then move
+# CURRENT, run `manage.py rotate_kek`, then drop the old key. Development generates one into
+# var/; DEBUG off refuses to start without a ring.
+KEYHOUSE_KEK_RING = env_key_ring("KEYHOUSE_KEK_RING", {})
+if not KEYHOUSE_KEK_RING:
+    if not DEBUG:
+        raise ImproperlyConfigured("DEBUG is off: set KEYHOUSE_KEK_RING (or _FILE), see docs/PROTOCOL.md")
+    KEYHOUSE_KEK_RING = {0: keys_kek.dev_kek_text(VAR_DIR)}
+KEYHOUSE_KEK_CURRENT = env_int("KEYHOUSE_KEK_CURRENT", max(KEYHOUSE_KEK_RING), minimum=0)
+try:
+    keys_kek.kek_ring_parse(KEYHOUSE_KEK_RING, KEYHOUSE_KEK_CURRENT)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"KEYHOUSE_KEK_RING {exc}") from None
 
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {

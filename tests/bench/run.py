@@ -145,6 +145,7 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         SECRET_KEY=secrets.token_urlsafe(50),
         KEYHOUSE_SECRET_PEPPERS="1:" + "".join(secrets.choice(alphabet) for _ in range(32)),
         KEYHOUSE_FIRMWARE_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        KEYHOUSE_KEK_RING="1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS=HOST,
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),

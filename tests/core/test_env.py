@@ -78,6 +78,7 @@ def test_debug_off_starts_with_real_secrets():
         SECRET_KEY="x" * 50,
         KEYHOUSE_SECRET_PEPPERS="1:" + "p" * 32,
         KEYHOUSE_FIRMWARE_SIGNING_KEY="nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",  # docs/FIRMWARE.md
+        KEYHOUSE_KEK_RING="1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # docs/PROTOCOL.md §5
     )
     assert result.returncode == 0, result.stderr
 

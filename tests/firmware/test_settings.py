@@ -28,7 +28,12 @@ def _settings(tmp_path, **env) -> subprocess.CompletedProcess:
     )
 
 
-PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "KEYHOUSE_SECRET_PEPPERS": "1:" + "p" * 32}
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 50,
+    "KEYHOUSE_SECRET_PEPPERS": "1:" + "p" * 32,
+    "KEYHOUSE_KEK_RING": "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # docs/PROTOCOL.md §5
+}
 
 
 def test_debug_off_refuses_to_start_without_a_signing_key(tmp_path):
