@@ -1,18 +1,29 @@
 """Staff admin for user groups and membership, and the user admin's directory tools (search by
-phone, filters by property and group, "Add selected users to group…"). Every write goes
-through apps.access / apps.accounts services, so each admin edit leaves its event."""
+phone, filters by property and group, "Add selected users to group…"); then the access
+model's admin: schedules (grid JSON), the access list on the area page, grants, blocks, locks
+and "Explain access". Every write goes through the services, so each admin edit leaves its
+event."""
 
+import html
 import re
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
-from apps.access.models import Membership, UserGroup
+from apps.access import services as access_services
+from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
 from apps.access.services import membership_add, user_group_create
 from apps.accounts.models import User
 from apps.areas.services import area_create
 from apps.core.actors import SYSTEM
 from apps.events.models import Event
+from apps.locks.models import Lock
 from apps.properties.services import property_create
+from tests.factories import access as a
+from tests.factories import directory as d
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +225,384 @@ def test_deleting_a_property_owner_is_refused_with_the_services_message(staff_cl
     assert "owns properties" in response.content.decode()
     owner.refresh_from_db()
     assert owner.type_state == "active"
+
+
+# --- access model admin ------------------------------------------------------------------
+
+SCHEDULES = "/admin/access/schedule/"
+GRANTS = "/admin/access/accessgrant/"
+BLOCKS = "/admin/access/accessblock/"
+LOCKS = "/admin/locks/lock/"
+EXPLAIN = "/admin/access/accessgrant/explain/"
+
+
+@pytest.fixture
+def tower():
+    """Tower (resident) with Unit 1, Unit 2 (resident) and the Lobby (common), one lock each;
+    Tower's access list names the property's Residents group. Alice lives in Unit 1, Bob in
+    Unit 2 (both residents). Derived access is processed."""
+    prop = d.property_create(display_name="Tower", time_zone="Europe/London")
+    residents = d.property_group(prop, "resident")
+    building = d.area_create(
+        prop, display_name="Tower", access_list=[{"accessType": "group", "userGroupId": str(residents.pk)}]
+    )
+    unit1 = d.area_create(prop, display_name="Unit 1", parent=building)
+    unit2 = d.area_create(prop, display_name="Unit 2", parent=building)
+    lobby = d.area_create(prop, display_name="Lobby", area_type="common", parent=building)
+    alice, bob = d.user_create(display_name="Alice"), d.user_create(display_name="Bob")
+    for group, person in ((residents, alice), (residents, bob), (unit1.area_user_group, alice)):
+        d.member_add(group, person)
+    d.member_add(unit2.area_user_group, bob)
+    w = SimpleNamespace(
+        prop=prop,
+        residents=residents,
+        building=building,
+        unit1=unit1,
+        unit2=unit2,
+        lobby=lobby,
+        alice=alice,
+        bob=bob,
+        door1=a.lock_in(unit1, "Unit 1 door"),
+        door2=a.lock_in(unit2, "Unit 2 door"),
+        lobby_door=a.lock_in(lobby, "Lobby door"),
+    )
+    a.process_events()
+    return w
+
+
+def page_text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+def schedule_post(prop=None, **fields) -> dict:
+    data = {"display_name": "Office hours", "valid_from_0": "", "valid_from_1": "", "valid_until_0": ""}
+    data["valid_until_1"] = ""
+    if prop is not None:
+        data["property"] = prop.pk
+    return {**data, **fields}
+
+
+def test_schedule_saved_from_the_grid_json_is_created_by_the_service(staff_client, tower):
+    # What static/keyhouse/schedule_grid.js writes after dragging Mon–Fri 08:00–18:00 and clicking Sat 10:00.
+    grid_json = (
+        '[\n  {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "stop": "18:00"},\n'
+        '  {"days": ["sat"], "start": "10:00", "stop": "10:30"}\n]'
+    )
+    response = staff_client.post(f"{SCHEDULES}add/", schedule_post(tower.prop, windows=grid_json))
+    assert response.status_code == 302, page_text(response)[:2000]
+
+    schedule = Schedule.objects.get(display_name="Office hours")
+    assert schedule.property == tower.prop
+    assert schedule.windows == [
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "stop": "18:00"},
+        {"days": ["sat"], "start": "10:00", "stop": "10:30"},
+    ]
+    created = Event.objects.get(event_name="schedule.created")
+    assert created.payload == {"scheduleId": str(schedule.pk)}
+    assert created.last_modified_by.startswith("staff:")
+
+    page = staff_client.get(SCHEDULES).content.decode()
+    assert "Mon–Fri 08:00–18:00; Sat 10:00–10:30" in page
+
+
+def test_a_refused_window_is_named_on_the_form(staff_client, tower):
+    windows = (
+        '[{"days": ["mon"], "start": "08:00", "stop": "18:00"}, {"days": ["tue"], "start": "09:00", "stop": "09:00"}]'
+    )
+    response = staff_client.post(f"{SCHEDULES}add/", schedule_post(tower.prop, windows=windows))
+    assert response.status_code == 200
+    errors = re.search(r'field-windows">\s*<ul class="errorlist"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    assert errors and "windows[1].stop: Must differ from start" in errors[1]
+    assert "09:00" in response.content.decode()  # the submitted JSON is shown again, to fix
+    assert not Schedule.objects.exists()
+    assert not Event.objects.filter(event_name="schedule.created").exists()
+
+    response = staff_client.post(f"{SCHEDULES}add/", schedule_post(tower.prop, windows="[{"))
+    assert "Enter a valid JSON." in response.content.decode()
+
+
+def test_windows_the_grid_cannot_draw_are_kept_as_they_are(staff_client, tower):
+    windows = [
+        {"days": ["sat"], "start": "22:00", "stop": "02:00"},  # crosses midnight
+        {"days": ["mon"], "start": "08:00:30", "stop": "09:00"},  # seconds
+    ]
+    schedule = access_services.schedule_create(prop=tower.prop, display_name="Late", windows=windows, actor=SYSTEM)
+    page = staff_client.get(f"{SCHEDULES}{schedule.pk}/change/").content.decode()
+    assert 'data-schedule-grid="30"' in page and "keyhouse/schedule_grid.js" in page
+    assert "{&quot;days&quot;: [&quot;sat&quot;], &quot;start&quot;: &quot;22:00&quot;" in page
+    assert "Europe/London" in page  # the zone the windows are read in
+
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)[1].replace("&quot;", '"')
+    data = schedule_post(display_name="Late", windows=textarea)
+    del data["display_name"]
+    response = staff_client.post(f"{SCHEDULES}{schedule.pk}/change/", {**data, "display_name": "Late"})
+    assert response.status_code == 302
+    schedule.refresh_from_db()
+    assert schedule.windows == windows
+    assert not Event.objects.filter(event_name="schedule.updated").exists()  # nothing changed
+
+
+def test_a_schedule_in_use_is_not_deleted(staff_client, tower):
+    schedule = access_services.schedule_create(
+        prop=tower.prop,
+        display_name="Gym hours",
+        windows=[{"days": ["mon"], "start": "06:00", "stop": "22:00"}],
+        actor=SYSTEM,
+    )
+    entries = [*tower.building.access_list, {"accessType": "schedule", "scheduleId": str(schedule.pk)}]
+    tower.building = d.area_services.area_update(area=tower.building, access_list=entries, actor=SYSTEM)
+    page = staff_client.get(f"{SCHEDULES}{schedule.pk}/change/").content.decode()
+    assert re.search(r"Access lists using it.*Tower", page, re.S)
+    response = staff_client.post(f"{SCHEDULES}{schedule.pk}/delete/", {"post": "yes"}, follow=True)
+    assert "is used by the access list of areas" in response.content.decode()
+    assert Schedule.objects.get(pk=schedule.pk).type_state == "active"
+
+
+def access_list_post(area, rows: list[dict], *, initial: int) -> dict:
+    """The area change form: its own fields plus the access-list formset ("accesslist")."""
+    return {
+        "display_name": area.display_name,
+        "parent": area.parent_id or "",
+        **formset("accesslist", rows, initial=initial),
+    }
+
+
+def test_access_list_edit_bumps_the_version_and_emits_area_updated(staff_client, tower):
+    w = tower
+    gym = access_services.schedule_create(
+        prop=w.prop, display_name="Day", windows=[{"days": ["mon"], "start": "06:00", "stop": "22:00"}], actor=SYSTEM
+    )
+    url = f"/admin/areas/area/{w.building.pk}/change/"
+    page = staff_client.get(url).content.decode()
+    assert "Access list" in page and "version 1" in page
+    assert re.search(rf'<option value="{w.residents.pk}" selected>Residents</option>', page)
+
+    rows = [
+        {"access_type": "group", "user_group": w.residents.pk, "area": "", "schedule": ""},
+        {"access_type": "area", "user_group": "", "area": w.unit1.pk, "schedule": gym.pk},
+    ]
+    response = staff_client.post(url, access_list_post(w.building, rows, initial=1))
+    assert response.status_code == 302, page_text(response)[:3000]
+
+    w.building.refresh_from_db()
+    assert w.building.access_list == [
+        {"accessType": "group", "userGroupId": str(w.residents.pk)},
+        {"accessType": "area", "areaId": str(w.unit1.pk), "scheduleId": str(gym.pk)},
+    ]
+    assert w.building.access_list_version == 2
+    updated = Event.objects.filter(event_name="area.updated", area_id=w.building.pk).get()
+    assert updated.payload == {"changed": ["accessList"], "accessListVersion": 2}
+    assert updated.last_modified_by.startswith("staff:")
+
+    # The same list again: no new version, no event.
+    response = staff_client.post(url, access_list_post(w.building, rows, initial=2))
+    assert response.status_code == 302
+    w.building.refresh_from_db()
+    assert w.building.access_list_version == 2
+    assert Event.objects.filter(event_name="area.updated", area_id=w.building.pk).count() == 1
+
+    # A post without the formset (a rename from an older form) leaves the list alone.
+    response = staff_client.post(url, {"display_name": "Tower block", "parent": ""})
+    assert response.status_code == 302
+    w.building.refresh_from_db()
+    assert (w.building.display_name, w.building.access_list_version) == ("Tower block", 2)
+    w.building.display_name = "Tower"
+
+    # Deleting a row: the list shrinks, the version rises.
+    rows[1]["DELETE"] = "on"
+    staff_client.post(url, access_list_post(w.building, rows, initial=2))
+    w.building.refresh_from_db()
+    assert w.building.access_list == [{"accessType": "group", "userGroupId": str(w.residents.pk)}]
+    assert w.building.access_list_version == 3
+
+
+def test_access_list_rows_need_their_target_and_only_offer_the_property(staff_client, tower):
+    w = tower
+    other = d.property_create(display_name="Elsewhere")
+    stranger_group = d.group_create(other, display_name="Strangers")
+    url = f"/admin/areas/area/{w.building.pk}/change/"
+    assert "Strangers" not in staff_client.get(url).content.decode()
+
+    rows = [
+        {"access_type": "group", "user_group": "", "area": "", "schedule": ""},
+        {"access_type": "schedule", "user_group": "", "area": "", "schedule": ""},
+        {"access_type": "group", "user_group": stranger_group.pk, "area": "", "schedule": ""},
+    ]
+    response = staff_client.post(url, access_list_post(w.building, rows, initial=1))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "The access list has errors: see its rows below." in text
+    assert "Choose the user group of this entry." in text
+    assert "Choose the schedule of this entry." in text
+    assert "Select a valid choice." in text
+    w.building.refresh_from_db()
+    assert w.building.access_list_version == 1
+    assert not Event.objects.filter(event_name="area.updated").exists()
+
+
+def test_area_page_shows_its_locks_derived_lines(staff_client, tower):
+    w = tower
+    page = page_text(staff_client.get(f"/admin/areas/area/{w.lobby.pk}/change/"))
+    assert "Effective access at this area's locks" in page
+    assert "Lobby door key map version 1" in page
+    assert "group Residents always — access list entry #0 of Tower" in page
+    assert "group Lobby members always — own group of Lobby" in page
+    assert "Unit 1 door" not in page
+
+
+def test_grant_added_through_the_service_then_revoked_by_the_action(staff_client, tower):
+    w = tower
+    walker = d.user_create(display_name="Dog walker")
+    until = timezone.now() + timedelta(days=7)
+    response = staff_client.post(
+        f"{GRANTS}add/",
+        {
+            "property": w.prop.pk,
+            "user": walker.pk,
+            "grant_lock": w.door1.pk,
+            "grant_area": "",
+            "access_level": "GUEST",
+            "valid_from_0": "",
+            "valid_from_1": "",
+            "valid_until_0": until.strftime("%Y-%m-%d"),
+            "valid_until_1": until.strftime("%H:%M:%S"),
+        },
+    )
+    assert response.status_code == 302, page_text(response)[:3000]
+    grant = AccessGrant.objects.get(user=walker)
+    assert (grant.lock, grant.access_level, grant.granted_by) == (w.door1, "GUEST", f"staff:{grant.granted_by[6:]}")
+    assert Event.objects.filter(event_name="grant.created", user_id=walker.pk).exists()
+
+    listing = staff_client.get(f"{GRANTS}?state=active").content.decode()
+    assert "Dog walker" in listing and "Unit 1 door" in listing
+    assert "Dog walker" not in staff_client.get(f"{GRANTS}?state=revoked").content.decode()
+
+    selection = {"action": "revoke", "_selected_action": [grant.pk]}
+    confirm = staff_client.post(GRANTS, selection)
+    assert "GUEST grant: Dog walker" in confirm.content.decode() and "Revoke" in confirm.content.decode()
+    assert AccessGrant.objects.get(pk=grant.pk).revoked_at is None  # only asked
+
+    response = staff_client.post(GRANTS, {**selection, "apply": "Revoke"}, follow=True)
+    assert "Revoked 1 grant(s)." in response.content.decode()
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None and grant.revoked_by.startswith("staff:")
+    assert Event.objects.filter(event_name="grant.revoked", user_id=walker.pk).count() == 1
+    assert "Dog walker" in staff_client.get(f"{GRANTS}?state=revoked").content.decode()
+
+    # Never deleted, never edited: the row stays, its page is read-only.
+    assert staff_client.post(f"{GRANTS}{grant.pk}/delete/", {"post": "yes"}).status_code == 403
+    page = staff_client.get(f"{GRANTS}{grant.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "revoked" in page
+    assert AccessGrant.objects.filter(pk=grant.pk).exists()
+
+
+def test_grant_refusals_land_on_their_fields(staff_client, tower):
+    w = tower
+    data = {
+        "property": w.prop.pk,
+        "user": w.bob.pk,
+        "grant_lock": w.door1.pk,
+        "grant_area": "",
+        "access_level": "GUEST",
+        "valid_from_0": "",
+        "valid_from_1": "",
+        "valid_until_0": "",
+        "valid_until_1": "",
+    }
+    response = staff_client.post(f"{GRANTS}add/", data)
+    errors = re.search(r'field-valid_until">\s*<ul class="errorlist"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    assert errors and "Required for GUEST grants" in errors[1]
+
+    response = staff_client.post(f"{GRANTS}add/", {**data, "access_level": "USER", "grant_area": w.lobby.pk})
+    assert "Give exactly one of a lock and an area." in response.content.decode()
+    assert not AccessGrant.objects.exists()
+
+
+def test_block_added_and_removed_through_the_services(staff_client, tower):
+    w = tower
+    response = staff_client.post(f"{BLOCKS}add/", {"property": w.prop.pk, "user": w.alice.pk, "reason": "Lost keys"})
+    assert response.status_code == 302, page_text(response)[:2000]
+    block = AccessBlock.objects.get(user=w.alice)
+    assert Event.objects.filter(event_name="block.created", user_id=w.alice.pk).exists()
+
+    response = staff_client.post(f"{BLOCKS}{block.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AccessBlock.objects.exists()
+    assert Event.objects.filter(event_name="block.deleted", user_id=w.alice.pk).exists()
+
+
+def test_lock_added_into_an_area_installed_and_uninstalled_through_the_services(staff_client, tower):
+    w = tower
+    response = staff_client.post(
+        f"{LOCKS}add/", {"display_name": "Side gate", "property": "", "owner": "", "area": w.lobby.pk}
+    )
+    assert response.status_code == 302, page_text(response)[:2000]
+    gate = Lock.objects.get(display_name="Side gate")
+    assert (gate.property, gate.area) == (w.prop, w.lobby)
+    names = list(Event.objects.filter(lock_id=gate.pk).order_by("id").values_list("event_name", flat=True))
+    assert names == ["lock.provisioned", "lock.installed"]
+
+    listing = page_text(staff_client.get(f"{LOCKS}?property__id__exact={w.prop.pk}"))
+    assert "Lobby door Tower Lobby 1" in listing  # key-map version from LockKeyMap
+
+    response = staff_client.post(LOCKS, {"action": "uninstall", "_selected_action": [gate.pk]})
+    assert "Off its door" in response.content.decode()
+    staff_client.post(LOCKS, {"action": "uninstall", "_selected_action": [gate.pk], "mode": "area", "apply": "1"})
+    gate.refresh_from_db()
+    assert gate.area is None and gate.property == w.prop
+
+    staff_client.post(LOCKS, {"action": "install", "_selected_action": [gate.pk], "area": w.unit2.pk, "apply": "1"})
+    gate.refresh_from_db()
+    assert gate.area == w.unit2
+    assert Event.objects.filter(lock_id=gate.pk, event_name="lock.installed").count() == 2
+
+    page = page_text(staff_client.get(f"{LOCKS}{w.lobby_door.pk}/change/"))
+    assert "Explain access at this lock" in page and "access list entry #0 of Tower" in page
+    assert staff_client.post(f"{LOCKS}{gate.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def explain(client, w, user, lock, at="2025-07-14T09:30"):
+    params = {"property": w.prop.pk, "user": user.pk, "lock": lock.pk, "at": at, "explain": "Explain"}
+    return client.get(EXPLAIN, params)
+
+
+def test_explain_allows_a_resident_at_the_lobby_and_denies_another_unit(staff_client, tower):
+    w = tower
+    response = explain(staff_client, w, w.alice, w.lobby_door)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert re.search(
+        r'<section class="module keyhouse-verdict keyhouse-allowed"[^>]*>\s*<h2>Allowed</h2>', response.content.decode()
+    )
+    assert "Allowed through 1 path(s)." in text
+    assert "member of group 'Residents'" in text
+    assert "access list entry #0 of area 'Tower'" in text
+    assert "inherited by sub-area 'Lobby', where the lock is (a common area)" in text
+    assert "Mon 14 Jul 2025 09:30 Europe/London (08:30 UTC)" in text
+    # The person's stored access map: her own door and the lobby.
+    effective = text.split("Effective locks of Alice", 1)[1]
+    assert "2 locks" in effective and "Unit 1 door" in effective and "Lobby door" in effective
+    assert "member of Residents, access list entry #0 of Tower" in effective
+
+    response = explain(staff_client, w, w.alice, w.door2)
+    text = page_text(response)
+    assert "<h2>Denied</h2>" in response.content.decode()
+    assert "Denied: no access-list entry or grant names this person or their groups for this lock." in text
+
+
+def test_explain_page_form_and_staff_only(staff_client, tower):
+    w = tower
+    page = staff_client.get(EXPLAIN).content.decode()
+    assert 'name="property"' in page and "Explain" in page and "Allowed" not in page
+    page = staff_client.get(EXPLAIN, {"property": w.prop.pk, "lock": w.lobby_door.pk}).content.decode()
+    assert re.search(rf'<optgroup label="Lobby">\s*<option value="{w.lobby_door.pk}" selected>Lobby door', page)
+    assert "Local time in Europe/London." in page
+    response = explain(staff_client, w, w.alice, w.lobby_door, at="2025-03-30T01:30")  # skipped by DST
+    assert "couldn’t be interpreted in time zone Europe/London" in response.content.decode()
+
+    assert "/admin/access/accessgrant/explain/" in staff_client.get("/admin/access/").content.decode()
+    anonymous = Client()
+    response = anonymous.get(EXPLAIN)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    anonymous.force_login(UserFactory(is_staff=False))
+    assert anonymous.get(EXPLAIN).status_code == 302

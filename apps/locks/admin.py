@@ -1,0 +1,251 @@
+"""Staff admin for locks: where each lock is (property, area), its key-map version and derived
+lines, read-only. Every write goes through apps.locks.services: add = lock_create (and
+lock_install when an area is given), "install into area" = lock_install, uninstall =
+lock_uninstall (events `lock.provisioned`, `lock.installed`, `lock.uninstalled`). There is no
+lock delete or rename service yet, so neither is offered."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.access.admin import render_lock_lines
+from apps.access.models import LockKeyMap
+from apps.areas.admin import INDENT
+from apps.areas.models import Area
+from apps.areas.selectors import area_tree
+from apps.core.admin_base import ServiceModelAdmin
+from apps.core.exceptions import ApplicationError
+from apps.locks import services
+from apps.locks.models import Lock
+from apps.properties.models import Property
+
+UNINSTALL_MODES = [
+    ("area", "Off its door: the lock stays in the property"),
+    ("property", "Out of the property too"),
+    ("property_owner", "Out of the property, and forget its owner"),
+]
+UNINSTALL_SERVICE_MODE = {"area": "area", "property": "property", "property_owner": "owner"}
+
+
+class InstalledFilter(admin.SimpleListFilter):
+    title = "installed"
+    parameter_name = "installed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "In an area"), ("no", "In a property, not installed"), ("none", "In no property")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(area__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(area__isnull=True, property__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(property__isnull=True)
+        return queryset
+
+
+class LockForm(forms.ModelForm):
+    class Meta:
+        model = Lock
+        fields = ("display_name", "property", "owner", "area")
+        labels = {"area": "Install into area"}
+        help_texts = {"area": "Optional. Must be in the lock's property. Clear it to take the lock off its door."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "property" in self.fields:
+            self.fields["property"].queryset = Property.objects.alive().order_by("display_name")
+            self.fields["property"].help_text = "Leave empty to take it from the area (or to provision it unplaced)."
+        if "area" in self.fields:
+            self.fields["area"].queryset = Area.objects.alive()
+
+
+class AreaChoiceForm(forms.Form):
+    """The intermediate page of "Install selected locks into an area…"."""
+
+    area = forms.ChoiceField(label="Area")
+
+    def __init__(self, *args, properties, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        for prop in properties:
+            areas = area_tree(property_id=prop.pk)
+            choices.append((prop.display_name, [(str(a.pk), f"{INDENT * a.depth}{a.display_name}") for a in areas]))
+        self.fields["area"].choices = choices
+
+
+class UninstallForm(forms.Form):
+    mode = forms.ChoiceField(label="Uninstall", choices=UNINSTALL_MODES, initial="area", widget=forms.RadioSelect)
+
+
+@admin.register(Lock)
+class LockAdmin(ServiceModelAdmin):
+    """Locks of every property with their area and key-map version; the change page shows the
+    lines the lock enforces (as the workers last derived them)."""
+
+    form = LockForm
+    change_form_template = "admin/locks/lock/change_form.html"
+    list_display = ("display_name", "property", "area", "key_map_version", "line_count", "owner")
+    list_select_related = ("property", "area", "owner")
+    list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter)
+    search_fields = ("display_name", "=id", "area__display_name", "property__display_name")
+    ordering = ("property__display_name", "display_name")
+    autocomplete_fields = ("owner", "area")
+    actions = ["install", "uninstall"]
+    service_error_fields = {"areaId": "area", "uninstallMode": None}
+    readonly_fields = (
+        "display_name",
+        "property",
+        "owner",
+        "install_date",
+        "current_firmware_version",
+        "key_map_version",
+        "key_map_computed_at",
+        "lines",
+        "id",
+        "created_at",
+        "last_modified_at",
+        "last_modified_by",
+    )
+
+    class Media:
+        css = {"all": ["keyhouse/admin.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ("display_name", "property", "owner", "area")})]
+        return [
+            (None, {"fields": ("display_name", "property", "area", "install_date", "owner")}),
+            ("Key map", {"fields": ("key_map_version", "key_map_computed_at", "lines")}),
+            (
+                "Record",
+                {
+                    "fields": ("current_firmware_version", "id", "created_at", "last_modified_at", "last_modified_by"),
+                    "classes": ("collapse",),
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_queryset(self, request):
+        key_map = LockKeyMap.objects.filter(lock_id=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .alive()
+            .annotate(
+                key_map_version_n=Subquery(key_map.values("version")[:1]),
+                line_count_n=Subquery(key_map.values("entry_count")[:1]),
+            )
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no lock delete service yet: uninstall instead
+
+    def autocomplete_label(self, obj) -> str:
+        where = obj.area.display_name if obj.area_id else "not installed"
+        return f"{obj.display_name} · {where} · {obj.property.display_name if obj.property_id else 'no property'}"
+
+    @admin.display(description="key-map version", ordering="key_map_version_n")
+    def key_map_version(self, obj):
+        version = getattr(obj, "key_map_version_n", None)
+        if version is None:
+            version = LockKeyMap.objects.filter(lock_id=obj.pk).values_list("version", flat=True).first()
+        return "— (not derived yet)" if version is None else version
+
+    @admin.display(description="lines", ordering="line_count_n")
+    def line_count(self, obj):
+        return "—" if obj.line_count_n is None else obj.line_count_n
+
+    @admin.display(description="key map derived at")
+    def key_map_computed_at(self, obj):
+        key_map = LockKeyMap.objects.filter(lock_id=obj.pk).first()
+        return timezone.localtime(key_map.computed_at).strftime("%Y-%m-%d %H:%M:%S %Z") if key_map else "—"
+
+    @admin.display(description="lines the lock enforces")
+    def lines(self, obj):
+        if obj.area_id is None:
+            return "— (not installed: it opens for nobody)"
+        return render_lock_lines([obj])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        lock = self.get_object(request, object_id)
+        if lock is not None and lock.property_id:
+            url = f"{reverse('admin:access_explain')}?property={lock.property_id}&lock={lock.pk}"
+            extra_context = {**(extra_context or {}), "explain_url": url}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def service_save(self, request, obj, form, change):
+        data, actor = form.cleaned_data, self.actor(request)
+        area = data.get("area")
+        if not change:
+            lock = services.lock_create(
+                display_name=data["display_name"], prop=data.get("property"), owner=data.get("owner"), actor=actor
+            )
+            return services.lock_install(lock=lock, area=area, actor=actor) if area is not None else lock
+        installed_in = Lock.objects.filter(pk=obj.pk).values_list("area_id", flat=True).get()
+        if area is None and installed_in is not None:
+            return services.lock_uninstall(lock=obj, mode="area", actor=actor)
+        if area is not None and area.pk != installed_in:
+            return services.lock_install(lock=obj, area=area, actor=actor)
+        return obj
+
+    @admin.action(permissions=["change"], description="Install selected locks into an area…")
+    def install(self, request, queryset):
+        """Ask for an area (of the locks' property), then lock_install each lock."""
+        property_ids = set(queryset.values_list("property_id", flat=True))
+        if len(property_ids - {None}) > 1:
+            self.message_user(request, "Select locks of one property to install them together.", messages.ERROR)
+            return None
+        properties = Property.objects.alive().order_by("display_name")
+        if property_ids != {None}:
+            properties = properties.filter(pk__in=property_ids - {None})
+        form = AreaChoiceForm(request.POST if "apply" in request.POST else None, properties=list(properties))
+        if form.is_valid():
+            area = Area.objects.get(pk=form.cleaned_data["area"])
+            self._each(request, queryset, "Installed {} lock(s) in " + str(area), services.lock_install, area=area)
+            return None
+        return self._intermediate(request, queryset, form, "install", "Install", "Install locks into an area")
+
+    @admin.action(permissions=["change"], description="Uninstall selected locks…")
+    def uninstall(self, request, queryset):
+        """Ask how far (off the door, out of the property, forget the owner), then lock_uninstall."""
+        form = UninstallForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            mode = UNINSTALL_SERVICE_MODE[form.cleaned_data["mode"]]
+            self._each(request, queryset, "Uninstalled {} lock(s)", services.lock_uninstall, mode=mode)
+            return None
+        return self._intermediate(request, queryset, form, "uninstall", "Uninstall", "Uninstall locks")
+
+    def _each(self, request, queryset, done: str, service, **kwargs) -> None:
+        count = 0
+        for lock in queryset:
+            try:
+                service(lock=lock, actor=self.actor(request), **kwargs)
+            except ApplicationError as refusal:
+                self.message_user(request, f"{lock}: {refusal.message}", messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done.format(count) + ".", messages.SUCCESS)
+
+    def _intermediate(self, request, queryset, form, action: str, label: str, title: str):
+        return TemplateResponse(
+            request,
+            "admin/action_intermediate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.opts,
+                "queryset": queryset,
+                "form": form,
+                "action": action,
+                "submit_label": label,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
