@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.locks",
     "apps.firmware",
     "apps.keys",
+    "apps.devices",
 ]
 
 MIDDLEWARE = [
