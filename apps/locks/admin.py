@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.access.admin import render_lock_lines
+from apps.access.admin.display import render_lock_lines
 from apps.access.models import LockKeyMap
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
