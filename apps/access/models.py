@@ -115,6 +115,10 @@ class AccessGrant(Entity):
             )
         ]
 
+    def __str__(self) -> str:
+        target = f"lock {self.lock_id}" if self.lock_id else f"area {self.area_id}"
+        return f"{self.access_level} grant to {self.user_id} on {target}"
+
 
 class AccessBlock(models.Model):
     """A person blocked at a property: no access there at all, whatever else says so."""
@@ -129,6 +133,9 @@ class AccessBlock(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["property", "user"], name="block_unique")]
+
+    def __str__(self) -> str:
+        return f"block of {self.user_id} at {self.property_id}"
 
 
 # --- derived (written only by apps.access.derive) ---------------------------------------------

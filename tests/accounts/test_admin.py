@@ -87,3 +87,4 @@ def test_dashboard_shows_keyhouse_figures(staff_client):
     page = staff_client.get("/admin/").content.decode()
     assert "Keyhouse dashboard" in page
     assert "Events waiting to be processed" in page
+    assert '<a href="/admin/access/accessgrant/explain/">Explain access</a>' in page
