@@ -1,4 +1,5 @@
-"""`make bench`: API overhead of Keyhouse's enveloped, authenticated endpoints vs bare DRF views.
+"""`make bench`: API overhead of Keyhouse's enveloped, authenticated endpoints vs bare DRF views,
+and the cost of keeping derived access current on a large property.
 
 One run, one gunicorn (-w 2) on loopback, one fresh database: SQLite in a temporary directory,
 or, with BENCH_DATABASE_URL=postgres://user:pass@host:port/db, a PostgreSQL database
@@ -18,14 +19,24 @@ the database named in the URL is only used to connect and is never touched):
    a Python thread + http.client load generator. Pairs, each against its bare DRF view:
    GET /api/v1/api-keys, listAreas (GET /api/v1/properties/{id}/areas), getProperty
    (GET /api/v1/properties/{id});
-4. print requests/s, p50/p99 latency and the ratios enveloped/bare, and rewrite this
-   database's figures blocks of docs/PERFORMANCE.md between their markers.
+4. print requests/s, p50/p99 latency and the ratios enveloped/bare;
+5. with gunicorn stopped, the access model (tests/bench/access.py, three fresh processes):
+   seed a 10,000-user and a 1,000-user campus of the same shape in bulk, rebuild their derived
+   access from empty (time, peak memory), then time membership changes on both (interleaved)
+   and their SQL query counts, and a structural change; print one table of figures, targets
+   and pass/fail;
+6. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
+
+The run fails (exit 1) when a query count that must be flat is not, or an access-model target
+is missed; the figures are printed and written first.
 
 Knobs (environment): BENCH_DATABASE_URL (PostgreSQL server to bench on; default: SQLite),
 BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
-BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false).
+BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
+BENCH_PARTS (http and/or access, comma-separated; default both: steps 1–4 are `http`, step 5
+`access`), BENCH_ACCESS_RUNS (membership changes timed per campus and direction, default 15).
 """
 
 import base64
@@ -71,6 +82,9 @@ ROUNDS = max(1, min(int(os.environ.get("BENCH_ROUNDS", "4")), 20))
 TOOL = os.environ.get("BENCH_TOOL", "").strip().lower()
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
+PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "http,access").split(",") if part.strip()}
+if not PARTS or PARTS - {"http", "access"}:
+    sys.exit(f"BENCH_PARTS must name http and/or access (comma-separated), not {os.environ['BENCH_PARTS']!r}")
 PY_MAX_REQUESTS = 500_000  # per endpoint run, bound for the Python load generator
 
 
@@ -459,6 +473,12 @@ def versions(env: dict) -> str:
         return "unknown"
 
 
+def database_name(env: dict) -> str:
+    """`SQLite 3.40.1` / `PostgreSQL 15.18`: the bench database's engine and version."""
+    code = "import django; django.setup(); from tests.bench.seed import _database; print(_database())"
+    return run_checked([sys.executable, "-c", code], env, timeout=60, what="database version").strip().splitlines()[-1]
+
+
 def tool_version(wrk: str | None) -> str:
     if not wrk:
         return f"Python load generator (tests/bench/run.py: {CONNECTIONS} threads, http.client)"
@@ -527,6 +547,20 @@ def figures_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> s
     return "\n".join(lines)
 
 
+def sql_statements(statements: list[str]) -> str:
+    """`SELECT table` / `INSERT table` / `COMMIT` per query, in order (transaction control shortened)."""
+    names = []
+    for sql in statements:
+        verb = sql.split()[0].upper()
+        if verb in ("SELECT", "DELETE"):
+            names.append(f"{verb} {sql.split(' FROM ', 1)[1].split()[0].strip(chr(34))}" if " FROM " in sql else verb)
+        elif verb in ("INSERT", "UPDATE"):
+            names.append(f"{verb} {sql.split()[2 if verb == 'INSERT' else 1].strip(chr(34))}")
+        else:
+            names.append(verb)
+    return ", ".join(f"`{n}`" for n in names)
+
+
 def sql_tables(statements: list[str]) -> str:
     """`table` per query, in order: what a request reads, at a glance."""
     names = []
@@ -577,7 +611,7 @@ def directory_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) ->
         f"{'identical' if same else 'NOT IDENTICAL'}. They read {sql_tables(seed['sql_directory'])}. "
         f"A process's first listAreas runs {q['list_first_in_process']} (Django looks up the content types "
         f"for `externalRefs` once per process). getProperty: {q['get_10']} queries with 10 areas, "
-        f"{q['get_10000']} with {d['areas']:,}.",
+        f"{q['get_10000']} with {d['areas']:,} (a process's first: {q['get_first_in_process']}).",
         "",
         f"In-process (test client, median of 20 calls, with {d['areas']:,} areas): listAreas first page "
         f"{ms['list_first']:.1f} ms, deep page {ms['list_deep']:.1f} ms, getProperty {ms['get']:.1f} ms.",
@@ -612,6 +646,18 @@ listAreas (a page of 50) and getProperty on a property holding 10,000 areas, eac
 bare DRF view over the same rows (`tests/bench/baseline.py`), in the same run and gunicorn as the
 section above. Re-run: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgres://… make bench`
 (PostgreSQL). Each run rewrites its database's block below.
+
+{block}
+""",
+    "access": """
+## Access model: derived access on a 10,000-user property
+
+How derived access keeps up on a large property (issue 5, "Performance"): one membership change
+until every affected derived row is current, the same on a property a tenth the size (the
+cost must not grow with the property), a structural change, and a full rebuild with its peak
+memory (`tests/bench/access.py`). Re-run: `make bench` (SQLite) or
+`BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL); `BENCH_PARTS=access` runs only this
+part. Each run rewrites its database's block below.
 
 {block}
 """,
@@ -656,73 +702,211 @@ def database_setup(database: str) -> str:
     return f"fresh {database} database (a file in a temporary directory)"
 
 
-# --- main ---------------------------------------------------------------------------------------
-def main() -> int:
-    began = time.monotonic()
-    machine_info = machine()  # load average before we add any
-    tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
-    proc = None
-    postgres = bool(BENCH_DATABASE_URL)
-    created_database = False
-    log_path = tmp / "gunicorn.log"
-    try:
-        if postgres:
-            database_url = postgres_create(BENCH_DATABASE_URL)
-            created_database = True
-            log(f"temp dir {tmp}; PostgreSQL database {BENCH_DB_NAME} dropped and created; migrating")
-        else:
-            database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-            log(f"temp dir {tmp}; migrating a fresh SQLite database")
-        env = bench_env(tmp, database_url)
-        run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=180, what="migrate")
-        log(f"seeding {SEED_KEYS} API keys and a property with 10,000 areas; counting queries in-process")
-        seed = json.loads(
-            run_checked([sys.executable, "-m", "tests.bench.seed"], env, timeout=300, what="seed")
-            .strip()
-            .splitlines()[-1]
-        )
-        auth = {"Authorization": f"Bearer {seed['secret']}"}
-        property_id = seed["directory"]["property_id"]
-        pairs = [
-            {"path": ENVELOPED, "bare": BARE, "items_key": "apiKeys"},
-            {
-                "path": LIST_AREAS.format(property_id=property_id),
-                "bare": BARE_AREAS.format(property_id=property_id),
-                "label": LIST_AREAS.format(property_id="{propertyId}"),
-                "bare_label": BARE_AREAS.format(property_id="{propertyId}"),
-                "items_key": "properties",  # sic: the spec's listAreas names its array `properties`
-            },
-            {
-                "path": GET_PROPERTY.format(property_id=property_id),
-                "bare": BARE_PROPERTY.format(property_id=property_id),
-                "label": GET_PROPERTY.format(property_id="{propertyId}"),
-                "bare_label": BARE_PROPERTY.format(property_id="{propertyId}"),
-                "items_key": None,
-            },
-        ]
-        log(
-            f"seeded in {seed['directory']['seed_seconds']} s on {seed['database']} "
-            f"(area_create {seed['directory']['service_ms_per_area']} ms/area; "
-            f"bulk {seed['directory']['bulk_areas']} areas in {seed['directory']['bulk_seconds']} s)"
-        )
+# --- access model (tests/bench/access.py) -----------------------------------------------------------
+ACCESS_STEPS = (("seed", 600), ("rebuild", 900), ("measure", 900))  # (step, timeout s)
+TARGET_CHANGE_MS, TARGET_RATIO, TARGET_REBUILD_S = 1000, 1.5, 60
 
-        wrk = ensure_wrk() if TOOL != "python" else None
-        port = free_port()
-        base = f"http://{HOST}:{port}"
-        log(f"starting gunicorn -w 2 on {base} (settings {SETTINGS_MODULE})")
-        with open(log_path, "wb") as gunicorn_log:
-            proc = subprocess.Popen(
-                gunicorn_command(port),
-                cwd=ROOT,
-                env=env,
-                stdout=gunicorn_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+
+def access_bench(env: dict) -> dict:
+    """Seed the two campuses, rebuild them, time changes: one fresh process per step."""
+    out = {}
+    for step, timeout in ACCESS_STEPS:
+        log(f"access model: {step} (python -m tests.bench.access {step})")
+        started = time.monotonic()
+        stdout = run_checked([sys.executable, "-m", "tests.bench.access", step], env, timeout=timeout, what=step)
+        out[step] = json.loads(stdout.strip().splitlines()[-1])
+        log(f"access model: {step} took {time.monotonic() - started:.0f} s")
+    return out
+
+
+def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figure, target, passed: True/False, None = for information) for the table."""
+    seed, rebuild, measure = access["seed"]["campuses"], access["rebuild"], access["measure"]
+    big, small = measure["big"], measure["small"]
+    rows = []
+    for verb, key in (("added to", "add"), ("removed from", "remove")):
+        b, s = big["membership"][key], small["membership"][key]
+        ratio = b["median_ms"] / s["median_ms"] if s["median_ms"] else float("nan")
+        rows += [
+            (
+                f"membership change, 10k users: a resident {verb} a group + its event processed "
+                f"(median of {big['membership']['runs']}; service {b['service_ms']} ms + processing "
+                f"{b['processing_ms']} ms; min {b['min_ms']}, max {b['max_ms']})",
+                f"{b['median_ms']:.1f} ms",
+                f"≤ {TARGET_CHANGE_MS:,} ms",
+                b["median_ms"] <= TARGET_CHANGE_MS,
+            ),
+            (
+                f"the same on the 1k-user campus (min {s['min_ms']}, max {s['max_ms']})",
+                f"{s['median_ms']:.1f} ms",
+                "",
+                None,
+            ),
+            (f"ratio 10k / 1k ({key})", f"{ratio:.2f}", f"≤ {TARGET_RATIO}", ratio <= TARGET_RATIO),
+        ]
+    for key in ("add", "remove"):
+        qb, qs = big["membership"]["queries"][key], small["membership"]["queries"][key]
+        rows.append((f"SQL queries per membership change ({key}), 10k / 1k", f"{qb} / {qs}", "equal", qb == qs))
+    for campus, users in ((big, "10k users"), (small, "1k users")):
+        st = campus["structural"]
+        rows.append(
+            (
+                f"structural change, {users}: the Clubhouse's Residents entry gains/loses a schedule + its "
+                f"event processed ({st['maps_changed']:,} access maps and {st['locks_changed']} key maps "
+                f"change; median of {st['runs']})",
+                f"{st['median_s']:.2f} s",
+                "",
+                None,
             )
+        )
+    rb, rs, rc = rebuild["big"], rebuild["small"], rebuild["big_current"]
+    rows += [
+        (
+            f"full rebuild, 10k users, from empty derived rows ({rb['key_maps']:,} key maps, "
+            f"{rb['lock_lines']:,} lock lines, {rb['access_maps']:,} access maps with "
+            f"{rb['map_entries']:,} entries)",
+            f"{rb['seconds']:.1f} s",
+            f"≤ {TARGET_REBUILD_S} s",
+            rb["seconds"] <= TARGET_REBUILD_S,
+        ),
+        (
+            "peak memory of that rebuild: growth of the process's peak RSS (`ru_maxrss`, fresh process, "
+            f"{rb['maxrss_before_mib']:.0f} MiB before)",
+            f"{rb['maxrss_growth_mib']:.0f} MiB",
+            "",
+            None,
+        ),
+        (
+            "full rebuild, 10k users, when already current (reads and compares everything; no change)",
+            f"{rc['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"full rebuild, 1k users, from empty ({rs['access_maps']:,} access maps, {rs['map_entries']:,} entries)",
+            f"{rs['seconds']:.2f} s",
+            "",
+            None,
+        ),
+        (
+            f"seeding (bulk_create): 10k campus {seed['10']['memberships']:,} memberships",
+            f"{seed['10']['seconds']:.1f} s",
+            "",
+            None,
+        ),
+    ]
+    return rows
+
+
+def verdict(passed: bool | None) -> str:
+    return "for information" if passed is None else ("pass" if passed else "FAIL")
+
+
+def print_access(access: dict, database: str) -> None:
+    rows = access_rows(access)
+    print()
+    print(f"Access model on {database}: derived access of a 10k-user and a 1k-user campus")
+    width = 100
+    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
+    for what, figure, target, passed in rows:
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print("SQL of one membership change (add) on the 10k campus:")
+    for sql in access["measure"]["big"]["membership"]["sql"]["add"]:
+        print(f"    {sql[:150]}")
+
+
+def access_failures(access: dict) -> list[str]:
+    return [what for what, _, _, passed in access_rows(access) if passed is False]
+
+
+def access_block(access: dict, meta: dict) -> str:
+    start, end = marks("access", meta["db_key"])
+    seed = access["seed"]["campuses"]
+    big, small = seed["10"], seed["1"]
+    m = meta["machine"]
+    failed = access_failures(access)
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py, "
+        "tests/bench/access.py).",
+        "",
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}; "
+        f"{m['load']} (1/5/15 min) before the run: anything else running shares the CPUs",
+        f"- Database: {meta['database_setup']}; in-process, no HTTP; events processed by a direct "
+        "`event_process` call in the same process (as a worker runs it)",
+        f"- Data: 10k campus: {big['users']:,} users, {big['groups']:,} user groups (+ {big['area_groups']:,} area "
+        f"groups), {big['areas']:,} areas, {big['locks']:,} locks, {big['memberships']:,} memberships, "
+        f"{big['grants']} grants, {big['blocked']} blocked; 1k campus: {small['users']:,} users, "
+        f"{small['groups']} groups (+ {small['area_groups']}), {small['areas']} areas, {small['locks']} locks, "
+        f"{small['memberships']:,} memberships, {small['grants']} grants, {small['blocked']} blocked",
+        f"- A changed resident's access map holds {access['measure']['big']['membership']['map_entries']:.0f} "
+        f"entries on the 10k campus, {access['measure']['small']['membership']['map_entries']:.0f} on the 1k one",
+        "",
+        "| measure | figure | target | result |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {what} | {figure} | {target or '–'} | {verdict(passed)} |"
+            for what, figure, target, passed in access_rows(access)
+        ),
+        "",
+        f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** The "
+        f"{access['measure']['big']['membership']['queries']['add']} queries of one membership change (add), "
+        f"in order: {sql_statements(access['measure']['big']['membership']['sql']['add'])}.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+# --- main ---------------------------------------------------------------------------------------
+def http_bench(env: dict, tmp: Path) -> dict:
+    """Steps 1–4: seed, gunicorn, load; returns the seed figures and the load results."""
+    log(f"seeding {SEED_KEYS} API keys and a property with 10,000 areas; counting queries in-process")
+    seed = json.loads(
+        run_checked([sys.executable, "-m", "tests.bench.seed"], env, timeout=300, what="seed").strip().splitlines()[-1]
+    )
+    auth = {"Authorization": f"Bearer {seed['secret']}"}
+    property_id = seed["directory"]["property_id"]
+    pairs = [
+        {"path": ENVELOPED, "bare": BARE, "items_key": "apiKeys"},
+        {
+            "path": LIST_AREAS.format(property_id=property_id),
+            "bare": BARE_AREAS.format(property_id=property_id),
+            "label": LIST_AREAS.format(property_id="{propertyId}"),
+            "bare_label": BARE_AREAS.format(property_id="{propertyId}"),
+            "items_key": "properties",  # sic: the spec's listAreas names its array `properties`
+        },
+        {
+            "path": GET_PROPERTY.format(property_id=property_id),
+            "bare": BARE_PROPERTY.format(property_id=property_id),
+            "label": GET_PROPERTY.format(property_id="{propertyId}"),
+            "bare_label": BARE_PROPERTY.format(property_id="{propertyId}"),
+            "items_key": None,
+        },
+    ]
+    log(
+        f"seeded in {seed['directory']['seed_seconds']} s on {seed['database']} "
+        f"(area_create {seed['directory']['service_ms_per_area']} ms/area; "
+        f"bulk {seed['directory']['bulk_areas']} areas in {seed['directory']['bulk_seconds']} s)"
+    )
+
+    wrk = ensure_wrk() if TOOL != "python" else None
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log_path = tmp / "gunicorn.log"
+    log(f"starting gunicorn -w 2 on {base} (settings {SETTINGS_MODULE})")
+    with open(log_path, "wb") as gunicorn_log:
+        proc = subprocess.Popen(
+            gunicorn_command(port),
+            cwd=ROOT,
+            env=env,
+            stdout=gunicorn_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
         wait_healthy(base, proc, log_path)
         sizes = verify(base, auth, seed["page_size"], pairs)
-
-        generator = run_wrk if wrk else run_python
 
         def drive(path, headers, seconds):
             if wrk:
@@ -741,7 +925,7 @@ def main() -> int:
         # on the machine falls on every endpoint alike; the slices of each endpoint are merged exactly.
         samples = {path: new_sample() for path in targets}
         slice_seconds = max(1, round(DURATION / ROUNDS))
-        log(f"measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({generator.__name__})")
+        log(f"measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({'wrk' if wrk else 'python'})")
         for round_no in range(ROUNDS):
             order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
             for path in order:
@@ -750,38 +934,20 @@ def main() -> int:
                     raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
         results = {path: summarize(sample) for path, sample in samples.items()}
         verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
-        versions_text = versions(env)
-    except BenchError as exc:
-        print(f"\n[bench] FAILED: {exc}", file=sys.stderr)
-        return 1
     finally:
-        if proc is not None:
-            stop(proc)
-        if KEEP_TMP:
-            log(f"kept {tmp}" + (f" and database {BENCH_DB_NAME}" if created_database else ""))
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if created_database:
-                postgres_drop(BENCH_DATABASE_URL)
-
+        stop(proc)
     seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
-    meta = {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine_info,
-        "versions": versions_text,
-        "tool": tool_version(wrk),
-        "sizes": sizes,
-        "database": seed["database"],
-        "db_key": database_key(seed["database"]),
-        "database_setup": database_setup(seed["database"]),
-        "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
-        "elapsed": time.monotonic() - began,
-    }
+    return {"seed": seed, "results": results, "sizes": sizes, "pairs": pairs, "wrk": wrk}
+
+
+def print_http(http: dict) -> list[str]:
+    """Print the HTTP figures; returns the failures (query counts that are not flat)."""
+    seed, results, pairs = http["seed"], http["results"], http["pairs"]
     q = seed["queries"]
     d = seed["directory"]
     dq = d["queries"]
     print()
-    print(f"Enveloped endpoints vs bare DRF on {seed['database']}  ({meta['tool']})")
+    print(f"Enveloped endpoints vs bare DRF on {seed['database']}  ({tool_version(http['wrk'])})")
     print(f"{'endpoint':<52} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
     for pair in pairs:
         for path, label in ((pair["bare"], pair.get("bare_label", pair["bare"])), (pair["path"], pair.get("label"))):
@@ -803,7 +969,7 @@ def main() -> int:
         f"SQL queries per listAreas page of {seed['page_size']}: {dq['list_10']} with 10 areas, "
         f"{dq['list_10000']} with {d['areas']} areas (first page), {dq['list_deep']} deep in the list "
         f"({'identical' if areas_same else 'NOT IDENTICAL'}); a process's first: {dq['list_first_in_process']}; "
-        f"getProperty: {dq['get_10']} / {dq['get_10000']}"
+        f"getProperty: {dq['get_10']} / {dq['get_10000']} (a process's first: {dq['get_first_in_process']})"
     )
     for sql in seed["sql_directory"]:
         print(f"    {sql[:150]}")
@@ -811,19 +977,77 @@ def main() -> int:
         f"in-process median: listAreas first page {d['in_process_ms']['list_first']} ms, "
         f"deep page {d['in_process_ms']['list_deep']} ms, getProperty {d['in_process_ms']['get']} ms"
     )
-    if WRITE_DOC:
-        write_doc("api-overhead", meta["db_key"], figures_block(results, seed, meta, pairs))
-        write_doc("directory", meta["db_key"], directory_block(results, seed, meta, pairs))
-        print(f"wrote {DOC.relative_to(ROOT)} ({meta['database']} blocks)")
-    print(f"bench took {time.monotonic() - began:.0f} s")
-    failed = False
+    failures = []
     if q["10"] != q["60"]:
-        print("[bench] FAILED: the query count grows with the number of keys (N+1)", file=sys.stderr)
-        failed = True
+        failures.append("the query count grows with the number of keys (N+1)")
     if not areas_same or dq["get_10"] != dq["get_10000"]:
-        print("[bench] FAILED: the listAreas/getProperty query count changes with the number of areas", file=sys.stderr)
-        failed = True
-    return 1 if failed else 0
+        failures.append("the listAreas/getProperty query count changes with the number of areas")
+    return failures
+
+
+def main() -> int:
+    began = time.monotonic()
+    machine_info = machine()  # load average before we add any
+    tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
+    postgres = bool(BENCH_DATABASE_URL)
+    created_database = False
+    http = access = None
+    try:
+        if postgres:
+            database_url = postgres_create(BENCH_DATABASE_URL)
+            created_database = True
+            log(f"temp dir {tmp}; PostgreSQL database {BENCH_DB_NAME} dropped and created; migrating")
+        else:
+            database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+            log(f"temp dir {tmp}; migrating a fresh SQLite database")
+        env = bench_env(tmp, database_url)
+        run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env, timeout=180, what="migrate")
+        if "http" in PARTS:
+            http = http_bench(env, tmp)
+        if "access" in PARTS:  # after the load run: gunicorn is stopped, the CPUs are the bench's alone
+            access = access_bench(env)
+        database = database_name(env)
+        versions_text = versions(env)
+    except BenchError as exc:
+        print(f"\n[bench] FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if KEEP_TMP:
+            log(f"kept {tmp}" + (f" and database {BENCH_DB_NAME}" if created_database else ""))
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if created_database:
+                postgres_drop(BENCH_DATABASE_URL)
+
+    meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine_info,
+        "versions": versions_text,
+        "tool": tool_version(http["wrk"]) if http else "",
+        "sizes": http["sizes"] if http else {},
+        "database": database,
+        "db_key": database_key(database),
+        "database_setup": database_setup(database),
+        "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
+        "elapsed": time.monotonic() - began,
+    }
+    failures = []
+    if http:
+        failures += print_http(http)
+    if access:
+        print_access(access, database)
+        failures += [f"access model target missed: {what}" for what in access_failures(access)]
+    if WRITE_DOC:
+        if http:
+            write_doc("api-overhead", meta["db_key"], figures_block(http["results"], http["seed"], meta, http["pairs"]))
+            write_doc("directory", meta["db_key"], directory_block(http["results"], http["seed"], meta, http["pairs"]))
+        if access:
+            write_doc("access", meta["db_key"], access_block(access, meta))
+        print(f"wrote {DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
+    print(f"bench took {time.monotonic() - began:.0f} s")
+    for failure in failures:
+        print(f"[bench] FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

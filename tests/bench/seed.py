@@ -160,6 +160,8 @@ def _directory(client, page: int) -> dict:
     # caches it per process, for externalRefs); counted apart as `list_first_in_process`.
     queries["list_first_in_process"], _, _ = _count_queries(client, list_path, "properties", SERVICE_AREAS)
     queries["list_10"], sql["list_10"], _ = _count_queries(client, list_path, "properties", SERVICE_AREAS)
+    # getProperty, likewise, looks up the Property content type on its first call in a process.
+    queries["get_first_in_process"], _, _ = _count_queries(client, get_path)
     queries["get_10"], sql["get_10"], _ = _count_queries(client, get_path)
 
     started = time.perf_counter()
