@@ -3,6 +3,7 @@
 from apps.access.urls import api_urlpatterns as access_api
 from apps.accounts.urls import api_urlpatterns as accounts_api
 from apps.areas.urls import api_urlpatterns as areas_api
+from apps.devices.urls import api_urlpatterns as devices_api
 from apps.events.urls import api_urlpatterns as events_api
 from apps.firmware.urls import api_urlpatterns as firmware_api
 from apps.properties.urls import api_urlpatterns as properties_api
@@ -12,6 +13,7 @@ urlpatterns = [
     *areas_api,
     *access_api,
     *accounts_api,
+    *devices_api,
     *events_api,
     *firmware_api,
 ]

@@ -237,6 +237,12 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"KEYHOUSE_KEK_RING {exc}") from None
 
+# --- user devices (docs/PROTOCOL.md §7 "Device sync") ----------------------------------
+# A sync whose signed syncDate is further than this from server time is refused (400).
+KEYHOUSE_DEVICE_SYNC_MAX_SKEW_SECONDS = env_int("KEYHOUSE_DEVICE_SYNC_MAX_SKEW_SECONDS", 300, minimum=5)
+# A phone's access map (and each sync's renewal of it) is valid this long: `notAfter`.
+KEYHOUSE_DEVICE_MAP_TTL_SECONDS = env_int("KEYHOUSE_DEVICE_MAP_TTL_SECONDS", 3 * 24 * 3600, minimum=60)
+
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.api.envelope.EnvelopeJSONRenderer"],
@@ -278,7 +284,10 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny" if KEYHOUSE_API_DOCS_PUBLIC else "rest_framework.permissions.IsAdminUser"
     ],
     # areaType and groupType share the values resident/common/staff: one enum serves both.
-    "ENUM_NAME_OVERRIDES": {"AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType"},
+    "ENUM_NAME_OVERRIDES": {
+        "AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType",
+        "UserDeviceTypeEnum": "apps.devices.choices.UserDeviceDeviceType",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

@@ -111,6 +111,18 @@ class UserPrivateSerializer(InputSerializer):
     billingAddress = AddressSerializer(source="billing_address", allow_null=True)
 
 
+class UserListSerializer(serializers.ListSerializer):
+    """Users of a page: their `deviceIds` come from one query for the page, not one per row."""
+
+    def to_representation(self, data):
+        from apps.devices.selectors import device_ids_for_users
+
+        users = list(data.all() if hasattr(data, "all") else data)
+        found = device_ids_for_users([user.pk for user in users])
+        self.context["_device_ids"] = {str(user.pk): found.get(str(user.pk), []) for user in users}
+        return super().to_representation(users)
+
+
 class UserSerializer(EntitySerializer):
     """Spec User. `private` appears only when the serializer context has `show_private`."""
 
@@ -131,6 +143,7 @@ class UserSerializer(EntitySerializer):
             "private",
             *EntitySerializer.BASE_FIELDS,
         )
+        list_serializer_class = UserListSerializer
 
     def get_userPermissions(self, obj) -> list[dict]:
         # Read from the rows (property_id, scope_user_id), as ApiKeySerializer does: the
@@ -140,7 +153,14 @@ class UserSerializer(EntitySerializer):
     get_userPermissions.__annotations__["return"] = UserPermissionSerializer(many=True)
 
     def get_deviceIds(self, obj) -> list[str]:
-        return []  # devices arrive with the keys/devices issue
+        # A list fills `_device_ids` for the whole page in one query (UserListSerializer);
+        # a single user costs one query.
+        from apps.devices.selectors import device_ids_for_users
+
+        known = self.context.get("_device_ids") or {}
+        if str(obj.pk) not in known:
+            known = device_ids_for_users([obj.pk])
+        return known.get(str(obj.pk), [])
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from apps.core.choices import EntityTypeState
 from apps.devices.models import UserDevice
@@ -70,3 +70,109 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
             }
         )
     return dict(result)
+
+
+# --- the device's access map (docs/PROTOCOL.md §7.4) ----------------------------------------
+
+
+def access_maps_for_user(*, user_id) -> list:
+    """The person's derived access maps (apps.access UserAccessMap) that name at least one lock,
+    at live properties, each annotated with its property's `time_zone`; one query."""
+    from apps.access.models import UserAccessMap
+    from apps.properties.models import Property
+
+    live = Property.objects.alive().filter(pk=OuterRef("property_id"))
+    return list(
+        UserAccessMap.objects.filter(user_id=user_id)
+        .exclude(entries=[])
+        .annotate(time_zone=Subquery(live.values("time_zone")[:1]))
+        .filter(time_zone__isnull=False)
+        .order_by("property_id")
+    )
+
+
+def property_signing_keys(property_ids) -> dict:
+    """{str(property_id): its active propertyKey (SIGN_VERIFY)} of those that have one; one query."""
+    from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+    from apps.keys.models import Key
+
+    keys = Key.objects.filter(
+        owner_type=KeyOwnerType.PROPERTY,
+        owner_id__in=list(property_ids),
+        purpose=KeyPurpose.PROPERTY_KEY,
+        key_mode=KeyKeyMode.SIGN_VERIFY,
+        type_state=EntityTypeState.ACTIVE,
+    )
+    return {str(key.owner_id): key for key in keys}
+
+
+def _lock_kids(lock_ids: list[str]) -> dict[str, str]:
+    """The lock's own key id per lock, from the lock side once it exists (else no kids)."""
+    try:
+        from apps.locks.selectors import lock_kids
+    except ImportError:  # the lock side (ops 32–40) has not shipped lock keys yet
+        return {}
+    return {str(k): v for k, v in lock_kids(lock_ids).items() if v}
+
+
+def user_device_map_content(*, device: UserDevice, maps: list, property_keys: dict) -> dict:
+    """The content of a device's access map (PROTOCOL.md §7.5), built from the person's derived
+    access `maps` (access_maps_for_user, docs/ACCESS.md) and `property_keys`
+    ({property_id: the property's signing Key}); a fixed number of queries, whatever the size.
+    """
+    from apps.access.derive import schedule_content
+    from apps.access.models import Schedule
+    from apps.devices import protocol
+    from apps.locks.models import Lock
+
+    property_ids = sorted(str(m.property_id) for m in maps)
+    zones = {str(m.property_id): m.time_zone for m in maps}
+    rows = [(str(m.property_id), e) for m in maps for e in m.entries]
+    schedule_ids = {e["scheduleId"] for _, e in rows if e.get("scheduleId")}
+    lock_ids = sorted({e["lockId"] for _, e in rows})
+    schedules = {str(s.pk): s for s in Schedule.objects.filter(pk__in=schedule_ids)}
+    areas = {
+        str(i): (str(a) if a else None) for i, a in Lock.objects.filter(pk__in=lock_ids).values_list("id", "area_id")
+    }
+    kids = _lock_kids(lock_ids)
+
+    entries = []
+    for property_id, entry in rows:
+        schedule = None
+        if entry.get("scheduleId"):
+            found = schedules.get(entry["scheduleId"])
+            if found is None:
+                continue  # a schedule deleted since the map was derived: the next refresh drops it
+            schedule = {"scheduleId": entry["scheduleId"], **schedule_content(found)}
+        entries.append(
+            protocol.map_entry(
+                property_id=property_id,
+                area_id=areas.get(entry["lockId"]),
+                lock_id=entry["lockId"],
+                lock_kid=kids.get(entry["lockId"]),
+                schedule=schedule,
+                valid_from=entry.get("validFrom"),
+                valid_until=entry.get("validUntil"),
+            )
+        )
+    properties = [
+        {
+            "propertyId": property_id,
+            "timeZone": zones.get(property_id, "UTC"),
+            "signingKeys": [
+                {
+                    "kid": property_keys[property_id].kid,
+                    "publicKey": crypto.b64url_encode(property_keys[property_id].public_key_bytes),
+                }
+            ],
+        }
+        for property_id in property_ids
+    ]
+    return protocol.map_content(
+        user_id=str(device.user_id),
+        user_device_id=str(device.pk),
+        access_key_id=str(device.access_key_id),
+        access_kid=device.access_key.kid,
+        properties=properties,
+        entries=entries,
+    )

@@ -5,15 +5,21 @@ Each write is one transaction with its event: `device.provisioned`, `device.upda
 on `device.provisioned` / `device.deprovisioned` from `selectors.access_keys_for_users`.
 """
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.api.serializers import format_timestamp
 from apps.core.choices import EntityTypeState
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ConflictError
+from apps.devices import protocol, selectors
 from apps.devices.models import UserDevice
 from apps.events.services import event_append
+from apps.keys import canonical, crypto
 from apps.keys import services as key_services
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 
@@ -118,8 +124,10 @@ def user_device_deprovision(*, device: UserDevice, actor: str) -> UserDevice:
     )
     if device.deprovisioned_at is not None:
         return device
-    for key in (device.access_key, device.sync_key, device.seal_key):
+    device.access_key, device.sync_key, device.seal_key = (
         key_services.key_deactivate(key=key, actor=actor)
+        for key in (device.access_key, device.sync_key, device.seal_key)
+    )
     device.deprovisioned_at = timezone.now()
     device.type_state, device.last_modified_by = EntityTypeState.DELETED, actor
     device.save(update_fields=["deprovisioned_at", "type_state", "last_modified_by", "last_modified_at"])
@@ -134,3 +142,146 @@ def user_devices_deprovision(*, user_id, actor: str) -> int:
     for device in devices:
         user_device_deprovision(device=device, actor=actor)
     return len(devices)
+
+
+# --- sync (docs/PROTOCOL.md §7.3–§7.5) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What `user_device_sync` answers: the signed `data` and its `signatures` ({kid: sig})."""
+
+    data: dict
+    signatures: dict[str, str]
+
+    @property
+    def delivered(self) -> bool:
+        return self.data["encryptedUserAccessMapEntries"] is not None
+
+
+def _refuse(field: str, message: str, *, status: int = 400, **extra) -> ApplicationError:
+    cls = ConflictError if status == 409 else ApplicationError
+    return cls(f"{field}: {message}", fields={field: [message]}, extra=extra, status=status)
+
+
+def _check_request(device: UserDevice, payload: dict, device_signature: str, sync_date: dt.datetime, now) -> None:
+    """Refuse a request that is not this device's, not signed by it, stale or replayed.
+    Order matters: nothing about the device's state is revealed before the signature holds."""
+    for field, expected in (("userId", str(device.user_id)), ("userDeviceId", str(device.pk))):
+        if payload[field] != expected:
+            raise _refuse(field, "does not match the path: this request was signed for another device")
+    if device.sync_key.type_state != EntityTypeState.ACTIVE:
+        raise _refuse("deviceSignature", "this device's sync key is no longer active", status=401)
+    try:
+        protocol.sync_request_verify(payload, device_signature, device.sync_key.public_key_bytes)
+    except canonical.MalformedMessage as exc:
+        raise _refuse("deviceSignature", f"malformed: {exc}") from None
+    except crypto.InvalidSignature:
+        raise _refuse("deviceSignature", "does not verify with this device's deviceSyncKey", status=401) from None
+    skew = settings.KEYHOUSE_DEVICE_SYNC_MAX_SKEW_SECONDS
+    if abs((now - sync_date).total_seconds()) > skew:
+        raise _refuse(
+            "syncDate",
+            f"more than {skew} s from server time; set the clock from serverTime and sign again",
+            serverTime=format_timestamp(now),
+        )
+    if payload["syncCounter"] <= device.last_sync_counter:
+        raise _refuse(
+            "syncCounter",
+            "not above the last accepted counter: a replayed or reordered sync",
+            status=409,
+            lastSyncCounter=device.last_sync_counter,
+        )
+    if payload["deviceType"] != device.device_type:
+        raise _refuse("deviceType", f"this device was provisioned as {device.device_type}")
+
+
+def _property_signing_keys(property_ids: list[str], actor: str) -> dict:
+    """{property_id: the property's active signing key}, generated on first use."""
+    keys = selectors.property_signing_keys(property_ids)
+    for property_id in property_ids:
+        if property_id not in keys:
+            keys[property_id] = key_services.property_key_ensure(property_id=property_id, actor=actor)
+    return keys
+
+
+@transaction.atomic
+def user_device_sync(
+    *,
+    user_id,
+    user_device_id,
+    payload: dict,
+    device_signature: str,
+    sync_date: dt.datetime,
+    actor: str,
+    now=None,
+) -> SyncResult:
+    """Verify a phone's signed sync input, record it, and answer with the device's access map
+    sealed to it when the phone's version differs from the current one (PROTOCOL.md §7.3).
+
+    Refusals change nothing: wrong device ids or a stale clock (400), a bad signature (401),
+    a replayed counter (409), a deprovisioned device (404). No event: syncs are frequent, and
+    what they record (versions, last sync) is device state, not a domain change.
+    """
+    now = now or timezone.now()
+    device = (
+        UserDevice.objects.select_for_update()
+        .select_related("access_key", "sync_key", "seal_key")
+        .filter(pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True)
+        .first()
+    )
+    if device is None:
+        raise ApplicationError("not found", status=404)
+    _check_request(device, payload, device_signature, sync_date, now)
+
+    maps = selectors.access_maps_for_user(user_id=device.user_id)
+    property_keys = _property_signing_keys([str(m.property_id) for m in maps], actor)
+    content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
+    digest = protocol.map_digest(content)
+    if digest != device.map_digest:
+        device.map_version += 1
+        device.map_digest = digest
+    version = str(device.map_version)
+    server_time = format_timestamp(now)
+    not_after = format_timestamp(now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS))
+    sealed = None
+    if payload["currentUserAccessMapVersion"] != version:
+        document = protocol.map_document(content, version=version, issued_at=server_time, not_after=not_after)
+        sealed = [protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes)]
+
+    device.last_sync_counter = payload["syncCounter"]
+    device.last_known_sync_date = now
+    device.current_os_version = payload["currentOsVersion"]
+    device.current_app_version = payload["currentAppVersion"]
+    device.current_user_access_map_version = payload["currentUserAccessMapVersion"]
+    device.make_model = payload["makeModel"]
+    # The keys and the owner did not change: skip their lookups (seven queries on every sync).
+    # (nor the deprovisioned ⇒ deleted constraint: this row is provisioned, under a row lock).
+    device.full_clean(
+        exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
+    )
+    device.save(
+        update_fields=[
+            "last_sync_counter",
+            "last_known_sync_date",
+            "current_os_version",
+            "current_app_version",
+            "current_user_access_map_version",
+            "make_model",
+            "map_version",
+            "map_digest",
+        ]
+    )  # not last_modified_*: a sync is the device reporting, not someone editing it
+
+    data = protocol.sync_response_payload(
+        user_id=str(device.user_id),
+        user_device_id=str(device.pk),
+        sync_counter=payload["syncCounter"],
+        server_time=server_time,
+        version=version,
+        not_after=not_after,
+        sealed=sealed,
+    )
+    signers = [key_services.key_private(key=key) for key in property_keys.values()]
+    signatures = canonical.sign_payload(data, canonical.CONTEXT_DEVICE_SYNC_RESPONSE, signers) if signers else {}
+    return SyncResult(data=data, signatures=signatures)

@@ -33,8 +33,8 @@ BUDGET = {
     "listAreas": 2 + 1 + 4 + 1,
     # property exists + page + refs
     "listUserGroups": 2 + 1 + 2,
-    # group check (+ refs) + page + grants + refs
-    "listUsersForGroup": 2 + 2 + 3,
+    # group check (+ refs) + page + grants + refs + the page's deviceIds
+    "listUsersForGroup": 2 + 2 + 3 + 1,
     # user check (+ grants, refs) + page + refs
     "listGroupsForUser": 2 + 3 + 2,
 }
