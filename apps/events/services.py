@@ -89,7 +89,9 @@ def event_process(*, event_id: UUID, force: bool = False, actor: str | None = No
         logger.info("event %s (%s) processed again by %s", event.id, event.event_name, actor)
 
     with transaction.atomic():
-        event = _locked(event_id)
+        # This worker owns the claim: wait for the row (a duplicate delivery may be looking at
+        # it this instant) rather than skip it and leave the attempt unfinished.
+        event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None:
             return None
         try:

@@ -16,6 +16,11 @@ from apps.core.admin_base import ServiceModelAdmin
 from apps.properties.models import Property
 
 
+def _ordered(window: dict) -> dict:
+    """days, start, stop first, whatever order the database kept (PostgreSQL's jsonb sorts keys)."""
+    return {**{key: window[key] for key in ("days", "start", "stop") if key in window}, **window}
+
+
 class WindowsField(forms.JSONField):
     """The windows JSON, one window per line (what the grid writes and the service reads)."""
 
@@ -23,7 +28,7 @@ class WindowsField(forms.JSONField):
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
             if not value:
                 return "[]"
-            return "[\n" + ",\n".join(f"  {json.dumps(item, ensure_ascii=False)}" for item in value) + "\n]"
+            return "[\n" + ",\n".join(f"  {json.dumps(_ordered(item), ensure_ascii=False)}" for item in value) + "\n]"
         return super().prepare_value(value)
 
 
