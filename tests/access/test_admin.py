@@ -606,3 +606,9 @@ def test_explain_page_form_and_staff_only(staff_client, tower):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     anonymous.force_login(UserFactory(is_staff=False))
     assert anonymous.get(EXPLAIN).status_code == 302
+
+
+def test_with_a_single_property_the_explain_page_offers_its_locks_at_once(staff_client, tower):
+    page = staff_client.get("/admin/access/accessgrant/explain/").content.decode()
+    assert f'<option value="{tower.prop.pk}" selected>' in page
+    assert "Lobby door" in page

@@ -108,6 +108,9 @@ def explain_view(model_admin, request):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     prop = alive_or_none(Property, request.GET.get("property"))
+    if prop is None and "property" not in request.GET:
+        only = list(Property.objects.alive()[:2])
+        prop = only[0] if len(only) == 1 else None  # one property: nothing to pick
     tz = ZoneInfo(prop.time_zone) if prop else ZoneInfo("UTC")
     initial = {"property": prop, "at": timezone.now().astimezone(tz).strftime(EXPLAIN_TIME_FORMAT)}
     initial |= {name: request.GET[name] for name in ("user", "lock") if is_uuid(request.GET.get(name))}
