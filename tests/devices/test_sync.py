@@ -287,3 +287,25 @@ def test_sync_is_one_transaction_with_a_fixed_number_of_queries(world, alice_pho
     ):  # 10 today: auth 4, device 1, maps 1, keys 1, schedules 1, locks 1, update 1
         assert _sync(client, phone).status_code == 200
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 2
+
+
+def test_lock_kids_from_the_lock_side_enter_the_map_and_raise_the_version(world, alice_phone, monkeypatch):
+    """Until the lock side exposes `apps.locks.selectors.lock_kids`, entries carry lockKid null;
+    once a lock has a kid, the content changes, so the version rises by one."""
+    import importlib
+    import sys
+    import types
+
+    _, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    try:
+        module = importlib.import_module("apps.locks.selectors")
+    except ImportError:
+        module = types.ModuleType("apps.locks.selectors")
+        monkeypatch.setitem(sys.modules, "apps.locks.selectors", module)
+    kid = crypto.key_id(crypto.ED25519, crypto.generate(crypto.ED25519).public)
+    monkeypatch.setattr(module, "lock_kids", lambda ids: {str(world.tower_door.pk): kid}, raising=False)
+    envelope = _sync(client, phone).json()
+    assert envelope["data"]["userAccessMapVersion"] == "2"
+    kids = {e["lockId"]: e["lockKid"] for e in phone.receive(envelope)["entries"]}
+    assert kids == {str(world.tower_door.pk): kid, str(world.gym_door.pk): None}
