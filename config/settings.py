@@ -150,6 +150,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # docs/PROTOCOL.md §6.3: builds lost key-map tasks left waiting, re-signs maps nearing notAfter
+    "key-maps-sweep": {
+        "task": "apps.locks.tasks.key_maps_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
 
 # --- auth -------------------------------------------------------------------------------
@@ -219,6 +225,23 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("KEYHOUSE_FIRMWARE_ROOT", str(VAR_DIR / "firmware"))},
     }
+
+# --- locks: key maps, sync, clocks (docs/PROTOCOL.md §6, §8, §9) ----------------------
+# A key map is valid this long after it is signed (`notAfter`); a lock that cannot sync for
+# longer admits nobody. Maps ending within REISSUE_BEFORE are re-signed by the sweep.
+KEYHOUSE_KEY_MAP_TTL_SECONDS = env_int("KEYHOUSE_KEY_MAP_TTL_SECONDS", 7 * 24 * 3600, minimum=3600)
+KEYHOUSE_KEY_MAP_REISSUE_BEFORE_SECONDS = env_int(
+    "KEYHOUSE_KEY_MAP_REISSUE_BEFORE_SECONDS", 2 * 24 * 3600, minimum=600, maximum=KEYHOUSE_KEY_MAP_TTL_SECONDS - 600
+)
+# A lock sync whose signed syncDate is further than this from server time is refused (400,
+# with signed server time so the lock can set its clock and retry).
+KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS = env_int("KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS", 300, minimum=5)
+# Signed lock commands (provision / install / uninstall) are valid this long (`notAfter`).
+KEYHOUSE_LOCK_COMMAND_TTL_SECONDS = env_int("KEYHOUSE_LOCK_COMMAND_TTL_SECONDS", 24 * 3600, minimum=60)
+# After a propertyKey rotation the old key keeps co-signing this long, so locks learn the new one.
+KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS = env_int("KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS", 30 * 24 * 3600, minimum=0)
+# Access logs one sync may carry.
+KEYHOUSE_LOCK_ACCESS_LOGS_MAX = env_int("KEYHOUSE_LOCK_ACCESS_LOGS_MAX", 5000, minimum=1)
 
 # --- key-encryption keys (docs/PROTOCOL.md §5 "Private keys at rest") -----------------
 # Ring of AES-256 keys that wrap every server-held private key, `id:base64,...` (each key is

@@ -7,6 +7,7 @@ from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, secret_matc
 from apps.accounts.models import ApiKey, PermissionGrant, User, UserToken
 from apps.core.api.operations import ME
 from apps.core.api.principal import ALL, Grant, Principal
+from apps.locks.constants import LOCK_SECRET_KIND
 
 
 def _grants(rows) -> tuple[Grant, ...]:
@@ -61,6 +62,11 @@ def credential_authenticate(secret: str):
         if credential is not None and credential.user.type_state == "deleted":
             credential = None
         build = principal_for_user_token
+    elif parsed.kind == LOCK_SECRET_KIND:  # a lock's own secret (docs/PROTOCOL.md §6.1)
+        from apps.locks.selectors import lock_credential_find, principal_for_lock_credential
+
+        credential = lock_credential_find(parsed.prefix)
+        build = principal_for_lock_credential
     else:
         return None
     if credential is None or not secret_matches(parsed.secret, credential.digest, credential.pepper_id):

@@ -283,8 +283,8 @@ def test_sync_is_one_transaction_with_a_fixed_number_of_queries(world, alice_pho
     device, phone, client = alice_phone
     phone.receive(_sync(client, phone).json())
     with django_assert_max_num_queries(
-        12
-    ):  # 10 today: auth 4, device 1, maps 1, keys 1, schedules 1, locks 1, update 1
+        13
+    ):  # 11 today: auth 4, device 1, maps 1, keys 1, schedules 1, locks 1, lock kids 1, update 1
         assert _sync(client, phone).status_code == 200
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 2
 

@@ -138,6 +138,8 @@ OPERATIONS: dict[str, OperationRule] = {
     "whatIfAccess": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "getLockAccess": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "getUserAccess": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
+    # Keyhouse extension: provable revocation (docs/PROTOCOL.md §8)
+    "getEventAcknowledgements": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

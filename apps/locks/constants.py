@@ -1,0 +1,14 @@
+"""Constants of the lock protocol and API (docs/PROTOCOL.md §6, §9)."""
+
+# Kind of a lock's API secret: `khl_<prefix>_<random>` (apps/accounts/credentials.py format).
+LOCK_SECRET_KIND = "khl"
+# The principal kind and non-grantable permission a lock calls with (apps/core/api/operations.py).
+LOCK_CALLER = "lock"
+# Open access-log gaps returned in one sync response / list (the rest stay visible in the admin).
+MISSING_RANGES_SHOWN = 100
+# How long an unanswered KeyMapRequest waits before the sweep builds it (its own task was lost).
+KEY_MAP_REQUEST_GRACE_SECONDS = 30
+# Lock-side constants a lock implements (PROTOCOL.md §9); here so the reference lock and the
+# docs share one number.
+UNLOCK_NONCE_TTL_SECONDS = 30
+UNLOCK_PROOF_SKEW_SECONDS = 120

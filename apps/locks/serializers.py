@@ -1,0 +1,321 @@
+"""Spec Lock, NewLock, LockWritable, LockSyncInput, SignedLockSyncOutput_data, LockAccessLog
+(docs/PROTOCOL.md §6 for the protocol members)."""
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, TimestampField
+from apps.keys import canonical, crypto
+from apps.locks import selectors
+from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap
+
+
+class LockPublicKeyField(serializers.CharField):
+    """A raw 32-byte public key as unpadded base64url (PROTOCOL.md §2.1); validates to bytes."""
+
+    def __init__(self, algorithm: str, **kwargs):
+        self.algorithm = algorithm
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return crypto.check_public_key(self.algorithm, crypto.b64url_decode(text))
+        except ValueError as exc:  # KeyFormatError is a ValueError too
+            raise serializers.ValidationError(f"Not a {self.algorithm} public key: {exc}.") from None
+
+
+class LockKeySerializer(serializers.Serializer):
+    """Spec Key, as a lock's keys are shown: the lock holds the private half, so only the public one exists."""
+
+    keyId = serializers.UUIDField(source="id")
+    kid = serializers.CharField(help_text="Protocol key id (PROTOCOL.md §2.3).")
+    keyMode = serializers.CharField(source="key_mode")
+    typeState = serializers.CharField(source="type_state")
+    offlineAsymmetricKey = serializers.SerializerMethodField()
+
+    def get_offlineAsymmetricKey(self, key) -> dict:
+        return {"algorithm": key.algorithm, "publicKey": crypto.b64url_encode(key.public_key_bytes)}
+
+
+class LockPrivateSerializer(serializers.Serializer):
+    """Spec LockReadOnly_private (+ extensions: key-map versions signed / acknowledged, the
+    sealing key, missing access logs). Filled from the page's prefetch (`_private`)."""
+
+    apiKey = serializers.UUIDField(allow_null=True, help_text="Id of the lock's API secret (the secret is shown once).")
+    lockKey = LockKeySerializer(allow_null=True, help_text="The lock's Ed25519 key (it signs syncs and acks).")
+    lockSealKey = LockKeySerializer(allow_null=True, help_text="Extension: the lock's X25519 key, if registered.")
+    currentKeyMapVersion = serializers.IntegerField(help_text="What the lock reported running at its last sync.")
+    currentFirmwareVersion = serializers.CharField()
+    lastKnownAccessDate = TimestampField(allow_null=True)
+    lastKnownSyncDate = TimestampField(allow_null=True)
+    requiredFirmwareVersion = serializers.CharField(allow_null=True)
+    keyMapVersion = serializers.IntegerField(help_text="Extension: newest key-map version signed for the lock.")
+    appliedKeyMapVersion = serializers.IntegerField(help_text="Extension: newest version the lock acknowledged.")
+    keyMapPending = serializers.BooleanField(help_text="Extension: a newer map is signed than acknowledged.")
+    keyMapNotAfter = TimestampField(allow_null=True, help_text="Extension: the newest map's notAfter.")
+    missingAccessLogs = serializers.IntegerField(help_text="Extension: sequence numbers not delivered (gaps).")
+    apiKeySecret = serializers.CharField(
+        required=False, help_text="Extension: the lock's API secret, in the provisionLock answer only."
+    )
+
+
+@extend_schema_field(LockPrivateSerializer)
+class LockPrivateField(serializers.Field):
+    """`private` of a lock: computed once for a whole page (keys, credentials, firmware, gaps)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    @staticmethod
+    def compute(locks) -> dict:
+        locks = list(locks)
+        ids = [lock.pk for lock in locks]
+        keys = selectors.lock_keys_for(ids)
+        credentials = selectors.lock_credential_ids_for(ids)
+        firmware = selectors.required_firmware_versions_for_locks(locks)
+        missing = selectors.lock_missing_counts(ids)
+        return {
+            lock.pk: {
+                "apiKey": credentials.get(lock.pk),
+                "lockKey": keys.get(lock.pk, {}).get("SIGN_VERIFY"),
+                "lockSealKey": keys.get(lock.pk, {}).get("ENCRYPT_DECRYPT"),
+                "currentKeyMapVersion": lock.reported_key_map_version,
+                "currentFirmwareVersion": lock.current_firmware_version,
+                "lastKnownAccessDate": lock.last_known_access_date,
+                "lastKnownSyncDate": lock.last_known_sync_date,
+                "requiredFirmwareVersion": firmware.get(lock.pk),
+                "keyMapVersion": lock.signed_key_map_version,
+                "appliedKeyMapVersion": lock.applied_key_map_version,
+                "keyMapPending": lock.key_map_pending,
+                "keyMapNotAfter": lock.signed_key_map_not_after,
+                "missingAccessLogs": missing.get(lock.pk, 0),
+            }
+            for lock in locks
+        }
+
+    def to_representation(self, obj):
+        page_owner = self.parent.parent if isinstance(self.parent.parent, serializers.ListSerializer) else None
+        if page_owner is not None and page_owner.instance is not None:
+            cache = getattr(page_owner, "_private", None)
+            if cache is None:
+                cache = page_owner._private = self.compute(page_owner.instance)
+            values = cache[obj.pk]
+        else:
+            values = self.compute([obj])[obj.pk]
+        secret = self.context.get("api_key_secret")
+        if secret:
+            values = {**values, "apiKeySecret": secret}
+        return LockPrivateSerializer(values).data
+
+
+class LockSerializer(EntitySerializer):
+    """Spec Lock. `private` only when the context has `show_private` (the lock itself, and
+    callers holding owner, provision-lock, install-lock, manage-access or support for it)."""
+
+    lockId = serializers.UUIDField(source="id", read_only=True)
+    externalRefs = ExternalRefsField()
+    ownerId = serializers.UUIDField(source="owner_id", read_only=True, allow_null=True)
+    propertyId = serializers.UUIDField(source="property_id", read_only=True, allow_null=True)
+    areaId = serializers.UUIDField(source="area_id", read_only=True, allow_null=True)
+    private = LockPrivateField(help_text="Only returned to authorized users / systems.")
+
+    class Meta:
+        model = Lock
+        fields = (
+            "lockId",
+            "externalRefs",
+            "ownerId",
+            "propertyId",
+            "areaId",
+            "purchase_date",
+            "install_date",
+            "private",
+            "display_name",
+            *EntitySerializer.BASE_FIELDS,
+        )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("show_private"):
+            data["private"] = None
+        return data
+
+
+class LockProvisionSerializer(InputSerializer):
+    """Spec NewLock (+ the lock's own public keys, PROTOCOL.md §6.1). `lockId` is optional: a
+    lock may bring its factory UUID; otherwise Keyhouse makes one."""
+
+    lockId = serializers.UUIDField(required=False)
+    displayName = serializers.CharField(max_length=200)
+    propertyId = serializers.UUIDField(required=False, allow_null=True)
+    areaId = serializers.UUIDField(required=False, allow_null=True, help_text="Install right away (same property).")
+    ownerId = serializers.UUIDField(required=False, allow_null=True)
+    purchaseDate = TimestampField(required=False, allow_null=True)
+    externalRefs = serializers.ListField(
+        child=serializers.DictField(), required=False, max_length=0, help_text="Set by integrations; send [] or omit."
+    )
+    lockKey = LockPublicKeyField(crypto.ED25519, help_text="Extension: the lock's Ed25519 public key (lockKey).")
+    lockSealKey = LockPublicKeyField(
+        crypto.X25519, required=False, help_text="Extension: the lock's X25519 public key (optional)."
+    )
+
+
+class LockWritableSerializer(InputSerializer):
+    """Spec LockWritable: the name."""
+
+    displayName = serializers.CharField(max_length=200)
+
+
+class LockEmptyInputSerializer(InputSerializer):
+    """Spec LockInstallInput / LockUninstallInput: no members (the spec lists none); `{}` or no body."""
+
+    def __init__(self, instance=None, data=empty, **kwargs):
+        super().__init__(instance, {} if data in (None, empty) or data == "" else data, **kwargs)
+
+
+class LockSyncSerializer(InputSerializer):
+    """Spec LockSyncInput (+ the members of PROTOCOL.md §6.4). Every member but `signatures` is
+    signed by the lock's lockKey exactly as received."""
+
+    lockId = serializers.UUIDField(help_text="Extension: binds the signature to this lock.")
+    syncSequence = serializers.IntegerField(
+        min_value=1, max_value=canonical.MAX_SAFE_INTEGER, help_text="Extension: strictly increasing per lock."
+    )
+    syncDate = TimestampField(help_text="The lock's clock; within KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS of server time.")
+    currentKeyMapVersion = serializers.IntegerField(min_value=0, max_value=canonical.MAX_SAFE_INTEGER)
+    currentFirmwareVersion = serializers.CharField(max_length=64, allow_blank=True, trim_whitespace=False)
+    encryptedAccessLogs = serializers.CharField(
+        allow_null=True, allow_blank=True, trim_whitespace=False, help_text="Sealed to the property (§6.5), or null."
+    )
+    accessLogsKid = serializers.CharField(
+        required=False, allow_null=True, max_length=22, help_text="Extension: kid of the X25519 key sealed to."
+    )
+    ack = serializers.JSONField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
+    nonce = serializers.CharField(max_length=100, help_text="Extension: echoed in the signed answer.")
+    signatures = serializers.DictField(child=serializers.CharField(), help_text="{kid: signature} by lockKey.")
+
+    _JSON_TYPES = {
+        "lockId": str,
+        "syncSequence": int,
+        "syncDate": str,
+        "currentKeyMapVersion": int,
+        "currentFirmwareVersion": str,
+        "nonce": str,
+    }
+
+    def validate(self, attrs):
+        errors = {}
+        for name, kind in self._JSON_TYPES.items():
+            value = self.initial_data.get(name)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                errors[name] = [f"Must be a JSON {'integer' if kind is int else 'string'}."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class AccessLogSummarySerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    highestSequence = serializers.IntegerField()
+    missing = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+@extend_schema_serializer(component_name="SignedLockSyncOutput_data")
+class LockSyncOutputSerializer(serializers.Serializer):
+    """Spec SignedLockSyncOutput_data (+ extensions); the envelope adds `signatures` and `keyMap`."""
+
+    lockId = serializers.UUIDField()
+    nonce = serializers.CharField(help_text="The lock's nonce, echoed.")
+    syncSequence = serializers.IntegerField()
+    serverTime = serializers.IntegerField(help_text="Signed server time, Unix seconds.")
+    accepted = serializers.BooleanField()
+    keyMapVersion = serializers.IntegerField()
+    keyMapDigest = serializers.CharField(allow_null=True, help_text="keyMapDigest of the attached key map.")
+    encryptedKeyMapEntries = serializers.CharField(allow_null=True, help_text="Always null: see `keyMap`.")
+    requiredFirmwareVersion = serializers.CharField(allow_null=True)
+    acknowledgedKeyMapVersion = serializers.IntegerField()
+    accessLogs = AccessLogSummarySerializer()
+
+
+class LockAccessLogSerializer(EntitySerializer):
+    """Spec LockAccessLog (+ `sequence`, `result`, `reason`, `kid`, `keyMapVersion`, `receivedAt`)."""
+
+    lockAccessLogId = serializers.UUIDField(source="id", read_only=True)
+    deviceSignatureFailure = serializers.BooleanField(source="device_signature_failure", read_only=True)
+    lockId = serializers.UUIDField(source="lock_id", read_only=True)
+    accessKeyId = serializers.UUIDField(source="access_key_id", read_only=True, allow_null=True)
+    accessDate = TimestampField(source="access_date", read_only=True)
+    userId = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
+    userDeviceId = serializers.UUIDField(source="user_device_id", read_only=True, allow_null=True)
+    deviceSignature = serializers.CharField(source="device_signature", read_only=True, allow_null=True)
+    propertyId = serializers.UUIDField(source="property_id", read_only=True, allow_null=True)
+    areaId = serializers.UUIDField(source="area_id", read_only=True, allow_null=True)
+    userGroupId = serializers.UUIDField(source="user_group_id", read_only=True, allow_null=True)
+    receivedAt = TimestampField(source="created_at", read_only=True)
+
+    class Meta:
+        model = LockAccessLog
+        fields = (
+            "lockAccessLogId",
+            "deviceSignatureFailure",
+            "lockId",
+            "accessKeyId",
+            "accessDate",
+            "userId",
+            "userDeviceId",
+            "deviceSignature",
+            "propertyId",
+            "areaId",
+            "userGroupId",
+            "sequence",
+            "result",
+            "reason",
+            "kid",
+            "key_map_version",
+            "receivedAt",
+            *EntitySerializer.BASE_FIELDS,
+        )
+
+
+class LockAccessLogGapSerializer(serializers.ModelSerializer):
+    """Extension: sequence numbers [fromSequence, toSequence] the lock has not delivered."""
+
+    fromSequence = serializers.IntegerField(source="first_sequence")
+    toSequence = serializers.IntegerField(source="last_sequence")
+    missing = serializers.IntegerField()
+    detectedAt = TimestampField(source="detected_at")
+
+    class Meta:
+        model = LockAccessLogGap
+        fields = ("fromSequence", "toSequence", "missing", "detectedAt")
+
+
+class AckLockSerializer(serializers.Serializer):
+    lockId = serializers.UUIDField()
+    displayName = serializers.CharField()
+    propertyId = serializers.UUIDField(allow_null=True)
+    areaId = serializers.UUIDField(allow_null=True)
+    requiredKeyMapVersion = serializers.IntegerField(help_text="First version that carries the change.")
+    appliedKeyMapVersion = serializers.IntegerField()
+    appliedAt = TimestampField(allow_null=True)
+    lastKnownSyncDate = TimestampField(allow_null=True)
+    keyMapNotAfter = TimestampField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="EventAcknowledgements")
+class EventAcknowledgementsSerializer(serializers.Serializer):
+    """Extension: on which locks a change (event) is acknowledged, and which are pending."""
+
+    eventId = serializers.UUIDField()
+    eventName = serializers.CharField()
+    tracked = serializers.BooleanField(help_text="False when the event does not touch key maps.")
+    keyMapsBuilt = serializers.BooleanField(help_text="False while the worker has not built the maps yet.")
+    propertyIds = serializers.ListField(child=serializers.UUIDField())
+    locks = serializers.IntegerField()
+    acknowledged = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    acknowledgedLocks = AckLockSerializer(many=True)
+    pendingLocks = AckLockSerializer(many=True)

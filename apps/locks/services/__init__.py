@@ -1,0 +1,45 @@
+"""Every write of the locks app (split by subdomain, HackSoft "Modules"):
+
+- `locks`: provision, install, uninstall, rename, deprovision;
+- `key_maps`: key-map requests, builds (signed once per version by a worker), the sweep;
+- `sync`: syncLock (verify the lock's signed request, store logs and its ack, answer signed).
+"""
+
+from apps.locks.services.key_maps import (
+    access_keys_for_users,
+    key_maps_build,
+    key_maps_pending,
+    key_maps_request,
+    key_maps_sweep,
+)
+from apps.locks.services.locks import (
+    ProvisionedLock,
+    lock_create,
+    lock_credential_create,
+    lock_deprovision,
+    lock_install,
+    lock_provision,
+    lock_uninstall,
+    lock_update,
+    public_key_decode,
+)
+from apps.locks.services.sync import SyncOutcome, lock_sync
+
+__all__ = [
+    "ProvisionedLock",
+    "SyncOutcome",
+    "access_keys_for_users",
+    "key_maps_build",
+    "key_maps_pending",
+    "key_maps_request",
+    "key_maps_sweep",
+    "lock_create",
+    "lock_credential_create",
+    "lock_deprovision",
+    "lock_install",
+    "lock_provision",
+    "lock_sync",
+    "lock_uninstall",
+    "lock_update",
+    "public_key_decode",
+]

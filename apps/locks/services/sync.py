@@ -1,0 +1,367 @@
+"""syncLock: the lock's signed request in, its logs and acknowledgement stored, a signed answer out.
+
+PROTOCOL.md §6.4–§6.6, §8, §9. Order of checks (each failure is an error that changes
+nothing): signature by the lock's own lockKey → lockId → the lock is in a property →
+syncSequence above the last accepted (replay) → syncDate within the allowed clock skew
+(else a 400 carrying signed server time) → currentKeyMapVersion neither above what was issued
+nor below what the lock reported before (rollback) → the acknowledgement (signature, version,
+digest of the map as signed) → the sealed access logs (open, strict parse, sequence order).
+Only then is anything written, in one transaction.
+
+At request time exactly one signature is made: the small response payload (server time, the
+lock's nonce, versions). The key map travels as stored, signed once by the worker.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError
+from apps.events.services import event_append
+from apps.keys import canonical, crypto
+from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.models import Key
+from apps.keys.services import key_private
+from apps.locks import protocol, signing
+from apps.locks.constants import MISSING_RANGES_SHOWN
+from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What the view sends: `data` (the signed payload), its `signatures`, and the stored key
+    map envelope when the lock is behind (else None)."""
+
+    data: dict
+    signatures: dict
+    key_map: dict | None
+
+
+def _refuse(field: str, message: str, *, status: int = 400, extra: dict | None = None):
+    raise ApplicationError(f"{field}: {message}", fields={field: [message]}, extra=extra, status=status)
+
+
+def lock_verify_keys(lock: Lock) -> list[bytes]:
+    """The Ed25519 lockKey(s) the server trusts for this lock (its active one)."""
+    return [
+        bytes(public)
+        for public in Key.objects.filter(
+            owner_type=KeyOwnerType.LOCK,
+            owner_id=lock.pk,
+            purpose=KeyPurpose.LOCK_KEY,
+            key_mode=KeyKeyMode.SIGN_VERIFY,
+            type_state="active",
+        ).values_list("public_key", flat=True)
+    ]
+
+
+def _verify(payload, signatures, context: str, keys: list[bytes], *, field: str, status: int) -> None:
+    try:
+        canonical.verify_signatures(payload, signatures, context, keys)
+    except canonical.MalformedMessage as exc:
+        _refuse(field, f"malformed: {exc}")
+    except crypto.InvalidSignature:
+        _refuse(field, "not signed by this lock's lockKey (missing, bad, or another key's signature)", status=status)
+
+
+def _sync_date(text) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        _refuse("syncDate", "Must be an ISO-8601 timestamp.")
+    if value.tzinfo is None:
+        _refuse("syncDate", "Must carry Z or an offset.")
+    return value
+
+
+def _clock_refusal(lock: Lock, payload: dict, keys: signing.PropertyKeys, *, skew: float, now) -> None:
+    signed = {
+        "lockId": str(lock.pk),
+        "nonce": payload["nonce"],
+        "syncSequence": payload["syncSequence"],
+        "serverTime": protocol.unix(now),
+        "accepted": False,
+        "reason": "clock-skew",
+    }
+    envelope = {"payload": signed, "signatures": keys.sign(signed, canonical.CONTEXT_LOCK_SYNC_RESPONSE)}
+    limit = settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS
+    _refuse(
+        "syncDate",
+        f"the lock's clock is {int(skew)} s off server time (at most {limit} s allowed); set it from the signed "
+        "data.serverTime and sync again",
+        extra={"serverTime": envelope},
+    )
+
+
+def _ack_check(lock: Lock, ack, *, current: int, keys: list[bytes]) -> dict | None:
+    if ack is None:
+        return None
+    try:
+        payload = protocol.ack_check(ack, lock_id=str(lock.pk))
+    except protocol.ProtocolError as exc:
+        _refuse(exc.field, exc.message)
+    _verify(payload, ack["signatures"], canonical.CONTEXT_LOCK_ACK, keys, field="ack.signatures", status=400)
+    version = payload["keyMapVersion"]
+    if version > current:
+        _refuse("ack.payload.keyMapVersion", f"acknowledges version {version} but the lock reports running {current}")
+    stored = SignedKeyMap.objects.filter(lock=lock, version=version).values_list("payload_digest", flat=True).first()
+    if stored is None or stored != payload["keyMapDigest"]:
+        _refuse("ack.payload.keyMapDigest", f"does not match key-map version {version} as signed for this lock")
+    if version < lock.applied_key_map_version:
+        _refuse(
+            "ack.payload.keyMapVersion",
+            f"version rollback: acknowledges {version} after {lock.applied_key_map_version}",
+            status=409,
+        )
+    return payload
+
+
+def _logs_open(lock: Lock, payload: dict) -> list[dict]:
+    blob = payload.get("encryptedAccessLogs")
+    if not blob:
+        return []
+    seal_key = signing.property_seal_key_for(lock.property_id, payload.get("accessLogsKid"))
+    if seal_key is None:
+        _refuse("accessLogsKid", "names no sealing key of the lock's property")
+    try:
+        sealed = crypto.b64url_decode(blob)
+    except ValueError:
+        _refuse("encryptedAccessLogs", "Must be base64url without padding.")
+    try:
+        plaintext = crypto.unseal(
+            key_private(key=seal_key),
+            sealed,
+            info=canonical.CONTEXT_SEAL_ACCESS_LOGS,
+            aad=protocol.access_logs_aad(str(lock.pk), payload["syncSequence"]),
+        )
+    except crypto.SealError:
+        _refuse(
+            "encryptedAccessLogs",
+            "cannot be opened: tampered, sealed to another key, or sealed for another lock or sync",
+        )
+    try:
+        return protocol.access_logs_parse(plaintext, max_logs=settings.KEYHOUSE_LOCK_ACCESS_LOGS_MAX)
+    except protocol.ProtocolError as exc:
+        _refuse(exc.field, exc.message)
+
+
+def _who(lock: Lock, logs: list[dict]) -> dict[tuple[int, str], dict]:
+    """(keyMapVersion, kid) → {accessKeyId, userId, userDeviceId, userGroupId} from the key map the
+    lock had when it logged; kids not in that map are looked up among registered keys."""
+    versions = {log.get("keyMapVersion", 0) for log in logs if log.get("kid")}
+    found: dict[tuple[int, str], dict] = {}
+    for version, payload in SignedKeyMap.objects.filter(lock=lock, version__in=versions).values_list(
+        "version", "payload"
+    ):
+        for entry in payload.get("entries", ()):
+            found.setdefault((version, entry["kid"]), entry)
+    unknown = {log["kid"] for log in logs if log.get("kid") and (log.get("keyMapVersion", 0), log["kid"]) not in found}
+    if unknown:
+        for key in Key.objects.filter(kid__in=unknown, purpose=KeyPurpose.DEVICE_ACCESS_KEY):
+            owner = str(key.owner_id)
+            entry = {
+                "accessKeyId": str(key.pk),
+                "userId": owner if key.owner_type == KeyOwnerType.USER else None,
+                "userDeviceId": owner if key.owner_type == KeyOwnerType.USER_DEVICE else None,
+            }
+            for log in logs:
+                if log.get("kid") == key.kid:
+                    found.setdefault((log.get("keyMapVersion", 0), key.kid), entry)
+    return found
+
+
+def _gaps_update(lock: Lock, sequences: list[int]) -> list[tuple[int, int]]:
+    """Fill known gaps with late arrivals, record new holes above the highest sequence seen.
+    Returns the new holes."""
+    if not sequences:
+        return []
+    low, high = sequences[0], sequences[-1]
+    for gap in LockAccessLogGap.objects.filter(lock=lock, first_sequence__lte=high, last_sequence__gte=low):
+        inside = [s for s in sequences if gap.first_sequence <= s <= gap.last_sequence]
+        if not inside:
+            continue
+        remaining = protocol.missing_ranges(gap.first_sequence, inside, up_to=gap.last_sequence)
+        gap.delete()
+        LockAccessLogGap.objects.bulk_create(
+            LockAccessLogGap(lock=lock, first_sequence=a, last_sequence=b) for a, b in remaining
+        )
+    above = [s for s in sequences if s > lock.access_log_high_sequence]
+    holes = protocol.missing_ranges(lock.access_log_high_sequence + 1, above, up_to=above[-1]) if above else []
+    LockAccessLogGap.objects.bulk_create(
+        LockAccessLogGap(lock=lock, first_sequence=a, last_sequence=b) for a, b in holes
+    )
+    return holes
+
+
+def _logs_store(lock: Lock, logs: list[dict], *, actor: str) -> tuple[int, int, list]:
+    """Store new logs (a sequence already stored is a duplicate, ignored); returns
+    (stored, duplicates, new gaps)."""
+    if not logs:
+        return 0, 0, []
+    sequences = [log["sequence"] for log in logs]
+    existing = set(LockAccessLog.objects.filter(lock=lock, sequence__in=sequences).values_list("sequence", flat=True))
+    fresh = [log for log in logs if log["sequence"] not in existing]
+    who = _who(lock, fresh)
+    rows = []
+    for log in fresh:
+        entry = who.get((log.get("keyMapVersion", 0), log.get("kid")), {}) if log.get("kid") else {}
+        rows.append(
+            LockAccessLog(
+                lock=lock,
+                sequence=log["sequence"],
+                access_date=protocol.from_unix(log["accessDate"]),
+                result=log["result"],
+                reason=log["reason"],
+                kid=log.get("kid") or "",
+                access_key_id=entry.get("accessKeyId"),
+                user_id=entry.get("userId"),
+                user_device_id=entry.get("userDeviceId"),
+                user_group_id=log.get("userGroupId") or entry.get("userGroupId"),
+                property_id=lock.property_id,
+                area_id=lock.area_id,
+                key_map_version=log.get("keyMapVersion", 0),
+                device_signature_failure=bool(log.get("deviceSignatureFailure", False)),
+                device_signature=log.get("deviceSignature") or "",
+                last_modified_by=actor,
+            )
+        )
+    LockAccessLog.objects.bulk_create(rows)
+    holes = _gaps_update(lock, sorted(log["sequence"] for log in fresh))
+    if fresh:
+        lock.access_log_high_sequence = max(lock.access_log_high_sequence, max(sequences))
+        newest = protocol.from_unix(max(log["accessDate"] for log in fresh))
+        if lock.last_known_access_date is None or newest > lock.last_known_access_date:
+            lock.last_known_access_date = newest
+    return len(fresh), len(logs) - len(fresh), holes
+
+
+def missing_ranges_of(lock: Lock) -> list[list[int]]:
+    """Open access-log gaps of a lock, oldest first (at most MISSING_RANGES_SHOWN)."""
+    return [
+        [a, b]
+        for a, b in LockAccessLogGap.objects.filter(lock=lock)
+        .order_by("first_sequence")
+        .values_list("first_sequence", "last_sequence")[:MISSING_RANGES_SHOWN]
+    ]
+
+
+def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> SyncOutcome:
+    """syncLock (PROTOCOL.md §6.4): verify, store, answer. `body` is the strictly parsed request
+    (payload members plus `signatures`), already checked for shape by the view's serializer.
+    Events: `lock.synced` when logs, versions or firmware changed; `lock.key_map_acknowledged`
+    when the acknowledged version rose."""
+    from apps.firmware.selectors import required_firmware_version
+
+    now = now or timezone.now()
+    payload = {name: value for name, value in body.items() if name != "signatures"}
+    lock_keys = lock_verify_keys(lock)
+    # 401 like a device's bad deviceSignature (§7.3): the secret was fine, the lock's signature is not
+    _verify(
+        payload, body.get("signatures"), canonical.CONTEXT_LOCK_SYNC_REQUEST, lock_keys, field="signatures", status=401
+    )
+    if payload["lockId"] != str(lock.pk):
+        _refuse("lockId", "the request is signed for another lock")
+    if lock.property_id is None:
+        _refuse("lockId", "the lock is in no property: install it before it syncs", status=409)
+    keys = signing.property_keys(lock.property_id)
+    sequence, current = payload["syncSequence"], payload["currentKeyMapVersion"]
+    actor = f"lock:{lock.pk}"
+
+    with transaction.atomic():
+        lock = Lock.objects.select_for_update().select_related("area").get(pk=lock.pk)
+        if sequence <= lock.last_sync_sequence:
+            _refuse(
+                "syncSequence",
+                f"replayed or stale request: {sequence} is not above the last accepted {lock.last_sync_sequence}",
+                status=409,
+            )
+        skew = (_sync_date(payload["syncDate"]) - now).total_seconds()
+        if abs(skew) > settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS:
+            _clock_refusal(lock, payload, keys, skew=skew, now=now)
+        if current > lock.signed_key_map_version:
+            _refuse("currentKeyMapVersion", f"version {current} was never issued to this lock")
+        if current < lock.reported_key_map_version:
+            _refuse(
+                "currentKeyMapVersion",
+                f"version rollback: the lock reports {current} after {lock.reported_key_map_version}",
+                status=409,
+            )
+        ack = _ack_check(lock, payload.get("ack"), current=current, keys=lock_keys)
+        logs = _logs_open(lock, payload)
+
+        stored, duplicates, holes = _logs_store(lock, logs, actor=actor)
+        acknowledged = ack is not None and ack["keyMapVersion"] > lock.applied_key_map_version
+        if acknowledged:
+            LockAck.objects.create(
+                lock=lock,
+                version=ack["keyMapVersion"],
+                applied_at=protocol.from_unix(ack["appliedAt"]),
+                payload=ack,
+                signatures=payload["ack"]["signatures"],
+            )
+            lock.applied_key_map_version, lock.applied_at = ack["keyMapVersion"], now
+        firmware_changed = payload["currentFirmwareVersion"] != lock.current_firmware_version
+        version_changed = current != lock.reported_key_map_version
+        lock.last_sync_sequence, lock.last_known_sync_date = sequence, now
+        lock.reported_key_map_version, lock.current_firmware_version = current, payload["currentFirmwareVersion"]
+        lock.save(
+            update_fields=[
+                "last_sync_sequence",
+                "last_known_sync_date",
+                "reported_key_map_version",
+                "current_firmware_version",
+                "applied_key_map_version",
+                "applied_at",
+                "access_log_high_sequence",
+                "last_known_access_date",
+            ]
+        )
+        refs = {"lock_id": lock.pk, "property_id": lock.property_id, "area_id": lock.area_id}
+        if acknowledged:
+            event_append(
+                event_name="lock.key_map_acknowledged",
+                actor=actor,
+                payload={"keyMapVersion": lock.applied_key_map_version, "appliedAt": ack["appliedAt"]},
+                **refs,
+            )
+        if stored or duplicates or firmware_changed or version_changed:
+            event_append(
+                event_name="lock.synced",
+                actor=actor,
+                payload={
+                    "syncSequence": sequence,
+                    "currentKeyMapVersion": current,
+                    "currentFirmwareVersion": lock.current_firmware_version,
+                    "accessLogs": {"stored": stored, "duplicates": duplicates, "newGaps": [list(h) for h in holes]},
+                },
+                **refs,
+            )
+
+    key_map, key_map_digest = None, None
+    if lock.signed_key_map_version > current:
+        stored_map = SignedKeyMap.objects.filter(lock=lock, version=lock.signed_key_map_version).first()
+        if stored_map is not None:
+            key_map = {"payload": stored_map.payload, "signatures": stored_map.signatures}
+            key_map_digest = stored_map.payload_digest
+    data = {
+        "lockId": str(lock.pk),
+        "nonce": payload["nonce"],
+        "syncSequence": sequence,
+        "serverTime": protocol.unix(now),
+        "accepted": True,
+        "keyMapVersion": lock.signed_key_map_version,
+        "keyMapDigest": key_map_digest,
+        "encryptedKeyMapEntries": None,
+        "requiredFirmwareVersion": required_firmware_version(lock=lock),
+        "acknowledgedKeyMapVersion": lock.applied_key_map_version,
+        "accessLogs": {
+            "stored": stored,
+            "duplicates": duplicates,
+            "highestSequence": lock.access_log_high_sequence,
+            "missing": missing_ranges_of(lock),
+        },
+    }
+    return SyncOutcome(data=data, signatures=keys.sign(data, canonical.CONTEXT_LOCK_SYNC_RESPONSE), key_map=key_map)

@@ -1,0 +1,135 @@
+"""The property's keys as a lock sees them, and signing with them (docs/PROTOCOL.md §6).
+
+A lock trusts the property's Ed25519 `propertyKey`s it was given (`propertyKeys`), and seals
+its access logs to the property's X25519 `propertyKey` (`propertySealKey`). After a rotation
+the previous signing key keeps co-signing for KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS, so locks
+that still trust only the old key accept the messages that introduce the new one (§3.4 rule 4).
+
+Private keys are unwrapped only through apps.keys.services.key_private, once per call here.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.core.actors import SYSTEM
+from apps.core.choices import EntityTypeState
+from apps.keys import canonical
+from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.models import Key
+from apps.keys.services import key_private, property_key_ensure
+from apps.locks import protocol
+
+
+@dataclass(frozen=True)
+class PropertyKeys:
+    """What a property signs with and what its locks are told to trust."""
+
+    signing: tuple[Key, ...]  # active first, then keys rotated out within the overlap period
+    seal: Key
+
+    @property
+    def trusted(self) -> list[dict]:
+        """`propertyKeys`: the Ed25519 keys a lock must trust from now on."""
+        return sorted(
+            (protocol.public_key_item(k.kid, k.public_key_bytes) for k in self.signing), key=lambda i: i["kid"]
+        )
+
+    @property
+    def seal_item(self) -> dict:
+        """`propertySealKey`: the X25519 key a lock seals its access logs to."""
+        return protocol.public_key_item(self.seal.kid, self.seal.public_key_bytes)
+
+    def sign(self, payload: dict, context: str) -> dict[str, str]:
+        """The `signatures` map of `payload` under `context`, one entry per signing key."""
+        return canonical.sign_payload(payload, context, [key_private(key=key) for key in self.signing])
+
+
+def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
+    """The property's signing and sealing keys (generated on first use)."""
+    active = property_key_ensure(property_id=property_id, actor=actor, key_mode=KeyKeyMode.SIGN_VERIFY)
+    seal = property_key_ensure(property_id=property_id, actor=actor, key_mode=KeyKeyMode.ENCRYPT_DECRYPT)
+    since = timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
+    previous = (
+        Key.objects.filter(
+            owner_type=KeyOwnerType.PROPERTY,
+            owner_id=property_id,
+            purpose=KeyPurpose.PROPERTY_KEY,
+            key_mode=KeyKeyMode.SIGN_VERIFY,
+            type_state=EntityTypeState.INACTIVE,
+            rotated_at__gte=since,
+            wrapped_private_key__isnull=False,
+        )
+        .exclude(pk=active.pk)
+        .order_by("-rotated_at")
+    )
+    return PropertyKeys(signing=(active, *previous), seal=seal)
+
+
+def property_seal_key_for(property_id, kid: str | None) -> Key | None:
+    """The property's X25519 key a lock sealed to: the one named by `kid` (any state, so logs
+    sealed just before a rotation still open), else the active one."""
+    keys = Key.objects.filter(
+        owner_type=KeyOwnerType.PROPERTY,
+        owner_id=property_id,
+        purpose=KeyPurpose.PROPERTY_KEY,
+        key_mode=KeyKeyMode.ENCRYPT_DECRYPT,
+    )
+    if kid:
+        return keys.filter(kid=kid).first()
+    return keys.filter(type_state=EntityTypeState.ACTIVE).first()
+
+
+def _plain(data) -> dict:
+    """Serializer output (ReturnDict, nested OrderedDicts) as plain JSON types, as it is sent."""
+    return json.loads(json.dumps(data))
+
+
+def lock_output_sign(
+    *,
+    lock,
+    data: dict,
+    command: str,
+    signer_property_id=None,
+    uninstall_mode: str | None = None,
+    now=None,
+) -> tuple[dict, dict[str, str]]:
+    """SignedLockOutput (PROTOCOL.md §6.2): the lock's record plus `lockCommand`, signed under
+    `keyhouse/lock-command/v1` by the property the lock is in (or, for an uninstall that takes
+    it out of its property, by the property it leaves). A lock in no property gets `{}`.
+
+    `lockCommand` tells the lock what to apply: its id and lockKey kid (a command for another
+    lock or another key is refused), the property and area, the keys to trust from now on, a
+    `sequence` that rises with every provision / install / uninstall, and a validity window.
+    """
+    from apps.keys.selectors import key_active
+
+    now = now or timezone.now()
+    keys = property_keys(lock.property_id) if lock.property_id else None
+    signer_property_id = signer_property_id or lock.property_id
+    signer = keys if signer_property_id == lock.property_id else property_keys(signer_property_id)
+    lock_key = key_active(
+        owner_type=KeyOwnerType.LOCK, owner_id=lock.pk, purpose=KeyPurpose.LOCK_KEY, key_mode=KeyKeyMode.SIGN_VERIFY
+    )
+    issued_at = protocol.unix(now)
+    payload = {
+        **_plain(data),
+        "lockCommand": protocol.command_payload(
+            command=command,
+            lock_id=str(lock.pk),
+            lock_kid=lock_key.kid if lock_key else None,
+            property_id=str(lock.property_id) if lock.property_id else None,
+            area_id=str(lock.area_id) if lock.area_id else None,
+            sequence=lock.command_sequence,
+            issued_at=issued_at,
+            not_after=issued_at + settings.KEYHOUSE_LOCK_COMMAND_TTL_SECONDS,
+            property_keys=keys.trusted if keys else [],
+            property_seal_key=keys.seal_item if keys else None,
+            uninstall_mode=uninstall_mode,
+        ),
+    }
+    signatures = signer.sign(payload, canonical.CONTEXT_LOCK_COMMAND) if signer is not None else {}
+    return payload, signatures

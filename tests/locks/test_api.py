@@ -1,0 +1,215 @@
+"""DoorLock operations 32–40 through the API: provisioning with the lock's own keys and a
+secret shown once, signed commands the reference lock applies, scope and isolation, what a
+lock may call, deprovisioning, access-log paging, and the acknowledgements extension."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from apps.core.api.principal import Grant
+from apps.events.models import Event
+from apps.locks.models import Lock, LockCredential
+from tests.factories import directory as d
+from tests.locks.conftest import Phone, key_client, lock_client, ok_signed, settle
+from tests.locks.reference_lock import LockRefused, ReferenceLock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_provision_returns_the_secret_once_and_a_signed_provision_command(world):
+    lock = ReferenceLock()
+    response = world.manager.post("/api/v1/locks", lock.provision_body(propertyId=str(world.prop.pk)), format="json")
+    data = ok_signed(response)
+    private = data["private"]
+    assert private["apiKeySecret"].startswith("khl_")
+    assert private["lockKey"]["kid"] == lock.kid and private["lockSealKey"]["offlineAsymmetricKey"]["algorithm"] == (
+        "X25519"
+    )
+    assert data["lockCommand"]["command"] == "provision" and data["lockCommand"]["sequence"] == 1
+    lock.apply_command(response.json())
+    assert lock.trusted and lock.api_secret == private["apiKeySecret"]
+
+    credential = LockCredential.objects.get(lock_id=lock.lock_id)
+    assert private["apiKey"] == str(credential.pk) and private["apiKeySecret"] not in credential.digest
+    again = ok_signed(world.manager.get(f"/api/v1/locks/{lock.lock_id}"))
+    assert "apiKeySecret" not in again["private"] and again["private"]["apiKey"] == str(credential.pk)
+    assert not any(private["apiKeySecret"] in str(e.payload) for e in Event.objects.all())
+
+
+def test_provision_refusals(world):
+    lock = ReferenceLock()
+    body = lock.provision_body(propertyId=str(world.prop.pk))
+    assert ok_signed(world.manager.post("/api/v1/locks", body, format="json"))
+    taken = d.refused(world.manager.post("/api/v1/locks", body, format="json"), 409)
+    assert taken["data"]["fields"] == {"lockKey": ["this public key is already registered"]}
+    bad = d.refused(world.manager.post("/api/v1/locks", {**body, "lockKey": "AAAA"}, format="json"), 400)
+    assert "lockKey" in bad["data"]["fields"]
+    other = d.property_create()
+    fresh = ReferenceLock().provision_body(propertyId=str(other.pk))
+    assert "propertyId" in d.refused(world.manager.post("/api/v1/locks", fresh, format="json"), 400)["error"]
+    unplaced = ReferenceLock().provision_body()
+    assert "propertyId" in d.refused(world.manager.post("/api/v1/locks", unplaced, format="json"), 400)["error"]
+    d.refused(key_client(Grant("install-lock")).post("/api/v1/locks", unplaced, format="json"), 403)
+    assert Lock.objects.count() == 2
+
+
+def test_install_and_uninstall_answer_signed_commands_the_lock_applies(world):
+    lock, area = world.lock, d.area_create(world.prop, display_name="Gym", area_type="common", parent=world.tower)
+    response = world.manager.put(
+        f"/api/v1/properties/{world.prop.pk}/areas/{area.pk}/install/{lock.lock_id}", {}, format="json"
+    )
+    command = lock.apply_command(response.json())
+    assert (command["command"], lock.area_id, command["sequence"]) == ("install", str(area.pk), 3)
+
+    stale = world.manager.get(f"/api/v1/locks/{lock.lock_id}").json()
+    response = world.manager.put(f"/api/v1/locks/{lock.lock_id}/uninstall?uninstallMode=property", format="json")
+    data = ok_signed(response)
+    assert data["propertyId"] is None and data["lockCommand"]["propertyKeys"] == []
+    lock.apply_command(response.json())  # signed by the property it leaves
+    assert lock.trusted == {} and lock.property_id is None
+    with pytest.raises(LockRefused, match="stale"):
+        lock.apply_command(stale)  # an older command cannot put it back
+    d.refused(world.manager.put(f"/api/v1/locks/{lock.lock_id}/uninstall?uninstallMode=garage"), 400)
+
+
+def test_a_command_for_another_lock_or_key_is_refused_by_the_lock(world):
+    other = ReferenceLock()
+    response = world.manager.post("/api/v1/locks", other.provision_body(propertyId=str(world.prop.pk)), format="json")
+    with pytest.raises(LockRefused, match="another lock"):
+        world.lock.apply_command(response.json())
+    forged = response.json()
+    forged["data"]["lockCommand"]["lockId"] = world.lock.lock_id
+    with pytest.raises(LockRefused, match="bad signature"):
+        world.lock.apply_command(forged)
+
+
+def test_a_lock_calls_only_get_and_sync_for_itself(world):
+    api, lock_id = world.lock_api, world.lock.lock_id
+    own = ok_signed(api.get(f"/api/v1/locks/{lock_id}"))
+    assert own["private"]["lockKey"]["kid"] == world.lock.kid
+    other = ReferenceLock()
+    response = world.manager.post("/api/v1/locks", other.provision_body(propertyId=str(world.prop.pk)), format="json")
+    other.apply_command(response.json())
+    d.refused(api.get(f"/api/v1/locks/{other.lock_id}"), 404)
+    d.refused(api.get("/api/v1/locks"), 403)
+    d.refused(api.put(f"/api/v1/locks/{lock_id}", {"displayName": "x"}, format="json"), 403)
+    d.refused(api.get(f"/api/v1/locks/{lock_id}/logs"), 403)
+    d.refused(api.delete(f"/api/v1/locks/{lock_id}"), 403)
+    d.refused(api.get(f"/api/v1/properties/{world.prop.pk}"), 403)
+
+
+def test_deprovision_revokes_the_secret_and_retires_the_keys(world):
+    response = world.manager.delete(f"/api/v1/locks/{world.lock.lock_id}")
+    assert d.ok(response) == {}
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+    assert lock.type_state == "deleted" and lock.area_id is None
+    d.refused(world.lock_api.get(f"/api/v1/locks/{world.lock.lock_id}"), 401)
+    d.refused(world.manager.get(f"/api/v1/locks/{world.lock.lock_id}"), 404)
+    names = list(Event.objects.filter(lock_id=lock.pk).values_list("event_name", flat=True))
+    assert {"lock.uninstalled", "key.deactivated", "lock.deprovisioned"} <= set(names)
+
+
+def test_scope_isolation_and_private_visibility(world):
+    other = d.property_create()
+    stranger = key_client(Grant("owner", property_id=other.pk))
+    d.refused(stranger.get(f"/api/v1/locks/{world.lock.lock_id}"), 404)
+    assert d.ok(stranger.get("/api/v1/locks"))["locks"] == []
+    d.refused(stranger.put(f"/api/v1/locks/{world.lock.lock_id}", {"displayName": "x"}, format="json"), 404)
+    d.refused(
+        stranger.put(f"/api/v1/properties/{world.prop.pk}/areas/{world.unit.pk}/install/{world.lock.lock_id}"), 404
+    )
+    support = key_client(Grant("support", property_id=world.prop.pk))
+    listed = d.ok(support.get("/api/v1/locks", {"propertyId": str(world.prop.pk)}))["locks"]
+    assert [lk["lockId"] for lk in listed] == [world.lock.lock_id] and listed[0]["private"]["keyMapVersion"] >= 1
+    d.refused(support.put(f"/api/v1/locks/{world.lock.lock_id}", {"displayName": "x"}, format="json"), 403)
+    # a resident (`me`) sees the lock of their property, without its private part
+    from apps.accounts.services import user_token_create
+
+    carol = d.user_create(password="correct horse battery")
+    d.member_add(world.residents, carol)
+    _, token = user_token_create(email=carol.email, password="correct horse battery")
+    token_client = APIClient()
+    token_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    seen = ok_signed(token_client.get(f"/api/v1/locks/{world.lock.lock_id}"))
+    assert seen["private"] is None
+
+
+def test_update_lock_renames_with_one_event(world):
+    data = ok_signed(world.manager.put(f"/api/v1/locks/{world.lock.lock_id}", {"displayName": "Gate"}, format="json"))
+    assert data["displayName"] == "Gate" and data["lockCommand"]["command"] == "state"
+    world.manager.put(f"/api/v1/locks/{world.lock.lock_id}", {"displayName": "Gate"}, format="json")
+    assert Event.objects.filter(event_name="lock.updated", lock_id=world.lock.lock_id).count() == 1
+
+
+def test_list_locks_pages_with_a_flat_query_count(world):
+    for n in range(6):
+        lock = ReferenceLock()
+        body = lock.provision_body(f"Door {n}", propertyId=str(world.prop.pk), areaId=str(world.unit.pk))
+        ok_signed(world.manager.post("/api/v1/locks", body, format="json"))
+    pages = d.all_pages(world.manager, "/api/v1/locks", "locks", page_size=3)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    with CaptureQueriesContext(connection) as small:
+        d.ok(world.manager.get("/api/v1/locks", {"pageSize": 2}))
+    with CaptureQueriesContext(connection) as large:
+        d.ok(world.manager.get("/api/v1/locks", {"pageSize": 7}))
+    assert len(large) == len(small) <= 12
+
+
+def test_access_logs_page_newest_first_by_sequence(world):
+    lock = world.lock
+    lock.logs = [
+        {"sequence": s, "accessDate": 1_800_000_000 + s, "result": "denied", "reason": "unknown-key"}
+        for s in range(1, 8)
+    ]
+    world.sync()
+    pages = []
+    token = None
+    while True:
+        query = {"pageSize": 3, **({"pageToken": token} if token else {})}
+        response = world.manager.get(f"/api/v1/locks/{lock.lock_id}/logs", query)
+        data = response.json()["data"]
+        pages.append([log["sequence"] for log in data["accessLogs"]])
+        token = data["pageToken"]
+        if token is None:
+            break
+    assert pages == [[7, 6, 5], [4, 3, 2], [1]]
+    log = data["accessLogs"][0]
+    assert log["accessDate"] == "2027-01-15T08:00:01.000Z" and log["result"] == "denied" and log["receivedAt"]
+    d.refused(world.manager.get(f"/api/v1/locks/{lock.lock_id}/logs", {"pageToken": "x"}), 400)
+
+
+def test_acknowledgements_show_which_locks_applied_a_change(world):
+    second = ReferenceLock()
+    body = second.provision_body("Back door", propertyId=str(world.prop.pk), areaId=str(world.unit.pk))
+    second.apply_command(world.manager.post("/api/v1/locks", body, format="json").json())
+    second_api = lock_client(second)
+    Phone.provision(world.alice)
+    settle()
+    for lock, api in ((world.lock, world.lock_api), (second, second_api)):
+        lock.receive_sync(api.put(f"/api/v1/locks/{lock.lock_id}/sync", lock.sync_body(), format="json").json())
+
+    d.member_add(world.residents, world.alice)
+    event = Event.objects.get(event_name="group.member_added", user_id=world.alice.pk)
+    url = f"/api/v1/events/{event.pk}/acknowledgements"
+    pending = d.ok(world.manager.get(url))
+    assert pending["tracked"] is True and pending["keyMapsBuilt"] is False and pending["locks"] == 0
+
+    settle()
+    status = d.ok(world.manager.get(url))
+    assert (status["keyMapsBuilt"], status["locks"], status["acknowledged"], status["pending"]) == (True, 2, 0, 2)
+
+    world.sync()  # gets the map
+    world.sync()  # acknowledges it
+    status = d.ok(world.manager.get(url))
+    assert (status["acknowledged"], status["pending"]) == (1, 1)
+    assert status["acknowledgedLocks"][0]["lockId"] == world.lock.lock_id
+    assert status["pendingLocks"][0]["lockId"] == second.lock_id
+    assert status["pendingLocks"][0]["keyMapNotAfter"]
+
+    unrelated = (
+        Event.objects.filter(event_name="lock.updated").first()
+        or Event.objects.filter(event_name="property.created").first()
+    )
+    assert d.ok(world.manager.get(f"/api/v1/events/{unrelated.pk}/acknowledgements"))["tracked"] is False
+    d.refused(key_client(Grant("owner", property_id=d.property_create().pk)).get(url), 404)

@@ -1,0 +1,291 @@
+"""syncLock: the happy path, the signature count, and every attack of issue 6 — each one a
+clear error that changes nothing (PROTOCOL.md §6.4–§6.6, §8, §9)."""
+
+import pytest
+
+from apps.events.models import Event
+from apps.keys import crypto
+from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
+from tests.factories import directory as d
+from tests.locks.conftest import Phone, lock_client, ok_signed, settle
+from tests.locks.reference_lock import ReferenceLock, b64url, jcs, seal, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def _state(lock_id) -> tuple:
+    lock = Lock.objects.get(pk=lock_id)
+    return (
+        lock.last_sync_sequence,
+        lock.reported_key_map_version,
+        lock.applied_key_map_version,
+        lock.current_firmware_version,
+        lock.last_known_sync_date,
+        lock.access_log_high_sequence,
+        LockAccessLog.objects.filter(lock_id=lock_id).count(),
+        LockAccessLogGap.objects.filter(lock_id=lock_id).count(),
+        LockAck.objects.filter(lock_id=lock_id).count(),
+        Event.objects.filter(lock_id=lock_id).count(),
+    )
+
+
+def _put(world, body):
+    return world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", body, format="json")
+
+
+def _refused(response, status: int, field: str) -> dict:
+    body = d.refused(response, status)
+    assert field in body["error"], body["error"]
+    return body
+
+
+@pytest.fixture
+def synced(world):
+    """A resident with a phone, the lock holding a map that lists the phone."""
+    phone = Phone.provision(world.alice)
+    d.member_add(world.residents, world.alice)
+    settle()
+    assert world.sync().status_code == 200
+    assert world.sync().status_code == 200  # delivers the ack of the map applied above
+    return world, phone
+
+
+def test_a_sync_stores_versions_logs_and_the_ack_and_answers_signed(synced):
+    world, phone = synced
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+    assert lock.applied_key_map_version == lock.signed_key_map_version == world.lock.key_map["keyMapVersion"]
+    assert lock.reported_key_map_version == lock.signed_key_map_version
+    assert lock.current_firmware_version == "1.0.0" and lock.last_known_sync_date is not None
+    ack = LockAck.objects.get(lock=lock, version=lock.signed_key_map_version)
+    assert ack.payload["keyMapDigest"] == SignedKeyMap.objects.get(lock=lock, version=ack.version).payload_digest
+
+    world.lock.unlock(phone.proof(world.lock.challenge(), at=world.lock.now()))
+    world.lock.unlock({"payload": {}, "signatures": {}})
+    response = world.sync()
+    data = ok_signed(response)
+    assert data["accessLogs"] == {"stored": 2, "duplicates": 0, "highestSequence": 2, "missing": []}
+    assert data["keyMapDigest"] is None and response.json()["keyMap"] is None
+    granted, malformed = LockAccessLog.objects.filter(lock=lock).order_by("sequence")
+    assert (granted.result, granted.reason, granted.user_id, granted.user_device_id) == (
+        "granted",
+        "unlock",
+        world.alice.pk,
+        phone.device.pk,
+    )
+    assert granted.access_key_id == phone.device.access_key_id
+    assert granted.user_group_id == world.residents.pk
+    assert (malformed.result, malformed.reason, malformed.user_id) == ("denied", "malformed", None)
+    assert world.lock.logs == []  # delivered logs are dropped by the lock
+
+
+def test_a_sync_that_delivers_a_key_map_makes_exactly_one_signature(synced, monkeypatch):
+    world, _phone = synced
+    bob = d.user_create(display_name="Bob")
+    Phone.provision(bob)
+    d.member_add(world.residents, bob)
+    settle()
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+    assert lock.signed_key_map_version > world.lock.key_map["keyMapVersion"]
+    stored = SignedKeyMap.objects.get(lock=lock, version=lock.signed_key_map_version)
+
+    calls = []
+    real_sign = crypto.sign
+    monkeypatch.setattr(
+        crypto, "sign", lambda private, message: calls.append(message[:40]) or real_sign(private, message)
+    )
+    response = world.sync()
+    assert response.json()["keyMap"]["signatures"] == stored.signatures  # signed once, by the worker
+    assert len(calls) == 1 and calls[0].startswith(b"keyhouse/lock-sync-response/v1\n")
+    calls.clear()
+    world.sync()
+    assert len(calls) == 1
+
+
+def test_missing_or_bad_signatures_change_nothing(synced):
+    world, _ = synced
+    before = _state(world.lock.lock_id)
+    body = world.lock.sync_body()
+    del body["signatures"]
+    _refused(_put(world, body), 400, "signatures")
+    body = world.lock.sync_body()
+    body["signatures"] = {world.lock.kid: b64url(bytes(64))}
+    _refused(_put(world, body), 401, "signatures")
+    body = world.lock.sync_body()
+    body["currentFirmwareVersion"] = "6.6.6"  # changed after signing
+    _refused(_put(world, body), 401, "signatures")
+    assert _state(world.lock.lock_id) == before
+
+
+def test_a_request_signed_by_another_locks_key_is_refused(synced):
+    world, _ = synced
+    before = _state(world.lock.lock_id)
+    other = ReferenceLock()
+    response = world.manager.post("/api/v1/locks", other.provision_body(propertyId=str(world.prop.pk)), format="json")
+    other.apply_command(response.json())
+    payload = {k: v for k, v in world.lock.sync_body().items() if k != "signatures"}
+    body = {**payload, "signatures": sign(other.signing_key, payload, "keyhouse/lock-sync-request/v1")}
+    _refused(_put(world, body), 401, "signatures")
+    # and the other lock's own secret cannot reach this lock at all
+    response = lock_client(other).put(f"/api/v1/locks/{world.lock.lock_id}/sync", body, format="json")
+    d.refused(response, 404)
+    assert _state(world.lock.lock_id) == before
+
+
+def test_a_replayed_sync_is_refused(synced):
+    world, _ = synced
+    body = world.lock.sync_body()
+    assert _put(world, body).status_code == 200
+    before = _state(world.lock.lock_id)
+    _refused(_put(world, body), 409, "syncSequence")
+    assert _state(world.lock.lock_id) == before
+
+
+def test_version_rollback_and_unknown_versions_are_refused(synced):
+    world, _ = synced
+    before = _state(world.lock.lock_id)
+    current = world.lock.key_map["keyMapVersion"]
+    _refused(_put(world, world.lock.sync_body(currentKeyMapVersion=current - 1)), 409, "currentKeyMapVersion")
+    _refused(_put(world, world.lock.sync_body(currentKeyMapVersion=current + 5)), 400, "currentKeyMapVersion")
+    assert _state(world.lock.lock_id) == before
+
+
+def test_a_clock_far_off_is_refused_with_signed_server_time_and_the_lock_recovers(synced):
+    world, _ = synced
+    before = _state(world.lock.lock_id)
+    world.lock.clock_offset += 3600
+    response = world.sync()
+    body = _refused(response, 400, "syncDate")
+    assert body["data"]["serverTime"]["payload"]["accepted"] is False
+    assert _state(world.lock.lock_id) == before
+    assert abs(world.lock.clock_offset) <= 2  # the lock took the signed server time
+    assert world.sync().status_code == 200
+
+
+def test_bad_acknowledgements_are_refused(synced):
+    world, _ = synced
+    lock = world.lock
+    before = _state(lock.lock_id)
+    version = lock.key_map["keyMapVersion"]
+    wrong_digest = {"lockId": lock.lock_id, "keyMapVersion": version, "keyMapDigest": b64url(bytes(32)), "appliedAt": 1}
+    ack = {"payload": wrong_digest, "signatures": sign(lock.signing_key, wrong_digest, "keyhouse/lock-ack/v1")}
+    _refused(_put(world, lock.sync_body(ack=ack)), 400, "ack.payload.keyMapDigest")
+    stored = SignedKeyMap.objects.get(lock_id=lock.lock_id, version=version)
+    good = {**wrong_digest, "keyMapDigest": stored.payload_digest}
+    forged = {"payload": good, "signatures": sign(ReferenceLock().signing_key, good, "keyhouse/lock-ack/v1")}
+    _refused(_put(world, lock.sync_body(ack=forged)), 400, "ack.signatures")
+    as_sync = {"payload": good, "signatures": sign(lock.signing_key, good, "keyhouse/lock-sync-request/v1")}
+    _refused(_put(world, lock.sync_body(ack=as_sync)), 400, "ack.signatures")  # another context
+    assert _state(lock.lock_id) == before
+
+
+def test_tampered_or_misdirected_logs_are_refused(synced):
+    world, phone = synced
+    lock = world.lock
+    lock.unlock(phone.proof(lock.challenge(), at=lock.now()))
+    before = _state(lock.lock_id)
+    body = lock.sync_body()
+    blob = bytearray(crypto.b64url_decode(body["encryptedAccessLogs"]))
+    blob[-1] ^= 1
+    payload = {k: v for k, v in body.items() if k != "signatures"}
+    payload["encryptedAccessLogs"] = b64url(bytes(blob))
+    _refused(
+        _put(world, {**payload, "signatures": sign(lock.signing_key, payload, "keyhouse/lock-sync-request/v1")}),
+        400,
+        "encryptedAccessLogs",
+    )
+    # sealed for another sync (aad binds lockId and syncSequence): replaying an old blob fails
+    payload = {k: v for k, v in lock.sync_body().items() if k != "signatures"}
+    payload["encryptedAccessLogs"] = body["encryptedAccessLogs"]
+    _refused(
+        _put(world, {**payload, "signatures": sign(lock.signing_key, payload, "keyhouse/lock-sync-request/v1")}),
+        400,
+        "encryptedAccessLogs",
+    )
+    assert _state(lock.lock_id) == before
+
+
+def _sealed(lock, logs, sequence):
+    aad = jcs({"lockId": lock.lock_id, "syncSequence": sequence}).encode()
+    raw = seal(
+        crypto.b64url_decode(lock.logs_key["publicKey"]),
+        jcs({"logs": logs}).encode(),
+        info="keyhouse/access-logs/v1",
+        aad=aad,
+    )
+    return b64url(raw)
+
+
+def _log(sequence, **extra):
+    return {
+        "sequence": sequence,
+        "accessDate": 1_700_000_000 + sequence,
+        "result": "denied",
+        "reason": "unknown-key",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("sequences, message", [([3, 3], "duplicate"), ([4, 2], "out of order")])
+def test_a_batch_with_duplicate_or_out_of_order_sequences_is_refused_whole(synced, sequences, message):
+    world, _ = synced
+    lock = world.lock
+    before = _state(lock.lock_id)
+    logs = [_log(s) for s in sequences]
+    body = lock.sync_body(
+        encryptedAccessLogs=_sealed(lock, logs, lock.sync_sequence + 1), accessLogsKid=lock.logs_key["kid"]
+    )
+    assert message in _refused(_put(world, body), 400, "encryptedAccessLogs.logs[1].sequence")["error"]
+    assert _state(lock.lock_id) == before
+
+
+def test_resent_logs_are_ignored_and_gaps_are_detected_then_filled(synced):
+    world, _ = synced
+    lock = world.lock
+    lock.logs = [_log(1), _log(2), _log(5), _log(6)]
+    data = ok_signed(world.sync())
+    assert data["accessLogs"] == {"stored": 4, "duplicates": 0, "highestSequence": 6, "missing": [[3, 4]]}
+    assert [log["sequence"] for log in lock.logs] == []
+
+    lock.logs = [_log(2), _log(4), _log(9)]  # 2 again, 4 late, 7–8 lost
+    data = ok_signed(world.sync())
+    assert data["accessLogs"] == {"stored": 2, "duplicates": 1, "highestSequence": 9, "missing": [[3, 3], [7, 8]]}
+    page = d.ok(world.manager.get(f"/api/v1/locks/{lock.lock_id}/logs"))
+    assert [log["sequence"] for log in page["accessLogs"]] == [9, 6, 5, 4, 2, 1]
+    assert [(g["fromSequence"], g["toSequence"], g["missing"]) for g in page["gaps"]] == [(3, 3, 1), (7, 8, 2)]
+    private = ok_signed(world.manager.get(f"/api/v1/locks/{lock.lock_id}"))["private"]
+    assert private["missingAccessLogs"] == 3
+
+
+def test_a_key_map_for_another_lock_is_refused_by_the_lock(synced):
+    from tests.locks.reference_lock import LockRefused
+
+    world, _ = synced
+    other = ReferenceLock()
+    response = world.manager.post(
+        "/api/v1/locks", other.provision_body(propertyId=str(world.prop.pk), areaId=str(world.unit.pk)), format="json"
+    )
+    other.apply_command(response.json())
+    settle()
+    other_map = SignedKeyMap.objects.filter(lock_id=other.lock_id).order_by("-version").first()
+    envelope = {"payload": other_map.payload, "signatures": other_map.signatures}
+    with pytest.raises(LockRefused, match="another lock"):
+        world.lock.apply_key_map(envelope)
+    tampered = {"payload": {**other_map.payload, "lockId": world.lock.lock_id}, "signatures": other_map.signatures}
+    with pytest.raises(LockRefused, match="bad signature"):
+        world.lock.apply_key_map(tampered)
+
+
+def test_only_the_lock_itself_may_sync(synced):
+    world, _ = synced
+    body = world.lock.sync_body()
+    d.refused(world.manager.put(f"/api/v1/locks/{world.lock.lock_id}/sync", body, format="json"), 403)
+    from rest_framework.test import APIClient
+
+    d.refused(APIClient().put(f"/api/v1/locks/{world.lock.lock_id}/sync", body, format="json"), 401)
+
+
+def test_strict_json_duplicate_members_are_refused(synced):
+    world, _ = synced
+    raw = '{"lockId": "a", "lockId": "b"}'
+    response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
+    assert "duplicate" in d.refused(response, 400)["error"]
