@@ -271,7 +271,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
     actor = f"lock:{lock.pk}"
 
     with transaction.atomic():
-        lock = Lock.objects.select_for_update().select_related("area").get(pk=lock.pk)
+        lock = Lock.objects.select_for_update(of=("self",)).select_related("area").get(pk=lock.pk)
         if sequence <= lock.last_sync_sequence:
             _refuse(
                 "syncSequence",
