@@ -1,15 +1,21 @@
 """Staff admin for locks: where each lock is (property, area), its key-map version and derived
 lines, read-only. Every write goes through apps.locks.services: add = lock_create (and
 lock_install when an area is given), "install into area" = lock_install, uninstall =
-lock_uninstall (events `lock.provisioned`, `lock.installed`, `lock.uninstalled`). There is no
-lock delete or rename service yet, so neither is offered."""
+lock_uninstall (events `lock.provisioned`, `lock.installed`, `lock.uninstalled`); rename and
+deprovision stay with the API (they answer signed commands for the lock).
+
+The lock protocol (docs/PROTOCOL.md §6, §8): per lock the signed key map it acknowledged vs
+the newest signed one, its last sync and firmware (reported vs required); access logs with
+their gaps; and, per change, on how many locks it is acknowledged ("Key-map changes")."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from apps.access.admin.display import render_lock_lines
 from apps.access.models import LockKeyMap
@@ -18,8 +24,8 @@ from apps.areas.models import Area
 from apps.areas.selectors import area_tree
 from apps.core.admin_base import ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
-from apps.locks import services
-from apps.locks.models import Lock
+from apps.locks import selectors, services
+from apps.locks.models import KeyMapRequest, Lock, LockAccessLog
 from apps.properties.models import Property
 
 UNINSTALL_MODES = [
@@ -45,6 +51,46 @@ class InstalledFilter(admin.SimpleListFilter):
         if self.value() == "none":
             return queryset.filter(property__isnull=True)
         return queryset
+
+
+class KeyMapFilter(admin.SimpleListFilter):
+    title = "key map"
+    parameter_name = "key_map"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Newer map not acknowledged"), ("current", "Acknowledged the newest")]
+
+    def queryset(self, request, queryset):
+        from django.db.models import F
+
+        if self.value() == "pending":
+            return queryset.filter(applied_key_map_version__lt=F("signed_key_map_version"))
+        if self.value() == "current":
+            return queryset.filter(applied_key_map_version=F("signed_key_map_version"))
+        return queryset
+
+
+class AccessLogGapFilter(admin.SimpleListFilter):
+    title = "access logs"
+    parameter_name = "gaps"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Some missing (gaps)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(access_log_gaps__isnull=False).distinct()
+        return queryset
+
+
+class LockChangeList(ChangeList):
+    """Computes the page's required firmware versions in one query (not one per row)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        required = selectors.required_firmware_versions_for_locks(self.result_list)
+        for lock in self.result_list:
+            lock.required_firmware = required.get(lock.pk)
 
 
 class LockForm(forms.ModelForm):
@@ -88,9 +134,19 @@ class LockAdmin(ServiceModelAdmin):
 
     form = LockForm
     change_form_template = "admin/locks/lock/change_form.html"
-    list_display = ("display_name", "property", "area", "key_map_version", "line_count", "owner")
+    list_display = (
+        "display_name",
+        "property",
+        "area",
+        "key_map_version",
+        "line_count",
+        "owner",
+        "signed_map",
+        "last_sync",
+        "firmware",
+    )
     list_select_related = ("property", "area", "owner")
-    list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter)
+    list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter, KeyMapFilter, AccessLogGapFilter)
     search_fields = ("display_name", "=id", "area__display_name", "property__display_name")
     ordering = ("property__display_name", "display_name")
     autocomplete_fields = ("owner", "area")
@@ -109,6 +165,17 @@ class LockAdmin(ServiceModelAdmin):
         "created_at",
         "last_modified_at",
         "last_modified_by",
+        "signed_key_map_version",
+        "applied_key_map_version",
+        "applied_at",
+        "signed_key_map_not_after",
+        "reported_key_map_version",
+        "last_known_sync_date",
+        "last_sync_sequence",
+        "last_known_access_date",
+        "access_log_high_sequence",
+        "missing_access_logs",
+        "lock_kid",
     )
 
     class Media:
@@ -120,6 +187,18 @@ class LockAdmin(ServiceModelAdmin):
         return [
             (None, {"fields": ("display_name", "property", "area", "install_date", "owner")}),
             ("Key map", {"fields": ("key_map_version", "key_map_computed_at", "lines")}),
+            (
+                "Lock protocol (docs/PROTOCOL.md §6, §8)",
+                {
+                    "fields": (
+                        "lock_kid",
+                        ("signed_key_map_version", "applied_key_map_version", "applied_at"),
+                        ("signed_key_map_not_after", "reported_key_map_version"),
+                        ("last_known_sync_date", "last_sync_sequence"),
+                        ("last_known_access_date", "access_log_high_sequence", "missing_access_logs"),
+                    )
+                },
+            ),
             (
                 "Record",
                 {
@@ -161,6 +240,44 @@ class LockAdmin(ServiceModelAdmin):
     @admin.display(description="lines", ordering="line_count_n")
     def line_count(self, obj):
         return "—" if obj.line_count_n is None else obj.line_count_n
+
+    def get_changelist(self, request, **kwargs):
+        return LockChangeList
+
+    @admin.display(description="signed map (applied / newest)")
+    def signed_map(self, obj):
+        """The key map the lock acknowledged (signed ack, PROTOCOL.md §8) against the newest signed."""
+        if not obj.signed_key_map_version:
+            return "—"
+        text = f"{obj.applied_key_map_version} / {obj.signed_key_map_version}"
+        return format_html("<strong>{} pending</strong>", text) if obj.key_map_pending else text
+
+    @admin.display(description="last sync", ordering="last_known_sync_date")
+    def last_sync(self, obj):
+        if obj.last_known_sync_date is None:
+            return "never"
+        return timezone.localtime(obj.last_known_sync_date).strftime("%Y-%m-%d %H:%M")
+
+    @admin.display(description="firmware (runs / must run)")
+    def firmware(self, obj):
+        required = getattr(obj, "required_firmware", None)
+        reported = obj.current_firmware_version or "?"
+        if required is None:
+            return reported
+        return reported if reported == required else format_html("<strong>{} → {}</strong>", reported, required)
+
+    @admin.display(description="missing access logs")
+    def missing_access_logs(self, obj):
+        gaps = list(selectors.access_log_gaps(lock=obj))
+        if not gaps:
+            return "none"
+        return ", ".join(
+            f"{g.first_sequence}–{g.last_sequence}" if g.missing > 1 else str(g.first_sequence) for g in gaps
+        )
+
+    @admin.display(description="lock key (kid)")
+    def lock_kid(self, obj):
+        return selectors.lock_kids([obj.pk]).get(obj.pk) or "—"
 
     @admin.display(description="key map derived at")
     def key_map_computed_at(self, obj):
@@ -249,3 +366,87 @@ class LockAdmin(ServiceModelAdmin):
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the lock protocol (syncs, workers): staff read, nobody edits."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeniedFilter(admin.SimpleListFilter):
+    title = "result"
+    parameter_name = "denied"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Denied only"), ("signature", "Device signature failures")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(result="denied")
+        if self.value() == "signature":
+            return queryset.filter(device_signature_failure=True)
+        return queryset
+
+
+@admin.register(LockAccessLog)
+class LockAccessLogAdmin(ReadOnlyAdmin):
+    """What locks reported (PROTOCOL.md §6.5), newest first by the lock's own sequence; a lock's
+    missing sequence numbers are on its page and behind the lock list's "access logs" filter."""
+
+    list_display = ("lock", "sequence", "access_date", "result", "reason", "user_id", "user_device_id", "received")
+    list_select_related = ("lock",)
+    list_filter = (DeniedFilter, "reason", ("lock", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("=user_id", "=user_device_id", "=kid", "=lock__id", "lock__display_name")
+    ordering = ("-lock_id", "-sequence")
+    list_per_page = 100
+
+    @admin.display(description="received", ordering="created_at")
+    def received(self, obj):
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@admin.register(KeyMapRequest)
+class KeyMapChangeAdmin(ReadOnlyAdmin):
+    """Provable revocation: for each change (event) that touched key maps, on how many locks a
+    key map carrying it is acknowledged and which locks are still pending (PROTOCOL.md §8.2)."""
+
+    list_display = ("requested_at", "reason", "property_id", "built", "acknowledged", "pending_locks")
+    list_filter = ("reason",)
+    search_fields = ("=event_id", "=property_id")
+    ordering = ("-id",)
+    list_per_page = 25
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(event_id__isnull=False).select_related("build")
+
+    def _status(self, obj) -> dict:
+        from apps.events.models import Event
+
+        cached = getattr(obj, "_ack_status", None)
+        if cached is None:
+            event = Event.objects.filter(pk=obj.event_id).first()
+            cached = obj._ack_status = selectors.event_acknowledgements(event=event) if event else {}
+        return cached
+
+    @admin.display(description="maps built", boolean=True)
+    def built(self, obj):
+        return obj.build_id is not None
+
+    @admin.display(description="acknowledged")
+    def acknowledged(self, obj):
+        status = self._status(obj)
+        return f"{status.get('acknowledged', 0)} of {status.get('locks', 0)} locks" if status else "—"
+
+    @admin.display(description="pending")
+    def pending_locks(self, obj):
+        status = self._status(obj)
+        names = [row["displayName"] for row in status.get("pendingLocks", [])]
+        return ", ".join(names[:10]) + (f" (+{len(names) - 10})" if len(names) > 10 else "") if names else "—"

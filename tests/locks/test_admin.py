@@ -1,0 +1,78 @@
+"""Staff admin for the lock protocol: lock columns (signed map applied vs newest, last sync,
+firmware runs vs must run), filters, access logs with gaps, and the key-map changes page
+(provable revocation)."""
+
+import re
+
+import pytest
+
+from apps.core.actors import SYSTEM
+from apps.locks.models import KeyMapRequest
+from tests.factories import directory as d
+from tests.locks.conftest import Phone, settle
+
+pytestmark = pytest.mark.django_db
+
+LOCKS = "/admin/locks/lock/"
+
+
+def _text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_lock_list_shows_acknowledged_vs_newest_last_sync_and_firmware(staff_client, world, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from apps.firmware import services as firmware_services
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "firmware": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    Phone.provision(world.alice)
+    d.member_add(world.residents, world.alice)
+    settle()
+    listing = _text(staff_client.get(LOCKS))
+    assert "1 / 2 pending" in listing or "0 / 2 pending" in listing
+    assert "never" in listing
+
+    world.sync()
+    world.sync()
+    version, _ = firmware_services.firmware_version_upload(
+        version="2.1.0", upload=ContentFile(b"image", name="fw.bin"), actor=SYSTEM
+    )
+    firmware_services.firmware_assign(firmware_version=version, scope="property", prop=world.prop, actor=SYSTEM)
+    listing = _text(staff_client.get(LOCKS))
+    assert "2 / 2" in listing and "2 / 2 pending" not in listing and "1.0.0 → 2.1.0" in listing
+    assert "never" not in listing
+    assert "Front door" not in _text(staff_client.get(LOCKS, {"key_map": "pending"}))
+
+    page = _text(staff_client.get(f"{LOCKS}{world.lock.lock_id}/change/"))
+    assert "Lock protocol" in page and world.lock.kid in page
+
+
+def test_access_logs_and_gaps_are_visible(staff_client, world):
+    world.lock.logs = [
+        {"sequence": s, "accessDate": 1_800_000_000 + s, "result": "denied", "reason": "unknown-key"} for s in (1, 4)
+    ]
+    world.sync()
+    page = _text(staff_client.get(f"{LOCKS}{world.lock.lock_id}/change/"))
+    assert "2–3" in page
+    assert "Front door" in _text(staff_client.get(LOCKS, {"gaps": "yes"}))
+    listing = _text(staff_client.get("/admin/locks/lockaccesslog/", {"denied": "yes"}))
+    assert "unknown-key" in listing
+    assert staff_client.get("/admin/locks/lockaccesslog/add/").status_code == 403
+
+
+def test_key_map_changes_show_acknowledged_and_pending_locks(staff_client, world):
+    Phone.provision(world.alice)
+    d.member_add(world.residents, world.alice)
+    settle()
+    assert KeyMapRequest.objects.filter(reason="group.member_added").exists()
+    page = _text(staff_client.get("/admin/locks/keymaprequest/", {"reason": "group.member_added"}))
+    assert "0 of 1 locks" in page and "Front door" in page
+    world.sync()
+    world.sync()
+    page = _text(staff_client.get("/admin/locks/keymaprequest/", {"reason": "group.member_added"}))
+    assert "1 of 1 locks" in page
