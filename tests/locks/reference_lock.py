@@ -35,6 +35,7 @@ ACCESS_LOGS = "keyhouse/access-logs/v1"
 
 NONCE_TTL = 30  # §9.3
 PROOF_SKEW = 120  # §9.3
+MAX_NONCES = 8  # §9.3: a handful outstanding, the oldest dropped first
 MAP_SKEW = 300  # §9.2: a map "issued in the future" beyond this is refused
 
 
@@ -236,6 +237,8 @@ class ReferenceLock:
     # -- §9.3 unlock -------------------------------------------------------------------
     def challenge(self) -> dict:
         nonce = b64url(os.urandom(16))
+        while len(self.nonces) >= MAX_NONCES:
+            self.nonces.pop(next(iter(self.nonces)))
         self.nonces[nonce] = self.now()
         return {"lockId": self.lock_id, "nonce": nonce}
 

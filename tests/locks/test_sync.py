@@ -289,3 +289,10 @@ def test_strict_json_duplicate_members_are_refused(synced):
     raw = '{"lockId": "a", "lockId": "b"}'
     response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
     assert "duplicate" in d.refused(response, 400)["error"]
+
+
+def test_a_no_change_sync_stays_within_a_query_budget(synced, django_assert_max_num_queries):
+    world, _ = synced
+    # auth 1, lock 2 (+ refs), lock key 1, property keys 3, lock row 1 + update 1, firmware 1, gaps 1
+    with django_assert_max_num_queries(14):
+        assert world.sync().status_code == 200
