@@ -243,7 +243,8 @@ def key_maps_build(*, property_id, reissue_lock_ids: Iterable = (), reason: str 
     build.finished_at = timezone.now()
     build.duration_ms = int((time.perf_counter() - clock) * 1000)
     build.save(update_fields=["finished_at", "duration_ms", "locks_checked", "locks_signed"])
-    logger.info(
+    logger.log(
+        logging.INFO if build.locks_signed else logging.DEBUG,  # a build that signs nothing is routine
         "key maps of %s: %s checked, %s signed (%s ms)",
         property_id,
         build.locks_checked,
