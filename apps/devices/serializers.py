@@ -8,44 +8,15 @@ from apps.core.api.serializers import EntitySerializer, ExternalRefsField, Input
 from apps.devices.choices import UserDeviceDeviceType
 from apps.devices.models import UserDevice
 from apps.keys import canonical, crypto
-
-
-class PublicKeyField(serializers.CharField):
-    """A raw 32-byte public key as unpadded base64url (PROTOCOL.md §2.1); validates to bytes."""
-
-    def __init__(self, algorithm: str, **kwargs):
-        self.algorithm = algorithm
-        kwargs.setdefault("help_text", f"{algorithm} public key, 32 bytes, base64url without padding.")
-        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
-
-    def to_internal_value(self, data):
-        text = super().to_internal_value(data)
-        try:
-            return crypto.check_public_key(self.algorithm, crypto.b64url_decode(text))
-        except ValueError as exc:  # KeyFormatError is a ValueError too
-            raise serializers.ValidationError(f"Not a {self.algorithm} public key: {exc}.") from None
-
-
-class DeviceKeySerializer(serializers.Serializer):
-    """Spec Key, as a device's keys are shown: party-held, so only the public half exists."""
-
-    keyId = serializers.UUIDField(source="id")
-    kid = serializers.CharField(help_text="Protocol key id (PROTOCOL.md §2.3).")
-    purpose = serializers.CharField()
-    keyMode = serializers.CharField(source="key_mode")
-    typeState = serializers.CharField(source="type_state")
-    offlineAsymmetricKey = serializers.SerializerMethodField()
-
-    def get_offlineAsymmetricKey(self, key) -> dict:
-        return {"algorithm": key.algorithm, "publicKey": crypto.b64url_encode(key.public_key_bytes)}
+from apps.keys.serializers import PartyKeySerializer, PublicKeyField
 
 
 class UserDevicePrivateSerializer(serializers.Serializer):
     """Spec UserDeviceReadOnly_private (+ `deviceSyncEncryptionKey`, `lastSyncCounter`)."""
 
-    deviceAccessKey = DeviceKeySerializer(source="access_key")
-    deviceSyncKey = DeviceKeySerializer(source="sync_key")
-    deviceSyncEncryptionKey = DeviceKeySerializer(
+    deviceAccessKey = PartyKeySerializer(source="access_key")
+    deviceSyncKey = PartyKeySerializer(source="sync_key")
+    deviceSyncEncryptionKey = PartyKeySerializer(
         source="seal_key", help_text="Extension: the X25519 half of deviceSyncKey; access maps are sealed to it."
     )
     currentUserAccessMapVersion = serializers.CharField(

@@ -7,36 +7,9 @@ from rest_framework.fields import empty
 
 from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, TimestampField
 from apps.keys import canonical, crypto
+from apps.keys.serializers import PartyKeySerializer, PublicKeyField
 from apps.locks import selectors
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap
-
-
-class LockPublicKeyField(serializers.CharField):
-    """A raw 32-byte public key as unpadded base64url (PROTOCOL.md §2.1); validates to bytes."""
-
-    def __init__(self, algorithm: str, **kwargs):
-        self.algorithm = algorithm
-        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
-
-    def to_internal_value(self, data):
-        text = super().to_internal_value(data)
-        try:
-            return crypto.check_public_key(self.algorithm, crypto.b64url_decode(text))
-        except ValueError as exc:  # KeyFormatError is a ValueError too
-            raise serializers.ValidationError(f"Not a {self.algorithm} public key: {exc}.") from None
-
-
-class LockKeySerializer(serializers.Serializer):
-    """Spec Key, as a lock's keys are shown: the lock holds the private half, so only the public one exists."""
-
-    keyId = serializers.UUIDField(source="id")
-    kid = serializers.CharField(help_text="Protocol key id (PROTOCOL.md §2.3).")
-    keyMode = serializers.CharField(source="key_mode")
-    typeState = serializers.CharField(source="type_state")
-    offlineAsymmetricKey = serializers.SerializerMethodField()
-
-    def get_offlineAsymmetricKey(self, key) -> dict:
-        return {"algorithm": key.algorithm, "publicKey": crypto.b64url_encode(key.public_key_bytes)}
 
 
 class LockPrivateSerializer(serializers.Serializer):
@@ -44,8 +17,8 @@ class LockPrivateSerializer(serializers.Serializer):
     sealing key, missing access logs). Filled from the page's prefetch (`_private`)."""
 
     apiKey = serializers.UUIDField(allow_null=True, help_text="Id of the lock's API secret (the secret is shown once).")
-    lockKey = LockKeySerializer(allow_null=True, help_text="The lock's Ed25519 key (it signs syncs and acks).")
-    lockSealKey = LockKeySerializer(allow_null=True, help_text="Extension: the lock's X25519 key, if registered.")
+    lockKey = PartyKeySerializer(allow_null=True, help_text="The lock's Ed25519 key (it signs syncs and acks).")
+    lockSealKey = PartyKeySerializer(allow_null=True, help_text="Extension: the lock's X25519 key, if registered.")
     currentKeyMapVersion = serializers.IntegerField(help_text="What the lock reported running at its last sync.")
     currentFirmwareVersion = serializers.CharField()
     lastKnownAccessDate = TimestampField(allow_null=True)
@@ -156,8 +129,8 @@ class LockProvisionSerializer(InputSerializer):
     externalRefs = serializers.ListField(
         child=serializers.DictField(), required=False, max_length=0, help_text="Set by integrations; send [] or omit."
     )
-    lockKey = LockPublicKeyField(crypto.ED25519, help_text="Extension: the lock's Ed25519 public key (lockKey).")
-    lockSealKey = LockPublicKeyField(
+    lockKey = PublicKeyField(crypto.ED25519, help_text="Extension: the lock's Ed25519 public key (lockKey).")
+    lockSealKey = PublicKeyField(
         crypto.X25519, required=False, help_text="Extension: the lock's X25519 public key (optional)."
     )
 

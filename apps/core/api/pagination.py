@@ -31,9 +31,11 @@ def _list_fingerprint(request) -> str:
 
 
 class PageTokenPagination(BasePagination):
-    """Keyset pagination on the primary key with signed, opaque `pageToken`s."""
+    """Keyset pagination on a unique column (the primary key unless a subclass says otherwise)
+    with signed, opaque `pageToken`s."""
 
-    ordering = "id"  # or "-id" for newest first
+    ordering = "id"  # a unique column; "-id" for newest first
+    key_type = UUID  # reads the last key back from a token
     token_param = "pageToken"
     size_param = "pageSize"
 
@@ -41,14 +43,14 @@ class PageTokenPagination(BasePagination):
         self.items_key = getattr(view, "page_items_key", "items")
         self.request = request
         size = self._page_size(request)
-        descending = self.ordering.startswith("-")
+        descending, field = self.ordering.startswith("-"), self.ordering.lstrip("-")
         after = self._decode(request)
         if after is not None:
-            queryset = queryset.filter(**{"pk__lt" if descending else "pk__gt": after})
+            queryset = queryset.filter(**{f"{field}__lt" if descending else f"{field}__gt": after})
         rows = list(queryset.order_by(self.ordering)[: size + 1])
         self.has_next = len(rows) > size
         rows = rows[:size]
-        self.next_token = self._encode(request, rows[-1].pk) if self.has_next else None
+        self.next_token = self._encode(request, getattr(rows[-1], field)) if self.has_next else None
         return rows
 
     def get_paginated_response(self, data):
@@ -59,7 +61,7 @@ class PageTokenPagination(BasePagination):
         payload = {"v": TOKEN_VERSION, "k": str(last_pk), "o": self.ordering, "l": _list_fingerprint(request)}
         return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
 
-    def _decode(self, request) -> UUID | None:
+    def _decode(self, request):
         token = request.query_params.get(self.token_param)
         if not token:
             return None
@@ -69,7 +71,7 @@ class PageTokenPagination(BasePagination):
                 raise ValueError("token for another ordering")
             if payload.get("l") != _list_fingerprint(request):
                 raise ValueError("token for another list")
-            return UUID(payload["k"])
+            return self.key_type(payload["k"])
         except (signing.BadSignature, ValueError, KeyError, TypeError, AttributeError):
             raise serializers.ValidationError(
                 {self.token_param: ["Invalid page token; use the pageToken from the previous page of this same list."]}

@@ -1,0 +1,36 @@
+"""How party-held keys travel in the API: a public key in (validated to bytes), the spec Key out."""
+
+from rest_framework import serializers
+
+from apps.keys import crypto
+
+
+class PublicKeyField(serializers.CharField):
+    """A raw 32-byte public key as unpadded base64url (PROTOCOL.md §2.1); validates to bytes."""
+
+    def __init__(self, algorithm: str, **kwargs):
+        self.algorithm = algorithm
+        kwargs.setdefault("help_text", f"{algorithm} public key, 32 bytes, base64url without padding.")
+        super().__init__(max_length=64, trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return crypto.check_public_key(self.algorithm, crypto.b64url_decode(text))
+        except ValueError as exc:  # KeyFormatError is a ValueError too
+            raise serializers.ValidationError(f"Not a {self.algorithm} public key: {exc}.") from None
+
+
+class PartyKeySerializer(serializers.Serializer):
+    """Spec Key, as a lock's or a phone's key is shown: the party holds the private half, so only
+    the public one exists here."""
+
+    keyId = serializers.UUIDField(source="id")
+    kid = serializers.CharField(help_text="Protocol key id (PROTOCOL.md §2.3).")
+    purpose = serializers.CharField()
+    keyMode = serializers.CharField(source="key_mode")
+    typeState = serializers.CharField(source="type_state")
+    offlineAsymmetricKey = serializers.SerializerMethodField()
+
+    def get_offlineAsymmetricKey(self, key) -> dict:
+        return {"algorithm": key.algorithm, "publicKey": crypto.b64url_encode(key.public_key_bytes)}
