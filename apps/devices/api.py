@@ -8,6 +8,7 @@ from apps.accounts.api_users import MANAGERS, user_in_scope
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
+from apps.core.api.schema import SIGNATURES
 from apps.core.api.views import ApiView
 from apps.devices import selectors, services
 from apps.devices.serializers import (
@@ -99,6 +100,7 @@ class UserDeviceSyncApi(_DeviceApi):
         request=SignedUserDeviceSyncSerializer,
         responses=UserDeviceSyncOutputSerializer,
         envelope="UserDeviceSyncOutput",
+        envelope_extra={"signatures": SIGNATURES},
         tags=TAGS,
     )
     def put(self, request, userId, userDeviceId):

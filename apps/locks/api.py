@@ -12,6 +12,7 @@ from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
+from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP
 from apps.core.api.views import ApiView
 from apps.core.exceptions import ApplicationError
 from apps.events import selectors as event_selectors
@@ -36,6 +37,7 @@ from apps.properties import selectors as property_selectors
 
 TAGS = ["locks"]
 SIGNED = "SignedLockOutput"
+SIGNED_EXTRA = {"signatures": SIGNATURES}  # beside success/error/data (PROTOCOL.md §6.2)
 # Callers that see a lock's `private` part (besides the lock itself); `me` sees the lock only.
 PRIVATE_READERS = frozenset({"owner", "provision-lock", "install-lock", "manage-access", "support"})
 UNINSTALL_MODE = OpenApiParameter(
@@ -48,13 +50,13 @@ def _unknown(field: str, message: str):
 
 
 class _LockApi(ApiView):
-    def lock_or_404(self, lock_id):
+    def lock_or_404(self, lock_id, *, get=selectors.lock_get):
         """The lock in the caller's reach; a lock calling sees only itself (404 otherwise)."""
         principal = self.request.user
         if principal.kind == LOCK_CALLER:
-            lock = selectors.lock_get(lock_id=lock_id) if str(principal.id) == str(lock_id) else None
+            lock = get(lock_id=lock_id) if str(principal.id) == str(lock_id) else None
         else:
-            lock = selectors.lock_get(lock_id=lock_id, property_ids=self.property_scope())
+            lock = get(lock_id=lock_id, property_ids=self.property_scope())
         if lock is None:
             raise NotFound()
         return lock
@@ -88,7 +90,14 @@ class LockListCreateApi(_LockApi):
         locks = self.filtered(LockFilterSet, selectors.lock_list(property_ids=self.property_scope()))
         return self.paginated(locks, LockSerializer, show_private=True)
 
-    @operation("provisionLock", request=LockProvisionSerializer, responses=LockSerializer, envelope=SIGNED, tags=TAGS)
+    @operation(
+        "provisionLock",
+        request=LockProvisionSerializer,
+        responses=LockSerializer,
+        envelope=SIGNED,
+        envelope_extra=SIGNED_EXTRA,
+        tags=TAGS,
+    )
     def post(self, request):
         """Provision a lock with its own public keys; the answer carries its API secret once
         (`private.apiKeySecret`) and a signed `provision` command (PROTOCOL.md §6.1)."""
@@ -128,12 +137,19 @@ class LockListCreateApi(_LockApi):
 
 
 class LockDetailApi(_LockApi):
-    @operation("getLock", responses=LockSerializer, envelope=SIGNED, tags=TAGS)
+    @operation("getLock", responses=LockSerializer, envelope=SIGNED, envelope_extra=SIGNED_EXTRA, tags=TAGS)
     def get(self, request, lockId):
         """The lock, with a signed `state` command the lock may apply (PROTOCOL.md §6.2)."""
         return self.signed(self.lock_or_404(lockId), command="state")
 
-    @operation("updateLock", request=LockWritableSerializer, responses=LockSerializer, envelope=SIGNED, tags=TAGS)
+    @operation(
+        "updateLock",
+        request=LockWritableSerializer,
+        responses=LockSerializer,
+        envelope=SIGNED,
+        envelope_extra=SIGNED_EXTRA,
+        tags=TAGS,
+    )
     def put(self, request, lockId):
         lock = self.lock_or_404(lockId)
         body = self.body(LockWritableSerializer)
@@ -152,6 +168,7 @@ class LockInstallApi(_LockApi):
         request=LockEmptyInputSerializer,
         responses=LockSerializer,
         envelope=SIGNED,
+        envelope_extra=SIGNED_EXTRA,
         tags=["areas", *TAGS],
     )
     def put(self, request, propertyId, areaId, lockId):
@@ -173,6 +190,7 @@ class LockUninstallApi(_LockApi):
         responses=LockSerializer,
         parameters=[UNINSTALL_MODE],
         envelope=SIGNED,
+        envelope_extra=SIGNED_EXTRA,
         tags=TAGS,
     )
     def put(self, request, lockId):
@@ -194,12 +212,13 @@ class LockSyncApi(_LockApi):
         request=LockSyncSerializer,
         responses=LockSyncOutputSerializer,
         envelope="SignedLockSyncOutput",
+        envelope_extra={"signatures": SIGNATURES, "keyMap": SIGNED_KEY_MAP},
         tags=TAGS,
     )
     def put(self, request, lockId):
         """The lock's signed sync (PROTOCOL.md §6.4): logs in, versions and ack recorded; the answer
         is signed (server time, the nonce echoed) and carries `keyMap` when the lock is behind."""
-        lock = self.lock_or_404(lockId)
+        lock = self.lock_or_404(lockId, get=selectors.lock_get_plain)  # lock_sync reads it again, locked
         # Parsed strictly from the raw bytes: the signature covers exactly what was sent (§3.1).
         try:
             raw = canonical.loads(request.body)

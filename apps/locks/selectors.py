@@ -26,6 +26,15 @@ def lock_get(*, lock_id, property_ids=ALL) -> Lock | None:
     return lock_list(property_ids=property_ids).filter(pk=lock_id).first()
 
 
+def lock_get_plain(*, lock_id, property_ids=ALL) -> Lock | None:
+    """`lock_get` with nothing related loaded (no area, no external refs): for syncLock, which
+    reads the row again under its row lock."""
+    queryset = Lock.objects.alive()
+    if property_ids is not ALL:
+        queryset = queryset.filter(property_id__in=property_ids)
+    return queryset.filter(pk=lock_id).first()
+
+
 def lock_for_install(*, lock_id, property_id) -> Lock | None:
     """A live lock that may be installed in `property_id`: already in it, or in no property yet."""
     return (

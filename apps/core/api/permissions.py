@@ -11,11 +11,12 @@ from rest_framework.permissions import BasePermission
 from apps.core.api.operations import ME, OPERATIONS, OperationRule, Scope
 
 
-def operation(operation_id: str, *, envelope: str | None = None, **schema):
+def operation(operation_id: str, *, envelope: str | None = None, envelope_extra: dict | None = None, **schema):
     """Pin a view method to a spec operationId (schema + permission rule).
 
     `envelope` names the response envelope component when it is not derived from the
-    serializer (see apps/core/api/schema.py)."""
+    serializer; `envelope_extra` ({name: OpenAPI schema}) documents members the envelope
+    carries beside success/error/data, e.g. `signatures` (see apps/core/api/schema.py)."""
     if operation_id not in OPERATIONS:
         raise LookupError(f"{operation_id} is not in apps/core/api/operations.py")
 
@@ -27,6 +28,7 @@ def operation(operation_id: str, *, envelope: str | None = None, **schema):
         func = extend_schema(operation_id=operation_id, **schema)(func)
         func.operation_id = operation_id
         func.envelope_name = envelope
+        func.envelope_extra = envelope_extra
         return func
 
     return decorate

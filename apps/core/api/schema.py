@@ -5,11 +5,42 @@
   items and `pageToken`) for a paged list, `EmptyOutput` when there is no data;
 - every operation documents 400/401/403/404 (and 429) as `ErrorOutput`;
 - success is always 200 (the spec has no 201/204).
-A view method may name its envelope explicitly with `@operation(..., envelope="SignedLockOutput")`.
+A view method may name its envelope explicitly with `@operation(..., envelope="SignedLockOutput")`,
+and declare members the envelope carries next to `success/error/data` with
+`@operation(..., envelope_extra={"signatures": SIGNATURES})` ({name: OpenAPI schema}; every
+declared member is required: present in every 2xx answer, `nullable` when it may be null).
+Operations sharing an envelope name must declare the same members (a warning otherwise, which
+`spectacular --fail-on-warn` turns into an error).
 """
 
+from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+
+# Envelope members of the signed answers (docs/PROTOCOL.md §3.5, §6.2, §6.6, §7.4).
+SIGNATURES = {
+    "type": "object",
+    "additionalProperties": {"type": "string"},
+    "description": "{kid: base64url Ed25519 signature} over `data` (PROTOCOL.md §3.4, §3.5); `{}` when unsigned",
+}
+SIGNED_KEY_MAP = {
+    "type": "object",
+    "nullable": True,
+    "required": ["payload", "signatures"],
+    "properties": {
+        "payload": {
+            "type": "object",
+            "additionalProperties": {},
+            "description": "the key map (PROTOCOL.md §6.3), exactly as signed by the worker",
+        },
+        "signatures": {
+            **SIGNATURES,
+            "description": "{kid: base64url Ed25519 signature} over `payload` under keyhouse/lock-key-map/v1",
+        },
+    },
+    "description": "the stored, signed key map when the lock is behind (`keyMapVersion` > its "
+    "`currentKeyMapVersion`), else null (PROTOCOL.md §6.6)",
+}
 
 ERROR_CODES = {
     "400": "invalid input",
@@ -31,15 +62,22 @@ class EnvelopeAutoSchema(AutoSchema):
         self.registry.register_on_missing(component)
         return component.ref
 
-    def _envelope(self, name: str, data_schema: dict) -> dict:
-        return self._component(
-            name,
-            {
-                "type": "object",
-                "required": ["success", "error", "data"],
-                "properties": {**_ENVELOPE_BASE, "data": data_schema},
-            },
-        )
+    def _envelope(self, name: str, data_schema: dict, extra: dict | None = None) -> dict:
+        extra = extra or {}
+        schema = {
+            "type": "object",
+            "required": ["success", "error", "data", *extra],
+            "properties": {**_ENVELOPE_BASE, "data": data_schema, **extra},
+        }
+        key = (name, ResolvedComponent.SCHEMA)
+        registered = self.registry._components.get(key)
+        if registered is not None and registered.schema != schema:
+            warn(
+                f"envelope {name} is declared with different members or data by two operations "
+                f"({sorted(registered.schema['properties'])} vs {sorted(schema['properties'])}): "
+                "give every operation sharing it the same `envelope_extra` and data"
+            )
+        return self._component(name, schema)
 
     def _error_output(self) -> dict:
         return self._envelope(
@@ -54,6 +92,11 @@ class EnvelopeAutoSchema(AutoSchema):
     def _handler_envelope_name(self) -> str | None:
         handler = getattr(self.view, self.method.lower(), None)
         return getattr(handler, "envelope_name", None)
+
+    def _handler_envelope_extra(self) -> dict:
+        """Members the handler's envelope carries beside success/error/data (`envelope_extra`)."""
+        handler = getattr(self.view, self.method.lower(), None)
+        return dict(getattr(handler, "envelope_extra", None) or {})
 
     def _get_paginator(self):
         paginator = super()._get_paginator()
@@ -86,14 +129,16 @@ class EnvelopeAutoSchema(AutoSchema):
 
     def _wrap(self, schema: dict | None) -> dict:
         explicit = self._handler_envelope_name()
+        extra = self._handler_envelope_extra()
         ref = (schema or {}).get("$ref", "")
         name = ref.rsplit("/", 1)[-1]
         if not schema:
-            return self._envelope(explicit or "EmptyOutput", {"type": "object", "properties": {}})
+            return self._envelope(explicit or "EmptyOutput", {"type": "object", "properties": {}}, extra)
         if explicit:
-            return self._envelope(explicit, schema)
+            return self._envelope(explicit, schema, extra)
         if name.endswith("ListOutput_data"):
-            return self._envelope(name[: -len("_data")], schema)
+            return self._envelope(name[: -len("_data")], schema, extra)
         if name:
-            return self._envelope(f"{name}Output", schema)
-        return self._envelope(f"{self.get_operation_id()[0].upper()}{self.get_operation_id()[1:]}Output", schema)
+            return self._envelope(f"{name}Output", schema, extra)
+        operation_id = self.get_operation_id()
+        return self._envelope(f"{operation_id[0].upper()}{operation_id[1:]}Output", schema, extra)
