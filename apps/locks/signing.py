@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.actors import SYSTEM
@@ -25,10 +26,21 @@ from apps.locks import protocol
 
 
 @dataclass(frozen=True)
-class PropertyKeys:
+class PropertySigners:
+    """What a property signs with: its active key first, then keys rotated out within the
+    overlap period."""
+
+    signing: tuple[Key, ...]
+
+    def sign(self, payload: dict, context: str) -> dict[str, str]:
+        """The `signatures` map of `payload` under `context`, one entry per signing key."""
+        return canonical.sign_payload(payload, context, [key_private(key=key) for key in self.signing])
+
+
+@dataclass(frozen=True)
+class PropertyKeys(PropertySigners):
     """What a property signs with and what its locks are told to trust."""
 
-    signing: tuple[Key, ...]  # active first, then keys rotated out within the overlap period
     seal: Key
 
     @property
@@ -42,10 +54,6 @@ class PropertyKeys:
     def seal_item(self) -> dict:
         """`propertySealKey`: the X25519 key a lock seals its access logs to."""
         return protocol.public_key_item(self.seal.kid, self.seal.public_key_bytes)
-
-    def sign(self, payload: dict, context: str) -> dict[str, str]:
-        """The `signatures` map of `payload` under `context`, one entry per signing key."""
-        return canonical.sign_payload(payload, context, [key_private(key=key) for key in self.signing])
 
 
 def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
@@ -67,6 +75,29 @@ def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
         .order_by("-rotated_at")
     )
     return PropertyKeys(signing=(active, *previous), seal=seal)
+
+
+def property_signers(property_id, *, actor: str = SYSTEM) -> PropertySigners:
+    """The property's signing keys only (what syncLock's answer needs), in one query: the active
+    key and those rotated out within the overlap period, as `property_keys` orders them. A
+    property with no active key yet gets `property_keys` (which generates them)."""
+    since = timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
+    keys = list(
+        Key.objects.filter(
+            owner_type=KeyOwnerType.PROPERTY,
+            owner_id=property_id,
+            purpose=KeyPurpose.PROPERTY_KEY,
+            key_mode=KeyKeyMode.SIGN_VERIFY,
+        ).filter(
+            Q(type_state=EntityTypeState.ACTIVE)
+            | Q(type_state=EntityTypeState.INACTIVE, rotated_at__gte=since, wrapped_private_key__isnull=False)
+        )
+    )
+    active = [key for key in keys if key.type_state == EntityTypeState.ACTIVE]
+    if not active:
+        return property_keys(property_id, actor=actor)
+    previous = sorted((key for key in keys if key.type_state != EntityTypeState.ACTIVE), key=lambda k: k.rotated_at)
+    return PropertySigners(signing=(active[0], *reversed(previous)))
 
 
 def property_seal_key_for(property_id, kid: str | None) -> Key | None:

@@ -77,7 +77,7 @@ def _sync_date(text) -> dt.datetime:
     return value
 
 
-def _clock_refusal(lock: Lock, payload: dict, keys: signing.PropertyKeys, *, skew: float, now) -> None:
+def _clock_refusal(lock: Lock, payload: dict, keys: signing.PropertySigners, *, skew: float, now) -> None:
     signed = {
         "lockId": str(lock.pk),
         "nonce": payload["nonce"],
@@ -266,7 +266,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         _refuse("lockId", "the request is signed for another lock")
     if lock.property_id is None:
         _refuse("lockId", "the lock is in no property: install it before it syncs", status=409)
-    keys = signing.property_keys(lock.property_id)
+    keys = signing.property_signers(lock.property_id)
     sequence, current = payload["syncSequence"], payload["currentKeyMapVersion"]
     actor = f"lock:{lock.pk}"
 
