@@ -202,12 +202,29 @@ def _setup() -> None:
 
 
 def _events_to_list() -> list:
-    """Replace the on-commit Celery enqueue with a list: the bench processes events itself."""
+    """Replace the on-commit Celery enqueue with a list: the bench processes events itself.
+
+    Key-map builds are held back too: the lock side's handlers ask for one after most of these
+    events, and with eager Celery it would run inside the timed change. It is a separate worker
+    task over every lock of the property, measured by the protocol part (tests/bench/protocol.py).
+    """
     from apps.events import services as event_services
 
     appended: list = []
     event_services._enqueue = appended.append
+    hold_key_map_builds()
     return appended
+
+
+def hold_key_map_builds() -> None:
+    """Leave key-map build requests open instead of building after each commit (the protocol
+    part times builds itself; the requests stay recorded, as when no worker is running)."""
+    from django.apps import apps as django_apps
+
+    if django_apps.is_installed("apps.locks"):
+        from apps.locks.services import key_maps
+
+        key_maps._enqueue_build = lambda property_id: None
 
 
 def _access_list(spec: AreaSpec, group_ids: dict, area_ids: dict, schedule_ids: dict) -> list[dict]:

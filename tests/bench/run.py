@@ -25,21 +25,30 @@ the database named in the URL is only used to connect and is never touched):
    access from empty (time, peak memory), then time membership changes on both (interleaved)
    and their SQL query counts, and a structural change; print one table of figures, targets
    and pass/fail;
-6. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
+6. the lock and device protocol (tests/bench/protocol.py, fresh processes, then a second
+   gunicorn): the 10k-user campus (reused from step 5) with a phone for every user; every key
+   map of its 1,000 locks built and signed, timed against one Ed25519 signature measured in the
+   same process; bench locks and phones set up through the API, the signatures made by a sync
+   that delivers a key map of at least 1,000 entries counted in-process; then a no-change
+   syncLock and a no-change syncUserDevice under load, each against a bare DRF view, with a
+   freshly signed request body per request (see `protocol_bench`);
+7. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
 
-The run fails (exit 1) when a query count that must be flat is not, or an access-model target
-is missed; the figures are printed and written first.
+The run fails (exit 1) when a query count that must be flat is not, or an access-model or
+protocol target is missed; the figures are printed and written first.
 
 Knobs (environment): BENCH_DATABASE_URL (PostgreSQL server to bench on; default: SQLite),
 BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http and/or access, comma-separated; default both: steps 1–4 are `http`, step 5
-`access`), BENCH_ACCESS_RUNS (membership changes timed per campus and direction, default 15).
+BENCH_PARTS (http, access and/or protocol, comma-separated; default all three: steps 1–4 are
+`http`, step 5 `access`, step 6 `protocol`), BENCH_ACCESS_RUNS (membership changes timed per
+campus and direction, default 15).
 """
 
 import base64
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -82,9 +91,10 @@ ROUNDS = max(1, min(int(os.environ.get("BENCH_ROUNDS", "4")), 20))
 TOOL = os.environ.get("BENCH_TOOL", "").strip().lower()
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", "http,access").split(",") if part.strip()}
-if not PARTS or PARTS - {"http", "access"}:
-    sys.exit(f"BENCH_PARTS must name http and/or access (comma-separated), not {os.environ['BENCH_PARTS']!r}")
+ALL_PARTS = ("http", "access", "protocol")
+PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
+if not PARTS or PARTS - set(ALL_PARTS):
+    sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
 PY_MAX_REQUESTS = 500_000  # per endpoint run, bound for the Python load generator
 
 
@@ -479,13 +489,14 @@ def database_name(env: dict) -> str:
     return run_checked([sys.executable, "-c", code], env, timeout=60, what="database version").strip().splitlines()[-1]
 
 
-def tool_version(wrk: str | None) -> str:
+def tool_version(wrk: str | None, *, threads: int | None = None) -> str:
     if not wrk:
         return f"Python load generator (tests/bench/run.py: {CONNECTIONS} threads, http.client)"
     done = subprocess.run([wrk, "--version"], capture_output=True, text=True, timeout=10, check=False)
     first = (done.stdout or done.stderr).strip().splitlines()
     name = first[0].split(" [")[0] if first else "wrk"
-    return f"{name} (-t{min(2, CONNECTIONS)} -c{CONNECTIONS}, latency histogram from a Lua done() hook)"
+    threads = threads or min(2, CONNECTIONS)
+    return f"{name} (-t{threads} -c{CONNECTIONS}, latency histogram from a Lua done() hook)"
 
 
 def marks(section: str, db_key: str) -> tuple[str, str]:
@@ -658,6 +669,17 @@ cost must not grow with the property), a structural change, and a full rebuild w
 memory (`tests/bench/access.py`). Re-run: `make bench` (SQLite) or
 `BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL); `BENCH_PARTS=access` runs only this
 part. Each run rewrites its database's block below.
+
+{block}
+""",
+    "protocol": """
+## Lock and device protocol: syncs, key maps and signatures
+
+Issue 6, "Performance" (`tests/bench/protocol.py`; alone: `BENCH_PARTS=protocol make bench`):
+a no-change `syncLock` and `syncUserDevice` under gunicorn against bare DRF views (target ≥ 0.40
+of their throughput), the signatures made by a sync that delivers a key map of at least 1,000
+entries (target: only the answer's one), and the time to rebuild and sign every key map of the
+1,000-lock campus against one Ed25519 signature. Each run rewrites its database's block below.
 
 {block}
 """,
@@ -858,6 +880,507 @@ def access_block(access: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
+# --- lock and device protocol (tests/bench/protocol.py) ------------------------------------------
+PROTOCOL_STEPS = (("seed", 900), ("build", 1800))  # (step, timeout s); then `setup`
+TARGET_SYNC_RATIO = 0.40
+PUT_TIMEOUT = 30
+# Signed bodies per connection and run: 3x the fastest rate seen for that endpoint, at least
+# this many (the first run of an endpoint, its warm-up, uses BODIES_PER_SECOND_FIRST per second).
+BODIES_MIN, BODIES_PER_SECOND_FIRST = 300, 400
+PROBE_SECONDS = 2
+
+# wrk: one connection per thread, each thread cycling through its own file of pre-signed bodies
+# (line 1 the path, line 2 the Authorization header, then one JSON body per line), so every
+# request carries a fresh syncSequence / syncCounter for one lock / phone, in order. A thread
+# that runs out says so (`exhausted`), and the run fails rather than resend a body (a replay).
+WRK_STREAMS_LUA = """
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  local f = assert(io.open(string.format("%(dir)s/stream-%%d.txt", id), "r"))
+  path = f:read("*l")
+  wrk.headers["Authorization"] = f:read("*l")
+  wrk.headers["Content-Type"] = "application/json"
+  bodies = {}
+  for line in f:lines() do bodies[#bodies + 1] = line end
+  f:close()
+  sent = 0
+  exhausted = 0
+end
+
+function request()
+  sent = sent + 1
+  if sent > #bodies then
+    exhausted = 1
+    sent = #bodies
+  end
+  return wrk.format("PUT", path, nil, bodies[sent])
+end
+
+done = function(summary, latency, requests)
+  local out = assert(io.open("%(path)s", "w"))
+  local e = summary.errors
+  out:write(string.format("summary %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout))
+  for i = 1, #latency do
+    local micros, n = latency(i)
+    out:write(string.format("%%d %%d\\n", micros, n))
+  end
+  for _, t in ipairs(threads) do
+    out:write(string.format("thread %%d %%d\\n", t:get("sent"), t:get("exhausted")))
+  end
+  out:close()
+end
+"""
+
+
+def _streams_write(workdir: Path, streams: list[tuple[str, str, list[str]]]) -> Path:
+    folder = workdir / "streams"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for n, (path, auth, bodies) in enumerate(streams):
+        (folder / f"stream-{n}.txt").write_text("\n".join([path, auth, *bodies]) + "\n")
+    return folder
+
+
+def run_wrk_streams(
+    wrk: str, base: str, streams: list, duration: int, workdir: Path, *, allow_status_errors: bool = False
+) -> dict:
+    """PUT load, one connection per stream, each sending its own bodies in order; non-2xx answers
+    fail the run unless `allow_status_errors` (then they are counted)."""
+    folder = _streams_write(workdir, streams)
+    out_path = workdir / "wrk-result.txt"
+    script = workdir / "wrk-streams.lua"
+    script.write_text(WRK_STREAMS_LUA % {"path": out_path, "dir": folder})
+    out_path.unlink(missing_ok=True)
+    n = len(streams)
+    args = [wrk, f"-t{n}", f"-c{n}", f"-d{duration}s", "--timeout", "5s", "-s", str(script), f"{base}/"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60, check=False)
+    if done.returncode != 0 or not out_path.exists():
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    lines = out_path.read_text().split("\n")
+    _, requests, micros, status_errors, socket_errors = lines[0].split()
+    hist, exhausted = Counter(), 0
+    for line in lines[1:]:
+        if line.startswith("thread "):
+            exhausted += int(line.split()[2])
+        elif line:
+            value, count = line.split()
+            hist[int(value)] += int(count)
+    if exhausted:
+        raise BenchError(f"{streams[0][0]}: {exhausted} connection(s) ran out of signed bodies (BODIES_MIN)")
+    if int(status_errors) and not allow_status_errors:
+        raise BenchError(f"{streams[0][0]}: {status_errors} non-2xx/3xx responses under load:\n{done.stdout}")
+    return {
+        "requests": int(requests),
+        "seconds": int(micros) / 1e6,
+        "errors": int(socket_errors),
+        "hist": hist,
+        "status_errors": int(status_errors),
+    }
+
+
+def run_python_streams(base: str, streams: list, duration: int, *, allow_status_errors: bool = False) -> dict:
+    """The same with one thread and http.client connection per stream (bounded by time and bodies)."""
+    target = urllib.parse.urlsplit(base)
+    deadline = time.monotonic() + duration
+    lock = threading.Lock()
+    sample = new_sample()
+    statuses: list[tuple[int, bytes]] = []
+    exhausted = []
+
+    def worker(path: str, auth: str, bodies: list[str]):
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        headers = {"Authorization": auth, "Content-Type": "application/json"}
+        hist, errors, queue = Counter(), 0, iter(bodies)
+        try:
+            while time.monotonic() < deadline:
+                body = next(queue, None)
+                if body is None:
+                    with lock:
+                        exhausted.append(path)
+                    break
+                started = time.perf_counter()
+                try:
+                    conn.request("PUT", path, body=body.encode(), headers=headers)
+                    response = conn.getresponse()
+                    content = response.read()
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    errors += 1
+                    continue
+                hist[int((time.perf_counter() - started) * 1e6)] += 1
+                if response.status != 200:
+                    with lock:
+                        statuses.append((response.status, content[:300]))
+                if response.will_close:
+                    conn.close()
+        finally:
+            conn.close()
+            with lock:
+                merge(sample, {"requests": sum(hist.values()), "seconds": 0.0, "errors": errors, "hist": hist})
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=worker, args=stream, daemon=True) for stream in streams]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=duration + 30)
+    sample["seconds"] = time.monotonic() - started
+    if exhausted:
+        raise BenchError(f"{streams[0][0]}: {len(exhausted)} connection(s) ran out of signed bodies")
+    if statuses and not allow_status_errors:
+        raise BenchError(f"{streams[0][0]}: {len(statuses)} non-200 responses under load (first: {statuses[0]})")
+    sample["status_errors"] = len(statuses)
+    return sample
+
+
+def _put_json(base: str, path: str, auth: str, body: str) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{base}{path}",
+        data=body.encode(),
+        method="PUT",
+        headers={"Authorization": auth, "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=PUT_TIMEOUT) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"raw": exc.read()[:500].decode(errors="replace")}
+
+
+def protocol_verify(base: str, generators: list) -> dict:
+    """One request per lock / phone to its sync and to its bare view: 200, and the reference
+    lock or phone accepts the signed answer. Returns the body sizes (request, answer)."""
+    sizes = {}
+    for gen in generators:
+        body = gen.body()
+        status, answer = _put_json(base, gen.path, gen.auth, body)
+        if status != 200:
+            raise BenchError(f"PUT {gen.path} answered {status}: {answer}")
+        try:
+            gen.check(answer)
+        except Exception as exc:  # noqa: BLE001 - the reference lock/phone refuses: say why
+            raise BenchError(f"PUT {gen.path}: the reference {gen.kind} refuses the answer: {exc!r}") from None
+        sizes[gen.kind] = (len(body), len(json.dumps(answer, separators=(",", ":"))))
+        status, bare = _put_json(base, gen.bare, gen.auth, gen.body())
+        if status != 200 or bare.get("id") is None:
+            raise BenchError(f"PUT {gen.bare} answered {status}: {bare}")
+        sizes[f"bare-{gen.kind}"] = len(json.dumps(bare, separators=(",", ":")))
+    return sizes
+
+
+def _protocol_step(env: dict, args: list[str], timeout: int) -> dict:
+    log(f"protocol: {args[0]} (python -m tests.bench.protocol {' '.join(args)})")
+    started = time.monotonic()
+    stdout = run_checked([sys.executable, "-m", "tests.bench.protocol", *args], env, timeout=timeout, what=args[0])
+    log(f"protocol: {args[0]} took {time.monotonic() - started:.0f} s")
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def gunicorn_running(env: dict, tmp: Path, name: str):
+    """A gunicorn -w 2 on a free loopback port for the block; yields (process, base URL, log)."""
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log_path = tmp / f"gunicorn-{name}.log"
+    log(f"{name}: starting gunicorn -w 2 on {base}")
+    with open(log_path, "wb") as gunicorn_log:
+        proc = subprocess.Popen(
+            gunicorn_command(port),
+            cwd=ROOT,
+            env=env,
+            stdout=gunicorn_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_healthy(base, proc, log_path)
+        yield proc, base, log_path
+    finally:
+        stop(proc)
+
+
+def _streams(generators: list, bare: bool, count: int) -> list[tuple[str, str, list[str]]]:
+    return [(g.bare if bare else g.path, g.auth, [g.body() for _ in range(count)]) for g in generators]
+
+
+def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
+    """SQLite only, under the project's own settings: how many concurrent no-change syncs fail
+    (non-2xx; "database is locked", see tests/bench/settings.py) in PROBE_SECONDS each."""
+    out = {}
+    with gunicorn_running(env, tmp, "protocol-probe") as (_, base, log_path):
+        for name, kind in (("syncLock", "lock"), ("syncUserDevice", "device")):
+            streams = _streams(gens[kind], False, max(BODIES_MIN, BODIES_PER_SECOND_FIRST * PROBE_SECONDS))
+            if wrk:
+                sample = run_wrk_streams(wrk, base, streams, PROBE_SECONDS, tmp, allow_status_errors=True)
+            else:
+                sample = run_python_streams(base, streams, PROBE_SECONDS, allow_status_errors=True)
+            out[name] = {"requests": sample["requests"], "failed": sample["status_errors"]}
+        locked = tail(log_path, 100_000).count("django.db.utils.OperationalError: database is locked")
+    out["locked_errors_logged"] = locked
+    # Resynchronise: a refused request left its lock / phone a number ahead, which is fine (gaps).
+    return out
+
+
+def protocol_bench(env: dict, tmp: Path) -> dict:
+    """Seed, build and set up in fresh processes; then a gunicorn and the load run.
+
+    Load: each of CONNECTIONS connections is one bench lock (or phone) sending its own
+    no-change syncs, in order, one at a time: a sync must carry a syncSequence (syncCounter)
+    above the last accepted, so two connections of one lock would race and get 409s. The
+    bodies are signed by the reference lock / phone just before each run (current syncDate,
+    fresh nonce) and replayed by wrk from a Lua script; the bare views get bodies of the same
+    size. Four endpoints, interleaved ABBA slices as in the HTTP part. On SQLite the measured
+    gunicorn opens transactions with BEGIN IMMEDIATE (tests/bench/settings.py), after a probe
+    under the project's own settings (`sqlite_probe`)."""
+    root = str(ROOT)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.bench.protocol import Generator
+
+    out = {step: _protocol_step(env, [step], timeout) for step, timeout in PROTOCOL_STEPS}
+    state_path = tmp / "protocol-state.json"
+    out["setup"] = _protocol_step(env, ["setup", str(state_path), str(CONNECTIONS)], 900)
+    state = json.loads(state_path.read_text())
+    gens = {
+        "lock": [Generator("lock", s) for s in state["locks"]],
+        "device": [Generator("device", s) for s in state["phones"]],
+    }
+    endpoints = {  # (generators, bare?)
+        "bare-lock": (gens["lock"], True),
+        "syncLock": (gens["lock"], False),
+        "bare-device": (gens["device"], True),
+        "syncUserDevice": (gens["device"], False),
+    }
+    wrk = ensure_wrk() if TOOL != "python" else None
+    sqlite = env["DATABASE_URL"].startswith("sqlite")
+    out["probe"] = sqlite_probe(env, tmp, gens, wrk) if sqlite else None
+    measured_env = {**env, "BENCH_SQLITE_IMMEDIATE": "true"} if sqlite else env
+    fastest: dict[str, float] = {}  # requests/s per connection, per endpoint
+
+    with gunicorn_running(measured_env, tmp, "protocol") as (proc, base, log_path):
+
+        def drive(name: str, seconds: int) -> dict:
+            generators, bare = endpoints[name]
+            count = max(BODIES_MIN, int(fastest.get(name, BODIES_PER_SECOND_FIRST) * seconds * 3))
+            streams = _streams(generators, bare, count)
+            if wrk:
+                sample = run_wrk_streams(wrk, base, streams, seconds, tmp)
+            else:
+                sample = run_python_streams(base, streams, seconds)
+            if sample["seconds"]:
+                rate = sample["requests"] / sample["seconds"] / len(generators)
+                fastest[name] = max(fastest.get(name, 0.0), rate)
+            if proc.poll() is not None:
+                raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
+            return sample
+
+        sizes = protocol_verify(base, gens["lock"] + gens["device"])
+        if WARMUP:
+            log(f"protocol: warming up ({WARMUP} s per endpoint, {len(endpoints)} endpoints)")
+            for name in endpoints:
+                drive(name, WARMUP)
+        samples = {name: new_sample() for name in endpoints}
+        slice_seconds = max(1, round(DURATION / ROUNDS))
+        tool = "wrk" if wrk else "python"
+        log(f"protocol: measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({tool})")
+        for round_no in range(ROUNDS):
+            order = list(endpoints) if round_no % 2 == 0 else list(reversed(endpoints))
+            for name in order:
+                merge(samples[name], drive(name, slice_seconds))
+        protocol_verify(base, gens["lock"] + gens["device"])  # still answering, still signed right
+    out.update(results={name: summarize(sample) for name, sample in samples.items()}, sizes=sizes, wrk=wrk)
+    return out
+
+
+def _sync_ratio(results: dict, name: str) -> float:
+    bare = results[f"bare-{'lock' if name == 'syncLock' else 'device'}"]["rps"]
+    return results[name]["rps"] / bare if bare else float("nan")
+
+
+def protocol_rows(protocol: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figure, target, passed) for the table."""
+    results, build, setup = protocol["results"], protocol["build"], protocol["setup"]
+    delivering, lock_nc = setup["delivering"], setup["lock_no_change"]
+    device_nc, device_dl = setup["device_no_change"], setup["device_delivering"]
+    lock_ratio, device_ratio = _sync_ratio(results, "syncLock"), _sync_ratio(results, "syncUserDevice")
+    only_response = delivering["contexts"] == ["keyhouse/lock-sync-response/v1"]
+    probe = protocol.get("probe")
+    rows = []
+    if probe:
+        failed = probe["syncLock"]["failed"] + probe["syncUserDevice"]["failed"]
+        rows.append(
+            (
+                "concurrent no-change syncs answered non-2xx on SQLite with the project's own settings "
+                f"(deferred transactions; {PROBE_SECONDS} s of each on {CONNECTIONS} connections, syncLock / "
+                f"syncUserDevice; {probe['locked_errors_logged']} `database is locked` errors logged; every other "
+                "figure here is measured with BEGIN IMMEDIATE, tests/bench/settings.py)",
+                f"{probe['syncLock']['failed']} of {probe['syncLock']['requests']} / "
+                f"{probe['syncUserDevice']['failed']} of {probe['syncUserDevice']['requests']}",
+                "none",
+                failed == 0,
+            )
+        )
+    return [
+        (
+            f"no-change syncLock / bare DRF PUT, requests/s ({results['syncLock']['rps']:.1f} / "
+            f"{results['bare-lock']['rps']:.1f})",
+            f"{lock_ratio:.2f}",
+            f"≥ {TARGET_SYNC_RATIO:.2f}",
+            lock_ratio >= TARGET_SYNC_RATIO,
+        ),
+        (
+            f"no-change syncUserDevice / bare DRF PUT, requests/s ({results['syncUserDevice']['rps']:.1f} / "
+            f"{results['bare-device']['rps']:.1f})",
+            f"{device_ratio:.2f}",
+            f"≥ {TARGET_SYNC_RATIO:.2f}",
+            device_ratio >= TARGET_SYNC_RATIO,
+        ),
+        (
+            f"signatures made by a syncLock that delivers a {delivering['entries']:,}-entry key map "
+            f"({delivering['key_map_bytes'] / 1024:.0f} KiB; its own {delivering['worker_signatures']} signature "
+            f"made by the worker); seals: {delivering['seals']}",
+            f"{delivering['signatures']}",
+            "1 (the answer's)",
+            delivering["signatures"] == 1 and only_response and delivering["seals"] == 0,
+        ),
+        (
+            "signatures / seals / SQL queries per no-change syncLock (in-process); the same per "
+            "no-change syncUserDevice",
+            f"{lock_nc['signatures']} / {lock_nc['seals']} / {lock_nc['queries']}; "
+            f"{device_nc['signatures']} / {device_nc['seals']} / {device_nc['queries']}",
+            "",
+            None,
+        ),
+        (
+            f"signatures / seals per syncUserDevice that delivers a phone's access map "
+            f"({device_dl['entries']} entries, sealed to that phone at request time)",
+            f"{device_dl['signatures']} / {device_dl['seals']}",
+            "",
+            None,
+        ),
+        (
+            f"rebuild and sign every key map of the 1k-lock campus ({build['locks_signed']:,} maps, "
+            f"{build['entries_total']:,} entries: median {build['entries_median']:.0f}, max {build['entries_max']:,}; "
+            f"{build['signatures']:,} signatures, {build['sign_seconds_in_build']:.2f} s of it in `crypto.sign`; "
+            f"{build['queries']:,} SQL queries; peak RSS +{build['maxrss_growth_mib']:.0f} MiB)",
+            f"{build['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"one Ed25519 signature (`crypto.sign`, 64-byte message; median of {build['sign_us_before']} µs "
+            f"before and {build['sign_us_after']} µs after the build)",
+            f"{build['sign_us']:.1f} µs",
+            "",
+            None,
+        ),
+        ("ratio: the rebuild / one signature", f"{build['ratio']:,.0f}", "", None),
+        (
+            f"the same build again with nothing changed ({build['locks_checked']:,} maps computed and compared, "
+            f"{build['again_signed']} signed)",
+            f"{build['again_seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"build after {CONNECTIONS + 1} bench locks and {CONNECTIONS} residents with phones were added "
+            f"({setup['incremental_build']['checked']:,} maps computed, {setup['incremental_build']['signed']} signed)",
+            f"{setup['incremental_build']['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        *rows,
+    ]
+
+
+def protocol_failures(protocol: dict) -> list[str]:
+    """The missed targets, named without their parenthesised details."""
+    return [what.split(" (", 1)[0] for what, _, _, passed in protocol_rows(protocol) if passed is False]
+
+
+def print_protocol(protocol: dict, database: str) -> None:
+    results = protocol["results"]
+    print()
+    tool = tool_version(protocol["wrk"], threads=CONNECTIONS)
+    print(f"Lock and device protocol on {database}  ({tool}, one connection per lock/phone)")
+    print(f"{'endpoint':<52} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
+    for name, label in PROTOCOL_LABELS.items():
+        r = results[name]
+        print(
+            f"{label:<52} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
+            f"{r['socket_errors']:>8}"
+        )
+    width = 100
+    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
+    for what, figure, target, passed in protocol_rows(protocol):
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print("SQL of one no-change syncLock (in-process):")
+    for sql in protocol["setup"]["lock_no_change"]["sql"]:
+        print(f"    {sql[:150]}")
+
+
+PROTOCOL_LABELS = {
+    "bare-lock": "PUT /bench/bare/locks/{lockId}/sync",
+    "syncLock": "PUT /api/v1/locks/{lockId}/sync",
+    "bare-device": "PUT /bench/bare/users/{userId}/devices/{id}/sync",
+    "syncUserDevice": "PUT /api/v1/users/{userId}/devices/{id}/sync",
+}
+
+
+def protocol_block(protocol: dict, meta: dict) -> str:
+    start, end = marks("protocol", meta["db_key"])
+    results, seed, setup, sizes = protocol["results"], protocol["seed"], protocol["setup"], protocol["sizes"]
+    failed = protocol_failures(protocol)
+    campus = seed["campus"]
+    labels = {
+        "bare-lock": "`PUT /bench/bare/locks/{lockId}/sync` (bare DRF)",
+        "syncLock": "`PUT /api/v1/locks/{lockId}/sync` (syncLock, no change)",
+        "bare-device": "`PUT /bench/bare/users/{userId}/devices/{userDeviceId}/sync` (bare DRF)",
+        "syncUserDevice": "`PUT /api/v1/users/{userId}/devices/{userDeviceId}/sync` (syncUserDevice, no change)",
+    }
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py, "
+        "tests/bench/protocol.py).",
+        "",
+        *setup_lines({**meta, "tool": tool_version(protocol["wrk"], threads=CONNECTIONS)}),
+        f"- Load: {CONNECTIONS} connections, each one bench lock (phone) sending its own no-change syncs in "
+        f"order, a freshly signed body each (pre-signed by the reference lock / phone just before each slice, "
+        f"replayed by {'a wrk Lua script' if protocol['wrk'] else 'the Python load generator'}); request "
+        f"{sizes['lock'][0]} B / answer {sizes['lock'][1]} B (syncLock), {sizes['device'][0]} B / "
+        f"{sizes['device'][1]} B (syncUserDevice); bare answers {sizes['bare-lock']} B / {sizes['bare-device']} B",
+        f"- Data: the 10k-user campus of the access model ({'reused from that part' if campus['reused'] else 'seeded'}"
+        f"), {seed['devices']:,} phones (one per user, bulk), 1,000 campus locks + {CONNECTIONS + 1} bench locks "
+        f"in {setup['area']}; bench phones of {CONNECTIONS} residents added like the campus's",
+        "",
+        *table([(labels[name], results[name]) for name in PROTOCOL_LABELS]),
+        "",
+        "| measure | figure | target | result |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {what} | {figure} | {target or '–'} | {verdict(passed)} |"
+            for what, figure, target, passed in protocol_rows(protocol)
+        ),
+        "",
+        f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** The "
+        f"{setup['lock_no_change']['queries']} queries of a no-change syncLock, in order: "
+        f"{sql_statements(setup['lock_no_change']['sql'])}; of a no-change syncUserDevice: "
+        f"{sql_statements(setup['device_no_change']['sql'])}.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
 # --- main ---------------------------------------------------------------------------------------
 def http_bench(env: dict, tmp: Path) -> dict:
     """Steps 1–4: seed, gunicorn, load; returns the seed figures and the load results."""
@@ -991,7 +1514,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = None
+    http = access = protocol = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -1006,6 +1529,8 @@ def main() -> int:
             http = http_bench(env, tmp)
         if "access" in PARTS:  # after the load run: gunicorn is stopped, the CPUs are the bench's alone
             access = access_bench(env)
+        if "protocol" in PARTS:  # reuses the access part's 10k campus when it ran
+            protocol = protocol_bench(env, tmp)
         database = database_name(env)
         versions_text = versions(env)
     except BenchError as exc:
@@ -1023,7 +1548,7 @@ def main() -> int:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info,
         "versions": versions_text,
-        "tool": tool_version(http["wrk"]) if http else "",
+        "tool": tool_version(http["wrk"]) if http else (tool_version(protocol["wrk"]) if protocol else ""),
         "sizes": http["sizes"] if http else {},
         "database": database,
         "db_key": database_key(database),
@@ -1037,12 +1562,17 @@ def main() -> int:
     if access:
         print_access(access, database)
         failures += [f"access model target missed: {what}" for what in access_failures(access)]
+    if protocol:
+        print_protocol(protocol, database)
+        failures += [f"protocol target missed: {what}" for what in protocol_failures(protocol)]
     if WRITE_DOC:
         if http:
             write_doc("api-overhead", meta["db_key"], figures_block(http["results"], http["seed"], meta, http["pairs"]))
             write_doc("directory", meta["db_key"], directory_block(http["results"], http["seed"], meta, http["pairs"]))
         if access:
             write_doc("access", meta["db_key"], access_block(access, meta))
+        if protocol:
+            write_doc("protocol", meta["db_key"], protocol_block(protocol, meta))
         print(f"wrote {DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:
