@@ -91,9 +91,14 @@ if not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'keyhouse.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# WAL + a busy timeout let the dev server, an eager task and the shell share the file. Every
+# transaction begins IMMEDIATE (takes the write lock at BEGIN): under WAL a deferred transaction
+# that reads and then writes fails at once with "database is locked" when another connection
+# wrote in between, whatever the busy timeout, so two concurrent syncs (read the lock row, then
+# write it) answered 500s. IMMEDIATE makes the second wait on the busy timeout instead.
+SQLITE_OPTIONS = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the dev server, an eager task and the shell share the file.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -1113,8 +1113,8 @@ def _streams(generators: list, bare: bool, count: int) -> list[tuple[str, str, l
 
 
 def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
-    """SQLite only, under the project's own settings: how many concurrent no-change syncs fail
-    (non-2xx; "database is locked", see tests/bench/settings.py) in PROBE_SECONDS each."""
+    """SQLite only: how many concurrent no-change syncs fail (non-2xx; "database is locked", see
+    SQLITE_OPTIONS in config/settings.py) in PROBE_SECONDS each, in a gunicorn of their own."""
     out = {}
     with gunicorn_running(env, tmp, "protocol-probe") as (_, base, log_path):
         for name, kind in (("syncLock", "lock"), ("syncUserDevice", "device")):
@@ -1138,9 +1138,8 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
     above the last accepted, so two connections of one lock would race and get 409s. The
     bodies are signed by the reference lock / phone just before each run (current syncDate,
     fresh nonce) and replayed by wrk from a Lua script; the bare views get bodies of the same
-    size. Four endpoints, interleaved ABBA slices as in the HTTP part. On SQLite the measured
-    gunicorn opens transactions with BEGIN IMMEDIATE (tests/bench/settings.py), after a probe
-    under the project's own settings (`sqlite_probe`)."""
+    size. Four endpoints, interleaved ABBA slices as in the HTTP part. On SQLite, first a probe
+    of concurrent syncs that must all succeed (`sqlite_probe`)."""
     root = str(ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
@@ -1163,10 +1162,9 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
     wrk = ensure_wrk() if TOOL != "python" else None
     sqlite = env["DATABASE_URL"].startswith("sqlite")
     out["probe"] = sqlite_probe(env, tmp, gens, wrk) if sqlite else None
-    measured_env = {**env, "BENCH_SQLITE_IMMEDIATE": "true"} if sqlite else env
     fastest: dict[str, float] = {}  # requests/s per connection, per endpoint
 
-    with gunicorn_running(measured_env, tmp, "protocol") as (proc, base, log_path):
+    with gunicorn_running(env, tmp, "protocol") as (proc, base, log_path):
 
         def drive(name: str, seconds: int) -> dict:
             generators, bare = endpoints[name]
@@ -1219,10 +1217,9 @@ def protocol_rows(protocol: dict) -> list[tuple[str, str, str, bool | None]]:
         failed = probe["syncLock"]["failed"] + probe["syncUserDevice"]["failed"]
         rows.append(
             (
-                "concurrent no-change syncs answered non-2xx on SQLite with the project's own settings "
-                f"(deferred transactions; {PROBE_SECONDS} s of each on {CONNECTIONS} connections, syncLock / "
-                f"syncUserDevice; {probe['locked_errors_logged']} `database is locked` errors logged; every other "
-                "figure here is measured with BEGIN IMMEDIATE, tests/bench/settings.py)",
+                "concurrent no-change syncs answered non-2xx on SQLite "
+                f"({PROBE_SECONDS} s of each on {CONNECTIONS} connections, syncLock / "
+                f"syncUserDevice; {probe['locked_errors_logged']} `database is locked` errors logged)",
                 f"{probe['syncLock']['failed']} of {probe['syncLock']['requests']} / "
                 f"{probe['syncUserDevice']['failed']} of {probe['syncUserDevice']['requests']}",
                 "none",
