@@ -34,7 +34,7 @@ def principal_for_user_token(token: UserToken) -> Principal:
         grants=grants,
         label=f"user:{user.pk}",
         user_id=user.pk,
-        member_property_ids=member_property_ids(user_id=user.pk),
+        member_properties=lambda: member_property_ids(user_id=user.pk),
     )
 
 

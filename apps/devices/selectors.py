@@ -106,15 +106,6 @@ def property_signing_keys(property_ids) -> dict:
     return {str(key.owner_id): key for key in keys}
 
 
-def _lock_kids(lock_ids: list[str]) -> dict[str, str]:
-    """The lock's own key id per lock, from the lock side once it exists (else no kids)."""
-    try:
-        from apps.locks.selectors import lock_kids
-    except ImportError:  # the lock side (ops 32–40) has not shipped lock keys yet
-        return {}
-    return {str(k): v for k, v in lock_kids(lock_ids).items() if v}
-
-
 def user_device_map_content(*, device: UserDevice, maps: list, property_keys: dict) -> dict:
     """The content of a device's access map (PROTOCOL.md §7.5), built from the person's derived
     access `maps` (access_maps_for_user, docs/ACCESS.md) and `property_keys`
@@ -123,18 +114,15 @@ def user_device_map_content(*, device: UserDevice, maps: list, property_keys: di
     from apps.access.derive import schedule_content
     from apps.access.models import Schedule
     from apps.devices import protocol
-    from apps.locks.models import Lock
+    from apps.locks.selectors import lock_areas_and_kids
 
     property_ids = sorted(str(m.property_id) for m in maps)
     zones = {str(m.property_id): m.time_zone for m in maps}
     rows = [(str(m.property_id), e) for m in maps for e in m.entries]
     schedule_ids = {e["scheduleId"] for _, e in rows if e.get("scheduleId")}
     lock_ids = sorted({e["lockId"] for _, e in rows})
-    schedules = {str(s.pk): s for s in Schedule.objects.filter(pk__in=schedule_ids)}
-    areas = {
-        str(i): (str(a) if a else None) for i, a in Lock.objects.filter(pk__in=lock_ids).values_list("id", "area_id")
-    }
-    kids = _lock_kids(lock_ids)
+    schedules = {str(s.pk): s for s in Schedule.objects.filter(pk__in=schedule_ids)} if schedule_ids else {}
+    locks = lock_areas_and_kids(lock_ids)
 
     entries = []
     for property_id, entry in rows:
@@ -144,12 +132,13 @@ def user_device_map_content(*, device: UserDevice, maps: list, property_keys: di
             if found is None:
                 continue  # a schedule deleted since the map was derived: the next refresh drops it
             schedule = {"scheduleId": entry["scheduleId"], **schedule_content(found)}
+        area_id, lock_kid = locks.get(entry["lockId"], (None, None))
         entries.append(
             protocol.map_entry(
                 property_id=property_id,
-                area_id=areas.get(entry["lockId"]),
+                area_id=area_id,
                 lock_id=entry["lockId"],
-                lock_kid=kids.get(entry["lockId"]),
+                lock_kid=lock_kid,
                 schedule=schedule,
                 valid_from=entry.get("validFrom"),
                 valid_until=entry.get("validUntil"),

@@ -3,7 +3,7 @@ private part of a page of locks, and provable revocation (who acknowledged a cha
 
 from collections import defaultdict
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 
 from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.choices import EntityTypeState
@@ -87,18 +87,27 @@ def lock_keys_for(lock_ids) -> dict:
     return found
 
 
+def _active_lock_keys() -> QuerySet[Key]:
+    return Key.objects.filter(
+        owner_type=KeyOwnerType.LOCK,
+        purpose=KeyPurpose.LOCK_KEY,
+        key_mode="SIGN_VERIFY",
+        type_state=EntityTypeState.ACTIVE,
+    )
+
+
 def lock_kids(lock_ids) -> dict:
     """{lock id: kid of its active Ed25519 lockKey} (phones' access maps name the lock by it,
     PROTOCOL.md §7.5), in one query."""
-    return dict(
-        Key.objects.filter(
-            owner_type=KeyOwnerType.LOCK,
-            owner_id__in=list(lock_ids),
-            purpose=KeyPurpose.LOCK_KEY,
-            key_mode="SIGN_VERIFY",
-            type_state=EntityTypeState.ACTIVE,
-        ).values_list("owner_id", "kid")
-    )
+    return dict(_active_lock_keys().filter(owner_id__in=list(lock_ids)).values_list("owner_id", "kid"))
+
+
+def lock_areas_and_kids(lock_ids) -> dict[str, tuple[str | None, str | None]]:
+    """{str(lock id): (str(area id) or None, kid of its active lockKey or None)}, in one query:
+    what a phone's access map says of each lock (PROTOCOL.md §7.5)."""
+    kid = _active_lock_keys().filter(owner_id=OuterRef("pk")).values("kid")[:1]
+    rows = Lock.objects.filter(pk__in=list(lock_ids)).annotate(kid=Subquery(kid)).values_list("id", "area_id", "kid")
+    return {str(pk): (str(area_id) if area_id else None, kid) for pk, area_id, kid in rows}
 
 
 def lock_credential_ids_for(lock_ids) -> dict:

@@ -82,7 +82,7 @@ def test_me_grant_matches_only_yourself_and_your_properties():
         grants=(Grant("me", user_id=me),),
         label="user",
         user_id=me,
-        member_property_ids=frozenset({PROPERTY_A}),
+        member_properties=frozenset({PROPERTY_A}),
     )
     perms = frozenset({"me"})
     assert principal.allows(perms, user_id=me)
@@ -90,6 +90,25 @@ def test_me_grant_matches_only_yourself_and_your_properties():
     assert principal.allows(perms, property_id=PROPERTY_A)
     assert not principal.allows(perms, property_id=PROPERTY_B)
     assert principal.property_ids_for(perms) == frozenset({PROPERTY_A})
+
+
+def test_member_properties_are_read_only_when_a_property_question_needs_them_and_once():
+    me, reads = uuid.uuid4(), []
+
+    def load():
+        reads.append(1)
+        return {PROPERTY_A}
+
+    principal = Principal(
+        kind="user", id=me, grants=(Grant("me", user_id=me),), label="user", user_id=me, member_properties=load
+    )
+    perms = frozenset({"me"})
+    assert principal.allows(perms, user_id=me)  # about the person only: no read
+    assert reads == []
+    assert principal.allows(perms, property_id=PROPERTY_A)
+    assert not principal.allows(perms, property_id=PROPERTY_B)
+    assert principal.property_ids_for(perms) == frozenset({PROPERTY_A})
+    assert reads == [1]
 
 
 def test_every_rule_names_known_permissions_and_a_scope():

@@ -5,6 +5,7 @@ permission checks and scoped selectors ask it questions. A `Grant` is the spec's
 UserPermission {permission, propertyId?, userId?}: no propertyId = every property.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -35,7 +36,9 @@ class Principal:
     grants: tuple[Grant, ...]
     label: str
     user_id: UUID | None = None
-    member_property_ids: frozenset = field(default_factory=frozenset)
+    # The properties `me` reaches: a frozenset, or a function that reads them on first need
+    # (a person's own syncs and reads never ask, so their requests skip those queries).
+    member_properties: frozenset | Callable[[], frozenset] = field(default_factory=frozenset)
 
     is_authenticated = True
     is_anonymous = False
@@ -44,6 +47,12 @@ class Principal:
     @property
     def pk(self):
         return self.id
+
+    @property
+    def member_property_ids(self) -> frozenset:
+        if callable(self.member_properties):  # read once, then kept (frozen: set it under the hood)
+            object.__setattr__(self, "member_properties", frozenset(self.member_properties()))
+        return self.member_properties
 
     def has_any(self, permissions: frozenset[str]) -> bool:
         """Holds at least one of `permissions`, at any scope."""
