@@ -42,7 +42,8 @@ def firmware_scope_list(*, firmware_version: FirmwareVersion, property_ids=ALL) 
 
 
 def _assignments(condition: Q) -> precedence.AssignmentMap:
-    return precedence.assignment_map(FirmwareAssignment.objects.filter(condition).values_list(*_ROW))
+    # unordered: the precedence decides, not the rows' order (and the ORM compiles less)
+    return precedence.assignment_map(FirmwareAssignment.objects.filter(condition).order_by().values_list(*_ROW))
 
 
 def _lock_where(lock) -> dict:
@@ -56,12 +57,14 @@ def _lock_where(lock) -> dict:
 
 
 def _condition(where: dict) -> Q:
-    """The assignment rows that can matter along one precedence chain."""
+    """The assignment rows that can matter along one precedence chain. A row with a lock (an
+    area) is a lock (an area) assignment (firmwareassignment_target_matches_scope), so those
+    two need no scope term: syncLock builds this on every sync."""
     condition = Q(scope=Scope.GLOBAL)
     if where.get("lock_id"):
-        condition |= Q(scope=Scope.LOCK, lock_id=where["lock_id"])
+        condition |= Q(lock_id=where["lock_id"])
     if where.get("area_id"):
-        condition |= Q(scope=Scope.AREA, area_id__in=[where["area_id"], *where.get("ancestor_ids", [])])
+        condition |= Q(area_id__in=[where["area_id"], *where.get("ancestor_ids", [])])
     if where.get("property_id"):
         condition |= Q(scope=Scope.PROPERTY, property_id=where["property_id"])
     return condition

@@ -21,6 +21,7 @@ from apps.locks import selectors, services, signing
 from apps.locks.choices import LockUninstallMode
 from apps.locks.constants import LOCK_CALLER
 from apps.locks.filters import LockFilterSet
+from apps.locks.models import LockCredential
 from apps.locks.pagination import NewestSequenceFirstPagination
 from apps.locks.serializers import (
     EventAcknowledgementsSerializer,
@@ -60,6 +61,19 @@ class _LockApi(ApiView):
         if lock is None:
             raise NotFound()
         return lock
+
+    def own_lock_or_404(self, lock_id):
+        """For syncLock: the lock calling about itself is the lock its credential authenticated,
+        read (live) with it by authentication, so it is not read again; anyone else as
+        `lock_or_404` (lean read: `lock_sync` reads the row again under its row lock)."""
+        principal, credential = self.request.user, self.request.auth
+        if (
+            principal.kind == LOCK_CALLER
+            and isinstance(credential, LockCredential)
+            and str(credential.lock_id) == str(principal.id) == str(lock_id)
+        ):
+            return credential.lock
+        return self.lock_or_404(lock_id, get=selectors.lock_get_plain)
 
     def show_private(self, lock) -> bool:
         principal = self.request.user
@@ -218,7 +232,7 @@ class LockSyncApi(_LockApi):
     def put(self, request, lockId):
         """The lock's signed sync (PROTOCOL.md §6.4): logs in, versions and ack recorded; the answer
         is signed (server time, the nonce echoed) and carries `keyMap` when the lock is behind."""
-        lock = self.lock_or_404(lockId, get=selectors.lock_get_plain)  # lock_sync reads it again, locked
+        lock = self.own_lock_or_404(lockId)  # lock_sync reads it again, locked
         # Parsed strictly from the raw bytes: the signature covers exactly what was sent (§3.1).
         try:
             raw = canonical.loads(request.body)

@@ -62,6 +62,9 @@ class Lock(Entity):
     last_known_sync_date = models.DateTimeField(null=True, blank=True, help_text="Server time of the last sync.")
     last_known_access_date = models.DateTimeField(null=True, blank=True, help_text="Newest accessDate reported.")
     access_log_high_sequence = models.PositiveBigIntegerField(default=0)
+    # How many LockAccessLogGap rows the lock has: kept by the sync that opens or fills them (under
+    # the lock's row lock), so a sync of a lock with none skips reading them.
+    open_access_log_gaps = models.PositiveIntegerField(default=0, help_text="Open access-log gaps (rows).")
     deprovisioned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Entity.Meta):

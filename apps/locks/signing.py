@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.actors import SYSTEM
@@ -77,27 +77,96 @@ def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
     return PropertyKeys(signing=(active, *previous), seal=seal)
 
 
-def property_signers(property_id, *, actor: str = SYSTEM) -> PropertySigners:
-    """The property's signing keys only (what syncLock's answer needs), in one query: the active
-    key and those rotated out within the overlap period, as `property_keys` orders them. A
-    property with no active key yet gets `property_keys` (which generates them)."""
-    since = timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
-    keys = list(
-        Key.objects.filter(
-            owner_type=KeyOwnerType.PROPERTY,
-            owner_id=property_id,
-            purpose=KeyPurpose.PROPERTY_KEY,
-            key_mode=KeyKeyMode.SIGN_VERIFY,
-        ).filter(
-            Q(type_state=EntityTypeState.ACTIVE)
-            | Q(type_state=EntityTypeState.INACTIVE, rotated_at__gte=since, wrapped_private_key__isnull=False)
+def _overlap_start():
+    """Keys rotated out at or after this still co-sign (KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)."""
+    return timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
+
+
+def _recent_ed25519_keys(*owner_ids, since) -> QuerySet[Key]:
+    """The Ed25519 keys of these owners (a lock, a property) that are active or were rotated out
+    since `since`: a superset of the lock's verify key and the property's signers (a few rows)
+    that the ORM builds at a fraction of the cost of the exact conditions; `_is_lock_key` and
+    `_is_signer` pick them out. (owner_type keeps it on the key_owner_idx index.)"""
+    return Key.objects.filter(
+        Q(type_state=EntityTypeState.ACTIVE) | Q(rotated_at__gte=since),
+        owner_type__in=(KeyOwnerType.LOCK, KeyOwnerType.PROPERTY),
+        owner_id__in=owner_ids,
+        key_mode=KeyKeyMode.SIGN_VERIFY,
+    ).order_by()
+
+
+def _is_lock_key(key: Key, lock_id) -> bool:
+    """The lock's active Ed25519 lockKey: what the server verifies its requests with."""
+    return (
+        key.owner_type == KeyOwnerType.LOCK
+        and str(key.owner_id) == str(lock_id)
+        and key.purpose == KeyPurpose.LOCK_KEY
+        and key.key_mode == KeyKeyMode.SIGN_VERIFY
+        and key.type_state == EntityTypeState.ACTIVE
+    )
+
+
+def _is_signer(key: Key, property_id, since) -> bool:
+    """A key the property signs with: its active Ed25519 propertyKey, or one rotated out since
+    `since` whose private half Keyhouse holds."""
+    return (
+        key.owner_type == KeyOwnerType.PROPERTY
+        and str(key.owner_id) == str(property_id)
+        and key.purpose == KeyPurpose.PROPERTY_KEY
+        and key.key_mode == KeyKeyMode.SIGN_VERIFY
+        and (
+            key.type_state == EntityTypeState.ACTIVE
+            or (
+                key.type_state == EntityTypeState.INACTIVE
+                and key.rotated_at is not None
+                and key.rotated_at >= since
+                and key.wrapped_private_key is not None
+            )
         )
     )
+
+
+def _signers_of(keys: list[Key]) -> PropertySigners | None:
+    """The property's signers as `property_keys` orders them (the active key first, then the
+    newest rotated out first); None when none is active."""
     active = [key for key in keys if key.type_state == EntityTypeState.ACTIVE]
     if not active:
-        return property_keys(property_id, actor=actor)
+        return None
     previous = sorted((key for key in keys if key.type_state != EntityTypeState.ACTIVE), key=lambda k: k.rotated_at)
     return PropertySigners(signing=(active[0], *reversed(previous)))
+
+
+def property_signers(property_id, *, actor: str = SYSTEM) -> PropertySigners:
+    """The property's signing keys only, in one query: the active key and those rotated out
+    within the overlap period, as `property_keys` orders them. A property with no active key
+    yet gets `property_keys` (which generates them)."""
+    since = _overlap_start()
+    keys = [key for key in _recent_ed25519_keys(property_id, since=since) if _is_signer(key, property_id, since)]
+    signers = _signers_of(keys)
+    return signers if signers is not None else property_keys(property_id, actor=actor)
+
+
+@dataclass(frozen=True)
+class LockSyncKeys:
+    """What syncLock checks and signs with: the public halves of the lock's active Ed25519
+    lockKey(s), and its property's signers (None when the lock is in no property or the
+    property has no active signing key yet: `property_signers` then generates them)."""
+
+    lock_keys: list[bytes]
+    signers: PropertySigners | None
+
+
+def lock_sync_keys(lock) -> LockSyncKeys:
+    """The lock's verify key(s) and its property's signers (as `property_signers` has them), in
+    one query."""
+    since = _overlap_start()
+    owners = (lock.pk,) if lock.property_id is None else (lock.pk, lock.property_id)
+    keys = list(_recent_ed25519_keys(*owners, since=since))
+    signers = [key for key in keys if _is_signer(key, lock.property_id, since)] if lock.property_id else []
+    return LockSyncKeys(
+        lock_keys=[bytes(key.public_key) for key in keys if _is_lock_key(key, lock.pk)],
+        signers=_signers_of(signers),
+    )
 
 
 def property_seal_key_for(property_id, kid: str | None) -> Key | None:

@@ -8,7 +8,7 @@ from apps.keys import crypto
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
 from tests.factories import directory as d
 from tests.locks.conftest import Phone, lock_client, ok_signed, settle
-from tests.locks.reference_lock import ReferenceLock, b64url, jcs, seal, sign
+from tests.locks.reference_lock import ReferenceLock, b64url, jcs, raw_public, seal, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -291,8 +291,118 @@ def test_strict_json_duplicate_members_are_refused(synced):
     assert "duplicate" in d.refused(response, 400)["error"]
 
 
-def test_a_no_change_sync_stays_within_a_query_budget(synced, django_assert_max_num_queries):
+def test_a_no_change_sync_runs_seven_queries(synced, django_assert_num_queries):
     world, _ = synced
-    # auth 1, lock 2 (+ refs), lock key 1, property keys 3, lock row 1 + update 1, firmware 1, gaps 1
-    with django_assert_max_num_queries(14):
+    # the credential with its lock (the view does not read the lock again), the lock's key and the
+    # property's signers in one, the row under its row lock and its update (in a transaction), the
+    # firmware assignments; the lock has no open gap, so they are not read
+    with django_assert_num_queries(7) as captured:
         assert world.sync().status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len([q for q in sql if q.startswith("SELECT") and 'FROM "locks_lock"' in q]) == 1
+    assert len([q for q in sql if 'FROM "keys_key"' in q]) == 1
+    assert not [q for q in sql if "locks_lockaccessloggap" in q]
+
+
+def test_open_gaps_are_reported_by_every_sync_and_only_a_lock_with_some_reads_them(synced):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world, _ = synced
+    lock = world.lock
+
+    def sync() -> tuple[dict, bool]:
+        with CaptureQueriesContext(connection) as captured:
+            data = ok_signed(world.sync())
+        return data["accessLogs"], any("locks_lockaccessloggap" in q["sql"] for q in captured.captured_queries)
+
+    lock.logs = [_log(1), _log(4), _log(7)]
+    logs, _ = sync()
+    assert logs["missing"] == [[2, 3], [5, 6]] and Lock.objects.get(pk=lock.lock_id).open_access_log_gaps == 2
+    assert sync() == ({"stored": 0, "duplicates": 0, "highestSequence": 7, "missing": [[2, 3], [5, 6]]}, True)
+    lock.logs = [_log(2)]  # one gap shrinks, one stays
+    assert sync()[0]["missing"] == [[3, 3], [5, 6]]
+    lock.logs = [_log(3), _log(5)]  # one gap filled, the other shrinks
+    assert sync()[0]["missing"] == [[6, 6]]
+    assert (
+        Lock.objects.get(pk=lock.lock_id).open_access_log_gaps
+        == LockAccessLogGap.objects.filter(lock_id=lock.lock_id).count()
+        == 1
+    )
+    lock.logs = [_log(6)]
+    assert sync()[0]["missing"] == []
+    assert Lock.objects.get(pk=lock.lock_id).open_access_log_gaps == 0
+    assert sync() == ({"stored": 0, "duplicates": 0, "highestSequence": 7, "missing": []}, False)
+
+
+def test_a_gap_in_the_middle_of_one_splits_it_in_two_and_the_count_follows(synced):
+    world, _ = synced
+    world.lock.logs = [_log(1), _log(9)]
+    assert ok_signed(world.sync())["accessLogs"]["missing"] == [[2, 8]]
+    world.lock.logs = [_log(5)]
+    assert ok_signed(world.sync())["accessLogs"]["missing"] == [[2, 4], [6, 8]]
+    assert Lock.objects.get(pk=world.lock.lock_id).open_access_log_gaps == 2
+
+
+def test_the_migration_counts_the_gaps_that_exist(synced):
+    import importlib
+
+    from django.apps import apps
+
+    world, _ = synced
+    other = Lock.objects.create(display_name="No gaps")
+    for first in (3, 7):
+        LockAccessLogGap.objects.create(lock_id=world.lock.lock_id, first_sequence=first, last_sequence=first)
+    migration = importlib.import_module("apps.locks.migrations.0003_lock_open_access_log_gaps")
+    migration.count_open_gaps(apps, None)
+    assert Lock.objects.get(pk=world.lock.lock_id).open_access_log_gaps == 2
+    assert Lock.objects.get(pk=other.pk).open_access_log_gaps == 0
+
+
+def test_the_locks_key_and_the_propertys_signers_come_in_one_query(synced, django_assert_num_queries):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apps.core.actors import SYSTEM
+    from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+    from apps.keys.models import Key
+    from apps.keys.selectors import key_active
+    from apps.keys.services import key_rotate
+    from apps.locks import signing
+
+    world, _ = synced
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+
+    def active():
+        return key_active(
+            owner_type=KeyOwnerType.PROPERTY,
+            owner_id=world.prop.pk,
+            purpose=KeyPurpose.PROPERTY_KEY,
+            key_mode=KeyKeyMode.SIGN_VERIFY,
+        )
+
+    def both():
+        with django_assert_num_queries(1):
+            keys = signing.lock_sync_keys(lock)
+        assert keys.lock_keys == [raw_public(world.lock.signing_key)]
+        return keys
+
+    first = active()
+    assert [k.kid for k in both().signers.signing] == [first.kid]
+    second = key_rotate(key=first, actor=SYSTEM)
+    third = key_rotate(key=second, actor=SYSTEM)
+    expected = [third.kid, second.kid, first.kid]  # the active one, then the newest rotated out
+    assert [k.kid for k in both().signers.signing] == expected
+    assert [k.kid for k in signing.property_signers(world.prop.pk).signing] == expected
+    too_old = timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS + 60)
+    Key.objects.filter(pk=first.pk).update(rotated_at=too_old)
+    assert [k.kid for k in both().signers.signing] == [third.kid, second.kid]
+    assert [k.kid for k in signing.property_signers(world.prop.pk).signing] == [third.kid, second.kid]
+    # a lock in no property: its key only; a property with no active key yet: None (generated later)
+    assert signing.lock_sync_keys(Lock(pk=lock.pk, property_id=None)) == signing.LockSyncKeys(
+        lock_keys=[raw_public(world.lock.signing_key)], signers=None
+    )
+    Key.objects.filter(pk=third.pk).update(type_state="inactive", rotated_at=timezone.now())
+    assert signing.lock_sync_keys(lock).signers is None

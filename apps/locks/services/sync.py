@@ -22,7 +22,7 @@ from django.utils import timezone
 from apps.core.exceptions import ApplicationError
 from apps.events.services import event_append
 from apps.keys import canonical, crypto
-from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.keys.services import key_private
 from apps.locks import protocol, signing
@@ -42,20 +42,6 @@ class SyncOutcome:
 
 def _refuse(field: str, message: str, *, status: int = 400, extra: dict | None = None):
     raise ApplicationError(f"{field}: {message}", fields={field: [message]}, extra=extra, status=status)
-
-
-def lock_verify_keys(lock: Lock) -> list[bytes]:
-    """The Ed25519 lockKey(s) the server trusts for this lock (its active one)."""
-    return [
-        bytes(public)
-        for public in Key.objects.filter(
-            owner_type=KeyOwnerType.LOCK,
-            owner_id=lock.pk,
-            purpose=KeyPurpose.LOCK_KEY,
-            key_mode=KeyKeyMode.SIGN_VERIFY,
-            type_state="active",
-        ).values_list("public_key", flat=True)
-    ]
 
 
 def _verify(payload, signatures, context: str, keys: list[bytes], *, field: str, status: int) -> None:
@@ -174,8 +160,8 @@ def _who(lock: Lock, logs: list[dict]) -> dict[tuple[int, str], dict]:
 
 
 def _gaps_update(lock: Lock, sequences: list[int]) -> list[tuple[int, int]]:
-    """Fill known gaps with late arrivals, record new holes above the highest sequence seen.
-    Returns the new holes."""
+    """Fill known gaps with late arrivals, record new holes above the highest sequence seen, and
+    keep `lock.open_access_log_gaps` (saved by the caller) their number. Returns the new holes."""
     if not sequences:
         return []
     low, high = sequences[0], sequences[-1]
@@ -188,11 +174,13 @@ def _gaps_update(lock: Lock, sequences: list[int]) -> list[tuple[int, int]]:
         LockAccessLogGap.objects.bulk_create(
             LockAccessLogGap(lock=lock, first_sequence=a, last_sequence=b) for a, b in remaining
         )
+        lock.open_access_log_gaps += len(remaining) - 1
     above = [s for s in sequences if s > lock.access_log_high_sequence]
     holes = protocol.missing_ranges(lock.access_log_high_sequence + 1, above, up_to=above[-1]) if above else []
     LockAccessLogGap.objects.bulk_create(
         LockAccessLogGap(lock=lock, first_sequence=a, last_sequence=b) for a, b in holes
     )
+    lock.open_access_log_gaps += len(holes)
     return holes
 
 
@@ -239,7 +227,10 @@ def _logs_store(lock: Lock, logs: list[dict], *, actor: str) -> tuple[int, int, 
 
 
 def missing_ranges_of(lock: Lock) -> list[list[int]]:
-    """Open access-log gaps of a lock, oldest first (at most MISSING_RANGES_SHOWN)."""
+    """Open access-log gaps of a lock, oldest first (at most MISSING_RANGES_SHOWN); no query for
+    a lock that has none (`open_access_log_gaps`)."""
+    if not lock.open_access_log_gaps:
+        return []
     return [
         [a, b]
         for a, b in LockAccessLogGap.objects.filter(lock=lock)
@@ -257,7 +248,8 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
 
     now = now or timezone.now()
     payload = {name: value for name, value in body.items() if name != "signatures"}
-    lock_keys = lock_verify_keys(lock)
+    sync_keys = signing.lock_sync_keys(lock)  # the lock's key and the property's signers, one query
+    lock_keys = sync_keys.lock_keys
     # 401 like a device's bad deviceSignature (§7.3): the secret was fine, the lock's signature is not
     _verify(
         payload, body.get("signatures"), canonical.CONTEXT_LOCK_SYNC_REQUEST, lock_keys, field="signatures", status=401
@@ -266,7 +258,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         _refuse("lockId", "the request is signed for another lock")
     if lock.property_id is None:
         _refuse("lockId", "the lock is in no property: install it before it syncs", status=409)
-    keys = signing.property_signers(lock.property_id)
+    keys = sync_keys.signers or signing.property_signers(lock.property_id)  # generated on first use
     sequence, current = payload["syncSequence"], payload["currentKeyMapVersion"]
     actor = f"lock:{lock.pk}"
 
@@ -317,6 +309,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
                 "applied_at",
                 "access_log_high_sequence",
                 "last_known_access_date",
+                "open_access_log_gaps",
             ]
         )
         refs = {"lock_id": lock.pk, "property_id": lock.property_id, "area_id": lock.area_id}
