@@ -185,6 +185,12 @@ def _check_request(device: UserDevice, payload: dict, device_signature: str, syn
             f"more than {skew} s from server time; set the clock from serverTime and sign again",
             serverTime=format_timestamp(now),
         )
+    _check_counter(device, payload)
+    if payload["deviceType"] != device.device_type:
+        raise _refuse("deviceType", f"this device was provisioned as {device.device_type}")
+
+
+def _check_counter(device: UserDevice, payload: dict) -> None:
     if payload["syncCounter"] <= device.last_sync_counter:
         raise _refuse(
             "syncCounter",
@@ -192,8 +198,6 @@ def _check_request(device: UserDevice, payload: dict, device_signature: str, syn
             status=409,
             lastSyncCounter=device.last_sync_counter,
         )
-    if payload["deviceType"] != device.device_type:
-        raise _refuse("deviceType", f"this device was provisioned as {device.device_type}")
 
 
 def _property_signing_keys(property_ids: list[str], actor: str) -> dict:
@@ -205,7 +209,6 @@ def _property_signing_keys(property_ids: list[str], actor: str) -> dict:
     return keys
 
 
-@transaction.atomic
 def user_device_sync(
     *,
     user_id,
@@ -222,11 +225,15 @@ def user_device_sync(
     Refusals change nothing: wrong device ids or a stale clock (400), a bad signature (401),
     a replayed counter (409), a deprovisioned device (404). No event: syncs are frequent, and
     what they record (versions, last sync) is device state, not a domain change.
+
+    The checks and the map are computed before the transaction, which holds the device's row
+    lock only to re-check the counter and record the sync: on SQLite, whose writers queue for
+    the whole database, concurrent syncs of different phones then wait milliseconds, not the
+    map's computation (docs/PERFORMANCE.md, protocol).
     """
     now = now or timezone.now()
     device = (
-        UserDevice.objects.select_for_update()
-        .select_related("access_key", "sync_key", "seal_key")
+        UserDevice.objects.select_related("access_key", "sync_key", "seal_key")
         .filter(pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True)
         .first()
     )
@@ -238,40 +245,57 @@ def user_device_sync(
     property_keys = _property_signing_keys([str(m.property_id) for m in maps], actor)
     content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
     digest = protocol.map_digest(content)
-    if digest != device.map_digest:
-        device.map_version += 1
-        device.map_digest = digest
-    version = str(device.map_version)
+
+    with transaction.atomic():
+        # Only what a concurrent sync or deprovisioning can have changed since the read above.
+        state = (
+            UserDevice.objects.select_for_update()
+            .filter(pk=device.pk, deprovisioned_at__isnull=True)
+            .values("last_sync_counter", "map_version", "map_digest")
+            .first()
+        )
+        if state is None:
+            raise ApplicationError("not found", status=404)
+        device.last_sync_counter, device.map_version, device.map_digest = (
+            state["last_sync_counter"],
+            state["map_version"],
+            state["map_digest"],
+        )
+        _check_counter(device, payload)
+        if digest != device.map_digest:
+            device.map_version += 1
+            device.map_digest = digest
+        version = str(device.map_version)
+        device.last_sync_counter = payload["syncCounter"]
+        device.last_known_sync_date = now
+        device.current_os_version = payload["currentOsVersion"]
+        device.current_app_version = payload["currentAppVersion"]
+        device.current_user_access_map_version = payload["currentUserAccessMapVersion"]
+        device.make_model = payload["makeModel"]
+        # The keys and the owner did not change: skip their lookups (seven queries on every sync).
+        # (nor the deprovisioned ⇒ deleted constraint: this row is provisioned, under a row lock).
+        device.full_clean(
+            exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
+        )
+        device.save(
+            update_fields=[
+                "last_sync_counter",
+                "last_known_sync_date",
+                "current_os_version",
+                "current_app_version",
+                "current_user_access_map_version",
+                "make_model",
+                "map_version",
+                "map_digest",
+            ]
+        )  # not last_modified_*: a sync is the device reporting, not someone editing it
+
     server_time = format_timestamp(now)
     not_after = format_timestamp(now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS))
     sealed = None
     if payload["currentUserAccessMapVersion"] != version:
         document = protocol.map_document(content, version=version, issued_at=server_time, not_after=not_after)
         sealed = [protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes)]
-
-    device.last_sync_counter = payload["syncCounter"]
-    device.last_known_sync_date = now
-    device.current_os_version = payload["currentOsVersion"]
-    device.current_app_version = payload["currentAppVersion"]
-    device.current_user_access_map_version = payload["currentUserAccessMapVersion"]
-    device.make_model = payload["makeModel"]
-    # The keys and the owner did not change: skip their lookups (seven queries on every sync).
-    # (nor the deprovisioned ⇒ deleted constraint: this row is provisioned, under a row lock).
-    device.full_clean(
-        exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
-    )
-    device.save(
-        update_fields=[
-            "last_sync_counter",
-            "last_known_sync_date",
-            "current_os_version",
-            "current_app_version",
-            "current_user_access_map_version",
-            "make_model",
-            "map_version",
-            "map_digest",
-        ]
-    )  # not last_modified_*: a sync is the device reporting, not someone editing it
 
     data = protocol.sync_response_payload(
         user_id=str(device.user_id),

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from apps.core.actors import SYSTEM
+from apps.devices import selectors as selectors_module
 from apps.devices import services
 from apps.devices.models import UserDevice
 from apps.keys import canonical, crypto
@@ -284,16 +285,16 @@ def test_sync_is_one_transaction_with_a_number_of_queries_that_does_not_grow(
 ):
     device, phone, client = alice_phone
     phone.receive(_sync(client, phone).json())
-    # token (+ person), grants; the device with its keys under its row lock; access maps; the
-    # properties' signing keys; schedules; locks with their kids; the update. Who `me` reaches
-    # (memberships, grants) is not read: the caller syncs its own device. The savepoint pair
-    # is the transaction inside the test's own.
-    with django_assert_num_queries(10):
+    # token (+ person), grants; the device with its keys; access maps; the properties' signing
+    # keys; schedules; locks with their kids; then in the transaction the device's row lock and
+    # the update. Who `me` reaches (memberships, grants) is not read: the caller syncs its own
+    # device. The savepoint pair is the transaction inside the test's own.
+    with django_assert_num_queries(11):
         phone.receive(_sync(client, phone).json())
     for number in range(5):
         lock_in(world.gym, f"Gym door {number}")
     process_events()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         envelope = _sync(client, phone).json()
     assert len(phone.receive(envelope)["entries"]) == 7
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 3
@@ -319,3 +320,45 @@ def test_a_lock_key_registered_for_a_lock_enters_the_map_and_raises_the_version(
     assert envelope["data"]["userAccessMapVersion"] == "2"
     kids = {e["lockId"]: e["lockKid"] for e in phone.receive(envelope)["entries"]}
     assert kids == {str(world.tower_door.pk): key.kid, str(world.gym_door.pk): None}
+
+
+def _meanwhile(monkeypatch, change):
+    """Run `change` once while the sync computes the map, i.e. after its first read of the
+    device and before the transaction that records the sync (a concurrent request)."""
+    real = selectors_module.access_maps_for_user
+
+    def access_maps_for_user(**kwargs):
+        change()
+        monkeypatch.setattr(selectors_module, "access_maps_for_user", real)
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors_module, "access_maps_for_user", access_maps_for_user)
+
+
+def test_a_sync_overtaken_by_a_concurrent_one_with_a_higher_counter_is_409_and_records_nothing(
+    world, alice_phone, monkeypatch
+):
+    device, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    body = phone.sync_body()
+    later = phone.sync_body()
+    _meanwhile(
+        monkeypatch, lambda: UserDevice.objects.filter(pk=device.pk).update(last_sync_counter=later["syncCounter"])
+    )
+
+    envelope = d.refused(_sync(client, phone, body), 409)
+
+    assert "syncCounter" in envelope["error"]
+    device.refresh_from_db()
+    assert device.last_sync_counter == later["syncCounter"] and device.map_version == 1
+
+
+def test_a_device_deprovisioned_while_its_sync_is_computed_is_404_and_records_nothing(world, alice_phone, monkeypatch):
+    device, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    _meanwhile(monkeypatch, lambda: services.user_device_deprovision(device=device, actor=SYSTEM))
+
+    d.refused(_sync(client, phone), 404)
+
+    device.refresh_from_db()
+    assert device.deprovisioned_at is not None and device.last_sync_counter == 1
