@@ -406,3 +406,27 @@ def test_the_locks_key_and_the_propertys_signers_come_in_one_query(synced, djang
     )
     Key.objects.filter(pk=third.pk).update(type_state="inactive", rotated_at=timezone.now())
     assert signing.lock_sync_keys(lock).signers is None
+
+
+def test_a_lock_deprovisioned_while_its_sync_is_checked_is_404_and_records_nothing(synced, monkeypatch):
+    """Between reading the lock's keys and taking its row lock, a manager deprovisions it."""
+    from apps.core.actors import SYSTEM
+    from apps.locks import signing
+    from apps.locks.services.locks import lock_deprovision
+
+    world, _ = synced
+    real = signing.lock_sync_keys
+
+    def lock_sync_keys(lock):
+        keys = real(lock)
+        lock_deprovision(lock=Lock.objects.get(pk=lock.pk), actor=SYSTEM)
+        return keys
+
+    monkeypatch.setattr(signing, "lock_sync_keys", lock_sync_keys)
+    before = _state(world.lock.lock_id)
+
+    d.refused(_put(world, world.lock.sync_body()), 404)
+
+    after = _state(world.lock.lock_id)
+    assert after[:6] == before[:6]  # sequence, versions, firmware, sync date, logs: as they were
+    assert Lock.objects.get(pk=world.lock.lock_id).deprovisioned_at is not None

@@ -263,7 +263,14 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
     actor = f"lock:{lock.pk}"
 
     with transaction.atomic():
-        lock = Lock.objects.select_for_update(of=("self",)).select_related("area").get(pk=lock.pk)
+        lock = (
+            Lock.objects.select_for_update(of=("self",))
+            .select_related("area")
+            .filter(pk=lock.pk, deprovisioned_at__isnull=True)
+            .first()
+        )
+        if lock is None:  # deprovisioned since its keys were read
+            raise ApplicationError("not found", status=404)
         if sequence <= lock.last_sync_sequence:
             _refuse(
                 "syncSequence",
