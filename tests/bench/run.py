@@ -1411,21 +1411,7 @@ def http_bench(env: dict, tmp: Path) -> dict:
     )
 
     wrk = ensure_wrk() if TOOL != "python" else None
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    log_path = tmp / "gunicorn.log"
-    log(f"starting gunicorn -w 2 on {base} (settings {SETTINGS_MODULE})")
-    with open(log_path, "wb") as gunicorn_log:
-        proc = subprocess.Popen(
-            gunicorn_command(port),
-            cwd=ROOT,
-            env=env,
-            stdout=gunicorn_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_healthy(base, proc, log_path)
+    with gunicorn_running(env, tmp, "http") as (proc, base, log_path):
         sizes = verify(base, auth, seed["page_size"], pairs)
 
         def drive(path, headers, seconds):
@@ -1454,8 +1440,6 @@ def http_bench(env: dict, tmp: Path) -> dict:
                     raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
         results = {path: summarize(sample) for path, sample in samples.items()}
         verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
-    finally:
-        stop(proc)
     seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
     return {"seed": seed, "results": results, "sizes": sizes, "pairs": pairs, "wrk": wrk}
 
