@@ -34,6 +34,7 @@ from django.utils import timezone
 from apps.access import services as access
 from apps.access.models import UserGroupGroupType
 from apps.accounts import services as accounts
+from apps.accounts.demo import DEMO_RESIDENT_EMAIL
 from apps.accounts.models import User
 from apps.areas import services as areas
 from apps.areas.models import Area, AreaAreaType
@@ -241,6 +242,13 @@ def seed_demo(stdout) -> None:
             if index == 0 and n % 2 == 0:  # one parking permit per household, for some households
                 join(groups["Garage permit holders"], person)
             n += 1
+
+    # The app's demo sign-in (apps/accounts/demo.py, seeded first) lives in Unit 101 with a gym
+    # pass, so a phone provisioned with it receives a map of real doors.
+    resident = User.objects.alive().filter(email=DEMO_RESIDENT_EMAIL).first()
+    if resident is not None:
+        for group in (units[0].area_user_group, groups["Residents"], groups["Gym pass holders"]):
+            join(group, resident)
 
     walker = _person("Robin", "Walker", n)  # a dog walker with a guest key to one unit for a month
     access.grant_create(

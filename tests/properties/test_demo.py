@@ -130,3 +130,24 @@ def test_demo_access_follows_the_written_rules(prop):
     assert doors["Gym door"] in a.locks_of(member, prop)
     walker = User.objects.get(email="robin.walker@example.com")
     assert a.locks_of(walker, prop) == {doors["Unit 101 door"]}
+
+
+def test_the_demo_app_user_lives_in_unit_101_and_their_phone_map_names_its_doors():
+    from apps.access.models import UserAccessMap
+    from apps.accounts import demo as accounts_demo
+    from apps.locks.models import Lock
+    from tests.factories.access import process_events
+
+    accounts_demo.seed_demo(StringIO())
+    _seed()
+    process_events()
+
+    resident = User.objects.get(email=accounts_demo.DEMO_RESIDENT_EMAIL)
+    groups = set(Membership.objects.filter(user=resident).values_list("user_group__display_name", flat=True))
+    assert groups == {"Unit 101 members", "Residents", "Gym pass holders"}
+    [access_map] = UserAccessMap.objects.filter(user_id=resident.pk)
+    doors = set(
+        Lock.objects.filter(pk__in=[e["lockId"] for e in access_map.entries]).values_list("display_name", flat=True)
+    )
+    assert {"Unit 101 door", "Floor 1 stairwell door", "Gym door"} <= doors
+    assert "Unit 102 door" not in doors and "Office door" not in doors
