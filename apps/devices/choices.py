@@ -4,5 +4,5 @@ from django.db import models
 class UserDeviceDeviceType(models.TextChoices):
     """Spec ProvisionUserDeviceInput.deviceType."""
 
-    IOS = "iOS"
-    ANDROID = "Android"
+    IOS = "iOS", "iOS"  # labels spelt as the platforms spell themselves (the default would say "Ios")
+    ANDROID = "Android", "Android"
