@@ -3,6 +3,8 @@
 Each write is one transaction with its event: `device.provisioned`, `device.updated`,
 `device.deprovisioned` (refs `user_id`, `user_device_id`). The lock side rebuilds key maps
 on `device.provisioned` / `device.deprovisioned` from `selectors.access_keys_for_users`.
+A sync records device state (counter, versions, last sync) with one conditional UPDATE and no
+event.
 """
 
 import datetime as dt
@@ -209,6 +211,54 @@ def _property_signing_keys(property_ids: list[str], actor: str) -> dict:
     return keys
 
 
+_REPORTED = {  # model field: sync input member, as the device reports it
+    "current_os_version": "currentOsVersion",
+    "current_app_version": "currentAppVersion",
+    "current_user_access_map_version": "currentUserAccessMapVersion",
+    "make_model": "makeModel",
+}
+
+
+def _record_sync(device: UserDevice, payload: dict, digest: str, now) -> int:
+    """Record an accepted sync and return the map version: one UPDATE, applied only while the
+    counter and map version are still those `device` was read with (else a concurrent sync or
+    a deprovisioning came first: 409 / 404, nothing written). The version rises by one when the
+    map's digest differs from the stored one. Not last_modified_*: a sync is the device
+    reporting, not someone editing it."""
+    for name, member in _REPORTED.items():
+        setattr(device, name, payload[member])
+    # Validates what the device reported (lengths); the keys and owner did not change.
+    device.full_clean(
+        exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
+    )
+    version = device.map_version + (digest != device.map_digest)
+    recorded = UserDevice.objects.filter(
+        pk=device.pk,
+        deprovisioned_at__isnull=True,
+        last_sync_counter=device.last_sync_counter,
+        map_version=device.map_version,
+    ).update(
+        last_sync_counter=payload["syncCounter"],
+        last_known_sync_date=now,
+        map_version=version,
+        map_digest=digest,
+        **{name: getattr(device, name) for name in _REPORTED},
+    )
+    if recorded:
+        device.last_sync_counter, device.last_known_sync_date = payload["syncCounter"], now
+        device.map_version, device.map_digest = version, digest
+        return version
+    current = UserDevice.objects.filter(pk=device.pk, deprovisioned_at__isnull=True).first()
+    if current is None:
+        raise ApplicationError("not found", status=404)
+    raise _refuse(
+        "syncCounter",
+        "another sync of this device was recorded meanwhile: sign a new request with a higher counter",
+        status=409,
+        lastSyncCounter=current.last_sync_counter,
+    )
+
+
 def user_device_sync(
     *,
     user_id,
@@ -226,14 +276,15 @@ def user_device_sync(
     a replayed counter (409), a deprovisioned device (404). No event: syncs are frequent, and
     what they record (versions, last sync) is device state, not a domain change.
 
-    The checks and the map are computed before the transaction, which holds the device's row
-    lock only to re-check the counter and record the sync: on SQLite, whose writers queue for
-    the whole database, concurrent syncs of different phones then wait milliseconds, not the
-    map's computation (docs/PERFORMANCE.md, protocol).
+    The checks and the map are computed first; the sync is then recorded by one UPDATE that
+    applies only if the row is still as read (compare-and-set on the counter and the map
+    version): no transaction held while the map is computed (on SQLite, whose writers queue for
+    the whole database, concurrent phone syncs would wait for each other), and a sync overtaken
+    by a concurrent one is refused like a replay (409), one racing a deprovisioning gets 404.
     """
     now = now or timezone.now()
     device = (
-        UserDevice.objects.select_related("access_key", "sync_key", "seal_key")
+        UserDevice.objects.select_related("access_key", "sync_key")  # seal_key: read when a map is sent
         .filter(pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True)
         .first()
     )
@@ -245,50 +296,7 @@ def user_device_sync(
     property_keys = _property_signing_keys([str(m.property_id) for m in maps], actor)
     content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
     digest = protocol.map_digest(content)
-
-    with transaction.atomic():
-        # Only what a concurrent sync or deprovisioning can have changed since the read above.
-        state = (
-            UserDevice.objects.select_for_update()
-            .filter(pk=device.pk, deprovisioned_at__isnull=True)
-            .values("last_sync_counter", "map_version", "map_digest")
-            .first()
-        )
-        if state is None:
-            raise ApplicationError("not found", status=404)
-        device.last_sync_counter, device.map_version, device.map_digest = (
-            state["last_sync_counter"],
-            state["map_version"],
-            state["map_digest"],
-        )
-        _check_counter(device, payload)
-        if digest != device.map_digest:
-            device.map_version += 1
-            device.map_digest = digest
-        version = str(device.map_version)
-        device.last_sync_counter = payload["syncCounter"]
-        device.last_known_sync_date = now
-        device.current_os_version = payload["currentOsVersion"]
-        device.current_app_version = payload["currentAppVersion"]
-        device.current_user_access_map_version = payload["currentUserAccessMapVersion"]
-        device.make_model = payload["makeModel"]
-        # The keys and the owner did not change: skip their lookups (seven queries on every sync).
-        # (nor the deprovisioned ⇒ deleted constraint: this row is provisioned, under a row lock).
-        device.full_clean(
-            exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
-        )
-        device.save(
-            update_fields=[
-                "last_sync_counter",
-                "last_known_sync_date",
-                "current_os_version",
-                "current_app_version",
-                "current_user_access_map_version",
-                "make_model",
-                "map_version",
-                "map_digest",
-            ]
-        )  # not last_modified_*: a sync is the device reporting, not someone editing it
+    version = str(_record_sync(device, payload, digest, now))
 
     server_time = format_timestamp(now)
     not_after = format_timestamp(now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS))
