@@ -558,13 +558,27 @@ def figures_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> s
     return "\n".join(lines)
 
 
+def main_table(sql: str) -> str | None:
+    """The table after the statement's own FROM (not a subquery's: parentheses are skipped)."""
+    depth = 0
+    for index, char in enumerate(sql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(" FROM ", index):
+            return sql[index + 6 :].split()[0].strip('"')
+    return None
+
+
 def sql_statements(statements: list[str]) -> str:
     """`SELECT table` / `INSERT table` / `COMMIT` per query, in order (transaction control shortened)."""
     names = []
     for sql in statements:
         verb = sql.split()[0].upper()
         if verb in ("SELECT", "DELETE"):
-            names.append(f"{verb} {sql.split(' FROM ', 1)[1].split()[0].strip(chr(34))}" if " FROM " in sql else verb)
+            table = main_table(sql)
+            names.append(f"{verb} {table}" if table else verb)
         elif verb in ("INSERT", "UPDATE"):
             names.append(f"{verb} {sql.split()[2 if verb == 'INSERT' else 1].strip(chr(34))}")
         else:
@@ -576,8 +590,7 @@ def sql_tables(statements: list[str]) -> str:
     """`table` per query, in order: what a request reads, at a glance."""
     names = []
     for sql in statements:
-        after = sql.split(" FROM ", 1)[1] if " FROM " in sql else sql
-        names.append(after.split()[0].strip('"'))
+        names.append(main_table(sql) or sql.split()[0].strip('"'))
     return ", ".join(f"`{n}`" for n in names)
 
 
