@@ -1,4 +1,4 @@
-"""A ModelAdmin base for models whose every write belongs to a service (STYLE rule 1 and 4).
+"""ModelAdmin bases for models whose every write belongs to a service (STYLE rule 1 and 4).
 
 Django's admin saves and deletes rows itself; for domain models that would skip the
 transaction, the event and the business rules. `ServiceModelAdmin` routes the add/change
@@ -137,6 +137,20 @@ class ServiceModelAdmin(admin.ModelAdmin):
         if "delete_selected" in actions:  # ours, not the site-wide one that calls queryset.delete()
             actions["delete_selected"] = self.get_action("delete_selected")
         return actions
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Rows written only by the system (events, lock syncs, workers): staff read, nobody adds,
+    edits or deletes them in the admin (actions a subclass declares still run)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def count_of(queryset, *, through: str = "property"):

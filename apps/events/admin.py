@@ -4,6 +4,7 @@
 from django.contrib import admin, messages
 
 from apps.core.actors import actor_for_staff
+from apps.core.admin_base import ReadOnlyModelAdmin
 from apps.events.constants import FAILING_AFTER_ATTEMPTS
 from apps.events.models import Event, failing_q
 from apps.events.services import event_process
@@ -54,7 +55,7 @@ class FailingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyModelAdmin):
     """Read-only event log; staff may re-run processing."""
 
     list_display = (
@@ -78,15 +79,6 @@ class EventAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("id", "event_name", "event_source", "created_at", "last_modified_by", "payload")
     readonly_fields += _REFS + _PROCESSING
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True, description="failing")
     def failing(self, obj: Event) -> bool:

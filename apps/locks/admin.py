@@ -22,7 +22,7 @@ from apps.access.models import LockKeyMap
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
-from apps.core.admin_base import ServiceModelAdmin
+from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.locks import selectors, services
 from apps.locks.models import KeyMapRequest, Lock, LockAccessLog
@@ -368,19 +368,6 @@ class LockAdmin(ServiceModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the lock protocol (syncs, workers): staff read, nobody edits."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class DeniedFilter(admin.SimpleListFilter):
     title = "result"
     parameter_name = "denied"
@@ -397,7 +384,7 @@ class DeniedFilter(admin.SimpleListFilter):
 
 
 @admin.register(LockAccessLog)
-class LockAccessLogAdmin(ReadOnlyAdmin):
+class LockAccessLogAdmin(ReadOnlyModelAdmin):
     """What locks reported (PROTOCOL.md §6.5), newest first by the lock's own sequence; a lock's
     missing sequence numbers are on its page and behind the lock list's "access logs" filter."""
 
@@ -414,7 +401,7 @@ class LockAccessLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(KeyMapRequest)
-class KeyMapChangeAdmin(ReadOnlyAdmin):
+class KeyMapChangeAdmin(ReadOnlyModelAdmin):
     """Provable revocation: for each change (event) that touched key maps, on how many locks a
     key map carrying it is acknowledged and which locks are still pending (PROTOCOL.md §8.2)."""
 
