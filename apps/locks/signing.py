@@ -58,23 +58,9 @@ class PropertyKeys(PropertySigners):
 
 def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
     """The property's signing and sealing keys (generated on first use)."""
-    active = property_key_ensure(property_id=property_id, actor=actor, key_mode=KeyKeyMode.SIGN_VERIFY)
+    property_key_ensure(property_id=property_id, actor=actor, key_mode=KeyKeyMode.SIGN_VERIFY)
     seal = property_key_ensure(property_id=property_id, actor=actor, key_mode=KeyKeyMode.ENCRYPT_DECRYPT)
-    since = timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
-    previous = (
-        Key.objects.filter(
-            owner_type=KeyOwnerType.PROPERTY,
-            owner_id=property_id,
-            purpose=KeyPurpose.PROPERTY_KEY,
-            key_mode=KeyKeyMode.SIGN_VERIFY,
-            type_state=EntityTypeState.INACTIVE,
-            rotated_at__gte=since,
-            wrapped_private_key__isnull=False,
-        )
-        .exclude(pk=active.pk)
-        .order_by("-rotated_at")
-    )
-    return PropertyKeys(signing=(active, *previous), seal=seal)
+    return PropertyKeys(signing=property_signers(property_id, actor=actor).signing, seal=seal)
 
 
 def _overlap_start():
