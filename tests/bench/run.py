@@ -325,7 +325,7 @@ def ensure_wrk() -> str | None:
 
 # wrk writes its own summary and latency histogram (microsecond buckets) from Lua, so slices
 # of a run merge exactly: requests/s = all requests / all time, percentiles over all requests.
-WRK_LUA = """
+WRK_DONE_LUA = """
 done = function(summary, latency, requests)
   local out = assert(io.open("%(path)s", "w"))
   local e = summary.errors
@@ -335,9 +335,15 @@ done = function(summary, latency, requests)
     local micros, n = latency(i)
     out:write(string.format("%%d %%d\\n", micros, n))
   end
-  out:close()
+%(extra)s  out:close()
 end
 """
+
+
+def wrk_done_lua(path: Path, extra: str = "") -> str:
+    """wrk's done() hook writing the summary and histogram to `path`; `extra`: more Lua lines
+    written before the file is closed."""
+    return WRK_DONE_LUA % {"path": path, "extra": extra}
 
 
 def new_sample() -> dict:
@@ -374,7 +380,7 @@ def summarize(sample: dict) -> dict:
 def run_wrk(wrk: str, url: str, headers: dict, duration: int, workdir: Path) -> dict:
     out_path = workdir / "wrk-result.txt"
     script = workdir / "wrk-done.lua"
-    script.write_text(WRK_LUA % {"path": out_path})
+    script.write_text(wrk_done_lua(out_path))
     out_path.unlink(missing_ok=True)
     args = [wrk, f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "5s", "-s", str(script)]
     for name, value in headers.items():
@@ -936,21 +942,11 @@ function request()
   end
   return wrk.format("PUT", path, nil, bodies[sent])
 end
-
-done = function(summary, latency, requests)
-  local out = assert(io.open("%(path)s", "w"))
-  local e = summary.errors
-  out:write(string.format("summary %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    e.status, e.connect + e.read + e.write + e.timeout))
-  for i = 1, #latency do
-    local micros, n = latency(i)
-    out:write(string.format("%%d %%d\\n", micros, n))
+"""
+# Appended to the done() hook: how far each thread got through its bodies.
+WRK_STREAMS_DONE_LUA = """  for _, t in ipairs(threads) do
+    out:write(string.format("thread %d %d\\n", t:get("sent"), t:get("exhausted")))
   end
-  for _, t in ipairs(threads) do
-    out:write(string.format("thread %%d %%d\\n", t:get("sent"), t:get("exhausted")))
-  end
-  out:close()
-end
 """
 
 
@@ -971,7 +967,7 @@ def run_wrk_streams(
     folder = _streams_write(workdir, streams)
     out_path = workdir / "wrk-result.txt"
     script = workdir / "wrk-streams.lua"
-    script.write_text(WRK_STREAMS_LUA % {"path": out_path, "dir": folder})
+    script.write_text(WRK_STREAMS_LUA % {"dir": folder} + wrk_done_lua(out_path, WRK_STREAMS_DONE_LUA))
     out_path.unlink(missing_ok=True)
     n = len(streams)
     args = [wrk, f"-t{n}", f"-c{n}", f"-d{duration}s", "--timeout", "5s", "-s", str(script), f"{base}/"]
