@@ -18,16 +18,31 @@ from apps.core.api.principal import Grant
 from apps.properties.models import Property
 
 
+def _grant_from_row(row: dict) -> Grant:
+    return Grant(row["permission"], row.get("property_id"), row.get("scope_user_id"))
+
+
 def _grants_from_formset(formset) -> list[Grant]:
-    return [
-        Grant(row["permission"], row.get("property_id"), row.get("scope_user_id"))
-        for row in formset.cleaned_data
-        if row and not row.get("DELETE")
-    ]
+    return [_grant_from_row(row) for row in formset.cleaned_data if row and not row.get("DELETE")]
+
+
+class PermissionGrantFormSet(forms.BaseInlineFormSet):
+    """Refuses, on the row at fault, what services.grants_refusals refuses (`me`, a property
+    or user that does not exist), so the admin says what the API says instead of failing."""
+
+    FORM_FIELDS = {"permission": "permission", "propertyId": "property_id", "userId": "scope_user_id"}
+
+    def clean(self):
+        super().clean()
+        forms_kept = [f for f in self.forms if f.is_valid() and f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        grants = [_grant_from_row(f.cleaned_data) for f in forms_kept]
+        for (index, member), reason in services.grants_refusals(grants).items():
+            forms_kept[index].add_error(self.FORM_FIELDS[member], reason)
 
 
 class PermissionGrantInline(admin.TabularInline):
     model = PermissionGrant
+    formset = PermissionGrantFormSet
     fields = ("permission", "property_id", "scope_user_id")
     extra = 1
     verbose_name = "permission"

@@ -11,7 +11,9 @@ from apps.locks.constants import LOCK_SECRET_KIND
 
 
 def _grants(rows) -> tuple[Grant, ...]:
-    return tuple(Grant(r.permission, r.property_id, r.scope_user_id) for r in rows)
+    """Stored grants as the principal holds them. A stored `me` is ignored: `me` is never
+    granted (services.grants_refusals), only implied for a person's own sign-in."""
+    return tuple(Grant(r.permission, r.property_id, r.scope_user_id) for r in rows if r.permission != ME)
 
 
 def api_key_list() -> QuerySet[ApiKey]:

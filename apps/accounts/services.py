@@ -17,17 +17,46 @@ from apps.accounts.credentials import (
     secret_matches,
 )
 from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, UserToken
+from apps.core.api.operations import ME
 from apps.core.api.principal import Grant
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
+from apps.properties.models import Property
 
 
 class InvalidCredentials(ApplicationError):
     status = 401
 
 
-def _grants_replace(*, holder: dict, grants: list[Grant]) -> None:
+def grants_refusals(grants: list[Grant]) -> dict[tuple[int, str], str]:
+    """Why each grant cannot be held, keyed by (index, UserPermission member): `me` (implicit
+    for every person, never granted: a credential holding it for someone acts as them), and a
+    `propertyId` or `userId` naming no live property or user. The API and the admin show these
+    on the offending row; grants_replace refuses them."""
+    property_ids = {g.property_id for g in grants if g.property_id}
+    user_ids = {g.user_id for g in grants if g.user_id}
+    live_properties = set(Property.objects.alive().filter(pk__in=property_ids).values_list("pk", flat=True))
+    live_users = set(User.objects.alive().filter(pk__in=user_ids).values_list("pk", flat=True))
+    refusals = {}
+    for index, grant in enumerate(grants):
+        if grant.permission == ME:
+            refusals[index, "permission"] = "`me` is implicit for every user and cannot be granted."
+        if grant.property_id and grant.property_id not in live_properties:
+            refusals[index, "propertyId"] = "No such property."
+        if grant.user_id and grant.user_id not in live_users:
+            refusals[index, "userId"] = "No such user."
+    return refusals
+
+
+def _grants_replace(*, holder: dict, grants: list[Grant], field: str) -> None:
+    """Replace the holder's grants; 400 naming `field[i].member` for any grant_refusals."""
+    refusals = grants_refusals(grants)
+    if refusals:
+        raise ApplicationError(
+            "invalid permissions",
+            fields={f"{field}[{index}].{member}": [reason] for (index, member), reason in refusals.items()},
+        )
     PermissionGrant.objects.filter(**holder).delete()
     rows = [
         PermissionGrant(permission=g.permission, property_id=g.property_id, scope_user_id=g.user_id, **holder)
@@ -65,7 +94,7 @@ def user_create(
     user.full_clean()
     user.save()
     if grants:
-        _grants_replace(holder={"user": user}, grants=grants)
+        _grants_replace(holder={"user": user}, grants=grants, field="userPermissions")
     event_append(event_name="user.created", actor=actor, user_id=user.id, payload={"isStaff": is_staff})
     return user
 
@@ -88,7 +117,7 @@ def user_update(*, user: User, actor: str, grants: list[Grant] | None = None, **
     if grants is not None:
         current = [Grant(g.permission, g.property_id, g.scope_user_id) for g in user.grants.all()]
         if sorted(map(repr, current)) != sorted(map(repr, dict.fromkeys(grants))):
-            _grants_replace(holder={"user": user}, grants=grants)
+            _grants_replace(holder={"user": user}, grants=grants, field="userPermissions")
             changed.append("userPermissions")
     if changed:
         user.last_modified_by = actor
@@ -151,7 +180,7 @@ def api_key_create(*, display_name: str, grants: list[Grant], actor: str, api_ke
     )
     api_key.full_clean()
     api_key.save()
-    _grants_replace(holder={"api_key": api_key}, grants=grants)
+    _grants_replace(holder={"api_key": api_key}, grants=grants, field="apiPermissions")
     event_append(
         event_name="api_key.created",
         actor=actor,
@@ -169,7 +198,7 @@ def api_key_update(*, api_key: ApiKey, display_name: str, grants: list[Grant], a
     api_key.last_modified_by = actor
     api_key.full_clean()
     api_key.save()
-    _grants_replace(holder={"api_key": api_key}, grants=grants)
+    _grants_replace(holder={"api_key": api_key}, grants=grants, field="apiPermissions")
     event_append(
         event_name="api_key.updated",
         actor=actor,

@@ -40,7 +40,6 @@ from apps.areas import services as areas
 from apps.areas.models import Area, AreaAreaType
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
-from apps.core.ids import uuid7
 from apps.locks import services as locks
 from apps.locks.models import Lock
 from apps.properties import services as properties
@@ -114,8 +113,6 @@ def seed_demo(stdout) -> None:
     if Property.objects.alive().filter(display_name=DEMO_PROPERTY_NAME).exists():
         return
 
-    # The manager's grant names the property, so its id is chosen first.
-    property_id = uuid7()
     password = secrets.token_urlsafe(12)
     first, last, email = MANAGER
     manager = User.objects.alive().filter(email=email).first()
@@ -128,11 +125,9 @@ def seed_demo(stdout) -> None:
             last_name=last,
             phone_number=_phone(0),
             password=password,
-            grants=[Grant("owner", property_id=property_id)],
             actor=SYSTEM,
         )
     prop = properties.property_create(
-        property_id=property_id,
         display_name=DEMO_PROPERTY_NAME,
         address=DEMO_ADDRESS,
         time_zone=DEMO_TIME_ZONE,
@@ -140,9 +135,9 @@ def seed_demo(stdout) -> None:
         access_manager_ids=[manager.pk],
         actor=SYSTEM,
     )
-    if not created_manager:  # an older manager row: scope its owner grant to the new property too
-        grants = [Grant(g.permission, g.property_id, g.scope_user_id) for g in manager.grants.all()]
-        accounts.user_update(user=manager, grants=[*grants, Grant("owner", property_id=prop.pk)], actor=SYSTEM)
+    # The manager owns the property: a grant names only a property that exists, so it comes after.
+    grants = [Grant(g.permission, g.property_id, g.scope_user_id) for g in manager.grants.all()]
+    accounts.user_update(user=manager, grants=[*grants, Grant("owner", property_id=prop.pk)], actor=SYSTEM)
 
     groups = {g.display_name: g for g in prop.user_groups.alive()}  # Residents, Staff
     for name, group_type in (

@@ -88,3 +88,17 @@ def test_dashboard_shows_keyhouse_figures(staff_client):
     assert "Keyhouse dashboard" in page
     assert "Events waiting to be processed" in page
     assert '<a href="/admin/access/accessgrant/explain/">Explain access</a>' in page
+
+
+def test_admin_refuses_a_key_acting_as_a_person_on_the_row_at_fault(staff_client):
+    person = User.objects.create_user(email="person@example.test", display_name="Person")
+    rows = [{"permission": "support"}, {"permission": "me", "scope_user_id": str(person.pk)}]
+    response = staff_client.post("/admin/accounts/apikey/add/", {"display_name": "As them", **_inline(rows)})
+    assert response.status_code == 200  # the form again, not a redirect
+    page = response.content.decode()
+    assert "implicit for every user and cannot be granted" in page
+    ghost = {"permission": "support", "property_id": "01a24156-7df4-7522-8aa9-2ab10a1ede02"}
+    response = staff_client.post("/admin/accounts/apikey/add/", {"display_name": "Ghost", **_inline([ghost])})
+    assert response.status_code == 200 and "No such property." in response.content.decode()
+    assert not ApiKey.objects.exists()
+    assert not Event.objects.filter(event_name="api_key.created").exists()

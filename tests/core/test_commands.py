@@ -2,8 +2,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from apps.accounts.models import ApiKey, User
+from tests.factories import directory as d
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +48,9 @@ def test_apikey_create_command_prints_a_working_secret(client):
 
 def test_events_sweep_command_runs():
     assert "event(s)" in _run("events_sweep", "--now")
+
+
+def test_apikey_create_command_refuses_me():
+    person = d.user_create()
+    with pytest.raises(CommandError, match="cannot be granted"):
+        _run("apikey_create", "As them", "--permission", f"me:user={person.pk}")

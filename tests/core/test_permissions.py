@@ -14,6 +14,7 @@ from apps.core.api.operations import OPERATIONS, Scope
 from apps.core.api.permissions import operation
 from apps.core.api.principal import Grant, Principal
 from apps.core.api.views import ApiView
+from tests.factories import directory as d
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,13 @@ urlpatterns = [
 @pytest.fixture(autouse=True)
 def _urls(settings):
     settings.ROOT_URLCONF = __name__
+
+
+@pytest.fixture(autouse=True)
+def _properties():
+    """Grants name only live properties: A and B exist."""
+    for property_id in (PROPERTY_A, PROPERTY_B):
+        d.property_create(property_id=property_id)
 
 
 def test_key_scoped_to_property_a_reads_a_and_gets_404_for_b(client_for):

@@ -247,7 +247,7 @@ def test_events_cannot_be_created_through_the_api(owner_client):
 
 @pytest.fixture
 def world(client_for):
-    a, b = uuid.uuid4(), uuid.uuid4()
+    a, b = d.property_create().pk, d.property_create().pk
     return {
         "a": a,
         "b": b,

@@ -6,10 +6,11 @@ from apps.accounts import services
 from apps.accounts.choices import PermissionGrantPermission
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
+from apps.core.exceptions import ApplicationError
 
 
 def parse_grant(text: str) -> Grant:
-    """`owner`, `owner:property=<uuid>`, `me:user=<uuid>`."""
+    """`owner`, `owner:property=<uuid>`, `support:user=<uuid>` (`me` is never granted)."""
     permission, _, scope = text.partition(":")
     if permission not in PermissionGrantPermission.values:
         raise CommandError(f"unknown permission {permission!r}; one of {', '.join(PermissionGrantPermission.values)}")
@@ -37,11 +38,15 @@ class Command(BaseCommand):
             "--permission",
             action="append",
             required=True,
-            help="owner | owner:property=<uuid> | me:user=<uuid> ... (repeatable)",
+            help="owner | owner:property=<uuid> | support:user=<uuid> ... (repeatable)",
         )
 
     def handle(self, *args, display_name, permission, **options):
         grants = [parse_grant(text) for text in permission]
-        api_key, secret = services.api_key_create(display_name=display_name, grants=grants, actor=SYSTEM)
+        try:
+            api_key, secret = services.api_key_create(display_name=display_name, grants=grants, actor=SYSTEM)
+        except ApplicationError as refusal:
+            reasons = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in refusal.fields.items())
+            raise CommandError(reasons or refusal.message) from None
         self.stdout.write(f"apiKeyId: {api_key.pk}")
         self.stdout.write(f"secret:   {secret}   (shown once)")
