@@ -20,7 +20,7 @@ from apps.access.serializers import (
     WhatIfInputSerializer,
     WhatIfSerializer,
 )
-from apps.accounts.models import User
+from apps.accounts.policies import user_named
 from apps.core.api.operations import MANAGE_ACCESS, OWNER, SUPPORT
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView
@@ -36,6 +36,18 @@ def _schedule_or_404(property_id, schedule_id):
     if schedule is None:
         raise NotFound()
     return schedule
+
+
+def _person(view: ApiView, name: str, user_id, *, in_path: bool = False):
+    """The person a field names, if this caller may name them (accounts.policies.user_named);
+    otherwise 404 for a path parameter, or a 400 naming the field, the same answer as for an
+    id that does not exist."""
+    user = user_named(view.request.user, view.permissions, user_id)
+    if user is None:
+        if in_path:
+            raise NotFound()
+        raise ValidationError({name: ["No such user." if user_id else "This field is required."]})
+    return user
 
 
 def _param(name: str, value, model, **filters):
@@ -175,7 +187,7 @@ class GrantListCreateApi(ApiView):
 
         prop = property_or_404(propertyId)
         body = self.body(NewGrantSerializer)
-        user = _param("userId", body["userId"], User)
+        user = _person(self, "userId", body["userId"])
         lock = _param("lockId", body["lockId"], Lock, property_id=propertyId) if body.get("lockId") else None
         area = _param("areaId", body["areaId"], Area, property_id=propertyId) if body.get("areaId") else None
         if not _is_manager(request, propertyId):
@@ -242,14 +254,14 @@ class BlockDetailApi(ApiView):
     def put(self, request, propertyId, userId):
         prop = property_or_404(propertyId)
         body = self.body(BlockInputSerializer)
-        user = _param("userId", userId, User)
+        user = _person(self, "userId", userId, in_path=True)
         block, _ = services.block_create(prop=prop, user=user, reason=body["reason"], actor=request.user.label)
         return Response(BlockSerializer(block).data)
 
     @operation("unblockUser", responses=None, tags=TAGS)
     def delete(self, request, propertyId, userId):
         prop = property_or_404(propertyId)
-        services.block_delete(prop=prop, user=_param("userId", userId, User), actor=request.user.label)
+        services.block_delete(prop=prop, user=_person(self, "userId", userId, in_path=True), actor=request.user.label)
         return Response({})
 
 
@@ -318,6 +330,7 @@ class UserAccessApi(ApiView):
         property_or_404(propertyId)
         if not _is_manager(request, propertyId, READERS) and request.user.user_id != userId:
             raise NotFound()
+        _person(self, "userId", userId, in_path=True)
         access_map = UserAccessMap.objects.filter(user_id=userId, property_id=propertyId).first()
         return Response(
             {
@@ -343,7 +356,7 @@ class ExplainApi(ApiView):
 
         prop = property_or_404(propertyId)
         params = request.query_params
-        user = _param("userId", _uuid(params, "userId"), User)
+        user = _person(self, "userId", _uuid(params, "userId"))
         lock = _param("lockId", _uuid(params, "lockId"), Lock, property_id=propertyId)
         at = timezone.now()
         if params.get("at"):
@@ -371,5 +384,8 @@ class WhatIfApi(ApiView):
     def post(self, request, propertyId):
         prop = property_or_404(propertyId)
         body = self.body(WhatIfInputSerializer)
+        for index, change in enumerate(body["changes"]):
+            if "userId" in change:
+                _person(self, f"changes[{index}].userId", change["userId"])
         changes = [{k: (str(v) if hasattr(v, "hex") else v) for k, v in c.items()} for c in body["changes"]]
         return Response(WhatIfSerializer(selectors.access_what_if(prop=prop, changes=changes)).data)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
+from apps.accounts.policies import user_named
 from apps.accounts.serializers import NewUserSerializer, UserSerializer, UserWritableSerializer, grants_from_input
 from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
 from apps.core.api.permissions import operation
@@ -60,16 +61,25 @@ def may_confer(principal: Principal, grant: Grant) -> bool:
     return False
 
 
-def _grants_checked(principal: Principal, items) -> list | None:
-    """Requested userPermissions, refused (403) unless the caller may confer each one."""
+def _grants_checked(view: ApiView, items) -> list | None:
+    """Requested userPermissions, refused (403) unless the caller may confer each one; a
+    `userId` the caller may not name is a 400, like one that does not exist."""
     if items is None:
         return None
+    principal: Principal = view.request.user
     grants = grants_from_input(items)
     if any(g.permission == ME for g in grants):
         raise PermissionDenied("`me` is implicit for every user and cannot be granted")
     for grant in grants:
         if not may_confer(principal, grant):
             raise PermissionDenied(f"you cannot grant {grant.permission} beyond your own permissions")
+    strangers = {
+        f"userPermissions[{index}].userId": ["No such user."]
+        for index, grant in enumerate(grants)
+        if grant.user_id and user_named(principal, view.permissions - {ME}, grant.user_id) is None
+    }
+    if strangers:
+        raise ValidationError(strangers)
     return grants
 
 
@@ -139,7 +149,7 @@ class UserCreateApi(ApiView):
         from apps.access import services as access_services
 
         body = self.body(NewUserSerializer)
-        grants = _grants_checked(request.user, body.get("userPermissions"))
+        grants = _grants_checked(self, body.get("userPermissions"))
         private = _private_fields(body)
         reach = request.user.property_ids_for(self.permissions)
         groups = _groups_in_reach(body.get("userGroupIds", []), reach)
@@ -182,7 +192,7 @@ class UserDetailApi(ApiView):
         check_may_administer(request.user, user, reach)
         if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
             raise PermissionDenied("you cannot change your own permissions")
-        grants = _grants_checked(request.user, body.get("userPermissions"))
+        grants = _grants_checked(self, body.get("userPermissions"))
         with _named_as_requested():
             services.user_update(
                 user=user,

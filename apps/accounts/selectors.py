@@ -104,13 +104,16 @@ def user_tied_outside(*, user_id, property_ids) -> bool:
 
 
 def _reached_by(users: QuerySet[User], property_ids) -> QuerySet[User]:
-    """Users a caller reaching `property_ids` may see: in one of their groups, holding a grant
-    scoped to one, owning or managing one."""
+    """Users a caller reaching `property_ids` may see: in one of their groups, holding a
+    permission scoped to one, holding an unrevoked door-access grant or a block at one (a guest,
+    someone a manager of that property shut out), owning or managing one."""
     if property_ids is ALL:
         return users
     return users.filter(
         Q(memberships__user_group__property_id__in=property_ids, memberships__user_group__type_state="active")
         | Q(grants__property_id__in=property_ids)
+        | Q(access_grants__property_id__in=property_ids, access_grants__revoked_at__isnull=True)
+        | Q(access_blocks__property_id__in=property_ids)
         | Q(owned_properties__in=property_ids)
         | Q(managed_properties__in=property_ids)
     ).distinct()

@@ -83,6 +83,7 @@ def test_schedule_crud_names_bad_windows_and_refuses_deleting_one_in_use(manager
 def test_a_manager_grants_a_guest_who_then_appears_in_the_lock_access(manager, tower):
     prop, *_, door1, lobby_door = tower
     guest = d.user_create(display_name="Guest")
+    d.group_create(prop, display_name="Visitors", group_type="common", members=[guest])  # known at the Tower
     body = {"userId": str(guest.pk), "lockId": str(door1.pk), "accessLevel": "GUEST"}
     assert d.refused(manager.post(_url(prop, "/grants"), body, format="json"), 400)["error"].startswith("validUntil")
 
@@ -118,6 +119,7 @@ def test_a_lock_owner_may_grant_guests_but_not_owners_and_a_resident_may_grant_n
     owner = d.user_create(email="owner@example.test", password=PASSWORD)
     access_services.grant_create(prop=prop, user=owner, lock=door1, access_level="OWNER", actor=SYSTEM)
     friend = d.user_create()
+    d.group_create(prop, display_name="Visitors", group_type="common", members=[friend])  # a person of the Tower
     until = (timezone.now() + timedelta(hours=3)).isoformat()
     as_owner = _signed_in(APIClient(), owner)
 
@@ -188,8 +190,9 @@ def test_explain_gives_the_derivation_path_and_the_schedule_window(manager, towe
     )
     assert noon["allowed"] is True and noon["at"] == "2026-11-23T17:00:00.000Z"
 
-    stranger = d.user_create()
-    nobody = d.ok(manager.get(_url(prop, "/access/explain"), {"userId": stranger.pk, "lockId": door1.pk}))
+    visitor = d.user_create()
+    d.group_create(prop, display_name="Visitors", group_type="common", members=[visitor])
+    nobody = d.ok(manager.get(_url(prop, "/access/explain"), {"userId": visitor.pk, "lockId": door1.pk}))
     assert nobody["allowed"] is False and nobody["paths"] == []
     bad = d.refused(manager.get(_url(prop, "/access/explain"), {"userId": alice.pk}), 400)
     assert bad["error"] == "lockId: This field is required."
@@ -198,6 +201,7 @@ def test_explain_gives_the_derivation_path_and_the_schedule_window(manager, towe
 def test_what_if_reports_gains_and_losses_and_writes_nothing(manager, tower):
     prop, residents, building, unit1, lobby, alice, door1, lobby_door = tower
     bob = d.user_create()
+    d.group_create(prop, display_name="Visitors", group_type="common", members=[bob])
     events, maps = Event.objects.count(), list(UserAccessMap.objects.values_list("user_id", "version"))
 
     result = d.ok(

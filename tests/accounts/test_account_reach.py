@@ -210,3 +210,16 @@ def test_an_owner_confers_any_permission_within_its_scope_and_no_further(client_
     d.refused(
         manager_a.post("/api/v1/users", _new_user("u@example.test", userPermissions=owner_on_a), format="json"), 403
     )
+
+
+def test_a_manager_cannot_scope_a_new_person_s_permission_to_a_stranger(owner_a, a, b):
+    """A userPermissions entry scoped to a person of another property reads as an unknown user."""
+    stranger = d.user_create(email="stranger@example.test")
+    d.member_add(d.property_group(b), stranger)
+    group = d.property_group(a)
+    for user_id in (stranger.pk, "01a24156-7df4-7522-8aa9-2ab10a1ede02"):
+        grants = [{"permission": "support", "propertyId": str(a.pk), "userId": str(user_id)}]
+        body = _new_user(userPermissions=grants, userGroupIds=[str(group.pk)])
+        refused = d.refused(owner_a.post("/api/v1/users", body, format="json"), 400)
+        assert refused["data"]["fields"] == {"userPermissions[0].userId": ["No such user."]}
+    assert not User.objects.filter(email="new@example.test").exists()
