@@ -118,7 +118,8 @@ class LockSerializer(EntitySerializer):
 
 class LockProvisionSerializer(InputSerializer):
     """Spec NewLock (+ the lock's own public keys, PROTOCOL.md §6.1). `lockId` is optional: a
-    lock may bring its factory UUID; otherwise Keyhouse makes one."""
+    lock may bring its factory UUID (409 when any object already has that id); otherwise
+    Keyhouse makes one."""
 
     lockId = serializers.UUIDField(required=False)
     displayName = serializers.CharField(max_length=200)

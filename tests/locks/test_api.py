@@ -54,6 +54,15 @@ def test_provision_refusals(world):
     assert Lock.objects.count() == 2
 
 
+def test_a_chosen_lock_id_is_refused_when_any_object_has_it(world):
+    """Ids are unique across types: a lock may not take its property's (or anyone's) id."""
+    for taken in (world.prop.pk, world.alice.pk):
+        body = {**ReferenceLock().provision_body(propertyId=str(world.prop.pk)), "lockId": str(taken)}
+        refused = d.refused(world.manager.post("/api/v1/locks", body, format="json"), 409)
+        assert refused["data"]["fields"] == {"lockId": ["Already in use (ids are unique across types)."]}
+    assert not Lock.objects.filter(pk__in=[world.prop.pk, world.alice.pk]).exists()
+
+
 def test_install_and_uninstall_answer_signed_commands_the_lock_applies(world):
     lock, area = world.lock, d.area_create(world.prop, display_name="Gym", area_type="common", parent=world.tower)
     response = world.manager.put(

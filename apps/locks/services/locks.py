@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.accounts.credentials import current_pepper_id, secret_digest, secret_generate
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
+from apps.core.ids import id_in_use
 from apps.events.services import event_append
 from apps.keys import crypto
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
@@ -36,8 +37,10 @@ class ProvisionedLock:
 @transaction.atomic
 def lock_create(*, display_name: str, actor: str, prop=None, owner=None, lock_id=None, purchase_date=None) -> Lock:
     """A lock row in a property (or in none yet); event `lock.provisioned`."""
-    if lock_id is not None and Lock.objects.filter(pk=lock_id).exists():
-        raise ConflictError("lockId: a lock with this id exists", fields={"lockId": ["Already provisioned."]})
+    if lock_id is not None and id_in_use(lock_id):
+        raise ConflictError(
+            "lockId: this id is already in use", fields={"lockId": ["Already in use (ids are unique across types)."]}
+        )
     lock = Lock(
         display_name=display_name,
         property=prop,
