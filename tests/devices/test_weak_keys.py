@@ -1,5 +1,6 @@
-"""Issue 20 for phones: weak device keys (PROTOCOL.md §2.4) are refused at provisioning, and a
-weak deviceSyncKey already in the database signs nothing."""
+"""Issue 20 for phones: weak device keys (PROTOCOL.md §2.4) are refused at provisioning; a weak
+deviceSyncKey already in the database signs nothing; and a weak X25519 key already in the
+database makes the sync a 409 that says so (it was an unhandled seal error, a 500)."""
 
 import pytest
 
@@ -64,4 +65,20 @@ def test_a_weak_sync_key_already_stored_signs_nothing(alice_phone):
         raise AssertionError("no forgery found")
     refused = d.refused(_sync(client, phone, {**payload, "deviceSignature": crypto.b64url_encode(bytes(64))}), 401)
     assert list(refused["data"]["fields"]) == ["deviceSignature"]
+    assert _state(device) == before
+
+
+@pytest.mark.parametrize("case", X25519_WEAK, ids=_ids)
+def test_a_weak_encryption_key_already_stored_is_a_409_that_changes_nothing(alice_phone, case):
+    device, phone, client = alice_phone
+    weak = bytes.fromhex(case["publicKeyHex"])
+    Key.objects.filter(pk=device.seal_key_id).update(public_key=weak, kid=crypto.key_id(crypto.X25519, weak))
+    before = _state(device)
+    refused = d.refused(_sync(client, phone), 409)
+    assert refused["data"]["fields"] == {
+        "deviceSyncEncryptionPublicKey": [
+            "the X25519 key this device was provisioned with cannot be sealed to (a weak key): "
+            "deprovision the device and provision it again with new keys"
+        ]
+    }
     assert _state(device) == before
