@@ -219,19 +219,44 @@ _REPORTED = {  # model field: sync input member, as the device reports it
 }
 
 
-def _record_sync(device: UserDevice, payload: dict, digest: str, now) -> int:
-    """Record an accepted sync and return the map version: one UPDATE, applied only while the
-    counter and map version are still those `device` was read with (else a concurrent sync or
-    a deprovisioning came first: 409 / 404, nothing written). The version rises by one when the
-    map's digest differs from the stored one. Not last_modified_*: a sync is the device
-    reporting, not someone editing it."""
+def _next_version(device: UserDevice, digest: str) -> int:
+    """The map version this sync records: one more than the stored one when the digest differs."""
+    return device.map_version + (digest != device.map_digest)
+
+
+def _seal_map(device: UserDevice, document: dict) -> str:
+    """The sealed map, or 409 naming the device's X25519 key when nothing can be sealed to it (a
+    weak key registered before PROTOCOL.md §2.4 was enforced): only a new device can fix that."""
+    try:
+        return protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes)
+    except crypto.SealError as exc:
+        logger.warning("device %s: cannot seal its access map: %s", device.pk, exc)
+        raise _refuse(
+            "deviceSyncEncryptionPublicKey",
+            "the X25519 key this device was provisioned with cannot be sealed to (a weak key): "
+            "deprovision the device and provision it again with new keys",
+            status=409,
+        ) from None
+
+
+def _take_report(device: UserDevice, payload: dict) -> None:
+    """Copy what the device reports onto `device` (not saved) and validate it (lengths: 400)."""
     for name, member in _REPORTED.items():
         setattr(device, name, payload[member])
-    # Validates what the device reported (lengths); the keys and owner did not change.
+    # The keys and owner did not change.
     device.full_clean(
         exclude=["user", "access_key", "sync_key", "seal_key"], validate_unique=False, validate_constraints=False
     )
-    version = device.map_version + (digest != device.map_digest)
+
+
+def _record_sync(device: UserDevice, payload: dict, digest: str, now) -> int:
+    """Record an accepted sync (reported values taken by `_take_report`) and return the map
+    version: one UPDATE, applied only while the counter and map version are still those
+    `device` was read with (else a concurrent sync or a deprovisioning came first: 409 / 404,
+    nothing written). The version rises by one when the map's digest differs from the stored
+    one (`_next_version`). Not last_modified_*: a sync is the device reporting, not someone
+    editing it."""
+    version = _next_version(device, digest)
     recorded = UserDevice.objects.filter(
         pk=device.pk,
         deprovisioned_at__isnull=True,
@@ -273,8 +298,9 @@ def user_device_sync(
     sealed to it when the phone's version differs from the current one (PROTOCOL.md §7.3).
 
     Refusals change nothing: wrong device ids or a stale clock (400), a bad signature (401),
-    a replayed counter (409), a deprovisioned device (404). No event: syncs are frequent, and
-    what they record (versions, last sync) is device state, not a domain change.
+    a replayed counter or a device key nothing can be sealed to (409), a deprovisioned device
+    (404). No event: syncs are frequent, and what they record (versions, last sync) is device
+    state, not a domain change.
 
     The checks and the map are computed first; the sync is then recorded by one UPDATE that
     applies only if the row is still as read (compare-and-set on the counter and the map
@@ -296,14 +322,16 @@ def user_device_sync(
     property_keys = _property_signing_keys([str(m.property_id) for m in maps], actor)
     content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
     digest = protocol.map_digest(content)
-    version = str(_record_sync(device, payload, digest, now))
+    version = str(_next_version(device, digest))
+    _take_report(device, payload)
 
     server_time = format_timestamp(now)
     not_after = format_timestamp(now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS))
     sealed = None
     if payload["currentUserAccessMapVersion"] != version:
         document = protocol.map_document(content, version=version, issued_at=server_time, not_after=not_after)
-        sealed = [protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes)]
+        sealed = [_seal_map(device, document)]  # before recording: a refusal changes nothing
+    _record_sync(device, payload, digest, now)  # records `version`, or refuses (409 / 404)
 
     data = protocol.sync_response_payload(
         user_id=str(device.user_id),

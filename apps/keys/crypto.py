@@ -1,9 +1,13 @@
 """Device-protocol cryptography: Ed25519 signatures, X25519 sealing, key ids (docs/PROTOCOL.md §2–§4).
 
-PURE: the standard library and `cryptography` only, no Django, so the published test vectors
-(tests/keys/vectors/) can be checked without a database and this module reads like the spec.
+PURE: the standard library, `cryptography` and PyNaCl (libsodium's point check) only, no
+Django, so the published test vectors (tests/keys/vectors/) can be checked without a database
+and this module reads like the spec.
 
 - Signatures: Ed25519 (RFC 8032), raw 32-byte keys, 64-byte signatures.
+- Public keys: only canonical points of the prime-order subgroup; small-order, non-canonical,
+  off-curve (twist) and mixed-order points are refused wherever a key enters and at use
+  (`check_public_key`, PROTOCOL.md §2.4).
 - Sealing (one-shot public-key encryption to a recipient's X25519 key):
   ephemeral X25519 (RFC 7748) → HKDF-SHA256 (RFC 5869) → AES-256-GCM, laid out as
   `version(1) ‖ ephemeral public key(32) ‖ nonce(12) ‖ ciphertext ‖ tag(16)`.
@@ -17,6 +21,7 @@ Every failure to verify or open raises one of the exceptions below; callers neve
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 import re
@@ -30,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 ED25519 = "Ed25519"
 X25519 = "X25519"
@@ -56,6 +62,11 @@ class CryptoError(Exception):
 
 class KeyFormatError(CryptoError, ValueError):
     """Key material of the wrong length or encoding, or an unknown algorithm."""
+
+
+class WeakKeyError(KeyFormatError):
+    """A 32-byte public key that is not a safe point: small order, non-canonical, not on the
+    curve, or outside the prime-order subgroup (PROTOCOL.md §2.4)."""
 
 
 class InvalidSignature(CryptoError):
@@ -166,15 +177,45 @@ def public_key(algorithm: str, private: bytes) -> bytes:
     return _raw_public(cls.from_private_bytes(bytes(private)).public_key())
 
 
+_P = 2**255 - 19  # the field prime of Curve25519 / edwards25519
+
+
+@functools.lru_cache(maxsize=4096)
+def _safe_point(algorithm: str, public: bytes) -> bool:
+    """True if `public` is the canonical encoding of a point of the prime-order subgroup.
+
+    Ed25519 (RFC 8032 §5.1.3): libsodium's crypto_core_ed25519_is_valid_point refuses y >= p
+    (including "negative zero", x = 0 with the sign bit set), points not on the curve, the
+    small-order points and points outside the prime-order subgroup. Without this check a
+    small-order key (e.g. 32 zero bytes) "verifies" a forged signature (64 zero bytes) for
+    about one message in four under cofactorless verification.
+    X25519 (RFC 7748 §5): u must be canonical (top bit clear, u < p). u = p - 1 (order 4, on
+    the twist) has no Edwards image and is refused here; any other u maps to the edwards25519
+    y = (u - 1) / (u + 1) (RFC 7748 §4.1), and the same check refuses the other small-order u,
+    u on the twist (no x for that y) and mixed-order u.
+    Cached: verify() checks the signer's key on every sync (about 30 µs uncached).
+    """
+    if algorithm == X25519:
+        u = int.from_bytes(public, "little")
+        if u >= _P or u == _P - 1:
+            return False
+        y = (u - 1) * pow(u + 1, -1, _P) % _P
+        public = y.to_bytes(KEY_BYTES, "little")
+    return crypto_core_ed25519_is_valid_point(public)
+
+
 def check_public_key(algorithm: str, public: bytes) -> bytes:
-    """Raise KeyFormatError unless `public` is a usable raw public key of `algorithm`."""
+    """Raise KeyFormatError unless `public` is a usable raw public key of `algorithm`:
+    32 bytes, and a safe point (WeakKeyError otherwise, PROTOCOL.md §2.4)."""
     _check_algorithm(algorithm)
     _check_length("public key", public, KEY_BYTES)
-    try:
-        (Ed25519PublicKey if algorithm == ED25519 else X25519PublicKey).from_public_bytes(bytes(public))
-    except ValueError as exc:
-        raise KeyFormatError(f"not a valid {algorithm} public key: {exc}") from None
-    return bytes(public)
+    public = bytes(public)
+    if not _safe_point(algorithm, public):
+        raise WeakKeyError(
+            "a weak point (small order, non-canonical, not on the curve or outside the "
+            "prime-order subgroup; PROTOCOL.md §2.4)"
+        )
+    return public
 
 
 # --- signatures ----------------------------------------------------------------------------
@@ -222,7 +263,10 @@ def seal(
     for the published test vectors only: production code never passes them.
     """
     info_bytes = check_context(info)
-    recipient = X25519PublicKey.from_public_bytes(check_public_key(X25519, recipient_public))
+    try:
+        recipient = X25519PublicKey.from_public_bytes(check_public_key(X25519, recipient_public))
+    except WeakKeyError as exc:
+        raise SealError(f"cannot seal to this recipient: {exc}") from None
     if _ephemeral_private is None:
         ephemeral = X25519PrivateKey.generate()
     else:

@@ -1,9 +1,13 @@
 """crypto.py: signatures, sealing, key ids and encodings, including every way to get them wrong."""
 
+import random
+
 import pytest
 
 from apps.keys import crypto
-from apps.keys.crypto import ED25519, X25519, InvalidSignature, KeyFormatError, SealError
+from apps.keys.crypto import ED25519, X25519, InvalidSignature, KeyFormatError, SealError, WeakKeyError
+from tests.keys import points
+from tests.keys.conftest import vectors
 
 INFO = "keyhouse/user-access-map/v1"
 
@@ -103,6 +107,33 @@ def test_unseal_refuses_truncated_blobs(recipient):
 def test_sealing_to_a_low_order_point_is_refused():
     with pytest.raises(SealError):
         crypto.seal(bytes(32), b"x", info=INFO)
+
+
+def test_sealing_to_any_weak_key_is_refused():
+    """Not only the small-order keys whose shared secret is all zeros: twist, mixed-order and
+    non-canonical keys too (PROTOCOL.md §2.4)."""
+    for case in vectors("weak_keys.json")["refusedKeys"]:
+        if case["algorithm"] == X25519:
+            with pytest.raises(SealError):
+                crypto.seal(bytes.fromhex(case["publicKeyHex"]), b"x", info=INFO)
+                pytest.fail(f"sealed to {case['name']}")
+
+
+def test_the_key_check_agrees_with_the_rfcs_arithmetic_on_random_bytes():
+    """libsodium's verdict (crypto) against tests/keys/points.py: most random bytes are weak
+    (off the curve, mixed order, top bit set), about one in eight Ed25519 ones is a usable point."""
+    rng, seen = random.Random(20), set()
+    for _ in range(300):
+        raw = rng.randbytes(32)
+        for algorithm, reason in ((ED25519, points.ed25519_reason), (X25519, points.x25519_reason)):
+            expected = reason(raw)
+            seen.add((algorithm, expected))
+            if expected is None:
+                assert crypto.check_public_key(algorithm, raw) == raw
+            else:
+                with pytest.raises(WeakKeyError):
+                    crypto.check_public_key(algorithm, raw)
+    assert {(a, None) for a in crypto.ALGORITHMS} <= seen  # both verdicts were exercised
 
 
 def test_seal_checks_its_inputs(recipient):

@@ -17,10 +17,13 @@ from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.keys.selectors import key_active, key_get_by_kid, key_list_for_owner
 from tests.factories.directory import property_create
+from tests.keys.conftest import vectors
 
 pytestmark = pytest.mark.django_db
 
 SIGN, ENCRYPT = KeyKeyMode.SIGN_VERIFY, KeyKeyMode.ENCRYPT_DECRYPT
+WEAK_KEYS = vectors("weak_keys.json")["refusedKeys"]
+MODE = {crypto.ED25519: SIGN, crypto.X25519: ENCRYPT}
 
 
 @pytest.fixture
@@ -39,13 +42,13 @@ def property_key(prop, mode=SIGN) -> Key:
     )
 
 
-def lock_key(public: bytes, lock_id=None, prop=None) -> Key:
+def lock_key(public: bytes, lock_id=None, prop=None, mode=SIGN) -> Key:
     return services.key_register_public(
         owner_type=KeyOwnerType.LOCK,
         owner_id=lock_id or uuid.uuid4(),
         property_id=prop.id if prop else None,
         purpose=KeyPurpose.LOCK_KEY,
-        key_mode=SIGN,
+        key_mode=mode,
         public_key=public,
         actor=SYSTEM,
     )
@@ -117,6 +120,31 @@ def test_a_public_key_is_registered_once():
 def test_register_refuses_malformed_public_keys(public):
     with pytest.raises(ApplicationError, match="publicKey"):
         lock_key(public)
+
+
+@pytest.mark.parametrize("case", WEAK_KEYS, ids=lambda c: c["name"])
+def test_register_refuses_weak_public_keys(case):
+    with pytest.raises(ApplicationError, match="publicKey: a weak point"):
+        lock_key(bytes.fromhex(case["publicKeyHex"]), mode=MODE[case["algorithm"]])
+    assert not Key.objects.exists()
+
+
+@pytest.mark.parametrize("case", WEAK_KEYS, ids=lambda c: c["name"])
+def test_rotating_to_a_weak_public_key_is_refused(case):
+    old = lock_key(crypto.generate(case["algorithm"]).public, mode=MODE[case["algorithm"]])
+    with pytest.raises(ApplicationError, match="publicKey: a weak point") as refused:
+        services.key_rotate(key=old, actor=SYSTEM, public_key=bytes.fromhex(case["publicKeyHex"]))
+    assert list(refused.value.fields) == ["publicKey"]
+    old.refresh_from_db()
+    assert old.type_state == EntityTypeState.ACTIVE and Key.objects.count() == 1
+
+
+def test_a_key_row_with_a_weak_public_key_does_not_validate(prop):
+    key = lock_key(crypto.generate(crypto.ED25519).public)
+    key.public_key, key.kid = bytes(32), crypto.key_id(crypto.ED25519, bytes(32))
+    with pytest.raises(ValidationError, match="weak point") as refused:
+        key.full_clean()
+    assert set(refused.value.message_dict) == {"public_key"}
 
 
 def test_one_active_key_per_owner_purpose_and_mode(prop):

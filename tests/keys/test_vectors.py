@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from apps.keys import canonical, crypto, kek
-from tests.keys.conftest import ring, vectors
+from tests.keys import make_vectors
+from tests.keys import points as pt
+from tests.keys.conftest import VECTORS, ring, vectors
 
 h = bytes.fromhex
 CANONICAL = vectors("canonical.json")
@@ -28,6 +30,7 @@ KEY_IDS = vectors("key_ids.json")
 SIGNATURES = vectors("signatures.json")
 SEAL = vectors("seal.json")
 KEK = vectors("kek.json")
+WEAK = vectors("weak_keys.json")
 
 
 def _b64url(raw: bytes) -> str:
@@ -193,3 +196,37 @@ def test_kek_vectors(case):
     assert ad == h(case["associatedDataHex"]) and ad.decode() == case["associatedData"]
     body = AESGCM(base64.b64decode(case["kekBase64"])).encrypt(h(case["nonceHex"]), h(case["privateKeyHex"]), ad)
     assert b"\x01" + h(case["nonceHex"]) + body == h(case["wrappedHex"])
+
+
+# --- weak keys (§2.4) -------------------------------------------------------------------------
+def _reason(algorithm: str, public: bytes) -> str | None:
+    """From the document, with the RFCs' arithmetic (tests/keys/points.py), not libsodium."""
+    return (pt.ed25519_reason if algorithm == crypto.ED25519 else pt.x25519_reason)(public)
+
+
+def test_weak_key_vectors_hold():
+    """The file is the builder's; each refused key is refused by crypto for the reason it gives
+    (checked with the RFCs' arithmetic), each accepted key is accepted."""
+    assert (VECTORS / "weak_keys.json").read_text(encoding="utf-8") == make_vectors.text(make_vectors.weak_keys)
+    for case in WEAK["refusedKeys"] + WEAK["acceptedKeys"]:
+        public = h(case["publicKeyHex"])
+        assert crypto.b64url_decode(case["publicKey"]) == public, case["name"]
+        assert _reason(case["algorithm"], public) == case["reason"], case["name"]
+        if case["reason"] is None:
+            assert crypto.check_public_key(case["algorithm"], public) == public, case["name"]
+        else:
+            with pytest.raises(crypto.WeakKeyError):
+                crypto.check_public_key(case["algorithm"], public)
+                pytest.fail(f"{case['name']} was accepted")
+
+
+@pytest.mark.parametrize("case", WEAK["refusedSignatures"], ids=lambda c: c["name"])
+def test_signatures_by_weak_keys_are_refused(case):
+    public, message, signature = h(case["publicKeyHex"]), h(case["messageHex"]), h(case["signatureHex"])
+    assert message.decode("ascii") == case["message"] and crypto.b64url_decode(case["signature"]) == signature
+    assert _reason(crypto.ED25519, public) == case["keyReason"]
+    # The forgery is real: the cofactorless equation of RFC 8032 §5.1.7 holds, so only the key
+    # check (§2.4) refuses it.
+    assert pt.cofactorless_verify(public, message, signature)
+    with pytest.raises(crypto.InvalidSignature):
+        crypto.verify(public, message, signature)

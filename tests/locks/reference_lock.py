@@ -1,9 +1,9 @@
 """A reference lock written from docs/PROTOCOL.md alone (§2–§4, §6, §8, §9).
 
 It imports no Keyhouse code: canonical JSON (§3.1, the Keyhouse profile), kids (§2.3), the
-signed envelope (§3.4) and sealing (§4) are re-implemented here on `cryptography`, as lock
-firmware would. The tests drive the API with it, so a difference between the server and the
-document shows up as a failing test.
+signed envelope (§3.4) and sealing (§4) are re-implemented here on `cryptography`, the key
+check (§2.4) on libsodium's point check, as lock firmware would. The tests drive the API with
+it, so a difference between the server and the document shows up as a failing test.
 
 It generates its own keys, applies signed lock commands (§6.2) and key maps (§6.3), issues
 unlock nonces and checks phones' proofs offline (§9.3), seals its access logs (§6.5), signs
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 
 KEY_MAP = "keyhouse/lock-key-map/v1"
 COMMAND = "keyhouse/lock-command/v1"
@@ -100,6 +101,8 @@ def verify(payload: dict, signatures: dict, context: str, trusted: dict[str, byt
         public = trusted.get(kid)
         if public is None:
             continue
+        if not crypto_core_ed25519_is_valid_point(public):  # §2.4: a weak key verifies nothing
+            raise LockRefused(f"weak key under trusted kid {kid}")
         try:
             Ed25519PublicKey.from_public_bytes(public).verify(unb64url(signature), data)
         except InvalidSignature:
