@@ -15,7 +15,7 @@ from apps.accounts.serializers import (
 )
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
-from apps.core.api.throttling import AddressRateThrottle, SignInRateThrottle
+from apps.core.api.throttling import AddressRateThrottle, PrincipalRateThrottle, SignInRateThrottle
 from apps.core.api.views import ApiView
 
 
@@ -74,6 +74,14 @@ class SignInCodeApi(ApiView):
 
 class AuthTokenApi(ApiView):
     throttle_classes = [AddressRateThrottle, SignInRateThrottle]
+
+    def get_throttles(self):
+        # Signing out guesses nothing: the ordinary per-address and per-credential limits, not
+        # the tight sign-in one (a person who just signed in from a busy address must not get
+        # 429 trying to sign out).
+        if self.request.method == "DELETE":
+            return [AddressRateThrottle(), PrincipalRateThrottle()]
+        return super().get_throttles()
 
     @operation(
         "createAuthToken",
