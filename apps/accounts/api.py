@@ -63,12 +63,13 @@ class SignInCodeApi(ApiView):
         request=SignInCodeRequestSerializer,
         responses=None,
         tags=["auth"],
-        description="Email a one-time 6-digit sign-in code. Answers the same whether or not the email is known.",
+        description="Email a one-time 6-digit sign-in code. Answers the same, in the same time, whether or "
+        "not the email is known: the lookup and the mail happen on the worker.",
     )
     def post(self, request):
         body = SignInCodeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.sign_in_code_send(email=body.validated_data["email"])
+        services.sign_in_code_request(email=body.validated_data["email"])
         return Response({})
 
 

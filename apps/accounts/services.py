@@ -1,7 +1,9 @@
 """Writes for identities and credentials. Every function is one transaction with its event."""
 
+import logging
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,6 +23,8 @@ from apps.core.api.principal import Grant
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
+
+logger = logging.getLogger("keyhouse.accounts")
 
 
 class InvalidCredentials(ApplicationError):
@@ -212,6 +216,23 @@ def credential_rehash(credential, secret: str) -> None:
         type(credential).objects.filter(pk=credential.pk).update(
             digest=secret_digest(secret, pepper_id), pepper_id=pepper_id
         )
+
+
+def _enqueue(task, *args) -> None:
+    """Hand a mail task to Celery; a down broker is logged (the person can simply ask again)."""
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - broker (or, eager, mail) errors vary; the answer is already given
+        logger.warning("could not enqueue or run %s", task.name, exc_info=True)
+
+
+def sign_in_code_request(*, email: str) -> None:
+    """The request half of requestSignInCode: the same work, so the same time, for every email.
+    Whether the email has an account is found out on the worker (tasks.sign_in_code_send),
+    enqueued after commit whatever the email."""
+    from apps.accounts import tasks
+
+    transaction.on_commit(partial(_enqueue, tasks.sign_in_code_send, email))
 
 
 def sign_in_code_send(*, email: str) -> None:
