@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.choices import SignInCodePurpose
 from apps.accounts.credentials import (
     API_KEY_KIND,
     USER_TOKEN_KIND,
@@ -235,21 +236,35 @@ def sign_in_code_request(*, email: str) -> None:
     transaction.on_commit(partial(_enqueue, tasks.sign_in_code_send, email))
 
 
+def _code_secret(user: User, code: str, email: str) -> str:
+    # an email-change code is bound to the address it was sent to
+    return f"{user.pk}:{email}:{code}" if email else f"{user.pk}:{code}"
+
+
+def _code_issue(user: User, purpose: str, email: str = "") -> str:
+    """A new one-time code for `purpose`, replacing the person's unused ones of that purpose.
+    Returns the code: it exists only here and in the mail."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    pepper_id = current_pepper_id()
+    with transaction.atomic():
+        SignInCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=timezone.now())
+        SignInCode.objects.create(
+            user=user,
+            purpose=purpose,
+            email=email,
+            digest=secret_digest(_code_secret(user, code, email), pepper_id),
+            pepper_id=pepper_id,
+            expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS),
+        )
+    return code
+
+
 def sign_in_code_send(*, email: str) -> None:
     """Email a 6-digit one-time code to an active user. Unknown emails get the same silence."""
     user = User.objects.alive().filter(email__iexact=email.strip(), is_active=True).first()
     if user is None:
         return
-    code = f"{secrets.randbelow(10**6):06d}"
-    pepper_id = current_pepper_id()
-    with transaction.atomic():
-        SignInCode.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
-        SignInCode.objects.create(
-            user=user,
-            digest=secret_digest(f"{user.pk}:{code}", pepper_id),
-            pepper_id=pepper_id,
-            expires_at=timezone.now() + timedelta(seconds=settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS),
-        )
+    code = _code_issue(user, SignInCodePurpose.SIGN_IN)
     minutes = settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS // 60
     send_mail(
         "Your Keyhouse sign-in code",
@@ -259,21 +274,23 @@ def sign_in_code_send(*, email: str) -> None:
     )
 
 
-def _code_valid(user: User, code: str) -> bool:
-    sign_in = (
+def _code_valid(user: User, code: str, purpose: str = SignInCodePurpose.SIGN_IN, email: str = "") -> bool:
+    """Use up the person's current code of `purpose` if `code` is it; else count a wrong guess.
+    Call inside a transaction (the row is locked)."""
+    sent = (
         SignInCode.objects.select_for_update()
-        .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(user=user, purpose=purpose, used_at__isnull=True, expires_at__gt=timezone.now())
         .order_by("-id")
         .first()
     )
-    if sign_in is None or sign_in.attempts >= settings.KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS:
+    if sent is None or sent.attempts >= settings.KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS:
         return False
-    if secret_matches(f"{user.pk}:{code}", sign_in.digest, sign_in.pepper_id):
-        sign_in.used_at = timezone.now()
-        sign_in.save(update_fields=["used_at"])
+    if secret_matches(_code_secret(user, code, email), sent.digest, sent.pepper_id):
+        sent.used_at = timezone.now()
+        sent.save(update_fields=["used_at"])
         return True
-    sign_in.attempts += 1
-    sign_in.save(update_fields=["attempts"])
+    sent.attempts += 1
+    sent.save(update_fields=["attempts"])
     return False
 
 
