@@ -1,4 +1,5 @@
-"""DoorLock operations 21–25: users, and the user scope rules other apps reuse."""
+"""DoorLock operations 21–25: users, and the user scope rules other apps reuse; and the
+extensions that change one's own sign-in email."""
 
 from contextlib import contextmanager
 
@@ -8,10 +9,18 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
-from apps.accounts.serializers import NewUserSerializer, UserSerializer, UserWritableSerializer, grants_from_input
+from apps.accounts.serializers import (
+    EmailChangeConfirmSerializer,
+    EmailChangeRequestSerializer,
+    NewUserSerializer,
+    UserSerializer,
+    UserWritableSerializer,
+    grants_from_input,
+)
 from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL, Grant, Principal
+from apps.core.api.throttling import AddressRateThrottle, EmailChangeRateThrottle, PrincipalRateThrottle
 from apps.core.api.views import ApiView
 
 TAGS = ["users"]
@@ -199,3 +208,40 @@ class UserDetailApi(ApiView):
         check_may_administer(request.user, user, reach)
         user = services.user_delete(user=user, actor=request.user.label)
         return Response(UserSerializer(user, context={"show_private": False}).data)
+
+
+class MeEmailApi(ApiView):
+    throttle_classes = [AddressRateThrottle, PrincipalRateThrottle, EmailChangeRateThrottle]
+
+    @operation(
+        "requestEmailChange",
+        request=EmailChangeRequestSerializer,
+        responses=None,
+        tags=TAGS,
+        description="Extension: mail a 6-digit code to a new sign-in email for yourself; confirm it with "
+        "confirmEmailChange. Answers the same, in the same time, whether or not the address is taken "
+        "(a taken address gets no code; its owner is told someone asked for it).",
+    )
+    def post(self, request):
+        body = self.body(EmailChangeRequestSerializer)
+        services.email_change_request(user_id=request.user.user_id, email=body["email"])
+        return Response({})
+
+
+class MeEmailConfirmApi(ApiView):
+    throttle_classes = [AddressRateThrottle, PrincipalRateThrottle, EmailChangeRateThrottle]
+
+    @operation(
+        "confirmEmailChange",
+        request=EmailChangeConfirmSerializer,
+        responses=UserSerializer,
+        tags=TAGS,
+        description="Extension: make the new email your sign-in email with the code mailed to it by "
+        "requestEmailChange. A wrong or expired code is a 400 naming `code`.",
+    )
+    def post(self, request):
+        body = self.body(EmailChangeConfirmSerializer)
+        user = services.email_change_confirm(
+            user=user_or_404(request.user.user_id), email=body["email"], code=body["code"], actor=request.user.label
+        )
+        return Response(UserSerializer(user_or_404(user.pk), context={"show_private": True}).data)

@@ -294,6 +294,66 @@ def _code_valid(user: User, code: str, purpose: str = SignInCodePurpose.SIGN_IN,
     return False
 
 
+def email_normalized(email: str) -> str:
+    """How emails are stored: trimmed, lower-case (they are compared case-insensitively)."""
+    return User.objects.normalize_email(email.strip()).lower()
+
+
+def email_change_request(*, user_id, email: str) -> None:
+    """The request half of requestEmailChange: the same work, so the same time, whether the
+    address is free or taken. Everything else happens on the worker (email_change_code_send)."""
+    from apps.accounts import tasks
+
+    transaction.on_commit(partial(_enqueue, tasks.email_change_code_send, str(user_id), email))
+
+
+def email_change_code_send(*, user_id, email: str) -> None:
+    """Mail a code to `email` that makes it the person's sign-in email (confirmEmailChange).
+    When the address is another account's, no code: its owner is told someone asked for it.
+    Their own current address, or a person no longer active: nothing."""
+    user = User.objects.alive().filter(pk=user_id, is_active=True).first()
+    email = email_normalized(email)
+    if user is None or email == user.email:
+        return
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        if owner.type_state != EntityTypeState.DELETED:
+            send_mail(
+                "Someone asked to use your email for another Keyhouse account",
+                f"Someone asked to use {owner.email} as the sign-in email of another Keyhouse account. "
+                "It stays yours and nothing was changed. If it wasn't you, ignore this email.",
+                None,
+                [owner.email],
+            )
+        return
+    code = _code_issue(user, SignInCodePurpose.EMAIL_CHANGE, email=email)
+    minutes = settings.KEYHOUSE_SIGN_IN_CODE_TTL_SECONDS // 60
+    send_mail(
+        "Confirm your new Keyhouse sign-in email",
+        f"Your code is {code}. Enter it in the Keyhouse app to sign in with {email} from now on. "
+        f"It expires in {minutes} minutes. If you did not ask for this, ignore this email.",
+        None,
+        [email],
+    )
+
+
+def email_change_confirm(*, user: User, email: str, code: str, actor: str) -> User:
+    """Make `email` the person's sign-in email if `code` is the one mailed to it (event
+    `user.updated`, in the transaction that uses the code up). A wrong code is a 400 naming
+    `code`, and stays counted against the code's attempts."""
+    email = email_normalized(email)
+    with transaction.atomic():
+        valid = _code_valid(user, code, SignInCodePurpose.EMAIL_CHANGE, email=email)
+        if valid:
+            # Taken since the code was sent: full_clean refuses, and the code is not used up.
+            user = user_update(user=user, actor=actor, email=email)
+    if not valid:
+        raise ApplicationError(
+            "invalid or expired code", fields={"code": ["Invalid or expired code for this email; ask for a new one."]}
+        )
+    return user
+
+
 def user_token_create(*, email: str, password: str | None = None, code: str | None = None) -> tuple[UserToken, str]:
     """Sign in with password or one-time code (event `auth_token.created`). Returns (token, secret)."""
     user = User.objects.alive().filter(email__iexact=email.strip(), is_active=True).first()

@@ -10,3 +10,12 @@ def sign_in_code_send(email: str) -> None:
     from apps.accounts import services
 
     services.sign_in_code_send(email=email)
+
+
+@shared_task(time_limit=60)
+def email_change_code_send(user_id: str, email: str) -> None:
+    """Mail the code confirming `email` as the person's new sign-in email, or, when the address
+    is another account's, a notice to its owner."""
+    from apps.accounts import services
+
+    services.email_change_code_send(user_id=user_id, email=email)
