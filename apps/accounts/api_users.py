@@ -125,6 +125,22 @@ def _private_fields(body) -> dict:
     return dict(body.get("private") or {})
 
 
+def _refuse_own_email_change(principal: Principal, user, body) -> None:
+    """A person changes their own sign-in email only by proving the new address, never by
+    updateUser (a stolen token or an unlocked phone would otherwise take the account over)."""
+    email = _private_fields(body).get("email")
+    if principal.user_id == user.pk and email is not None and services.email_normalized(email) != user.email:
+        raise ValidationError(
+            {
+                "private.email": [
+                    "Your own sign-in email changes only with a code sent to the new address: "
+                    "POST /api/v1/me/email (requestEmailChange), then POST /api/v1/me/email/confirm "
+                    "(confirmEmailChange)."
+                ]
+            }
+        )
+
+
 def _groups_in_reach(group_ids, reach) -> list:
     from apps.access.selectors import user_group_list
 
@@ -191,6 +207,7 @@ class UserDetailApi(ApiView):
         check_may_administer(request.user, user, reach)
         if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
             raise PermissionDenied("you cannot change your own permissions")
+        _refuse_own_email_change(request.user, user, body)
         grants = _grants_checked(request.user, body.get("userPermissions"))
         with _named_as_requested():
             services.user_update(

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts import tasks
 from apps.accounts.models import SignInCode, User
+from apps.core.api.principal import Grant
 from apps.core.api.throttling import EmailChangeRateThrottle
 from apps.events.models import Event
 from tests.factories import directory as d
@@ -218,3 +219,34 @@ def test_requests_and_confirmations_are_throttled_per_person(rae, monkeypatch):
     assert statuses == [200, 200, 400, 429]
     other = d.user_create(email="other@example.test", password=PASSWORD)
     assert _request(_signed_in(other), "new2@example.test").status_code == 200  # their own budget
+
+
+def _update(client, user, email, display_name="Renamed"):
+    private = {"firstName": "", "lastName": "", "email": email, "phoneNumber": "", "billingAddress": None}
+    return client.put(f"/api/v1/users/{user.pk}", {"displayName": display_name, "private": private}, format="json")
+
+
+def test_update_user_refuses_a_new_email_from_the_person_themself(rae):
+    client = _signed_in(rae)
+
+    body = d.refused(_update(client, rae, "mine@example.test"), 400)
+
+    assert list(body["data"]["fields"]) == ["private.email"]
+    assert "requestEmailChange" in body["error"] and "confirmEmailChange" in body["error"]
+    rae.refresh_from_db()
+    assert rae.email == "rae@example.test" and rae.display_name != "Renamed"  # nothing changed
+    assert not Event.objects.filter(event_name="user.updated").exists()
+    # the rest of the profile still changes with the email as it is (in any case)
+    assert d.ok(_update(client, rae, "RAE@example.test"))["displayName"] == "Renamed"
+
+
+def test_a_manager_is_refused_their_own_email_but_changes_other_peoples(rae):
+    manager = d.user_create(email="manager@example.test", password=PASSWORD, grants=[Grant("owner")])
+    client = _signed_in(manager)
+
+    d.refused(_update(client, manager, "boss@example.test"), 400)
+    assert (
+        d.ok(_update(client, rae, "rae.by.manager@example.test"))["private"]["email"] == "rae.by.manager@example.test"
+    )
+
+    assert User.objects.get(pk=manager.pk).email == "manager@example.test"
