@@ -339,19 +339,38 @@ def email_change_code_send(*, user_id, email: str) -> None:
 
 def email_change_confirm(*, user: User, email: str, code: str, actor: str) -> User:
     """Make `email` the person's sign-in email if `code` is the one mailed to it (event
-    `user.updated`, in the transaction that uses the code up). A wrong code is a 400 naming
-    `code`, and stays counted against the code's attempts."""
+    `user.updated`, in the transaction that uses the code up), and tell the previous address.
+    A wrong code is a 400 naming `code`, and stays counted against the code's attempts."""
+    from apps.accounts import tasks
+
     email = email_normalized(email)
+    previous = user.email
     with transaction.atomic():
         valid = _code_valid(user, code, SignInCodePurpose.EMAIL_CHANGE, email=email)
         if valid:
             # Taken since the code was sent: full_clean refuses, and the code is not used up.
             user = user_update(user=user, actor=actor, email=email)
+            transaction.on_commit(partial(_enqueue, tasks.email_changed_notice, str(user.pk), previous))
     if not valid:
         raise ApplicationError(
             "invalid or expired code", fields={"code": ["Invalid or expired code for this email; ask for a new one."]}
         )
     return user
+
+
+def email_changed_notice(*, user_id, previous_email: str) -> None:
+    """Tell the previous address that the account's sign-in email changed: if it was not the
+    person (a stolen token, an unlocked phone), the real owner learns it at once."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or user.email == previous_email:
+        return
+    send_mail(
+        "Your Keyhouse sign-in email was changed",
+        "The sign-in email of your Keyhouse account was changed from this address to another one. "
+        "If it wasn't you, contact your property manager or Keyhouse support at once.",
+        None,
+        [previous_email],
+    )
 
 
 def user_token_create(*, email: str, password: str | None = None, code: str | None = None) -> tuple[UserToken, str]:

@@ -19,3 +19,11 @@ def email_change_code_send(user_id: str, email: str) -> None:
     from apps.accounts import services
 
     services.email_change_code_send(user_id=user_id, email=email)
+
+
+@shared_task(time_limit=60)
+def email_changed_notice(user_id: str, previous_email: str) -> None:
+    """Tell the previous address that the person's sign-in email was changed."""
+    from apps.accounts import services
+
+    services.email_changed_notice(user_id=user_id, previous_email=previous_email)

@@ -82,6 +82,21 @@ def test_the_code_mailed_to_the_new_address_makes_it_the_sign_in_email(rae):
     assert list(body["data"]["fields"]) == ["code"]
 
 
+def test_the_previous_address_is_told_of_the_change(rae):
+    client = _signed_in(rae)
+    _request(client, "new@example.test")
+    code = _code(mail.outbox[0])
+    mail.outbox.clear()
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        d.ok(_confirm(client, "new@example.test", code))
+
+    [notice] = mail.outbox
+    assert notice.to == ["rae@example.test"]
+    assert "sign-in email" in notice.subject and "If it wasn't you" in notice.body
+    assert "new@example.test" not in notice.body
+
+
 def test_a_wrong_code_is_a_400_naming_code_and_counts_against_the_code(rae, settings):
     settings.KEYHOUSE_SIGN_IN_CODE_MAX_ATTEMPTS = 3
     client = _signed_in(rae)
