@@ -286,6 +286,7 @@ REST_FRAMEWORK = {
         "principal": env_str("KEYHOUSE_THROTTLE_PRINCIPAL", "6000/min"),
         "address": env_str("KEYHOUSE_THROTTLE_ADDRESS", "12000/min"),
         "sign_in": env_str("KEYHOUSE_THROTTLE_SIGN_IN", "10/min"),
+        "email_change": env_str("KEYHOUSE_THROTTLE_EMAIL_CHANGE", "10/hour"),
     },
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.EnvelopeAutoSchema",

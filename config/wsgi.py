@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+from apps.core.checks import log_startup_warnings  # noqa: E402 - needs the apps loaded above
+
+log_startup_warnings()

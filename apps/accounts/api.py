@@ -15,7 +15,7 @@ from apps.accounts.serializers import (
 )
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
-from apps.core.api.throttling import AddressRateThrottle, SignInRateThrottle
+from apps.core.api.throttling import AddressRateThrottle, PrincipalRateThrottle, SignInRateThrottle
 from apps.core.api.views import ApiView
 
 
@@ -63,17 +63,26 @@ class SignInCodeApi(ApiView):
         request=SignInCodeRequestSerializer,
         responses=None,
         tags=["auth"],
-        description="Email a one-time 6-digit sign-in code. Answers the same whether or not the email is known.",
+        description="Email a one-time 6-digit sign-in code. Answers the same, in the same time, whether or "
+        "not the email is known: the lookup and the mail happen on the worker.",
     )
     def post(self, request):
         body = SignInCodeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.sign_in_code_send(email=body.validated_data["email"])
+        services.sign_in_code_request(email=body.validated_data["email"])
         return Response({})
 
 
 class AuthTokenApi(ApiView):
     throttle_classes = [AddressRateThrottle, SignInRateThrottle]
+
+    def get_throttles(self):
+        # Signing out guesses nothing: the ordinary per-address and per-credential limits, not
+        # the tight sign-in one (a person who just signed in from a busy address must not get
+        # 429 trying to sign out).
+        if self.request.method == "DELETE":
+            return [AddressRateThrottle(), PrincipalRateThrottle()]
+        return super().get_throttles()
 
     @operation(
         "createAuthToken",

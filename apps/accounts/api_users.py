@@ -1,4 +1,5 @@
-"""DoorLock operations 21–25: users, and the user scope rules other apps reuse."""
+"""DoorLock operations 21–25: users, and the user scope rules other apps reuse; and the
+extensions that change one's own sign-in email."""
 
 from contextlib import contextmanager
 
@@ -9,10 +10,18 @@ from rest_framework.response import Response
 
 from apps.accounts import selectors, services
 from apps.accounts.policies import user_named
-from apps.accounts.serializers import NewUserSerializer, UserSerializer, UserWritableSerializer, grants_from_input
+from apps.accounts.serializers import (
+    EmailChangeConfirmSerializer,
+    EmailChangeRequestSerializer,
+    NewUserSerializer,
+    UserSerializer,
+    UserWritableSerializer,
+    grants_from_input,
+)
 from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL, Grant, Principal
+from apps.core.api.throttling import AddressRateThrottle, EmailChangeRateThrottle, PrincipalRateThrottle
 from apps.core.api.views import ApiView
 
 TAGS = ["users"]
@@ -126,6 +135,22 @@ def _private_fields(body) -> dict:
     return dict(body.get("private") or {})
 
 
+def _refuse_own_email_change(principal: Principal, user, body) -> None:
+    """A person changes their own sign-in email only by proving the new address, never by
+    updateUser (a stolen token or an unlocked phone would otherwise take the account over)."""
+    email = _private_fields(body).get("email")
+    if principal.user_id == user.pk and email is not None and services.email_normalized(email) != user.email:
+        raise ValidationError(
+            {
+                "private.email": [
+                    "Your own sign-in email changes only with a code sent to the new address: "
+                    "POST /api/v1/me/email (requestEmailChange), then POST /api/v1/me/email/confirm "
+                    "(confirmEmailChange)."
+                ]
+            }
+        )
+
+
 def _groups_in_reach(group_ids, reach) -> list:
     from apps.access.selectors import user_group_list
 
@@ -192,6 +217,7 @@ class UserDetailApi(ApiView):
         check_may_administer(request.user, user, reach)
         if "userPermissions" in body and request.user.user_id == user.pk and not request.user.has_any(MANAGERS):
             raise PermissionDenied("you cannot change your own permissions")
+        _refuse_own_email_change(request.user, user, body)
         grants = _grants_checked(self, body.get("userPermissions"))
         with _named_as_requested():
             services.user_update(
@@ -209,3 +235,40 @@ class UserDetailApi(ApiView):
         check_may_administer(request.user, user, reach)
         user = services.user_delete(user=user, actor=request.user.label)
         return Response(UserSerializer(user, context={"show_private": False}).data)
+
+
+class MeEmailApi(ApiView):
+    throttle_classes = [AddressRateThrottle, PrincipalRateThrottle, EmailChangeRateThrottle]
+
+    @operation(
+        "requestEmailChange",
+        request=EmailChangeRequestSerializer,
+        responses=None,
+        tags=TAGS,
+        description="Extension: mail a 6-digit code to a new sign-in email for yourself; confirm it with "
+        "confirmEmailChange. Answers the same, in the same time, whether or not the address is taken "
+        "(a taken address gets no code; its owner is told someone asked for it).",
+    )
+    def post(self, request):
+        body = self.body(EmailChangeRequestSerializer)
+        services.email_change_request(user_id=request.user.user_id, email=body["email"])
+        return Response({})
+
+
+class MeEmailConfirmApi(ApiView):
+    throttle_classes = [AddressRateThrottle, PrincipalRateThrottle, EmailChangeRateThrottle]
+
+    @operation(
+        "confirmEmailChange",
+        request=EmailChangeConfirmSerializer,
+        responses=UserSerializer,
+        tags=TAGS,
+        description="Extension: make the new email your sign-in email with the code mailed to it by "
+        "requestEmailChange. A wrong or expired code is a 400 naming `code`.",
+    )
+    def post(self, request):
+        body = self.body(EmailChangeConfirmSerializer)
+        user = services.email_change_confirm(
+            user=user_or_404(request.user.user_id), email=body["email"], code=body["code"], actor=request.user.label
+        )
+        return Response(UserSerializer(user_or_404(user.pk), context={"show_private": True}).data)

@@ -16,3 +16,10 @@ class PermissionGrantPermission(models.TextChoices):
 
 
 assert set(PermissionGrantPermission.values) == set(GRANTABLE_PERMISSIONS)
+
+
+class SignInCodePurpose(models.TextChoices):
+    """What a one-time code emailed to a person proves."""
+
+    SIGN_IN = "sign_in", "sign in"
+    EMAIL_CHANGE = "email_change", "confirm a new sign-in email"

@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from apps.accounts.choices import PermissionGrantPermission
+from apps.accounts.choices import PermissionGrantPermission, SignInCodePurpose
 from apps.core.ids import uuid7
 from apps.core.models import Entity, EntityQuerySet
 from apps.core.validators import validate_address
@@ -128,10 +128,14 @@ class UserToken(models.Model):
 
 
 class SignInCode(models.Model):
-    """A one-time sign-in code sent by email; stored hashed, short-lived, few attempts."""
+    """A one-time code sent by email; stored hashed, short-lived, few attempts. It signs the
+    person in, or (`email_change`) confirms `email` as their new sign-in email; a new code
+    replaces the person's unused ones of the same purpose."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_codes")
+    purpose = models.CharField(max_length=16, choices=SignInCodePurpose.choices, default=SignInCodePurpose.SIGN_IN)
+    email = models.EmailField(blank=True, default="", help_text="email_change: the new address the code went to.")
     digest = models.CharField(max_length=64)
     pepper_id = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -90,6 +90,19 @@ class AuthTokenCreateSerializer(InputSerializer):
         return attrs
 
 
+class EmailChangeRequestSerializer(InputSerializer):
+    """requestEmailChange (extension): the new sign-in email to send a code to."""
+
+    email = serializers.EmailField(help_text="The new sign-in email; a 6-digit code is mailed to it.")
+
+
+class EmailChangeConfirmSerializer(InputSerializer):
+    """confirmEmailChange (extension): the new sign-in email and the code mailed to it."""
+
+    email = serializers.EmailField(help_text="The new sign-in email, as in the request.")
+    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code mailed to the new email.")
+
+
 class AuthTokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'. Shown only once.")
     userId = serializers.UUIDField()

@@ -13,6 +13,8 @@ from apps.accounts import api_users  # noqa: E402
 
 api_urlpatterns += [
     path("me", api_users.MeApi.as_view()),
+    path("me/email", api_users.MeEmailApi.as_view()),
+    path("me/email/confirm", api_users.MeEmailConfirmApi.as_view()),
     path("users", api_users.UserCreateApi.as_view()),
     path("users/<uuid:userId>", api_users.UserDetailApi.as_view()),
 ]

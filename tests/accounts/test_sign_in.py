@@ -5,14 +5,24 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.accounts import tasks
 from apps.accounts.models import UserToken
 from apps.events.models import Event
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _eager(settings):
+    """The code mail is sent by a task: run it inline even where REDIS_URL is set (CI phase 2)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
 @pytest.fixture
@@ -73,7 +83,8 @@ def test_expired_token_is_401(resident):
 
 def _request_code(email="rae@example.test") -> str | None:
     mail.outbox.clear()
-    response = APIClient().post("/api/v1/auth/code", {"email": email}, format="json")
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the task is enqueued after commit
+        response = APIClient().post("/api/v1/auth/code", {"email": email}, format="json")
     assert response.status_code == 200
     if not mail.outbox:
         return None
@@ -106,3 +117,39 @@ def test_a_new_code_replaces_the_previous_one(resident):
     if first != second:
         assert _sign_in(email="rae@example.test", code=first).status_code == 401
     assert _sign_in(email="rae@example.test", code=second).status_code == 200
+
+
+def _code_request_in_the_web_process(email):
+    """What one code request does before it answers: its answer, its queries, the callbacks
+    it leaves for after commit, and the mail it sent (none, it should be)."""
+    mail.outbox.clear()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        TestCase.captureOnCommitCallbacks(execute=False) as callbacks,
+    ):
+        response = APIClient().post("/api/v1/auth/code", {"email": email}, format="json")
+    assert response.status_code == 200
+    return response.json(), [q["sql"] for q in queries], callbacks, list(mail.outbox)
+
+
+def test_a_code_request_does_the_same_for_a_known_and_an_unknown_email(resident, monkeypatch):
+    known = _code_request_in_the_web_process("rae@example.test")
+    unknown = _code_request_in_the_web_process("ghost@example.test")
+
+    (known_body, known_sql, known_callbacks, known_mail) = known
+    (unknown_body, unknown_sql, unknown_callbacks, unknown_mail) = unknown
+    assert known_body == unknown_body
+    assert known_sql == unknown_sql  # no lookup in the request: nothing to time
+    assert known_mail == unknown_mail == []
+    assert len(known_callbacks) == len(unknown_callbacks) == 1
+
+    enqueued = []
+    real_delay = tasks.sign_in_code_send.delay
+    monkeypatch.setattr(tasks.sign_in_code_send, "delay", lambda *a: enqueued.append(a) or real_delay(*a))
+    known_callbacks[0]()  # the worker's part (eager here)
+    assert enqueued == [("rae@example.test",)]
+    assert [m.to for m in mail.outbox] == [["rae@example.test"]]
+    assert re.search(r"\b\d{6}\b", mail.outbox[0].body)
+    unknown_callbacks[0]()
+    assert enqueued == [("rae@example.test",), ("ghost@example.test",)]  # the same single task
+    assert len(mail.outbox) == 1  # and the unknown email got nothing

@@ -102,3 +102,18 @@ def test_every_api_view_is_an_apiview_with_pinned_operations():
                 assert getattr(handler, "operation_id", None) in OPERATIONS, (route, method)
                 checked += 1
     assert checked >= 6
+
+
+def test_own_email_change_operations_are_documented_with_their_envelopes(schema):
+    components = schema["components"]["schemas"]
+    for path, operation_id, body_fields, output in (
+        ("/api/v1/me/email", "requestEmailChange", {"email"}, "EmptyOutput"),
+        ("/api/v1/me/email/confirm", "confirmEmailChange", {"email", "code"}, "UserOutput"),
+    ):
+        op = schema["paths"][path]["post"]
+        assert op["operationId"] == operation_id
+        body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert set(components[body]["properties"]) == set(components[body]["required"]) == body_fields
+        ok = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ok == f"#/components/schemas/{output}"
+        assert "429" in op["responses"]

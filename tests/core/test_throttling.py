@@ -29,3 +29,32 @@ def test_sign_in_has_its_own_tight_limit(api_client, monkeypatch):
     body = {"email": "nobody@example.test", "password": "wrong"}
     statuses = [api_client.post("/api/v1/auth/token", body, format="json").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+def test_sign_out_is_not_held_by_the_sign_in_limit(api_client, monkeypatch):
+    from tests.factories.accounts import UserFactory
+
+    monkeypatch.setattr(SignInRateThrottle, "THROTTLE_RATES", {"sign_in": "3/min", "address": "100/min"})
+    UserFactory(email="rae@example.test", password="correct horse battery")
+    good = {"email": "rae@example.test", "password": "correct horse battery"}
+    token = api_client.post("/api/v1/auth/token", good, format="json").json()["data"]["token"]
+    wrong = {"email": "rae@example.test", "password": "wrong"}
+    statuses = [api_client.post("/api/v1/auth/token", wrong, format="json").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # the sign-in limit of this address is spent
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api_client.delete("/api/v1/auth/token")
+    assert response.status_code == 200, response.json()
+    assert api_client.delete("/api/v1/auth/token").status_code == 401  # signed out indeed
+
+
+def test_sign_out_keeps_the_per_credential_limit(api_client, monkeypatch):
+    from tests.factories.accounts import UserFactory
+
+    monkeypatch.setattr(PrincipalRateThrottle, "THROTTLE_RATES", {"principal": "1/min"})
+    UserFactory(email="rae@example.test", password="correct horse battery")
+    good = {"email": "rae@example.test", "password": "correct horse battery"}
+    token = api_client.post("/api/v1/auth/token", good, format="json").json()["data"]["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/me").status_code == 200
+    assert api_client.delete("/api/v1/auth/token").status_code == 429

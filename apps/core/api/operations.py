@@ -148,6 +148,8 @@ OPERATIONS: dict[str, OperationRule] = {
     "requestSignInCode": rule(Scope.PUBLIC, spec=False),
     "createAuthToken": rule(Scope.PUBLIC, spec=False),
     "revokeAuthToken": rule(Scope.SELF, ME, spec=False),
+    "requestEmailChange": rule(Scope.SELF, ME, spec=False),
+    "confirmEmailChange": rule(Scope.SELF, ME, spec=False),
 }
 
 SPEC_OPERATION_IDS = frozenset(op for op, r in OPERATIONS.items() if r.spec)

@@ -61,3 +61,16 @@ class SignInRateThrottle(AddressRateThrottle):
     """Tight per-address limit on password and code sign-in, against guessing."""
 
     scope = "sign_in"
+
+
+class EmailChangeRateThrottle(FixedWindowRateThrottle):
+    """Per person, on changing one's sign-in email: each request mails an address of the
+    caller's choice, and each confirmation guesses a code."""
+
+    scope = "email_change"
+
+    def get_cache_key(self, request, view):
+        principal = request.user
+        if principal is None or principal.user_id is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": f"user:{principal.user_id}"}
