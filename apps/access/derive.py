@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.access import compute
+from apps.access import compute, doors
 from apps.access.models import (
     AccessBlock,
     AccessGrant,
@@ -27,6 +27,8 @@ from apps.access.models import (
     UserAccessMap,
     UserGroup,
 )
+from apps.accounts.models import User
+from apps.areas.models import Area
 from apps.core.api.serializers import format_timestamp as timestamp
 from apps.properties.models import Property
 
@@ -64,9 +66,6 @@ def schedules_content(property_id) -> dict[str, dict]:
 
 def structure_load(property_id, *, now=None) -> compute.Structure:
     """One property's lock-side inputs, in a handful of queries."""
-    from apps.areas.models import Area
-    from apps.locks.models import Lock
-
     now = now or timezone.now()
     area_rows = (
         Area.objects.alive()
@@ -87,12 +86,7 @@ def structure_load(property_id, *, now=None) -> compute.Structure:
         str(pk): group_type
         for pk, group_type in UserGroup.objects.alive().filter(property_id=property_id).values_list("id", "group_type")
     }
-    locks = {
-        str(pk): str(area)
-        for pk, area in Lock.objects.alive()
-        .filter(property_id=property_id, area__isnull=False)
-        .values_list("id", "area_id")
-    }
+    locks = doors.installed(property_id)
     grants = tuple(
         compute.GrantRow(
             id=str(g.pk),
@@ -209,8 +203,6 @@ def _members(group_ids: Iterable[str]) -> set[str]:
 
 
 def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, schedules=None) -> None:
-    from apps.accounts.models import User
-
     user_ids = sorted({str(u) for u in user_ids if u})
     schedules = schedules_content(property_id) if schedules is None else schedules
     for start in range(0, len(user_ids), USER_CHUNK):

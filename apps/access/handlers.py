@@ -8,6 +8,7 @@ Both are idempotent: running them again computes the same content and moves no v
 """
 
 from apps.access import derive
+from apps.access.models import AccessGrant, UserAccessMap
 from apps.events.registry import event_handler
 
 STRUCTURAL = (
@@ -42,8 +43,6 @@ def structure_changed(event) -> None:
 
 
 def user_deleted(event) -> None:
-    from apps.access.models import AccessGrant, UserAccessMap
-
     properties = set(UserAccessMap.objects.filter(user_id=event.user_id).values_list("property_id", flat=True))
     properties |= set(AccessGrant.objects.filter(user_id=event.user_id).values_list("property_id", flat=True))
     for property_id in sorted(properties):

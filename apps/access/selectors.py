@@ -2,8 +2,15 @@
 
 from django.db.models import QuerySet
 
+from apps.access import compute, derive, doors
+from apps.access.explain import Names, explain, what_if
 from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
+from apps.access.policies import access_list_clean
+from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
+from apps.accounts.models import User
+from apps.areas.models import Area
 from apps.core.api.principal import ALL
+from apps.core.exceptions import ApplicationError
 
 
 def user_group_list(*, property_id=None, property_ids=ALL) -> QuerySet[UserGroup]:
@@ -78,10 +85,6 @@ def block_list(*, property_id) -> QuerySet[AccessBlock]:
 
 
 def _names(property_id):
-    from apps.access.explain import Names
-    from apps.areas.models import Area
-    from apps.locks.models import Lock
-
     return Names(
         areas={str(i): n for i, n in Area.objects.filter(property_id=property_id).values_list("id", "display_name")},
         groups={
@@ -90,7 +93,7 @@ def _names(property_id):
         schedules={
             str(i): n for i, n in Schedule.objects.filter(property_id=property_id).values_list("id", "display_name")
         },
-        locks={str(i): n for i, n in Lock.objects.filter(property_id=property_id).values_list("id", "display_name")},
+        locks=doors.names(property_id),
     )
 
 
@@ -107,9 +110,6 @@ def groups_of_users(*, property_id, user_ids) -> dict[str, set]:
 def access_explain(*, prop, user, lock, at) -> dict:
     """Allowed or denied, and every path, for one person at one lock at one instant."""
     from zoneinfo import ZoneInfo
-
-    from apps.access import derive
-    from apps.access.explain import explain
 
     structure = derive.structure_load(prop.pk)
     groups = groups_of_users(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)]
@@ -129,8 +129,6 @@ def access_explain(*, prop, user, lock, at) -> dict:
 
 
 def _refuse(index: int, key: str, message: str):
-    from apps.core.exceptions import ApplicationError
-
     field = f"changes[{index}].{key}"
     raise ApplicationError(f"{field}: {message}", fields={field: [message]})
 
@@ -138,9 +136,6 @@ def _refuse(index: int, key: str, message: str):
 def _apply_change(prop, structure, groups_delta: list, index: int, change: dict):
     """One proposed change applied to an in-memory structure (nothing is written)."""
     from dataclasses import replace
-
-    from apps.access import compute, derive
-    from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 
     kind = change["change"]
     if kind in ("addMembership", "removeMembership"):
@@ -150,9 +145,6 @@ def _apply_change(prop, structure, groups_delta: list, index: int, change: dict)
         groups_delta.append((kind == "addMembership", str(change["userId"]), group_id))
         return structure
     if kind == "setAccessList":
-        from apps.areas.services import access_list_clean
-        from apps.core.exceptions import ApplicationError
-
         area_id = str(change["areaId"])
         if area_id not in structure.areas:
             _refuse(index, "areaId", "No such area in this property.")
@@ -225,8 +217,6 @@ def _apply_change(prop, structure, groups_delta: list, index: int, change: dict)
 
 def access_what_if(*, prop, changes: list[dict]) -> dict:
     """Who would gain and who would lose which locks if `changes` were applied (nothing is)."""
-    from apps.access import compute, derive
-    from apps.access.explain import what_if
 
     before = derive.structure_load(prop.pk)
     after, groups_delta = before, []
@@ -250,7 +240,6 @@ def access_what_if(*, prop, changes: list[dict]) -> dict:
     for add, user_id, group_id in groups_delta:
         (groups_after[user_id].add if add else groups_after[user_id].discard)(group_id)
     result = what_if(before=before, after=after, groups_before=groups_before, groups_after=groups_after, user_ids=users)
-    from apps.accounts.models import User
 
     locks = _names(prop.pk).locks
     people = {str(i): n for i, n in User.objects.filter(pk__in=list(users)).values_list("id", "display_name")}

@@ -16,9 +16,17 @@ from apps.access.models import (
     UserGroupGroupSource,
     UserGroupGroupType,
 )
+from apps.access.policies import access_list_clean
+from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
+from apps.areas import services as area_services
+from apps.areas.models import Area
+from apps.areas.services import KEEP
+from apps.core.actors import SYSTEM
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
+from apps.properties import services as property_services
+from apps.properties.models import Property
 
 PROPERTY_GROUPS = (("Residents", UserGroupGroupType.RESIDENT), ("Staff", UserGroupGroupType.STAFF))
 
@@ -86,8 +94,6 @@ def user_group_update(*, group: UserGroup, display_name: str, actor: str) -> Use
 
 
 def _areas_referencing(*, property_id, key: str, value) -> list[str]:
-    from apps.areas.models import Area
-
     return [
         str(area_id)
         for area_id, entries in Area.objects.alive().filter(property_id=property_id).values_list("id", "access_list")
@@ -171,8 +177,6 @@ def membership_remove(*, group: UserGroup, user, actor: str) -> bool:
 
 
 def _schedule_fields(windows, valid_from, valid_until) -> list[dict]:
-    from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
-
     try:
         canonical = windows_to_json(windows_from_json(windows))
     except ScheduleError as error:
@@ -339,7 +343,6 @@ def grant_revoke(*, grant: AccessGrant, actor: str) -> AccessGrant:
 def grants_expire(*, now=None) -> int:
     """Mark grants whose validUntil has passed (event `grant.expired` each), so derived access
     drops them. They already stopped counting at validUntil: every derived line carries it."""
-    from apps.core.actors import SYSTEM
 
     now = now or timezone.now()
     due = AccessGrant.objects.filter(expired_at__isnull=True, revoked_at__isnull=True, valid_until__lte=now)
@@ -384,3 +387,118 @@ def block_delete(*, prop, user, actor: str) -> bool:
     if deleted:
         event_append(event_name="block.deleted", actor=actor, property_id=prop.pk, user_id=user.pk)
     return bool(deleted)
+
+
+# --- places: access's part of properties and areas ---------------------------------------------
+# A property comes with its two property groups, an area with its area group and an access
+# list only access can check. The tree and the property record are written by apps.areas and
+# apps.properties (one floor down); these build on them in one transaction. Everyone else
+# (API, admin, demo, imports) creates, changes and deletes places through these.
+
+
+@transaction.atomic
+def property_create(
+    *,
+    display_name: str,
+    address: dict,
+    actor: str,
+    time_zone: str = "UTC",
+    owner_id=None,
+    access_manager_ids=(),
+    property_id=None,
+) -> Property:
+    """A property and its two property groups, Residents and Staff (events `property.created`,
+    `group.created` twice)."""
+    prop = property_services.property_create(
+        display_name=display_name,
+        address=address,
+        actor=actor,
+        time_zone=time_zone,
+        owner_id=owner_id,
+        access_manager_ids=access_manager_ids,
+        property_id=property_id,
+    )
+    property_groups_create(prop=prop, actor=actor)
+    return prop
+
+
+def property_delete(*, prop: Property, actor: str) -> None:
+    """Soft-delete a property with its groups (event `property.deleted`); refused (409) while
+    it still has areas."""
+
+    def groups_go_too(prop: Property) -> None:
+        for group in prop.user_groups.alive():
+            user_group_delete_with_owner(group=group, actor=actor)
+
+    property_services.property_delete(prop=prop, actor=actor, cascade=groups_go_too)
+
+
+@transaction.atomic
+def area_create(
+    *,
+    prop,
+    display_name: str,
+    area_type: str,
+    actor: str,
+    parent_id=None,
+    access_list: list[dict] | None = None,
+    area_id=None,
+) -> Area:
+    """Create an area with its checked access list and its area user group (events
+    `area.created`, `group.created`)."""
+    area = area_services.area_create(
+        prop=prop,
+        display_name=display_name,
+        area_type=area_type,
+        actor=actor,
+        parent_id=parent_id,
+        access_list=access_list_clean(prop, access_list or []),
+        area_id=area_id,
+    )
+    area_group_create(area=area, actor=actor)
+    return area
+
+
+@transaction.atomic
+def area_update(
+    *, area: Area, actor: str, display_name: str | None = None, access_list: list[dict] | None = None, parent_id=KEEP
+) -> Area:
+    """Rename (the area group's name follows), change the access list, or move (events
+    `group.updated`, `area.updated`, `area.moved`)."""
+    area = Area.objects.select_for_update().select_related("property").get(pk=area.pk)
+    if display_name is not None and display_name != area.display_name:
+        _area_group_follow_rename(area, display_name, actor)
+    if access_list is not None:
+        access_list = access_list_clean(area.property, access_list)
+    return area_services.area_update(
+        area=area, actor=actor, display_name=display_name, access_list=access_list, parent_id=parent_id
+    )
+
+
+def _area_group_follow_rename(area: Area, new_name: str, actor: str) -> None:
+    """The area group keeps "<area> members" in step with the area's name (unless a manager
+    gave it a name of its own)."""
+    group = UserGroup.objects.filter(area=area).first()
+    if group is not None and group.display_name == f"{area.display_name} members":
+        user_group_update(group=group, display_name=f"{new_name} members", actor=actor)
+
+
+def area_delete(*, area: Area, actor: str) -> None:
+    """Soft-delete an area with its area group (event `area.deleted`). Refused (409, listing
+    what blocks it) while it has sub-areas or installed locks, or while another area's access
+    list grants this area or its group."""
+
+    def referenced_by(area: Area) -> dict[str, list[str]]:
+        group = UserGroup.objects.filter(area=area).first()
+        referencing = set(_areas_referencing(property_id=area.property_id, key="areaId", value=area.pk))
+        if group is not None:
+            referencing |= set(_areas_referencing(property_id=area.property_id, key="userGroupId", value=group.pk))
+        referencing.discard(str(area.pk))
+        return {"referencedByAreaIds": sorted(referencing)} if referencing else {}
+
+    def group_goes_too(area: Area) -> None:
+        group = UserGroup.objects.filter(area=area).first()
+        if group is not None:
+            user_group_delete_with_owner(group=group, actor=actor)
+
+    area_services.area_delete(area=area, actor=actor, blocked_by=referenced_by, cascade=group_goes_too)

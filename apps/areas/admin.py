@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.areas import services
+from apps.access import services as access_services
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
 from apps.core.admin_base import ServiceModelAdmin
@@ -155,10 +155,10 @@ class AreaAdmin(ServiceModelAdmin):
         data = form.cleaned_data
         parent_id = data["parent"].pk if data.get("parent") else None
         if change:
-            return services.area_update(
+            return access_services.area_update(
                 area=obj, display_name=data["display_name"], parent_id=parent_id, actor=self.actor(request)
             )
-        return services.area_create(
+        return access_services.area_create(
             prop=data["property"],
             display_name=data["display_name"],
             area_type=data["area_type"],
@@ -168,7 +168,7 @@ class AreaAdmin(ServiceModelAdmin):
         )
 
     def service_delete(self, request, obj):
-        services.area_delete(area=obj, actor=self.actor(request))
+        access_services.area_delete(area=obj, actor=self.actor(request))
 
     @admin.action(permissions=["change"], description="Move selected areas…")
     def move(self, request, queryset):
@@ -183,7 +183,9 @@ class AreaAdmin(ServiceModelAdmin):
             moved = 0
             for area in queryset:
                 try:
-                    services.area_update(area=area, parent_id=form.cleaned_data["parent"], actor=self.actor(request))
+                    access_services.area_update(
+                        area=area, parent_id=form.cleaned_data["parent"], actor=self.actor(request)
+                    )
                 except ApplicationError as refusal:
                     self.message_user(request, f"{area}: {refusal.message}", messages.ERROR)
                 else:

@@ -4,7 +4,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from apps.areas import selectors, services
+from apps.access import services as access_services
+from apps.areas import selectors
 from apps.areas.filters import AreaFilterSet
 from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
 from apps.core.api.permissions import operation
@@ -43,7 +44,7 @@ class AreaListCreateApi(ApiView):
     def post(self, request, propertyId):
         prop = property_or_404(propertyId)
         body = self.body(CreateAreaSerializer)
-        area = services.area_create(
+        area = access_services.area_create(
             prop=prop,
             display_name=body["displayName"],
             area_type=body["areaType"],
@@ -64,7 +65,7 @@ class AreaDetailApi(ApiView):
         area = area_or_404(propertyId, areaId)
         body = self.body(AreaWritableSerializer)
         move = {"parent_id": body["parentAreaId"]} if "parentAreaId" in body else {}
-        services.area_update(
+        access_services.area_update(
             area=area,
             display_name=body["displayName"],
             access_list=_access_list(body),
@@ -75,5 +76,5 @@ class AreaDetailApi(ApiView):
 
     @operation("deleteArea", responses=None, tags=TAGS)
     def delete(self, request, propertyId, areaId):
-        services.area_delete(area=area_or_404(propertyId, areaId), actor=request.user.label)
+        access_services.area_delete(area=area_or_404(propertyId, areaId), actor=request.user.label)
         return Response({})

@@ -5,9 +5,16 @@ from collections.abc import Iterable
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from apps.access import doors
+from apps.access.derive import schedule_content
+from apps.access.models import Schedule, UserAccessMap
 from apps.core.choices import EntityTypeState
+from apps.devices import protocol
 from apps.devices.models import UserDevice
 from apps.keys import crypto
+from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.models import Key
+from apps.properties.models import Property
 
 
 def user_device_list(*, user_id) -> QuerySet[UserDevice]:
@@ -78,8 +85,6 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
 def access_maps_for_user(*, user_id) -> list:
     """The person's derived access maps (apps.access UserAccessMap) that name at least one lock,
     at live properties, each annotated with its property's `time_zone`; one query."""
-    from apps.access.models import UserAccessMap
-    from apps.properties.models import Property
 
     live = Property.objects.alive().filter(pk=OuterRef("property_id"))
     return list(
@@ -93,8 +98,6 @@ def access_maps_for_user(*, user_id) -> list:
 
 def property_signing_keys(property_ids) -> dict:
     """{str(property_id): its active propertyKey (SIGN_VERIFY)} of those that have one; one query."""
-    from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
-    from apps.keys.models import Key
 
     keys = Key.objects.filter(
         owner_type=KeyOwnerType.PROPERTY,
@@ -111,10 +114,6 @@ def user_device_map_content(*, device: UserDevice, maps: list, property_keys: di
     access `maps` (access_maps_for_user, docs/ACCESS.md) and `property_keys`
     ({property_id: the property's signing Key}); a fixed number of queries, whatever the size.
     """
-    from apps.access.derive import schedule_content
-    from apps.access.models import Schedule
-    from apps.devices import protocol
-    from apps.locks.selectors import lock_areas_and_kids
 
     property_ids = sorted(str(m.property_id) for m in maps)
     zones = {str(m.property_id): m.time_zone for m in maps}
@@ -122,7 +121,7 @@ def user_device_map_content(*, device: UserDevice, maps: list, property_keys: di
     schedule_ids = {e["scheduleId"] for _, e in rows if e.get("scheduleId")}
     lock_ids = sorted({e["lockId"] for _, e in rows})
     schedules = {str(s.pk): s for s in Schedule.objects.filter(pk__in=schedule_ids)} if schedule_ids else {}
-    locks = lock_areas_and_kids(lock_ids)
+    locks = doors.areas_and_kids(lock_ids)
 
     entries = []
     for property_id, entry in rows:

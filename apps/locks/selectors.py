@@ -102,6 +102,17 @@ def lock_kids(lock_ids) -> dict:
     return dict(_active_lock_keys().filter(owner_id__in=list(lock_ids)).values_list("owner_id", "kid"))
 
 
+def locks_installed(property_id) -> dict[str, str]:
+    """{str(lock id): str(area id)} for a property's live locks installed in an area (access.doors)."""
+    rows = Lock.objects.alive().filter(property_id=property_id, area__isnull=False).values_list("id", "area_id")
+    return {str(pk): str(area) for pk, area in rows}
+
+
+def lock_names(property_id) -> dict[str, str]:
+    """{str(lock id): display name} for every lock of a property, deleted ones too (access.doors)."""
+    return {str(i): n for i, n in Lock.objects.filter(property_id=property_id).values_list("id", "display_name")}
+
+
 def lock_areas_and_kids(lock_ids) -> dict[str, tuple[str | None, str | None]]:
     """{str(lock id): (str(area id) or None, kid of its active lockKey or None)}, in one query:
     what a phone's access map says of each lock (PROTOCOL.md §7.5)."""

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from apps.access import services as access_services
 from apps.access.models import UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
@@ -152,7 +153,7 @@ class PropertyAdmin(ServiceModelAdmin):
         }
         if change:
             return services.property_update(prop=obj, **fields)
-        return services.property_create(property_id=obj.pk, **fields)
+        return access_services.property_create(property_id=obj.pk, **fields)
 
     def service_delete(self, request, obj):
-        services.property_delete(prop=obj, actor=self.actor(request))
+        access_services.property_delete(prop=obj, actor=self.actor(request))

@@ -3,6 +3,7 @@
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from apps.access import services as access_services
 from apps.accounts.selectors import user_ids_visible
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
@@ -36,7 +37,7 @@ class PropertyListCreateApi(ApiView):
     @operation("createProperty", request=NewPropertySerializer, responses=PropertySerializer, tags=TAGS)
     def post(self, request):
         body = self.body(NewPropertySerializer)
-        prop = services.property_create(
+        prop = access_services.property_create(
             display_name=body["displayName"],
             address=body["address"],
             time_zone=body.get("timeZone", "UTC"),
@@ -85,5 +86,5 @@ class PropertyDetailApi(ApiView):
 
     @operation("deleteProperty", responses=None, tags=TAGS)
     def delete(self, request, propertyId):
-        services.property_delete(prop=property_or_404(propertyId), actor=request.user.label)
+        access_services.property_delete(prop=property_or_404(propertyId), actor=request.user.label)
         return Response({})

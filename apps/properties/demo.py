@@ -36,13 +36,11 @@ from apps.access.models import UserGroupGroupType
 from apps.accounts import services as accounts
 from apps.accounts.demo import DEMO_RESIDENT_EMAIL
 from apps.accounts.models import User
-from apps.areas import services as areas
 from apps.areas.models import Area, AreaAreaType
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
 from apps.locks import services as locks
 from apps.locks.models import Lock
-from apps.properties import services as properties
 from apps.properties.models import Property
 
 DEMO_PROPERTY_NAME = "Maple Court Apartments"
@@ -127,7 +125,7 @@ def seed_demo(stdout) -> None:
             password=password,
             actor=SYSTEM,
         )
-    prop = properties.property_create(
+    prop = access.property_create(
         display_name=DEMO_PROPERTY_NAME,
         address=DEMO_ADDRESS,
         time_zone=DEMO_TIME_ZONE,
@@ -148,7 +146,7 @@ def seed_demo(stdout) -> None:
         groups[name] = access.user_group_create(prop=prop, display_name=name, group_type=group_type, actor=SYSTEM)
 
     def area(name, area_type, parent=None, access_list=None) -> Area:
-        return areas.area_create(
+        return access.area_create(
             prop=prop,
             display_name=name,
             area_type=area_type,

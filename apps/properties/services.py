@@ -1,5 +1,7 @@
 """Writes for properties. Each is one transaction with its event."""
 
+from collections.abc import Callable
+
 from django.db import transaction
 
 from apps.accounts.models import User
@@ -32,9 +34,8 @@ def property_create(
     access_manager_ids=(),
     property_id=None,
 ) -> Property:
-    """Create a property and its two property groups, Residents and Staff (event `property.created`)."""
-    from apps.access.services import property_groups_create
-
+    """Create a property (event `property.created`); access.services.property_create adds its
+    two property groups, Residents and Staff: call that one."""
     owner = _users([owner_id], "ownerId")[0] if owner_id else None
     prop = Property(
         display_name=display_name,
@@ -48,7 +49,6 @@ def property_create(
     prop.save()
     prop.access_managers.set(_users(access_manager_ids, "accessManagerIds"))
     event_append(event_name="property.created", actor=actor, property_id=prop.id, payload={"displayName": display_name})
-    property_groups_create(prop=prop, actor=actor)
     return prop
 
 
@@ -97,14 +97,13 @@ def property_update(
 
 
 @transaction.atomic
-def property_delete(*, prop: Property, actor: str) -> None:
-    """Soft-delete a property with its groups (event `property.deleted`).
+def property_delete(*, prop: Property, actor: str, cascade: Callable[[Property], None] | None = None) -> None:
+    """Soft-delete a property (event `property.deleted`); `cascade(prop)` removes what goes with
+    it in this transaction (access.services.property_delete passes its groups).
 
     Refused (409) while it still has areas: delete or move those first, so no lock or
     person silently loses a place.
     """
-    from apps.access.services import user_group_delete_with_owner
-
     prop = Property.objects.select_for_update().get(pk=prop.pk)
     area_ids = list(prop.areas.alive().values_list("id", flat=True)[:51])
     if area_ids:
@@ -113,8 +112,8 @@ def property_delete(*, prop: Property, actor: str) -> None:
             f"property {prop.id} still has areas: {shown}{' …' if len(area_ids) > 50 else ''}",
             extra={"blockedBy": {"areaIds": [str(i) for i in area_ids[:50]]}},
         )
-    for group in prop.user_groups.alive():
-        user_group_delete_with_owner(group=group, actor=actor)
+    if cascade is not None:
+        cascade(prop)
     prop.type_state = EntityTypeState.DELETED
     prop.last_modified_by = actor
     prop.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from apps.access import services as access_services
 from apps.access.models import AccessGrant, Schedule, UserAccessMap
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
 from apps.events.models import Event
@@ -71,11 +70,11 @@ def test_schedule_crud_names_bad_windows_and_refuses_deleting_one_in_use(manager
     assert [s["scheduleId"] for s in listed["schedules"]] == [created["scheduleId"]]
 
     entries = [{"accessType": "group", "userGroupId": str(residents.pk), "scheduleId": created["scheduleId"]}]
-    area_services.area_update(area=building, access_list=entries, actor=SYSTEM)
+    access_services.area_update(area=building, access_list=entries, actor=SYSTEM)
     refused = d.refused(manager.delete(schedule_url), 409)
     assert refused["data"]["blockedBy"] == {"areaIds": [str(building.pk)]}
 
-    area_services.area_update(area=building, access_list=[], actor=SYSTEM)
+    access_services.area_update(area=building, access_list=[], actor=SYSTEM)
     assert d.ok(manager.delete(schedule_url))["typeState"] == "deleted"
     d.refused(manager.get(schedule_url), 404)
 
@@ -172,7 +171,7 @@ def test_explain_gives_the_derivation_path_and_the_schedule_window(manager, towe
         actor=SYSTEM,
     )
     entries = [{"accessType": "group", "userGroupId": str(residents.pk), "scheduleId": str(hours.pk)}]
-    area_services.area_update(area=building, access_list=entries, actor=SYSTEM)
+    access_services.area_update(area=building, access_list=entries, actor=SYSTEM)
     # Monday 2026-11-23 07:00 New York = 12:00Z: before the window
     early = d.ok(
         manager.get(

@@ -15,13 +15,11 @@ from django.utils import timezone
 
 from apps.access import services as access_services
 from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
-from apps.access.services import membership_add, user_group_create
+from apps.access.services import area_create, membership_add, property_create, user_group_create
 from apps.accounts.models import User
-from apps.areas.services import area_create
 from apps.core.actors import SYSTEM
 from apps.events.models import Event
 from apps.locks.models import Lock
-from apps.properties.services import property_create
 from tests.factories import access as a
 from tests.factories import directory as d
 from tests.factories.accounts import UserFactory
@@ -350,7 +348,7 @@ def test_a_schedule_in_use_is_not_deleted(staff_client, tower):
         actor=SYSTEM,
     )
     entries = [*tower.building.access_list, {"accessType": "schedule", "scheduleId": str(schedule.pk)}]
-    tower.building = d.area_services.area_update(area=tower.building, access_list=entries, actor=SYSTEM)
+    tower.building = d.access_services.area_update(area=tower.building, access_list=entries, actor=SYSTEM)
     page = staff_client.get(f"{SCHEDULES}{schedule.pk}/change/").content.decode()
     assert re.search(r"Access lists using it.*Tower", page, re.S)
     response = staff_client.post(f"{SCHEDULES}{schedule.pk}/delete/", {"post": "yes"}, follow=True)

@@ -25,7 +25,6 @@ from django.utils import timezone
 from apps.access import derive
 from apps.access import services as access_services
 from apps.access.models import UserAccessMap
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
 from apps.events import services as event_services
 from apps.events.models import Event
@@ -263,7 +262,7 @@ def test_processing_the_same_event_twice_changes_nothing(campus, events_sent):
     person = next(p for p in people if not groups[2].memberships.filter(user=p).exists())
     building = prop.areas.get(display_name="Court")
     access_services.membership_add(group=groups[2], user=person, actor=SYSTEM)
-    area_services.area_update(area=building, access_list=building.access_list[:1], actor=SYSTEM)  # Residents only
+    access_services.area_update(area=building, access_list=building.access_list[:1], actor=SYSTEM)  # Residents only
     event_ids = events_sent.pop(threading.get_ident())
     assert len(event_ids) == 2
     for event_id in event_ids:

@@ -14,7 +14,6 @@ from django.utils import timezone
 from apps.access import derive
 from apps.access import services as access_services
 from apps.access.models import LockAccessEntry
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError
 from tests.factories import access as a
@@ -98,11 +97,11 @@ def test_a_membership_change_moves_only_that_persons_map(tower):
 def test_an_identical_access_list_changes_no_version_and_a_real_change_does(tower):
     w = tower
     snapshot = a.snapshot(w.prop)
-    area_services.area_update(area=w.building, access_list=list(w.building.access_list), actor=SYSTEM)
+    access_services.area_update(area=w.building, access_list=list(w.building.access_list), actor=SYSTEM)
     a.process_events()
     assert a.snapshot(w.prop) == snapshot
 
-    area_services.area_update(area=w.building, access_list=[w.building.access_list[1]], actor=SYSTEM)
+    access_services.area_update(area=w.building, access_list=[w.building.access_list[1]], actor=SYSTEM)
     a.process_events()
 
     assert a.locks_of(w.alice, w.prop) == _ids(w.door1)  # Residents no longer reach the lobby
@@ -112,7 +111,7 @@ def test_an_identical_access_list_changes_no_version_and_a_real_change_does(towe
 
 def test_moving_a_unit_under_the_lobby_does_not_open_it_to_residents(tower):
     w = tower
-    area_services.area_update(area=w.unit2, parent_id=w.lobby.pk, actor=SYSTEM)
+    access_services.area_update(area=w.unit2, parent_id=w.lobby.pk, actor=SYSTEM)
     a.process_events()
     assert a.locks_of(w.alice, w.prop) == _ids(w.door1, w.lobby_door)
     assert str(w.door2.pk) in a.locks_of(w.sam, w.prop)
@@ -128,7 +127,7 @@ def test_a_schedule_restricts_an_entry_and_editing_it_raises_the_versions_that_u
     )
     gym = d.area_create(w.prop, display_name="Gym", area_type="common")
     gym_door = a.lock_in(gym)
-    area_services.area_update(
+    access_services.area_update(
         area=gym,
         access_list=[{"accessType": "group", "userGroupId": str(w.residents.pk), "scheduleId": str(hours.pk)}],
         actor=SYSTEM,
@@ -217,13 +216,13 @@ def test_deleting_a_group_recomputes_its_former_members(tower):
     gym = d.area_create(w.prop, display_name="Gym", area_type="common")
     gym_door = a.lock_in(gym)
     club = d.group_create(w.prop, display_name="Club", members=[w.bob])
-    area_services.area_update(
+    access_services.area_update(
         area=gym, access_list=[{"accessType": "group", "userGroupId": str(club.pk)}], actor=SYSTEM
     )
     a.process_events()
     assert str(gym_door.pk) in a.locks_of(w.bob, w.prop)
 
-    area_services.area_update(area=gym, access_list=[], actor=SYSTEM)
+    access_services.area_update(area=gym, access_list=[], actor=SYSTEM)
     access_services.user_group_delete(group=club, actor=SYSTEM)
     a.process_events()
     assert str(gym_door.pk) not in a.locks_of(w.bob, w.prop)
@@ -232,7 +231,7 @@ def test_deleting_a_group_recomputes_its_former_members(tower):
 def test_rebuild_after_incremental_changes_nothing(tower):
     w = tower
     access_services.membership_add(group=w.staff, user=w.bob, actor=SYSTEM)
-    area_services.area_update(area=w.unit1, parent_id=None, actor=SYSTEM)
+    access_services.area_update(area=w.unit1, parent_id=None, actor=SYSTEM)
     a.process_events()
     before = a.snapshot(w.prop)
 

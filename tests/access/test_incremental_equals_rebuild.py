@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from apps.access import derive
 from apps.access import services as access_services
 from apps.access.models import AccessBlock, AccessGrant, Membership
-from apps.areas import services as area_services
 from apps.areas.models import Area
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError
@@ -59,7 +58,7 @@ def _world(area_types, parents):
     for i, user in enumerate(users):  # start from a lived-in building, not an empty one
         d.member_add(groups[i % len(groups)], user)
         d.member_add(areas[i].area_user_group, user)
-    area_services.area_update(
+    access_services.area_update(
         area=areas[0], access_list=[{"accessType": "group", "userGroupId": str(groups[0].pk)}], actor=SYSTEM
     )
     locks = [a.lock_in(areas[N_AREAS - 1 - i], f"L{i}") for i in range(N_LOCKS)]
@@ -95,10 +94,10 @@ def _apply(step, prop, areas, groups, users, locks, schedule):
                 if scheduled or entry_kind == "schedule":
                     entry["scheduleId"] = str(schedule.pk)
                 entries.append(entry)
-            area_services.area_update(area=Area.objects.get(pk=areas[x].pk), access_list=entries, actor=SYSTEM)
+            access_services.area_update(area=Area.objects.get(pk=areas[x].pk), access_list=entries, actor=SYSTEM)
         elif kind == "move":
             parent_id = areas[y].pk if y >= 0 else None
-            area_services.area_update(area=Area.objects.get(pk=areas[x].pk), parent_id=parent_id, actor=SYSTEM)
+            access_services.area_update(area=Area.objects.get(pk=areas[x].pk), parent_id=parent_id, actor=SYSTEM)
         elif kind == "install":
             lock_services.lock_install(lock=Lock.objects.get(pk=locks[x].pk), area=areas[y], actor=SYSTEM)
         elif kind == "uninstall":

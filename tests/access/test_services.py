@@ -3,8 +3,8 @@
 import pytest
 
 from apps.access import selectors, services
+from apps.access import services as access_services
 from apps.access.models import Membership, UserGroup
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.models import Event
@@ -76,7 +76,7 @@ def test_area_and_property_groups_cannot_be_deleted_alone(prop, source):
 def test_group_named_by_an_access_list_cannot_be_deleted(prop):
     group = d.group_create(prop)
     holder = d.area_create(prop)
-    area_services.area_update(
+    access_services.area_update(
         area=holder, access_list=[{"accessType": "group", "userGroupId": str(group.pk)}], actor=SYSTEM
     )
     with pytest.raises(ConflictError) as exc:

@@ -31,7 +31,7 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
-from apps.areas import services as area_services
+from apps.access import services as access_services
 from apps.core.actors import SYSTEM
 from apps.core.api.operations import OPERATIONS
 from apps.core.api.principal import Grant
@@ -60,7 +60,7 @@ class Op:
 
 
 def _delete_areas_of_a(w):
-    area_services.area_delete(area=w.area_a, actor=SYSTEM)
+    access_services.area_delete(area=w.area_a, actor=SYSTEM)
 
 
 MATRIX: dict[str, Op] = {

@@ -6,11 +6,10 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 
+from apps.access.services import area_create, property_create
 from apps.areas.models import Area
-from apps.areas.services import area_create
 from apps.core.actors import SYSTEM
 from apps.events.models import Event
-from apps.properties.services import property_create
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from apps.access import services as access_services
 from apps.access.models import Membership, UserGroup
-from apps.areas import services
 from apps.areas.models import Area
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError, ConflictError
@@ -29,7 +29,9 @@ def prop():
 def test_create_sets_ancestors_depth_and_its_area_group(prop):
     building = d.area_create(prop, area_type="common")
     floor = d.area_create(prop, parent=building, area_type="common")
-    unit = services.area_create(prop=prop, display_name="Unit 1", area_type="resident", parent_id=floor.pk, actor="k")
+    unit = access_services.area_create(
+        prop=prop, display_name="Unit 1", area_type="resident", parent_id=floor.pk, actor="k"
+    )
     unit.refresh_from_db()
     assert unit.ancestor_ids == _ids(floor, building)
     assert (building.depth, floor.depth, unit.depth) == (0, 1, 2)
@@ -67,7 +69,7 @@ def test_parent_must_be_a_live_area_of_the_same_property(prop):
         d.area_create(prop, parent=foreign)
     assert "parentAreaId" in exc.value.fields
     gone = d.area_create(prop)
-    services.area_delete(area=gone, actor=SYSTEM)
+    access_services.area_delete(area=gone, actor=SYSTEM)
     with pytest.raises(ApplicationError):
         d.area_create(prop, parent=gone)
     assert Area.objects.filter(property=prop).count() == 1  # only `gone`
@@ -142,15 +144,17 @@ def test_access_list_version_rises_only_when_the_content_changes(prop):
     group = d.group_create(prop)
     entries = [{"accessType": "group", "userGroupId": str(group.pk)}]
     assert a.access_list_version == 1
-    a = services.area_update(area=a, access_list=entries, actor=SYSTEM)
+    a = access_services.area_update(area=a, access_list=entries, actor=SYSTEM)
     assert a.access_list_version == 2
-    a = services.area_update(area=a, access_list=list(entries), actor=SYSTEM)
+    a = access_services.area_update(area=a, access_list=list(entries), actor=SYSTEM)
     assert a.access_list_version == 2
-    a = services.area_update(area=a, display_name="Renamed", actor=SYSTEM)
+    a = access_services.area_update(area=a, display_name="Renamed", actor=SYSTEM)
     assert a.access_list_version == 2
-    a = services.area_update(area=a, access_list=[*entries, {"accessType": "area", "areaId": str(b.pk)}], actor=SYSTEM)
+    a = access_services.area_update(
+        area=a, access_list=[*entries, {"accessType": "area", "areaId": str(b.pk)}], actor=SYSTEM
+    )
     assert a.access_list_version == 3
-    a = services.area_update(area=a, access_list=[], actor=SYSTEM)
+    a = access_services.area_update(area=a, access_list=[], actor=SYSTEM)
     assert a.access_list_version == 4 and Area.objects.get(pk=a.pk).access_list == []
     versions = [e.payload["accessListVersion"] for e in Event.objects.filter(event_name="area.updated", area_id=a.pk)]
     assert versions == [2, 2, 3, 4]  # the rename is an event too, at the unchanged version
@@ -161,7 +165,7 @@ def test_access_list_entries_must_name_groups_and_areas_of_the_same_property(pro
     other = d.property_create()
     foreign_group, foreign_area = d.group_create(other), d.area_create(other)
     with pytest.raises(ApplicationError) as exc:
-        services.area_update(
+        access_services.area_update(
             area=a,
             access_list=[
                 {"accessType": "group", "userGroupId": str(foreign_group.pk)},
@@ -177,7 +181,7 @@ def test_delete_is_refused_while_it_has_sub_areas(prop):
     a = d.area_create(prop)
     b, c = d.area_create(prop, parent=a), d.area_create(prop, parent=a)
     with pytest.raises(ConflictError) as exc:
-        services.area_delete(area=a, actor=SYSTEM)
+        access_services.area_delete(area=a, actor=SYSTEM)
     assert exc.value.extra["blockedBy"] == {"subAreaIds": _ids(b, c)}
     assert Area.objects.get(pk=a.pk).type_state == "active"
 
@@ -190,20 +194,20 @@ def test_delete_is_refused_while_another_access_list_names_it_or_its_group(prop,
         if via == "area"
         else {"accessType": "group", "userGroupId": str(target.area_user_group.pk)}
     )
-    services.area_update(area=holder, access_list=[entry], actor=SYSTEM)
+    access_services.area_update(area=holder, access_list=[entry], actor=SYSTEM)
     with pytest.raises(ConflictError) as exc:
-        services.area_delete(area=target, actor=SYSTEM)
+        access_services.area_delete(area=target, actor=SYSTEM)
     assert exc.value.extra["blockedBy"] == {"referencedByAreaIds": _ids(holder)}
     # once the access list lets go, the delete goes through
-    services.area_update(area=holder, access_list=[], actor=SYSTEM)
-    services.area_delete(area=target, actor=SYSTEM)
+    access_services.area_update(area=holder, access_list=[], actor=SYSTEM)
+    access_services.area_delete(area=target, actor=SYSTEM)
     assert Area.objects.get(pk=target.pk).type_state == "deleted"
 
 
 def test_an_area_naming_itself_does_not_block_its_own_delete(prop):
     a = d.area_create(prop)
-    services.area_update(area=a, access_list=[{"accessType": "area", "areaId": str(a.pk)}], actor=SYSTEM)
-    services.area_delete(area=a, actor=SYSTEM)
+    access_services.area_update(area=a, access_list=[{"accessType": "area", "areaId": str(a.pk)}], actor=SYSTEM)
+    access_services.area_delete(area=a, actor=SYSTEM)
     assert Area.objects.get(pk=a.pk).type_state == "deleted"
 
 
@@ -212,7 +216,7 @@ def test_delete_takes_its_area_group_and_memberships_along(prop):
     a = d.area_create(prop, parent=parent)
     resident = d.user_create()
     d.member_add(a.area_user_group, resident)
-    services.area_delete(area=a, actor="k")
+    access_services.area_delete(area=a, actor="k")
     a = Area.objects.get(pk=a.pk)
     assert (a.type_state, a.last_modified_by) == ("deleted", "k")
     assert UserGroup.objects.get(area=a).type_state == "deleted"
@@ -221,7 +225,7 @@ def test_delete_takes_its_area_group_and_memberships_along(prop):
     names = set(Event.objects.filter(area_id=a.pk).values_list("event_name", flat=True))
     assert {"area.deleted", "group.deleted"} <= names
     # with its only child gone, the parent can go too
-    services.area_delete(area=parent, actor=SYSTEM)
+    access_services.area_delete(area=parent, actor=SYSTEM)
     assert Area.objects.get(pk=parent.pk).type_state == "deleted"
 
 
@@ -230,12 +234,12 @@ def test_renaming_an_area_renames_its_area_group_unless_it_was_given_its_own_nam
 
     prop = d.property_create()
     area = d.area_create(prop, display_name="Unit 1")
-    services.area_update(area=area, display_name="Unit 1A", actor=SYSTEM)
+    access_services.area_update(area=area, display_name="Unit 1A", actor=SYSTEM)
     group = area.area_user_group
     group.refresh_from_db()
     assert group.display_name == "Unit 1A members"
 
     access_services.user_group_update(group=group, display_name="The Smiths", actor=SYSTEM)
-    services.area_update(area=area, display_name="Unit 1B", actor=SYSTEM)
+    access_services.area_update(area=area, display_name="Unit 1B", actor=SYSTEM)
     group.refresh_from_db()
     assert group.display_name == "The Smiths"

@@ -253,7 +253,6 @@ def campus_seed(scale: int) -> dict:
     from apps.areas.models import Area
     from apps.core.actors import SYSTEM
     from apps.locks.models import Lock
-    from apps.properties import services as property_services
 
     started = time.perf_counter()
     rng = random.Random(SEED + scale)
@@ -261,7 +260,7 @@ def campus_seed(scale: int) -> dict:
     now = timezone.now()
     slug = f"c{scale}"
     with transaction.atomic():
-        prop = property_services.property_create(
+        prop = access_services.property_create(
             display_name=CAMPUS_NAMES[scale],
             address={
                 "line1": "1 Bench Campus",
@@ -638,8 +637,8 @@ def membership_changes(appended: list) -> dict:
 def structural_changes(scale: int, appended: list) -> dict:
     """The Clubhouse's Residents entry gets (and loses) a schedule: the Clubhouse locks' lines
     and every resident's access map change."""
+    from apps.access import services as access_services
     from apps.access.models import LockKeyMap, Schedule, UserAccessMap, UserGroup
-    from apps.areas import services as area_services
     from apps.areas.models import Area
     from apps.core.actors import SYSTEM
 
@@ -658,7 +657,7 @@ def structural_changes(scale: int, appended: list) -> dict:
         maps = dict(UserAccessMap.objects.filter(property_id=prop.pk).values_list("user_id", "version"))
         keys = dict(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
         service, processing, events = _applied(
-            appended, lambda: area_services.area_update(area=club, access_list=entries, actor=SYSTEM)
+            appended, lambda: access_services.area_update(area=club, access_list=entries, actor=SYSTEM)
         )
         maps_after = dict(UserAccessMap.objects.filter(property_id=prop.pk).values_list("user_id", "version"))
         keys_after = dict(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))

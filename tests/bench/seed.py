@@ -25,6 +25,8 @@ import statistics
 import sys
 import time
 
+from apps.access import services as access_services
+
 DIRECTORY_AREAS = 10_000
 BUILDINGS, FLOORS, UNITS = 10, 27, 36  # 10 + 10*27 + 10*27*36 = 10,000
 SERVICE_AREAS = 10
@@ -134,10 +136,7 @@ def _check_tree(prop) -> None:
 
 
 def _directory(client, page: int) -> dict:
-    from apps.areas import services as area_services
-    from apps.properties import services as property_services
-
-    prop = property_services.property_create(
+    prop = access_services.property_create(
         display_name="Bench Towers",
         address={"line1": "1 Bench Plaza", "city": "Boston", "state": "MA", "country": "US", "postalCode": "02110"},
         time_zone="America/New_York",
@@ -150,7 +149,7 @@ def _directory(client, page: int) -> dict:
     started = time.perf_counter()
     for key, name, area_type, parent_key in specs[:SERVICE_AREAS]:
         parent = made.get(parent_key)
-        made[key] = area_services.area_create(
+        made[key] = access_services.area_create(
             prop=prop, display_name=name, area_type=area_type, parent_id=parent.pk if parent else None, actor="system"
         )
     service_ms = (time.perf_counter() - started) * 1000 / SERVICE_AREAS

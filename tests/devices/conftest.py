@@ -7,7 +7,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.access import services as access_services
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
 from apps.core.api.principal import Grant
 from tests.factories import directory as d
@@ -63,7 +62,7 @@ def world(db) -> World:
     )
     tower = d.area_create(prop_a, access_list=[{"accessType": "group", "userGroupId": str(residents.pk)}])
     gym = d.area_create(prop_a, area_type="resident", display_name="Gym")
-    area_services.area_update(
+    access_services.area_update(
         area=gym,
         access_list=[{"accessType": "group", "userGroupId": str(residents.pk), "scheduleId": str(gym_hours.pk)}],
         actor=SYSTEM,

@@ -10,9 +10,7 @@ import itertools
 from apps.access import services as access_services
 from apps.access.models import UserGroup, UserGroupGroupSource
 from apps.accounts import services as account_services
-from apps.areas import services as area_services
 from apps.core.actors import SYSTEM
-from apps.properties import services as property_services
 
 _seq = itertools.count(1)
 
@@ -25,7 +23,7 @@ def address(**overrides) -> dict:
 
 def property_create(*, display_name: str | None = None, owner=None, time_zone: str = "UTC", access_managers=(), **kw):
     """A live property (with its Residents and Staff groups)."""
-    return property_services.property_create(
+    return access_services.property_create(
         display_name=display_name or f"Property {next(_seq)}",
         address=kw.pop("address", None) or address(),
         time_zone=time_zone,
@@ -38,7 +36,7 @@ def property_create(*, display_name: str | None = None, owner=None, time_zone: s
 
 def area_create(prop, *, display_name: str | None = None, area_type: str = "resident", parent=None, access_list=None):
     """A live area of `prop` (with its area group), optionally under `parent`."""
-    return area_services.area_create(
+    return access_services.area_create(
         prop=prop,
         display_name=display_name or f"Area {next(_seq)}",
         area_type=area_type,
@@ -49,7 +47,7 @@ def area_create(prop, *, display_name: str | None = None, area_type: str = "resi
 
 
 def area_move(area, parent):
-    return area_services.area_update(area=area, parent_id=parent.pk if parent is not None else None, actor=SYSTEM)
+    return access_services.area_update(area=area, parent_id=parent.pk if parent is not None else None, actor=SYSTEM)
 
 
 def group_create(prop, *, display_name: str | None = None, group_type: str = "resident", members=()):

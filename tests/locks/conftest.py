@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
+from apps.access import services as access_services
 from apps.core.api.principal import Grant
 from apps.devices import services as device_services
 from apps.keys import crypto
@@ -107,10 +108,9 @@ def world(db) -> World:
     prop = d.property_create(time_zone="Europe/London")
     residents = d.property_group(prop)
     tower = d.area_create(prop, display_name="Tower", area_type="resident")
-    from apps.areas import services as area_services
     from apps.core.actors import SYSTEM
 
-    area_services.area_update(
+    access_services.area_update(
         area=tower, access_list=[{"accessType": "group", "userGroupId": str(residents.pk)}], actor=SYSTEM
     )
     unit = d.area_create(prop, display_name="Lobby", area_type="common", parent=tower)

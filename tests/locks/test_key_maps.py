@@ -89,9 +89,8 @@ def test_schedules_become_utc_intervals_and_free_passage_works_offline(world):
         windows=[{"days": [today], "start": "00:00", "stop": "24:00"}],
         actor=SYSTEM,
     )
-    from apps.areas import services as area_services
 
-    area_services.area_update(
+    access_services.area_update(
         area=world.unit, access_list=[{"accessType": "schedule", "scheduleId": str(hours.pk)}], actor=SYSTEM
     )
     settle()

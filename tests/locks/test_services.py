@@ -39,7 +39,7 @@ def test_a_lock_cannot_be_installed_in_another_propertys_area():
 
 
 def test_uninstall_modes_and_an_installed_lock_blocks_its_area_delete():
-    from apps.areas.services import area_delete
+    from apps.access.services import area_delete
 
     prop = d.property_create()
     area = d.area_create(prop)

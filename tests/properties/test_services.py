@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.access import services as access_services
 from apps.access.models import Membership, UserGroup
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError, ConflictError
@@ -20,7 +21,7 @@ def _names(**filters) -> list[str]:
 
 def test_create_makes_the_property_its_two_groups_and_events():
     owner, manager = d.user_create(), d.user_create()
-    prop = services.property_create(
+    prop = access_services.property_create(
         display_name="Harbour View",
         address=d.address(),
         time_zone="Europe/London",
@@ -50,7 +51,7 @@ def test_create_makes_the_property_its_two_groups_and_events():
 def test_create_refuses_bad_address_or_time_zone_and_writes_nothing(kwargs, field):
     before = (Property.objects.count(), UserGroup.objects.count(), Event.objects.count())
     with pytest.raises(ValidationError) as exc:
-        services.property_create(
+        access_services.property_create(
             display_name="Bad", actor=SYSTEM, **{"address": d.address(), "time_zone": "UTC", **kwargs}
         )
     assert field in exc.value.message_dict
@@ -62,10 +63,12 @@ def test_create_with_unknown_owner_or_manager_names_the_field_and_writes_nothing
 
     before = (Property.objects.count(), Event.objects.count())
     with pytest.raises(ApplicationError) as exc:
-        services.property_create(display_name="X", address=d.address(), owner_id=uuid.uuid4(), actor=SYSTEM)
+        access_services.property_create(display_name="X", address=d.address(), owner_id=uuid.uuid4(), actor=SYSTEM)
     assert "ownerId" in exc.value.fields
     with pytest.raises(ApplicationError) as exc:
-        services.property_create(display_name="X", address=d.address(), access_manager_ids=[uuid.uuid4()], actor=SYSTEM)
+        access_services.property_create(
+            display_name="X", address=d.address(), access_manager_ids=[uuid.uuid4()], actor=SYSTEM
+        )
     assert "accessManagerIds" in exc.value.fields
     assert (Property.objects.count(), Event.objects.count()) == before
 
@@ -99,7 +102,7 @@ def test_delete_is_refused_while_areas_remain_and_lists_them():
     top = d.area_create(prop)
     sub = d.area_create(prop, parent=top)
     with pytest.raises(ConflictError) as exc:
-        services.property_delete(prop=prop, actor=SYSTEM)
+        access_services.property_delete(prop=prop, actor=SYSTEM)
     assert exc.value.status == 409
     assert sorted(exc.value.extra["blockedBy"]["areaIds"]) == sorted([str(top.pk), str(sub.pk)])
     prop.refresh_from_db()
@@ -112,7 +115,7 @@ def test_delete_soft_deletes_the_property_with_its_groups_and_memberships():
     resident = d.user_create()
     group = d.group_create(prop, members=[resident])
     d.member_add(d.property_group(prop), resident)
-    services.property_delete(prop=prop, actor="apiKey:z")
+    access_services.property_delete(prop=prop, actor="apiKey:z")
     prop.refresh_from_db()
     assert prop.type_state == "deleted" and prop.last_modified_by == "apiKey:z"
     assert set(UserGroup.objects.filter(property=prop).values_list("type_state", flat=True)) == {"deleted"}

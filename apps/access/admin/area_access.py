@@ -7,9 +7,9 @@ from django.forms import formset_factory
 from django.urls import reverse
 
 from apps.access import selectors
+from apps.access import services as access_services
 from apps.access.admin.display import FieldPaths, lock_lines, pending_event_count
 from apps.access.models import UserGroup, UserGroupGroupSource
-from apps.areas import services as area_services
 from apps.areas.admin import INDENT, AreaAdmin, AreaForm
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
@@ -167,7 +167,7 @@ class AreaAccessAdmin(AreaAdmin):
             return super().service_save(request, obj, form, change)
         data = form.cleaned_data
         try:
-            return area_services.area_update(
+            return access_services.area_update(
                 area=obj,
                 display_name=data["display_name"],
                 parent_id=data["parent"].pk if data.get("parent") else None,
