@@ -9,6 +9,9 @@ from rest_framework.response import Response
 
 from apps.access import selectors, services
 from apps.access.models import AccessGrant, LockAccessEntry, LockKeyMap, UserAccessMap
+from apps.access.policies import user_named
+from apps.access.schedules import Schedule as PureSchedule
+from apps.access.schedules import windows_from_json
 from apps.access.serializers import (
     BlockInputSerializer,
     BlockSerializer,
@@ -20,10 +23,15 @@ from apps.access.serializers import (
     WhatIfInputSerializer,
     WhatIfSerializer,
 )
-from apps.accounts.policies import user_named
+from apps.areas.models import Area
 from apps.core.api.operations import MANAGE_ACCESS, OWNER, SUPPORT
 from apps.core.api.permissions import operation
+from apps.core.api.serializers import format_timestamp
 from apps.core.api.views import ApiView
+from apps.integrations.lockt.schedules import to_lockt
+from apps.integrations.mapping import LossyMappingError
+from apps.integrations.smartphonekey.validity import to_smartphonekey
+from apps.locks.models import Lock
 from apps.properties.api import property_or_404
 
 TAGS = ["access"]
@@ -39,7 +47,7 @@ def _schedule_or_404(property_id, schedule_id):
 
 
 def _person(view: ApiView, name: str, user_id, *, in_path: bool = False):
-    """The person a field names, if this caller may name them (accounts.policies.user_named);
+    """The person a field names, if this caller may name them (access.policies.user_named);
     otherwise 404 for a path parameter, or a 400 naming the field, the same answer as for an
     id that does not exist."""
     user = user_named(view.request.user, view.permissions, user_id)
@@ -121,12 +129,6 @@ class ScheduleExportApi(ApiView):
         tags=TAGS,
     )
     def get(self, request, propertyId, scheduleId):
-        from apps.access.schedules import Schedule as PureSchedule
-        from apps.access.schedules import windows_from_json
-        from apps.integrations.lockt.schedules import to_lockt
-        from apps.integrations.mapping import LossyMappingError
-        from apps.integrations.smartphonekey.validity import to_smartphonekey
-
         schedule = _schedule_or_404(propertyId, scheduleId)
         target = request.query_params.get("target")
         if target not in ("lockt", "smartphonekey"):
@@ -182,9 +184,6 @@ class GrantListCreateApi(ApiView):
 
     @operation("createGrant", request=NewGrantSerializer, responses=GrantSerializer, tags=TAGS)
     def post(self, request, propertyId):
-        from apps.areas.models import Area
-        from apps.locks.models import Lock
-
         prop = property_or_404(propertyId)
         body = self.body(NewGrantSerializer)
         user = _person(self, "userId", body["userId"])
@@ -291,9 +290,6 @@ class LockAccessApi(ApiView):
         tags=TAGS,
     )
     def get(self, request, propertyId, lockId):
-        from apps.core.api.serializers import format_timestamp
-        from apps.locks.models import Lock
-
         property_or_404(propertyId)
         if not Lock.objects.alive().filter(pk=lockId, property_id=propertyId).exists():
             raise NotFound()
@@ -352,8 +348,6 @@ EXPLAIN_PARAMS = [
 class ExplainApi(ApiView):
     @operation("explainAccess", responses=ExplainSerializer, parameters=EXPLAIN_PARAMS, tags=TAGS)
     def get(self, request, propertyId):
-        from apps.locks.models import Lock
-
         prop = property_or_404(propertyId)
         params = request.query_params
         user = _person(self, "userId", _uuid(params, "userId"))

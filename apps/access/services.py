@@ -18,6 +18,7 @@ from apps.access.models import (
 )
 from apps.access.policies import access_list_clean
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
+from apps.accounts import services as account_services
 from apps.areas import services as area_services
 from apps.areas.models import Area
 from apps.areas.services import KEEP
@@ -502,3 +503,23 @@ def area_delete(*, area: Area, actor: str) -> None:
             user_group_delete_with_owner(group=group, actor=actor)
 
     area_services.area_delete(area=area, actor=actor, blocked_by=referenced_by, cascade=group_goes_too)
+
+
+@transaction.atomic
+def user_delete(*, user, actor: str):
+    """Soft-delete a person (events `group.member_removed` for each group, `property.updated`
+    for each property they helped manage, `user.deleted`). Refused (409) while they own a live
+    property: transfer it first."""
+
+    def out_of_groups_and_properties(user) -> None:
+        owned = [str(i) for i in Property.objects.alive().filter(owner=user).values_list("id", flat=True)]
+        if owned:
+            raise ConflictError(
+                f"user {user.pk} owns properties: {', '.join(owned)}; transfer them first",
+                extra={"blockedBy": {"propertyIds": owned}},
+            )
+        for membership in Membership.objects.filter(user=user).select_related("user_group"):
+            membership_remove(group=membership.user_group, user=user, actor=actor)
+        property_services.access_manager_remove_everywhere(user=user, actor=actor)
+
+    return account_services.user_delete(user=user, actor=actor, cascade=out_of_groups_and_properties)

@@ -248,7 +248,7 @@ class UserAdmin(ServiceModelAdmin):
         )
 
     def service_delete(self, request, obj):
-        services.user_delete(user=obj, actor=self.actor(request))
+        access_services.user_delete(user=obj, actor=self.actor(request))
 
     @admin.action(permissions=["change"], description="Add selected users to group…")
     def add_to_group(self, request, queryset):

@@ -8,8 +8,11 @@ from django.db import transaction
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from apps.access import policies
+from apps.access import services as access_services
+from apps.access.policies import user_named
+from apps.access.selectors import user_group_list
 from apps.accounts import selectors, services
-from apps.accounts.policies import user_named
 from apps.accounts.serializers import (
     EmailChangeConfirmSerializer,
     EmailChangeRequestSerializer,
@@ -29,7 +32,7 @@ MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
 
 
 def user_or_404(user_id):
-    user = selectors.user_visible(user_id=user_id, property_ids=ALL)
+    user = policies.user_visible(user_id=user_id, property_ids=ALL)
     if user is None:
         raise NotFound()
     return user
@@ -44,7 +47,7 @@ def user_in_scope(view: ApiView, user_id, *, property_ids=None):
     reach = principal.property_ids_for(view.permissions - {ME})
     if property_ids is not None:
         reach = property_ids if reach is ALL else reach & property_ids
-    user = selectors.user_visible(user_id=user_id, property_ids=reach)
+    user = policies.user_visible(user_id=user_id, property_ids=reach)
     if user is None:
         raise NotFound()
     return user, reach
@@ -104,7 +107,7 @@ def check_may_administer(principal: Principal, user, reach) -> None:
     for grant in selectors.user_grants(user_id=user.pk):
         if not may_confer(principal, grant):
             raise PermissionDenied(f"this user holds {grant.permission} beyond your permissions")
-    if reach is not ALL and selectors.user_tied_outside(user_id=user.pk, property_ids=reach):
+    if reach is not ALL and policies.user_tied_outside(user_id=user.pk, property_ids=reach):
         raise PermissionDenied(
             "this user also belongs to a property beyond your permissions; "
             "a manager of all of them (or the person themself) must change the account"
@@ -152,8 +155,6 @@ def _refuse_own_email_change(principal: Principal, user, body) -> None:
 
 
 def _groups_in_reach(group_ids, reach) -> list:
-    from apps.access.selectors import user_group_list
-
     groups = list(user_group_list(property_ids=reach).filter(pk__in=group_ids))
     unknown = sorted(str(i) for i in set(group_ids) - {g.pk for g in groups})
     if unknown:
@@ -171,8 +172,6 @@ class MeApi(ApiView):
 class UserCreateApi(ApiView):
     @operation("createUser", request=NewUserSerializer, responses=UserSerializer, tags=TAGS)
     def post(self, request):
-        from apps.access import services as access_services
-
         body = self.body(NewUserSerializer)
         grants = _grants_checked(self, body.get("userPermissions"))
         private = _private_fields(body)
@@ -188,7 +187,7 @@ class UserCreateApi(ApiView):
             )
             for group in groups:
                 access_services.membership_add(group=group, user=user, actor=request.user.label)
-            if selectors.user_visible(user_id=user.pk, property_ids=reach) is None:
+            if policies.user_visible(user_id=user.pk, property_ids=reach) is None:
                 raise ValidationError(
                     {"userGroupIds": ["Name at least one group of your properties, so that you can see the new user."]}
                 )
@@ -202,7 +201,7 @@ class UserDetailApi(ApiView):
         show = (
             principal.user_id == user.pk
             or managers is ALL
-            or (bool(managers) and selectors.user_visible(user_id=user.pk, property_ids=managers) is not None)
+            or (bool(managers) and policies.user_visible(user_id=user.pk, property_ids=managers) is not None)
         )
         return Response(UserSerializer(user_or_404(user.pk), context={"show_private": show}).data)
 
@@ -233,7 +232,7 @@ class UserDetailApi(ApiView):
     def delete(self, request, userId):
         user, reach = user_in_scope(self, userId)
         check_may_administer(request.user, user, reach)
-        user = services.user_delete(user=user, actor=request.user.label)
+        user = access_services.user_delete(user=user, actor=request.user.label)
         return Response(UserSerializer(user, context={"show_private": False}).data)
 
 

@@ -7,4 +7,13 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and API access"
 
     def ready(self):
-        from apps.accounts import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from apps.accounts import (
+            schema,  # noqa: F401 - registers the OpenAPI auth extension
+            selectors,
+        )
+        from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, credential_kind_register
+
+        credential_kind_register(API_KEY_KIND, find=selectors.api_key_find, principal=selectors.principal_for_api_key)
+        credential_kind_register(
+            USER_TOKEN_KIND, find=selectors.user_token_find, principal=selectors.principal_for_user_token
+        )

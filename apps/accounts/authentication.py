@@ -1,7 +1,8 @@
 """DRF authentication: `Authorization: Bearer <secret>` or `X-API-Key: <secret>`.
 
-The secret is an API key (khk_…) or a sign-in token (khu_…); later issues add locks and
-devices by registering their kind in accounts.selectors.credential_authenticate.
+The secret's kind says who issued it: an API key (khk_…) or a sign-in token (khu_…) from
+accounts, a lock's own secret (khl_…) from locks. Each app registers its kinds in its
+AppConfig.ready() (accounts.credentials.credential_kind_register).
 """
 
 from rest_framework import exceptions

@@ -10,6 +10,7 @@ and are re-hashed with the current pepper on their next use.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -52,3 +53,27 @@ def secret_parse(secret: str) -> ParsedSecret | None:
     if not (sep and sep2 and len(prefix) == 12 and random_part):
         return None
     return ParsedSecret(kind=kind, prefix=prefix, secret=secret)
+
+
+# --- credential kinds ------------------------------------------------------------------------
+# Authentication reads the kind off a secret and asks the app that issues that kind to find
+# the stored credential and say who is calling. Each app registers its kinds in its
+# AppConfig.ready() (accounts: API keys and sign-in tokens; locks: a lock's own secret), so
+# accounts never imports the apps above it.
+
+
+@dataclass(frozen=True)
+class CredentialKind:
+    find: Callable[[str], object | None]  # prefix → the live stored credential (digest, pepper_id), or None
+    principal: Callable[[object], object]  # that credential → the Principal calling with it
+
+
+_KINDS: dict[str, CredentialKind] = {}
+
+
+def credential_kind_register(kind: str, *, find: Callable, principal: Callable) -> None:
+    _KINDS[kind] = CredentialKind(find=find, principal=principal)
+
+
+def credential_kind(kind: str) -> CredentialKind | None:
+    return _KINDS.get(kind)

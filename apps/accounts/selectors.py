@@ -1,13 +1,13 @@
 """Reads for identities: credential lookup (authentication) and key listings."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, secret_matches, secret_parse
+from apps.accounts.credentials import credential_kind, secret_matches, secret_parse
 from apps.accounts.models import ApiKey, PermissionGrant, User, UserToken
 from apps.core.api.operations import ME
-from apps.core.api.principal import ALL, Grant, Principal
-from apps.locks.constants import LOCK_SECRET_KIND
+from apps.core.api.principal import Grant, Principal
+from apps.core.ports import Port
 
 
 def _grants(rows) -> tuple[Grant, ...]:
@@ -25,9 +25,12 @@ def principal_for_api_key(api_key: ApiKey) -> Principal:
     return Principal(kind="api_key", id=api_key.pk, grants=_grants(api_key.grants.all()), label=f"apiKey:{api_key.pk}")
 
 
-def principal_for_user_token(token: UserToken) -> Principal:
-    from apps.access.selectors import member_property_ids
+# Which properties a person's `me` reaches (their groups and door grants) is apps.access's to
+# say, a floor up; it provides this port in its ready().
+member_property_ids = Port("accounts.member_property_ids", "user id → frozenset of the property ids `me` reaches")
 
+
+def principal_for_user_token(token: UserToken) -> Principal:
     user = token.user
     grants = (Grant(ME, user_id=user.pk),) + _grants(user.grants.all())
     return Principal(
@@ -40,40 +43,39 @@ def principal_for_user_token(token: UserToken) -> Principal:
     )
 
 
-def credential_authenticate(secret: str):
-    """(principal, credential) for a valid, unrevoked, unexpired secret; else None."""
-    parsed = secret_parse(secret)
-    if parsed is None:
-        return None
-    if parsed.kind == API_KEY_KIND:
-        credential = (
-            ApiKey.objects.filter(prefix=parsed.prefix, revoked_at__isnull=True)
-            .prefetch_related(Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")))
-            .first()
-        )
-        build = principal_for_api_key
-    elif parsed.kind == USER_TOKEN_KIND:
-        credential = (
-            UserToken.objects.filter(
-                prefix=parsed.prefix, revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
-            )
-            .select_related("user")
-            .prefetch_related("user__grants")
-            .first()
-        )
-        if credential is not None and credential.user.type_state == "deleted":
-            credential = None
-        build = principal_for_user_token
-    elif parsed.kind == LOCK_SECRET_KIND:  # a lock's own secret (docs/PROTOCOL.md §6.1)
-        from apps.locks.selectors import lock_credential_find, principal_for_lock_credential
+def api_key_find(prefix: str) -> ApiKey | None:
+    return (
+        ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True)
+        .prefetch_related(Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")))
+        .first()
+    )
 
-        credential = lock_credential_find(parsed.prefix)
-        build = principal_for_lock_credential
-    else:
+
+def user_token_find(prefix: str) -> UserToken | None:
+    token = (
+        UserToken.objects.filter(
+            prefix=prefix, revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+        )
+        .select_related("user")
+        .prefetch_related("user__grants")
+        .first()
+    )
+    if token is not None and token.user.type_state == "deleted":
         return None
+    return token
+
+
+def credential_authenticate(secret: str):
+    """(principal, credential) for a valid, unrevoked, unexpired secret; else None. The
+    secret's kind names who issued it (credentials.credential_kind_register)."""
+    parsed = secret_parse(secret)
+    kind = credential_kind(parsed.kind) if parsed is not None else None
+    if kind is None:
+        return None
+    credential = kind.find(parsed.prefix)
     if credential is None or not secret_matches(parsed.secret, credential.digest, credential.pepper_id):
         return None
-    return build(credential), credential
+    return kind.principal(credential), credential
 
 
 def user_list() -> QuerySet[User]:
@@ -85,46 +87,3 @@ def user_list() -> QuerySet[User]:
 
 def user_grants(*, user_id) -> list[Grant]:
     return list(_grants(PermissionGrant.objects.filter(user_id=user_id).order_by("id")))
-
-
-def user_tied_outside(*, user_id, property_ids) -> bool:
-    """True when the user is in a group of, holds a grant on, owns or manages a live property
-    outside `property_ids`, or holds a grant on no property (which reaches every property)."""
-    from apps.access.models import Membership
-    from apps.properties.models import Property
-
-    outside = Property.objects.alive().exclude(pk__in=property_ids)
-    return (
-        Membership.objects.filter(user_id=user_id, user_group__property__in=outside)
-        .exclude(user_group__type_state="deleted")
-        .exists()
-        or PermissionGrant.objects.filter(user_id=user_id).exclude(property_id__in=property_ids).exists()
-        or outside.filter(Q(owner_id=user_id) | Q(access_managers=user_id)).exists()
-    )
-
-
-def _reached_by(users: QuerySet[User], property_ids) -> QuerySet[User]:
-    """Users a caller reaching `property_ids` may see: in one of their groups, holding a
-    permission scoped to one, holding an unrevoked door-access grant or a block at one (a guest,
-    someone a manager of that property shut out), owning or managing one."""
-    if property_ids is ALL:
-        return users
-    return users.filter(
-        Q(memberships__user_group__property_id__in=property_ids, memberships__user_group__type_state="active")
-        | Q(grants__property_id__in=property_ids)
-        | Q(access_grants__property_id__in=property_ids, access_grants__revoked_at__isnull=True)
-        | Q(access_blocks__property_id__in=property_ids)
-        | Q(owned_properties__in=property_ids)
-        | Q(managed_properties__in=property_ids)
-    ).distinct()
-
-
-def user_visible(*, user_id, property_ids) -> User | None:
-    """The live user, if a caller reaching `property_ids` may see them (ALL = anyone)."""
-    return _reached_by(user_list().filter(pk=user_id), property_ids).first()
-
-
-def user_ids_visible(*, user_ids, property_ids) -> set:
-    """Which of `user_ids` are live users a caller reaching `property_ids` may see."""
-    users = _reached_by(User.objects.alive().filter(pk__in=list(user_ids)), property_ids)
-    return set(users.values_list("pk", flat=True))

@@ -12,6 +12,7 @@ from apps.core.api.serializers import (
     InputSerializer,
     TimestampField,
 )
+from apps.devices.selectors import device_ids_for_users
 
 
 class UserPermissionSerializer(InputSerializer):
@@ -128,8 +129,6 @@ class UserListSerializer(serializers.ListSerializer):
     """Users of a page: their `deviceIds` come from one query for the page, not one per row."""
 
     def to_representation(self, data):
-        from apps.devices.selectors import device_ids_for_users
-
         users = list(data.all() if hasattr(data, "all") else data)
         found = device_ids_for_users([user.pk for user in users])
         self.context["_device_ids"] = {str(user.pk): found.get(str(user.pk), []) for user in users}
@@ -168,7 +167,6 @@ class UserSerializer(EntitySerializer):
     def get_deviceIds(self, obj) -> list[str]:
         # A list fills `_device_ids` for the whole page in one query (UserListSerializer);
         # a single user costs one query.
-        from apps.devices.selectors import device_ids_for_users
 
         known = self.context.get("_device_ids") or {}
         if str(obj.pk) not in known:

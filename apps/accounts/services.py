@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -23,15 +24,20 @@ from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, User
 from apps.core.api.operations import ME
 from apps.core.api.principal import Grant
 from apps.core.choices import EntityTypeState
-from apps.core.exceptions import ApplicationError, ConflictError
+from apps.core.exceptions import ApplicationError
+from apps.core.ports import Port
 from apps.events.services import event_append
-from apps.properties.models import Property
 
 logger = logging.getLogger("keyhouse.accounts")
 
 
 class InvalidCredentials(ApplicationError):
     status = 401
+
+
+# Which property ids name a live property is apps.properties' to say, a floor up; it provides
+# this port in its ready().
+live_property_ids = Port("accounts.live_property_ids", "property ids → the set of those naming a live property")
 
 
 def grants_refusals(grants: list[Grant]) -> dict[tuple[int, str], str]:
@@ -41,7 +47,7 @@ def grants_refusals(grants: list[Grant]) -> dict[tuple[int, str], str]:
     on the offending row; grants_replace refuses them."""
     property_ids = {g.property_id for g in grants if g.property_id}
     user_ids = {g.user_id for g in grants if g.user_id}
-    live_properties = set(Property.objects.alive().filter(pk__in=property_ids).values_list("pk", flat=True))
+    live_properties = live_property_ids(property_ids) if property_ids else set()
     live_users = set(User.objects.alive().filter(pk__in=user_ids).values_list("pk", flat=True))
     refusals = {}
     for index, grant in enumerate(grants):
@@ -133,30 +139,19 @@ def user_update(*, user: User, actor: str, grants: list[Grant] | None = None, **
 
 
 @transaction.atomic
-def user_delete(*, user: User, actor: str) -> User:
-    """Soft-delete a person (event `user.deleted`): out of every group and every property's
-    access managers, grants and sign-in tokens gone, email freed for reuse. Refused (409)
-    while they own a live property."""
-    from apps.access.models import Membership
-    from apps.access.services import membership_remove
-
+def user_delete(
+    *,
+    user: User,
+    actor: str,
+    cascade: Callable[[User], None] | None = None,
+) -> User:
+    """Soft-delete a person (event `user.deleted`): grants and sign-in tokens gone, email freed
+    for reuse. `cascade(user)` runs first, in this transaction, and may refuse (409) or remove
+    what goes with the person: access.services.user_delete passes one (the properties they own
+    refuse it; they leave their groups and the properties they manage). Call that one."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    owned = [str(i) for i in user.owned_properties.alive().values_list("id", flat=True)]
-    if owned:
-        raise ConflictError(
-            f"user {user.pk} owns properties: {', '.join(owned)}; transfer them first",
-            extra={"blockedBy": {"propertyIds": owned}},
-        )
-    for membership in Membership.objects.filter(user=user).select_related("user_group"):
-        membership_remove(group=membership.user_group, user=user, actor=actor)
-    for prop in user.managed_properties.alive():
-        # else the property keeps listing a deleted person, and a GET→PUT round trip of it fails
-        prop.access_managers.remove(user)
-        prop.last_modified_by = actor
-        prop.save(update_fields=["last_modified_by", "last_modified_at"])
-        event_append(
-            event_name="property.updated", actor=actor, property_id=prop.pk, payload={"changed": ["accessManagerIds"]}
-        )
+    if cascade is not None:
+        cascade(user)
     PermissionGrant.objects.filter(user=user).delete()
     UserToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.email = f"deleted-{user.pk}@deleted.invalid"
@@ -260,7 +255,7 @@ def sign_in_code_request(*, email: str) -> None:
     """The request half of requestSignInCode: the same work, so the same time, for every email.
     Whether the email has an account is found out on the worker (tasks.sign_in_code_send),
     enqueued after commit whatever the email."""
-    from apps.accounts import tasks
+    from apps.accounts import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     transaction.on_commit(partial(_enqueue, tasks.sign_in_code_send, email))
 
@@ -331,7 +326,7 @@ def email_normalized(email: str) -> str:
 def email_change_request(*, user_id, email: str) -> None:
     """The request half of requestEmailChange: the same work, so the same time, whether the
     address is free or taken. Everything else happens on the worker (email_change_code_send)."""
-    from apps.accounts import tasks
+    from apps.accounts import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     transaction.on_commit(partial(_enqueue, tasks.email_change_code_send, str(user_id), email))
 
@@ -370,7 +365,7 @@ def email_change_confirm(*, user: User, email: str, code: str, actor: str) -> Us
     """Make `email` the person's sign-in email if `code` is the one mailed to it (event
     `user.updated`, in the transaction that uses the code up), and tell the previous address.
     A wrong code is a 400 naming `code`, and stays counted against the code's attempts."""
-    from apps.accounts import tasks
+    from apps.accounts import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     email = email_normalized(email)
     previous = user.email

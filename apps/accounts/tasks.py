@@ -3,11 +3,12 @@ it takes would tell whether an email address has an account (docs/API.md "Authen
 
 from celery import shared_task
 
+from apps.accounts import services
+
 
 @shared_task(time_limit=60)
 def sign_in_code_send(email: str) -> None:
     """Mail a sign-in code if `email` is an active user's; otherwise do nothing."""
-    from apps.accounts import services
 
     services.sign_in_code_send(email=email)
 
@@ -16,7 +17,6 @@ def sign_in_code_send(email: str) -> None:
 def email_change_code_send(user_id: str, email: str) -> None:
     """Mail the code confirming `email` as the person's new sign-in email, or, when the address
     is another account's, a notice to its owner."""
-    from apps.accounts import services
 
     services.email_change_code_send(user_id=user_id, email=email)
 
@@ -24,6 +24,5 @@ def email_change_code_send(user_id: str, email: str) -> None:
 @shared_task(time_limit=60)
 def email_changed_notice(user_id: str, previous_email: str) -> None:
     """Tell the previous address that the person's sign-in email was changed."""
-    from apps.accounts import services
 
     services.email_changed_notice(user_id=user_id, previous_email=previous_email)

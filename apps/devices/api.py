@@ -3,7 +3,7 @@
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from apps.accounts import selectors as account_selectors
+from apps.access import policies as access_policies
 from apps.accounts.api_users import MANAGERS, user_in_scope
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.permissions import operation
@@ -42,7 +42,7 @@ class _DeviceApi(ApiView):
         show = (
             principal.user_id == user.pk
             or managers is ALL
-            or (bool(managers) and account_selectors.user_visible(user_id=user.pk, property_ids=managers) is not None)
+            or (bool(managers) and access_policies.user_visible(user_id=user.pk, property_ids=managers) is not None)
         )
         return {"show_private": show}
 

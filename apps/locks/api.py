@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from apps.accounts import selectors as account_selectors
+from apps.access import policies as access_policies
 from apps.areas import selectors as area_selectors
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.pagination import PageTokenPagination
@@ -133,7 +133,7 @@ class LockListCreateApi(_LockApi):
             if area is None:
                 _unknown("areaId", "Unknown area of this property.")
         if body.get("ownerId"):
-            owner = account_selectors.user_visible(user_id=body["ownerId"], property_ids=scope)
+            owner = access_policies.user_visible(user_id=body["ownerId"], property_ids=scope)
             if owner is None:
                 _unknown("ownerId", "Unknown user.")
         provisioned = services.lock_provision(

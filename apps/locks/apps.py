@@ -8,13 +8,14 @@ class LocksConfig(AppConfig):
 
     def ready(self):
         from apps.access import doors
+        from apps.accounts.credentials import credential_kind_register
         from apps.locks import handlers, selectors
+        from apps.locks.constants import LOCK_SECRET_KIND
 
         handlers.register()
-        doors.provide(
-            doors.DoorReaders(
-                installed=selectors.locks_installed,
-                names=selectors.lock_names,
-                areas_and_kids=selectors.lock_areas_and_kids,
-            )
+        credential_kind_register(
+            LOCK_SECRET_KIND, find=selectors.lock_credential_find, principal=selectors.principal_for_lock_credential
         )
+        doors.installed.provide(selectors.locks_installed)
+        doors.names.provide(selectors.lock_names)
+        doors.areas_and_kids.provide(selectors.lock_areas_and_kids)

@@ -3,13 +3,17 @@ private part of a page of locks, and provable revocation (who acknowledged a cha
 
 from collections import defaultdict
 
-from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.choices import EntityTypeState
+from apps.firmware import precedence
+from apps.firmware.choices import FirmwareAssignmentScope as Scope
+from apps.firmware.models import FirmwareAssignment
 from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.locks.constants import LOCK_CALLER
+from apps.locks.handlers import TRACKED_EVENTS
 from apps.locks.models import KeyMapRequest, Lock, LockAccessLog, LockAccessLogGap, LockCredential, SignedKeyMap
 
 
@@ -102,6 +106,16 @@ def lock_kids(lock_ids) -> dict:
     return dict(_active_lock_keys().filter(owner_id__in=list(lock_ids)).values_list("owner_id", "kid"))
 
 
+def locks_with_areas(*, property_id) -> QuerySet[Lock]:
+    """A property's live locks with their area, by name (the firmware table's rows)."""
+    return Lock.objects.alive().filter(property_id=property_id).select_related("area").order_by("display_name", "id")
+
+
+def area_locks_prefetch() -> Prefetch:
+    """Each area's live locks, as `area.live_locks` (the area API's lockIds), in one query."""
+    return Prefetch("locks", queryset=Lock.objects.alive().only("id", "area_id").order_by("id"), to_attr="live_locks")
+
+
 def locks_installed(property_id) -> dict[str, str]:
     """{str(lock id): str(area id)} for a property's live locks installed in an area (access.doors)."""
     rows = Lock.objects.alive().filter(property_id=property_id, area__isnull=False).values_list("id", "area_id")
@@ -146,9 +160,6 @@ def lock_missing_counts(lock_ids) -> dict:
 def required_firmware_versions_for_locks(locks) -> dict:
     """{lock id: the firmware version it must run, or None} for a page of locks, in one query
     (the precedence of apps.firmware: lock > nearest area > containing areas > property > global)."""
-    from apps.firmware import precedence
-    from apps.firmware.choices import FirmwareAssignmentScope as Scope
-    from apps.firmware.models import FirmwareAssignment
 
     locks = list(locks)
     if not locks:
@@ -214,7 +225,6 @@ def event_acknowledgements(*, event) -> dict:
     with the change counts too), and it has acknowledged the change when the version it applied
     is at least that map's version. Deprovisioned locks are left out.
     """
-    from apps.locks.handlers import TRACKED_EVENTS
 
     requests = list(KeyMapRequest.objects.filter(event_id=event.pk).select_related("build").order_by("id"))
     result = {

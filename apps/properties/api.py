@@ -4,7 +4,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.access import services as access_services
-from apps.accounts.selectors import user_ids_visible
+from apps.access.policies import user_ids_visible
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
 from apps.core.api.views import ApiView

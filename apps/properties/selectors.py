@@ -20,3 +20,8 @@ def property_get(*, property_id) -> Property | None:
 
 def property_exists(*, property_id) -> bool:
     return Property.objects.alive().filter(pk=property_id).exists()
+
+
+def live_property_ids(property_ids) -> set:
+    """Which of `property_ids` name a live property (accounts.services.live_property_ids)."""
+    return set(Property.objects.alive().filter(pk__in=list(property_ids)).values_list("pk", flat=True))

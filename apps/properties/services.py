@@ -96,6 +96,19 @@ def property_update(
     return prop
 
 
+def access_manager_remove_everywhere(*, user, actor: str) -> None:
+    """Take a person off every live property's access managers (event `property.updated`
+    each), inside the transaction deleting them: else a property keeps listing a deleted
+    person, and a GET→PUT round trip of it fails."""
+    for prop in Property.objects.alive().filter(access_managers=user):
+        prop.access_managers.remove(user)
+        prop.last_modified_by = actor
+        prop.save(update_fields=["last_modified_by", "last_modified_at"])
+        event_append(
+            event_name="property.updated", actor=actor, property_id=prop.pk, payload={"changed": ["accessManagerIds"]}
+        )
+
+
 @transaction.atomic
 def property_delete(*, prop: Property, actor: str, cascade: Callable[[Property], None] | None = None) -> None:
     """Soft-delete a property (event `property.deleted`); `cascade(prop)` removes what goes with

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from apps.access import services as access_services
 from apps.access.models import Membership
 from apps.core.api.principal import Grant
 from apps.events.models import Event
@@ -213,12 +214,10 @@ def test_removing_a_member_and_a_non_member(owner_client, prop):
 
 
 def test_adding_an_unknown_or_deleted_user_is_404(owner_client, prop):
-    from apps.accounts import services as account_services
-
     group = d.group_create(prop)
     d.refused(owner_client.post(f"{_groups_url(prop, group)}/users/{uuid.uuid4()}"), 404)
     gone = d.user_create()
-    account_services.user_delete(user=gone, actor="system")
+    access_services.user_delete(user=gone, actor="system")
     d.refused(owner_client.post(_member_url(prop, group, gone)), 404)
     assert not Membership.objects.exists()
 

@@ -1,5 +1,6 @@
 import pytest
 
+from apps.access import services as access_services
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ConflictError
 from apps.devices import services
@@ -49,11 +50,9 @@ def test_deprovision_deactivates_keys_soft_deletes_and_is_idempotent(db):
 
 
 def test_deleting_a_user_deprovisions_their_devices(db):
-    from apps.accounts import services as account_services
-
     alice = user_create()
     device, _ = device_provision(alice)
-    account_services.user_delete(user=alice, actor=SYSTEM)
+    access_services.user_delete(user=alice, actor=SYSTEM)
     process_events()
     device.refresh_from_db()
     assert device.deprovisioned_at is not None

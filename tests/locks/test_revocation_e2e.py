@@ -9,7 +9,6 @@ import pytest
 from django.utils import timezone
 
 from apps.access import services as access_services
-from apps.accounts import services as account_services
 from apps.core.actors import SYSTEM
 from apps.devices import services as device_services
 from apps.locks.models import Lock
@@ -47,7 +46,7 @@ def _deprovision_device(world, phone):
 
 
 def _delete_user(world, phone):
-    account_services.user_delete(user=world.alice, actor=SYSTEM)
+    access_services.user_delete(user=world.alice, actor=SYSTEM)
 
 
 @pytest.mark.parametrize(
