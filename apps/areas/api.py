@@ -10,6 +10,7 @@ from apps.areas.filters import AreaFilterSet
 from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView
+from apps.locks import selectors as lock_selectors
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["areas"]
@@ -20,8 +21,13 @@ FILTERS = [
 ]
 
 
+def _areas(property_id):
+    """Live areas with all AreaSerializer shows; their locks come from apps.locks."""
+    return selectors.area_list(property_id=property_id).prefetch_related(lock_selectors.area_locks_prefetch())
+
+
 def area_or_404(property_id, area_id):
-    area = selectors.area_get(property_id=property_id, area_id=area_id)
+    area = _areas(property_id).filter(pk=area_id).first()
     if area is None:
         raise NotFound()
     return area
@@ -38,7 +44,7 @@ class AreaListCreateApi(ApiView):
     @operation("listAreas", responses=AreaSerializer(many=True), parameters=FILTERS, tags=TAGS)
     def get(self, request, propertyId):
         property_exists_or_404(propertyId)
-        return self.paginated(self.filtered(AreaFilterSet, selectors.area_list(property_id=propertyId)), AreaSerializer)
+        return self.paginated(self.filtered(AreaFilterSet, _areas(propertyId)), AreaSerializer)
 
     @operation("createArea", request=CreateAreaSerializer, responses=AreaSerializer, tags=TAGS)
     def post(self, request, propertyId):

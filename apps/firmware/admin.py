@@ -14,6 +14,7 @@ from apps.core.exceptions import ApplicationError
 from apps.firmware import selectors, services
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion
+from apps.locks import selectors as lock_selectors
 from apps.properties.models import Property
 
 
@@ -138,7 +139,13 @@ class FirmwareVersionAdmin(ServiceModelAdmin):
             chosen = (
                 properties.filter(pk=request.GET["property"]).first() if _is_uuid(request.GET["property"]) else None
             )
-        rows = selectors.lock_firmware_table(property_id=chosen.pk) if chosen else []
+        rows = (
+            selectors.lock_firmware_table(
+                property_id=chosen.pk, locks=lock_selectors.locks_with_areas(property_id=chosen.pk)
+            )
+            if chosen
+            else []
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Locks of {chosen}: required vs reported firmware"

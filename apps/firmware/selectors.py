@@ -148,13 +148,10 @@ class LockFirmwareRow:
         return "up to date" if self.reported == self.required else "update pending"
 
 
-def lock_firmware_table(*, property_id) -> list[LockFirmwareRow]:
-    """Every live lock of a property with its required and reported firmware (three queries)."""
-    from apps.locks.models import Lock
-
-    locks = list(
-        Lock.objects.alive().filter(property_id=property_id).select_related("area").order_by("display_name", "id")
-    )
+def lock_firmware_table(*, property_id, locks) -> list[LockFirmwareRow]:
+    """The given locks of a property (locks.selectors.locks_with_areas: live, with their area)
+    with their required and reported firmware (one query more)."""
+    locks = list(locks)
     area_ids = {str(lock.area_id) for lock in locks if lock.area_id}
     area_ids |= {i for lock in locks if lock.area_id for i in lock.area.ancestor_ids}
     assignments = _assignments(

@@ -11,6 +11,7 @@ import pytest
 
 from apps.core.actors import SYSTEM
 from apps.firmware import precedence, selectors, services
+from apps.locks import selectors as lock_selectors
 from apps.locks import services as lock_services
 from tests.factories import directory as d
 from tests.firmware.conftest import firmware_upload
@@ -76,7 +77,9 @@ def test_selectors_follow_the_precedence(world, combination, django_assert_max_n
     with django_assert_max_num_queries(1):
         page = selectors.required_firmware_versions_for_areas([area, parent])
     assert page == {area.pk: _expected(assigned, SLOTS[1:]), parent.pk: _expected(assigned, SLOTS[2:])}
-    (row,) = selectors.lock_firmware_table(property_id=prop.pk)
+    (row,) = selectors.lock_firmware_table(
+        property_id=prop.pk, locks=lock_selectors.locks_with_areas(property_id=prop.pk)
+    )
     assert row.required == _expected(assigned)
 
 
