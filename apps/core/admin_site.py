@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
+from apps.core.selectors import dashboard_figures
+
 
 class KeyhouseAutocompleteJsonView(AutocompleteJsonView):
     """Autocomplete results labelled by the target ModelAdmin's `autocomplete_label(obj)` when it
@@ -23,8 +25,6 @@ class KeyhouseAdminSite(admin.AdminSite):
     index_template = "admin/keyhouse_index.html"
 
     def index(self, request, extra_context=None):
-        from apps.core.selectors import dashboard_figures
-
         return super().index(request, {"keyhouse_figures": dashboard_figures(), **(extra_context or {})})
 
     def autocomplete_view(self, request):

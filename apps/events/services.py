@@ -26,7 +26,7 @@ _DONE_FIELDS = ["processed_at", "last_error", "next_attempt_at", "last_modified_
 
 def _enqueue(event_id: UUID) -> None:
     """Hand the event to Celery; a down broker is logged, and the sweep sends it later."""
-    from apps.events import tasks
+    from apps.events import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     try:
         tasks.event_process.delay(str(event_id))

@@ -2,11 +2,12 @@
 
 from celery import shared_task
 
+from apps.events import services
+
 
 @shared_task(time_limit=120, soft_time_limit=100)
 def event_process(event_id: str) -> None:
     """Process one event (enqueued on commit by event_append, or by the sweep)."""
-    from apps.events import services
 
     services.event_process(event_id=event_id)
 
@@ -14,6 +15,5 @@ def event_process(event_id: str) -> None:
 @shared_task(time_limit=120)
 def events_sweep() -> int:
     """Beat: re-enqueue events that were never processed."""
-    from apps.events import services
 
     return services.events_sweep()

@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from apps.areas.models import Area
 from apps.core.api.envelope import error_response
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
@@ -16,6 +17,8 @@ from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.constants import version_problem
 from apps.firmware.serializers import FirmwareScopeQuerySerializer, FirmwareUploadSerializer, FirmwareVersionSerializer
 from apps.firmware.storage import firmware_storage, read_range
+from apps.locks.models import Lock
+from apps.properties.models import Property
 
 TAGS = ["firmware"]
 LOCK_CALLER = "lock"
@@ -43,7 +46,6 @@ def _lock_of(request):
     """The calling lock (callers of kind `lock`, see keys issue), or None for other callers."""
     if getattr(request.user, "kind", None) != LOCK_CALLER:
         return None
-    from apps.locks.models import Lock
 
     lock = Lock.objects.alive().select_related("area").filter(pk=request.user.id).first()
     if lock is None:
@@ -79,9 +81,6 @@ def _scope_query(view: ApiView) -> dict:
 def _target(view: ApiView, query: dict) -> dict:
     """The lock / area / property named by the query, inside the caller's reach (else 404);
     the global scope needs a grant that is not scoped to a property (else 403)."""
-    from apps.areas.models import Area
-    from apps.locks.models import Lock
-    from apps.properties.models import Property
 
     reach = view.property_scope()
     scope = query["scope"]

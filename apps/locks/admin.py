@@ -24,6 +24,7 @@ from apps.areas.models import Area
 from apps.areas.selectors import area_tree
 from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
+from apps.events.models import Event
 from apps.locks import selectors, services
 from apps.locks.models import KeyMapRequest, Lock, LockAccessLog
 from apps.properties.models import Property
@@ -415,8 +416,6 @@ class KeyMapChangeAdmin(ReadOnlyModelAdmin):
         return super().get_queryset(request).filter(event_id__isnull=False).select_related("build")
 
     def _status(self, obj) -> dict:
-        from apps.events.models import Event
-
         cached = getattr(obj, "_ack_status", None)
         if cached is None:
             event = Event.objects.filter(pk=obj.event_id).first()

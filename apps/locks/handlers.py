@@ -9,6 +9,7 @@ build that finds nothing new to sign.
 """
 
 from apps.access.handlers import STRUCTURAL
+from apps.access.models import AccessBlock, AccessGrant, Membership, UserAccessMap
 from apps.events.registry import event_handler
 from apps.locks.services import key_maps_request
 
@@ -29,7 +30,6 @@ TRACKED_EVENTS = frozenset(PROPERTY_EVENTS + USER_EVENTS + ("key.rotated",))
 
 def properties_of_user(user_id) -> set[str]:
     """Properties where a lock's lines may name this person (maps, grants, blocks, groups)."""
-    from apps.access.models import AccessBlock, AccessGrant, Membership, UserAccessMap
 
     found = {str(p) for p in UserAccessMap.objects.filter(user_id=user_id).values_list("property_id", flat=True)}
     found |= {str(p) for p in AccessGrant.objects.filter(user_id=user_id).values_list("property_id", flat=True)}

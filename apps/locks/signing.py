@@ -21,6 +21,7 @@ from apps.core.choices import EntityTypeState
 from apps.keys import canonical
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
+from apps.keys.selectors import key_active
 from apps.keys.services import key_private, property_key_ensure
 from apps.locks import protocol
 
@@ -191,7 +192,6 @@ def lock_output_sign(
     lock or another key is refused), the property and area, the keys to trust from now on, a
     `sequence` that rises with every provision / install / uninstall, and a validity window.
     """
-    from apps.keys.selectors import key_active
 
     now = now or timezone.now()
     keys = property_keys(lock.property_id) if lock.property_id else None

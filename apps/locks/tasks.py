@@ -2,11 +2,12 @@
 
 from celery import shared_task
 
+from apps.locks import services
+
 
 @shared_task(time_limit=900, soft_time_limit=840)
 def key_maps_build(property_id: str) -> dict:
     """Sign the key maps of one property whose content changed (after an event)."""
-    from apps.locks import services
 
     build = services.key_maps_build(property_id=property_id)
     return {"checked": build.locks_checked, "signed": build.locks_signed} if build else {}
@@ -15,6 +16,5 @@ def key_maps_build(property_id: str) -> dict:
 @shared_task(time_limit=1800, soft_time_limit=1740)
 def key_maps_sweep() -> dict:
     """Beat: build what lost tasks left waiting; re-issue maps nearing notAfter."""
-    from apps.locks import services
 
     return services.key_maps_sweep()

@@ -25,19 +25,27 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.access.derive import schedules_content
+from apps.access.models import LockAccessEntry, Membership
+from apps.accounts.models import User
 from apps.core.actors import SYSTEM
 from apps.core.choices import EntityTypeState
+from apps.devices.selectors import access_keys_for_users as device_keys
 from apps.events.services import event_append
 from apps.keys import canonical, crypto
+from apps.keys.choices import KeyOwnerType, KeyPurpose
+from apps.keys.models import Key
+from apps.keys.services import key_private
 from apps.locks import protocol, signing
 from apps.locks.constants import KEY_MAP_REQUEST_GRACE_SECONDS
 from apps.locks.models import KeyMapBuild, KeyMapRequest, Lock, SignedKeyMap
+from apps.properties.models import Property
 
 logger = logging.getLogger("keyhouse.locks")
 
 
 def _enqueue_build(property_id) -> None:
-    from apps.locks import tasks
+    from apps.locks import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     try:
         tasks.key_maps_build.delay(str(property_id))
@@ -67,9 +75,6 @@ def key_maps_request(*, property_ids: Iterable, reason: str, event=None) -> list
 
 def _user_held_access_keys(user_ids: Iterable[str]) -> dict[str, list[dict]]:
     """deviceAccessKeys registered for a person directly (owner type `user`, PROTOCOL.md §1)."""
-    from apps.accounts.models import User
-    from apps.keys.choices import KeyOwnerType, KeyPurpose
-    from apps.keys.models import Key
 
     rows = list(
         Key.objects.filter(
@@ -101,8 +106,6 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
     user_ids = sorted({str(u) for u in user_ids})
     found: dict[str, list[dict]] = defaultdict(list)
     if django_apps.is_installed("apps.devices"):
-        from apps.devices.selectors import access_keys_for_users as device_keys
-
         for user_id, keys in device_keys(user_ids).items():
             found[str(user_id)].extend(keys)
     for user_id, keys in _user_held_access_keys(user_ids).items():
@@ -111,8 +114,6 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
 
 
 def _lines_by_lock(property_id) -> dict[str, list[protocol.Line]]:
-    from apps.access.models import LockAccessEntry
-
     lines: dict[str, list[protocol.Line]] = defaultdict(list)
     rows = LockAccessEntry.objects.filter(property_id=property_id).values_list(
         "lock_id", "kind", "subject_id", "schedule_id", "valid_from", "valid_until"
@@ -132,8 +133,6 @@ def _lines_by_lock(property_id) -> dict[str, list[protocol.Line]]:
 
 
 def _members(group_ids: Iterable[str]) -> dict[str, list[str]]:
-    from apps.access.models import Membership
-
     members: dict[str, list[str]] = defaultdict(list)
     rows = Membership.objects.filter(
         user_group_id__in=list(group_ids), user_group__type_state=EntityTypeState.ACTIVE
@@ -147,8 +146,6 @@ class _Inputs:
     """Everything the key maps of one property are made of, loaded in a handful of queries."""
 
     def __init__(self, prop):
-        from apps.access.derive import schedules_content
-
         self.property_id = str(prop.pk)
         self.time_zone = prop.time_zone
         self.lines = _lines_by_lock(prop.pk)
@@ -208,8 +205,6 @@ def key_maps_build(*, property_id, reissue_lock_ids: Iterable = (), reason: str 
     """Recompute every lock of the property; sign a new version where the content changed or a
     re-issue is due. Answers every open KeyMapRequest of the property. Idempotent: a second run
     with nothing changed signs nothing. Event `lock.key_maps_signed` when it signed any."""
-    from apps.keys.services import key_private
-    from apps.properties.models import Property
 
     clock = time.perf_counter()
     prop = Property.objects.select_for_update().filter(pk=property_id).first()

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
 from apps.events.services import event_append
+from apps.firmware.selectors import required_firmware_version
 from apps.keys import canonical, crypto
 from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
@@ -244,7 +245,6 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
     (payload members plus `signatures`), already checked for shape by the view's serializer.
     Events: `lock.synced` when logs, versions or firmware changed; `lock.key_map_acknowledged`
     when the acknowledged version rose."""
-    from apps.firmware.selectors import required_firmware_version
 
     now = now or timezone.now()
     payload = {name: value for name, value in body.items() if name != "signatures"}

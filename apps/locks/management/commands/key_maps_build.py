@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from apps.locks import services
+from apps.locks.models import Lock
 
 
 class Command(BaseCommand):
@@ -23,8 +24,6 @@ class Command(BaseCommand):
             return
         reissue = ()
         if options["reissue"]:
-            from apps.locks.models import Lock
-
             reissue = Lock.objects.alive().filter(property_id=property_id).values_list("id", flat=True)
         build = services.key_maps_build(
             property_id=property_id, reissue_lock_ids=reissue, reason="reissue" if reissue else "rebuild"
