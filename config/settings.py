@@ -274,7 +274,7 @@ KEYHOUSE_DEVICE_MAP_TTL_SECONDS = env_int("KEYHOUSE_DEVICE_MAP_TTL_SECONDS", 3 *
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.api.envelope.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.SecretAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.OperationPermission"],
     "DEFAULT_THROTTLE_CLASSES": [
