@@ -57,7 +57,8 @@ MIDDLEWARE = [
     # First of ours: turns every error under /api/ (even Django's own 404/500) into the envelope.
     "apps.core.api.middleware.ApiEnvelopeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # CommonMiddleware, minus the APPEND_SLASH redirect for API writes (a 404 in the envelope instead).
+    "apps.core.api.middleware.ApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

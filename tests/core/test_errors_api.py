@@ -106,3 +106,15 @@ def test_success_is_enveloped(owner_client):
     assert response.status_code == 200
     assert body["success"] is True and body["error"] is None
     assert set(body["data"]) == {"apiKeys", "pageToken"}
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_a_write_to_a_path_that_needs_a_slash_is_a_json_404(api_client, settings, debug, method, caplog):
+    """Not APPEND_SLASH's RuntimeError (a 500 with DEBUG on) nor a 301 that drops the body."""
+    settings.DEBUG = debug
+    response = getattr(api_client, method)("/api/v1/schema", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert _body(response) == {"success": False, "error": "not found", "data": {}}
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+    assert api_client.get("/api/v1/schema")["Location"] == "/api/v1/schema/"  # reads still redirect

@@ -1,5 +1,6 @@
 """Keeps /api/ JSON all the way down: Django's own 404/500 pages, CSRF failures and oversized
-bodies come back in the envelope, never as HTML."""
+bodies come back in the envelope, never as HTML; nor does APPEND_SLASH redirect (or, with
+DEBUG, crash on) a write to an API path."""
 
 import json
 import logging
@@ -7,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.common import CommonMiddleware
 
 from apps.core.api.envelope import envelope
 
@@ -68,3 +70,16 @@ class ApiEnvelopeMiddleware:
             logger.exception("unhandled error on %s %s", request.method, request.path)
             return json_error(500)
         return None
+
+
+class ApiCommonMiddleware(CommonMiddleware):
+    """Django's CommonMiddleware, without the APPEND_SLASH redirect for API calls other than reads.
+
+    A POST to `/api/v1/schema` (the route is `schema/`) was a 301 that clients follow as a GET,
+    dropping the body, or with DEBUG on a RuntimeError (500). Under /api/ only GET and HEAD are
+    redirected; any other method gets the 404 of the path it named, in the envelope."""
+
+    def should_redirect_with_slash(self, request):
+        if request.path.startswith(API_PREFIX) and request.method not in ("GET", "HEAD"):
+            return False
+        return super().should_redirect_with_slash(request)
