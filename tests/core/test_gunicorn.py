@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,17 @@ def test_other_malformed_requests_are_json_too(server):
     assert enveloped(exchange(server, b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n"), 400).startswith("malformed HTTP request")
     raw = request("POST", "/api/v1/auth/code", {"Transfer-Encoding": "gzip, chunked, br"})
     assert enveloped(exchange(server, raw), 501) == "unsupported Transfer-Encoding"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/v1/auth/code"), ("POST", "/api/v1/properties"), ("PUT", f"/api/v1/locks/{uuid.uuid4()}/sync")],
+)
+def test_a_chunked_body_is_a_json_411_not_read_as_empty(server, method, path):
+    """Django reads Content-Length bytes only: a chunked body was read as empty, so valid data
+    answered "field required". gunicorn passes it on; the API refuses it."""
+    body = json.dumps({"email": "someone@example.test"}).encode()
+    chunked = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
+    headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    error = enveloped(exchange(server, request(method, path, headers, chunked)), 411)
+    assert error == "length required: send the body with a Content-Length header, not chunked"

@@ -25,6 +25,7 @@ _REASONS = {
     403: "insufficient permission",
     404: "not found",
     405: "method not allowed",
+    411: "length required",
     413: "request body too large",
     500: "internal server error",
 }
@@ -44,7 +45,11 @@ def body_limit(path: str) -> int:
 
 
 class ApiEnvelopeMiddleware:
-    """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/."""
+    """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/.
+
+    A body must come with a Content-Length: Django reads only that many bytes, so a chunked
+    body (`Transfer-Encoding`, which gunicorn passes on without a length) was read as empty
+    and valid data answered "field required". It is a 411 instead."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -52,6 +57,8 @@ class ApiEnvelopeMiddleware:
     def __call__(self, request):
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
+        if "HTTP_TRANSFER_ENCODING" in request.META:
+            return json_error(411, "length required: send the body with a Content-Length header, not chunked")
         limit = body_limit(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
