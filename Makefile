@@ -50,10 +50,10 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-# Production-like: needs SECRET_KEY, KEYHOUSE_SECRET_PEPPERS, KEYHOUSE_FIRMWARE_SIGNING_KEY, KEYHOUSE_KEK_RING and DEBUG=false (plus DATABASE_URL/REDIS_URL).
+# Production-like (gunicorn settings and request limits: config/gunicorn.py): needs SECRET_KEY, KEYHOUSE_SECRET_PEPPERS, KEYHOUSE_FIRMWARE_SIGNING_KEY, KEYHOUSE_KEK_RING and DEBUG=false (plus DATABASE_URL/REDIS_URL).
 serve-prod: migrate
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+	$(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi:application --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

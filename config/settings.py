@@ -57,7 +57,8 @@ MIDDLEWARE = [
     # First of ours: turns every error under /api/ (even Django's own 404/500) into the envelope.
     "apps.core.api.middleware.ApiEnvelopeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # CommonMiddleware, minus the APPEND_SLASH redirect for API writes (a 404 in the envelope instead).
+    "apps.core.api.middleware.ApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -274,7 +275,7 @@ KEYHOUSE_DEVICE_MAP_TTL_SECONDS = env_int("KEYHOUSE_DEVICE_MAP_TTL_SECONDS", 3 *
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["apps.core.api.envelope.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.SecretAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.OperationPermission"],
     "DEFAULT_THROTTLE_CLASSES": [

@@ -1,6 +1,6 @@
 """The exact bytes Keyhouse signs, and the signed envelope (docs/PROTOCOL.md §3).
 
-PURE: the standard library, `rfc8785` and crypto.py only, no Django.
+PURE: the standard library, `rfc8785`, crypto.py and apps/core/jsonlimits.py only, no Django.
 
 - Canonical bytes: RFC 8785 (JSON Canonicalization Scheme, "JCS") of the payload, through
   Trail of Bits' `rfc8785` package (checked against the RFC's own examples in
@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 
 import rfc8785
 
+from apps.core import jsonlimits
 from apps.keys import crypto
 from apps.keys.crypto import ED25519, InvalidSignature
 
@@ -183,13 +184,19 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 def loads(text: str | bytes):
     """Parse JSON received from a lock or phone the strict way: duplicate keys, NaN/Infinity
-    and fractions are refused (two parsers must never disagree on what was signed)."""
+    and fractions are refused (two parsers must never disagree on what was signed), and so is
+    text nested deeper than 32 levels or with a number of more than 20 digits (jsonlimits)."""
     try:
+        if isinstance(text, bytes | bytearray):
+            text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads does
+        jsonlimits.check(text)
         return json.loads(
             text,
             object_pairs_hook=_object_without_duplicates,
             parse_float=_reject_float,
             parse_constant=_reject_constant,
         )
+    except jsonlimits.JsonLimitError as exc:
+        raise CanonicalError(str(exc)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CanonicalError(f"not JSON: {exc}") from None

@@ -10,7 +10,7 @@ the database named in the URL is only used to connect and is never touched):
    request in-process for 10 and 60 keys (the count must be flat); and a property with
    10,000 areas, counting the queries of a listAreas page of 50 with 10 and with 10,000
    areas (first page and a page deep in the list; they must be identical) and of getProperty;
-2. start `gunicorn config.wsgi:application -w 2` with DJANGO_SETTINGS_MODULE=tests.bench.settings
+2. start `gunicorn -c config/gunicorn.py config.wsgi:application -w 2` with DJANGO_SETTINGS_MODULE=tests.bench.settings
    (the normal URLconf plus the bare views under /bench/; throttle rates raised so no 429
    skews the figures);
 3. check every endpoint answers 200 with a full page, warm up, then drive each for a fixed
@@ -199,6 +199,8 @@ def gunicorn_command(port: int) -> list[str]:
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
     return [
         *head,
+        "-c",
+        "config/gunicorn.py",  # the project's limits and JSON error worker, as `make serve-prod`
         "config.wsgi:application",
         "-w",
         "2",

@@ -1,6 +1,7 @@
 """Every error under /api/ comes back in the envelope, with the right status."""
 
 import json
+import re
 import uuid
 
 import pytest
@@ -106,3 +107,35 @@ def test_success_is_enveloped(owner_client):
     assert response.status_code == 200
     assert body["success"] is True and body["error"] is None
     assert set(body["data"]) == {"apiKeys", "pageToken"}
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_a_write_to_a_path_that_needs_a_slash_is_a_json_404(api_client, settings, debug, method, caplog):
+    """Not APPEND_SLASH's RuntimeError (a 500 with DEBUG on) nor a 301 that drops the body."""
+    settings.DEBUG = debug
+    response = getattr(api_client, method)("/api/v1/schema", "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert _body(response) == {"success": False, "error": "not found", "data": {}}
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+    assert api_client.get("/api/v1/schema")["Location"] == "/api/v1/schema/"  # reads still redirect
+
+
+def _api_routes():
+    from config.api_v1 import urlpatterns
+
+    for pattern in urlpatterns:
+        route = re.sub(r"<(\w+):\w+>", lambda m: str(uuid.uuid4()) if m[1] == "uuid" else "1.0.0", str(pattern.pattern))
+        view = pattern.callback.view_class
+        methods = {m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)}
+        yield pytest.param(f"/api/v1/{route}", methods, id=str(pattern.pattern))
+
+
+@pytest.mark.parametrize(("path", "methods"), list(_api_routes()))
+def test_options_is_a_405_naming_the_methods_the_path_has(owner_client, path, methods):
+    """The schema lists no OPTIONS operation: 405 with `Allow`, not a 403 for lack of a rule."""
+    response = owner_client.options(path)
+    assert response.status_code == 405, (response.status_code, response.content[:200])
+    assert _body(response)["error"] == 'Method "OPTIONS" not allowed.'
+    allowed = {m.strip() for m in response["Allow"].split(",")}
+    assert allowed - {"HEAD"} == methods and "OPTIONS" not in allowed

@@ -82,3 +82,25 @@ def test_page_size_out_of_range_is_400(owner_client, size):
     response = owner_client.get("/api/v1/api-keys", {"pageSize": size})
     assert response.status_code == 400
     assert "pageSize" in response.json()["error"]
+
+
+def test_page_token_longer_than_the_limit_is_400_naming_it(owner_client):
+    for n in range(3):
+        api_key_with("support", name=f"k{n}")
+    _, token = _page(owner_client, pageSize=1)
+    assert len(token) <= 200  # the limit leaves room for a longer token version
+    for oversized in ("x" * 513, token + "x" * (513 - len(token)), "x" * 4000):
+        response = owner_client.get("/api/v1/api-keys", {"pageToken": oversized})
+        assert response.status_code == 400
+        body = response.json()
+        assert body["data"]["fields"] == {"pageToken": ["At most 512 characters."]}
+        assert body["error"] == "pageToken: At most 512 characters."
+    assert _page(owner_client, pageSize=1, pageToken=token)[1] is not None
+
+
+def test_the_schema_documents_the_page_token_limit(owner_client):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    parameters = [p for p in schema["paths"]["/api/v1/api-keys"]["get"]["parameters"] if p["name"] == "pageToken"]
+    assert parameters[0]["schema"] == {"type": "string", "maxLength": 512}

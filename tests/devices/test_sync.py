@@ -266,6 +266,24 @@ def test_a_deprovisioned_device_cannot_sync(world, alice_phone):
     _refused_unchanged(client, phone, device, phone.sync_body(), 404)
 
 
+@pytest.mark.parametrize(
+    ("member", "value", "problem"),
+    [
+        ("makeModel", "[" * 1000 + "]" * 1000, "nested deeper than 32"),
+        ("syncCounter", "1" * 5000, "more than 20 digits"),
+    ],
+    ids=["1000-levels", "5000-digits"],
+)
+def test_deep_json_and_huge_numbers_are_400s_that_change_nothing(world, alice_phone, member, value, problem):
+    """Not a RecursionError / ValueError 500: refused by the strict parser's bounds."""
+    device, phone, client = alice_phone
+    raw = json.dumps({**phone.sync_body(), member: "@"}).replace('"@"', value)
+    before = _state(device)
+    response = client.put(_url(phone), raw, content_type="application/json")
+    assert problem in d.refused(response, 400)["error"]
+    assert _state(device) == before
+
+
 def test_strict_json_and_strict_members(world, alice_phone):
     device, phone, client = alice_phone
     body = phone.sync_body()

@@ -1,6 +1,7 @@
 """canonical.py: the signed envelope, and every way a signature must fail to verify."""
 
 import copy
+import json
 
 import pytest
 
@@ -154,6 +155,25 @@ def test_lone_surrogates_have_no_canonical_form():
 def test_strict_parser_refuses(text):
     with pytest.raises(CanonicalError):
         canonical.loads(text)
+
+
+def test_strict_parser_bounds_depth_and_number_size():
+    """Refused before parsing (not a RecursionError or ValueError); what fits is read as before,
+    in any JSON encoding."""
+    refused = [
+        ("[" * 1000 + "]" * 1000, "nested deeper than 32 levels"),
+        ('{"a":' * 33 + "1" + "}" * 33, "nested deeper than 32 levels"),
+        ('{"a":' + "1" * 5000 + "}", "more than 20 digits"),
+        ('{"a":-' + "1" * 21 + "}", "more than 20 digits"),
+    ]
+    fits = ['{"a":' * 31 + "[" + "9" * 16 + "]" + "}" * 31, '{"a":"' + "[" * 1000 + "1" * 5000 + '"}']
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        for text, problem in refused:
+            for raw in (text, text.encode(encoding)):
+                with pytest.raises(CanonicalError, match=problem):
+                    canonical.loads(raw)
+        for text in fits:
+            assert canonical.loads(text.encode(encoding)) == canonical.loads(text) == json.loads(text)
 
 
 def test_contexts_are_distinct_and_well_formed():

@@ -1,6 +1,8 @@
 """syncLock: the happy path, the signature count, and every attack of issue 6 — each one a
 clear error that changes nothing (PROTOCOL.md §6.4–§6.6, §8, §9)."""
 
+import json
+
 import pytest
 
 from apps.events.models import Event
@@ -289,6 +291,22 @@ def test_strict_json_duplicate_members_are_refused(synced):
     raw = '{"lockId": "a", "lockId": "b"}'
     response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
     assert "duplicate" in d.refused(response, 400)["error"]
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "problem"),
+    [("ack", "[" * 1000 + "]" * 1000, "nested deeper than 32"), ("syncSequence", "1" * 5000, "more than 20 digits")],
+    ids=["1000-levels", "5000-digits"],
+)
+def test_deep_json_and_huge_numbers_are_400s_that_change_nothing(synced, member, value, problem):
+    """Not a RecursionError / ValueError 500: refused by the strict parser's bounds."""
+    world, _ = synced
+    body = world.lock.sync_body()
+    raw = json.dumps({**body, member: "@"}).replace('"@"', value)
+    before = _state(world.lock.lock_id)
+    response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
+    assert problem in d.refused(response, 400)["error"]
+    assert _state(world.lock.lock_id) == before
 
 
 def test_a_no_change_sync_runs_seven_queries(synced, django_assert_num_queries):

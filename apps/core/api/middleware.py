@@ -1,5 +1,6 @@
 """Keeps /api/ JSON all the way down: Django's own 404/500 pages, CSRF failures and oversized
-bodies come back in the envelope, never as HTML."""
+bodies come back in the envelope, never as HTML; nor does APPEND_SLASH redirect (or, with
+DEBUG, crash on) a write to an API path."""
 
 import json
 import logging
@@ -7,6 +8,7 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.common import CommonMiddleware
 
 from apps.core.api.envelope import envelope
 
@@ -23,6 +25,7 @@ _REASONS = {
     403: "insufficient permission",
     404: "not found",
     405: "method not allowed",
+    411: "length required",
     413: "request body too large",
     500: "internal server error",
 }
@@ -42,7 +45,11 @@ def body_limit(path: str) -> int:
 
 
 class ApiEnvelopeMiddleware:
-    """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/."""
+    """Enforces the body-size limit and envelopes non-JSON errors for paths under /api/.
+
+    A body must come with a Content-Length: Django reads only that many bytes, so a chunked
+    body (`Transfer-Encoding`, which gunicorn passes on without a length) was read as empty
+    and valid data answered "field required". It is a 411 instead."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -50,6 +57,8 @@ class ApiEnvelopeMiddleware:
     def __call__(self, request):
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
+        if "HTTP_TRANSFER_ENCODING" in request.META:
+            return json_error(411, "length required: send the body with a Content-Length header, not chunked")
         limit = body_limit(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -68,3 +77,16 @@ class ApiEnvelopeMiddleware:
             logger.exception("unhandled error on %s %s", request.method, request.path)
             return json_error(500)
         return None
+
+
+class ApiCommonMiddleware(CommonMiddleware):
+    """Django's CommonMiddleware, without the APPEND_SLASH redirect for API calls other than reads.
+
+    A POST to `/api/v1/schema` (the route is `schema/`) was a 301 that clients follow as a GET,
+    dropping the body, or with DEBUG on a RuntimeError (500). Under /api/ only GET and HEAD are
+    redirected; any other method gets the 404 of the path it named, in the envelope."""
+
+    def should_redirect_with_slash(self, request):
+        if request.path.startswith(API_PREFIX) and request.method not in ("GET", "HEAD"):
+            return False
+        return super().should_redirect_with_slash(request)

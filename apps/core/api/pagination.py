@@ -6,6 +6,8 @@
 - The token is opaque and tamper-evident: a signed (HMAC, Django `signing`) record of the
   last key seen, the direction, and a fingerprint of the list it belongs to (path + filters),
   so a token replayed on another list or edited by hand is a 400 naming `pageToken`.
+- A token is at most `TOKEN_MAX_LENGTH` (512) characters (docs/API.md "Limits"); today's are
+  about 135–165, so a later token version has room. A longer one is a 400 before any decoding.
 - `pageSize` (default 50, max 500) is a Keyhouse extension.
 - The response `data` is `{<itemsKey>: [...], "pageToken": <next or null>}`; the view names
   the items key (`page_items_key = "properties"`).
@@ -22,6 +24,7 @@ from rest_framework.response import Response
 
 TOKEN_SALT = "keyhouse.api.page-token"
 TOKEN_VERSION = 1
+TOKEN_MAX_LENGTH = 512
 
 
 def _list_fingerprint(request) -> str:
@@ -65,6 +68,8 @@ class PageTokenPagination(BasePagination):
         token = request.query_params.get(self.token_param)
         if not token:
             return None
+        if len(token) > TOKEN_MAX_LENGTH:
+            raise serializers.ValidationError({self.token_param: [f"At most {TOKEN_MAX_LENGTH} characters."]})
         try:
             payload = signing.loads(token, salt=TOKEN_SALT)
             if payload.get("v") != TOKEN_VERSION or payload.get("o") != self.ordering:
@@ -98,7 +103,7 @@ class PageTokenPagination(BasePagination):
                 "name": self.token_param,
                 "in": "query",
                 "required": False,
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "maxLength": TOKEN_MAX_LENGTH},
                 "description": "Opaque token from the previous page's `pageToken`; omit for the first page.",
             },
             {

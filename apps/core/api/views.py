@@ -14,9 +14,12 @@ class ApiView(APIView):
       last, so floods without credentials and secret guessing would never be limited. Here
       the address limit is counted first on every request; the per-credential limit follows.
     - `paginated(...)`, `filtered(...)`, `body(...)` keep list and write views to a few lines.
+    - No OPTIONS: the schema lists no such operation, so it is a 405 with `Allow` like any
+      other method the path lacks (DRF's metadata answer would need a permission rule).
     """
 
     pagination_class = PageTokenPagination
+    http_method_names = [m for m in APIView.http_method_names if m != "options"]
 
     def initial(self, request, *args, **kwargs):
         self.check_throttles(request)
