@@ -41,7 +41,8 @@ def owner_client(client_for):
 
 @pytest.fixture
 def staff_user(db):
-    return UserFactory(email="staff@example.test", is_staff=True, is_superuser=True)
+    # A fixed name: a random one ("Buchanan") could match a test's admin search ("chan").
+    return UserFactory(email="staff@example.test", display_name="Staff Member", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
