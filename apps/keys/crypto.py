@@ -212,8 +212,8 @@ def check_public_key(algorithm: str, public: bytes) -> bytes:
     public = bytes(public)
     if not _safe_point(algorithm, public):
         raise WeakKeyError(
-            "a weak point (small order, non-canonical, not on the curve or outside the "
-            "prime-order subgroup; PROTOCOL.md §2.4)"
+            "a weak point: small order, non-canonical, not on the curve or outside the "
+            "prime-order subgroup (PROTOCOL.md §2.4)"
         )
     return public
 

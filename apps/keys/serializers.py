@@ -18,7 +18,8 @@ class PublicKeyField(serializers.CharField):
         try:
             return crypto.check_public_key(self.algorithm, crypto.b64url_decode(text))
         except ValueError as exc:  # KeyFormatError is a ValueError too
-            raise serializers.ValidationError(f"Not a {self.algorithm} public key: {exc}.") from None
+            reason = str(exc).rstrip(".")
+            raise serializers.ValidationError(f"Not a usable {self.algorithm} public key: {reason}.") from None
 
 
 class PartyKeySerializer(serializers.Serializer):
