@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from apps.access import selectors, services
 from apps.access.filters import UserGroupFilterSet
 from apps.access.serializers import CreateUserGroupSerializer, UserGroupSerializer, UserGroupWritableSerializer
-from apps.accounts.api_users import can_see_private, user_in_scope
+from apps.accounts.api_users import user_in_scope
 from apps.accounts.filters import UserFilterSet
+from apps.accounts.policies import can_see_private
 from apps.accounts.selectors import user_list
 from apps.accounts.serializers import UserSerializer
 from apps.core.api.permissions import operation

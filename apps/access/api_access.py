@@ -4,10 +4,10 @@ explain and what-if (docs/ACCESS.md). Every route is property-scoped (404 outsid
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from apps.access import selectors, services
+from apps.access import policies, selectors, services
 from apps.access.models import AccessGrant, LockAccessEntry, LockKeyMap, UserAccessMap
 from apps.access.policies import user_named
 from apps.access.schedules import Schedule as PureSchedule
@@ -160,13 +160,7 @@ def _is_manager(request, property_id, permissions=MANAGERS) -> bool:
 
 
 def _grants_for(request, property_id, *, active_only=False):
-    """Managers see every grant; a person (`me`) the grants they hold or gave."""
-    grants = selectors.grant_list(property_id=property_id, active_only=active_only)
-    if not _is_manager(request, property_id, READERS):
-        from django.db.models import Q
-
-        grants = grants.filter(Q(user_id=request.user.user_id) | Q(granted_by=request.user.label))
-    return grants
+    return policies.grants_visible(request.user, property_id=property_id, active_only=active_only)
 
 
 class GrantListCreateApi(ApiView):
@@ -189,16 +183,7 @@ class GrantListCreateApi(ApiView):
         user = _person(self, "userId", body["userId"])
         lock = _param("lockId", body["lockId"], Lock, property_id=propertyId) if body.get("lockId") else None
         area = _param("areaId", body["areaId"], Area, property_id=propertyId) if body.get("areaId") else None
-        if not _is_manager(request, propertyId):
-            held = selectors.grants_held(
-                user_id=request.user.user_id, lock_id=lock.pk if lock else None, area_id=area.pk if area else None
-            )
-            allowed = set().union(*(services.MAY_GRANT[level] for level in held)) if held else set()
-            if body["accessLevel"] not in allowed:
-                raise PermissionDenied(
-                    f"you may grant {', '.join(sorted(allowed)) or 'nothing'} on this "
-                    f"{'lock' if lock else 'area'}, not {body['accessLevel']}"
-                )
+        policies.check_may_grant(request.user, prop=prop, lock=lock, area=area, access_level=body["accessLevel"])
         grant = services.grant_create(
             prop=prop,
             user=user,
@@ -226,13 +211,7 @@ class GrantDetailApi(ApiView):
     @operation("revokeGrant", responses=GrantSerializer, tags=TAGS)
     def delete(self, request, propertyId, grantId):
         grant = self._grant(request, propertyId, grantId)
-        if not _is_manager(request, propertyId):
-            own_target = selectors.grants_held(
-                user_id=request.user.user_id, lock_id=grant.lock_id, area_id=grant.area_id
-            )
-            mine = grant.user_id == request.user.user_id or grant.granted_by == request.user.label
-            if not (mine or "OWNER" in own_target):
-                raise PermissionDenied("only managers, the grantor, the holder or an OWNER of the target may revoke")
+        policies.check_may_revoke(request.user, grant=grant)
         return Response(GrantSerializer(services.grant_revoke(grant=grant, actor=request.user.label)).data)
 
 

@@ -1,5 +1,6 @@
-"""Rules of the access model that services, selectors, the API, the admin and imports all
-apply (reads, never writes): what an access list may name, and whom a caller reaches.
+"""Rules of the access model that services, the API, the admin and imports all apply (reads,
+never writes): whom a caller reaches and may name, and who may give or take back a door grant.
+(What an access list may name: access_lists.py, which selectors use too.)
 
 Reach (docs/API.md "Permissions and scope"): a property-scoped caller sees and names the
 people tied to its properties: in one of their groups, holding a permission scoped to one,
@@ -11,56 +12,15 @@ differ from the answer for an id that does not exist.
 
 from django.db.models import Q, QuerySet
 
-from apps.access.models import Membership, Schedule, UserGroup
+from apps.access.models import AccessGrant, AccessLevel, Membership
+from apps.access.selectors import grant_list, grants_held
 from apps.accounts.models import PermissionGrant, User
-from apps.accounts.selectors import user_list
-from apps.areas.models import Area
-from apps.core.api.principal import ALL, Principal
-from apps.core.exceptions import ApplicationError
+from apps.accounts.policies import check_may_confer, may_confer
+from apps.accounts.selectors import user_grants, user_list
+from apps.core.api.operations import MANAGE_ACCESS, ME, OWNER, SUPPORT
+from apps.core.api.principal import ALL, Grant, Principal
+from apps.core.exceptions import ApplicationError, Forbidden
 from apps.properties.models import Property
-
-ACCESS_TYPES = ("group", "area", "schedule")
-
-
-def access_list_clean(prop, entries: list[dict]) -> list[dict]:
-    """Check spec AccessListEntry items (+ the `scheduleId` extension): a `group` entry names a
-    live group, an `area` entry a live area, a `schedule` entry (free passage) a schedule, all
-    of the same property; any entry may add `scheduleId`. Returns them normalised to strings.
-    Looks up only the ids named."""
-    wanted = {"userGroupId": set(), "areaId": set(), "scheduleId": set()}
-    for entry in entries:
-        for key, ids in wanted.items():
-            if entry.get(key):
-                ids.add(str(entry[key]))
-    known = {
-        "userGroupId": UserGroup.objects.alive().filter(property=prop, pk__in=wanted["userGroupId"]),
-        "areaId": Area.objects.alive().filter(property=prop, pk__in=wanted["areaId"]),
-        "scheduleId": Schedule.objects.alive().filter(property=prop, pk__in=wanted["scheduleId"]),
-    }
-    known = {
-        key: {str(i) for i in qs.values_list("id", flat=True)} if wanted[key] else set() for key, qs in known.items()
-    }
-    needs = {"group": "userGroupId", "area": "areaId", "schedule": "scheduleId"}
-    missing = {"userGroupId": "No such user group", "areaId": "No such area", "scheduleId": "No such schedule"}
-    cleaned, errors = [], {}
-    for index, entry in enumerate(entries):
-        kind = entry.get("accessType")
-        if kind not in ACCESS_TYPES:
-            errors[f"accessList[{index}].accessType"] = [f"Must be one of {', '.join(ACCESS_TYPES)}."]
-            continue
-        item = {"accessType": kind}
-        for key in (needs[kind], "scheduleId"):
-            value = str(entry.get(key) or "")
-            if key == "scheduleId" and not value and kind != "schedule":
-                continue
-            item[key] = value
-            if value not in known[key]:
-                errors[f"accessList[{index}].{key}"] = [f"{missing[key]} in this property."]
-        cleaned.append(item)
-    if errors:
-        raise ApplicationError("invalid access list", fields=errors)
-    return cleaned
-
 
 # --- reach ------------------------------------------------------------------------------------
 
@@ -119,3 +79,96 @@ def user_named(principal: Principal, permissions: frozenset[str], user_id) -> Us
     if principal.allows(permissions, user_id=user_id):
         return user_visible(user_id=user_id, property_ids=ALL)
     return user_visible(user_id=user_id, property_ids=principal.property_ids_for(permissions))
+
+
+def user_reach(principal: Principal, permissions: frozenset[str], user_id, *, property_ids=None):
+    """(user, the property ids reaching them) if a caller holding `permissions` sees the live
+    person `user_id`, else None. Themself (`me`) and unscoped grants reach everyone (ALL);
+    property-scoped grants reach the people of their properties (within `property_ids` when
+    given). Unlike user_named, `me` reaches no one else here: a person reads only themself."""
+    if principal.allows(permissions, user_id=user_id):
+        user = user_visible(user_id=user_id, property_ids=ALL)
+        return (user, ALL) if user is not None else None
+    reach = principal.property_ids_for(permissions - {ME})
+    if property_ids is not None:
+        reach = property_ids if reach is ALL else reach & property_ids
+    user = user_visible(user_id=user_id, property_ids=reach)
+    return (user, reach) if user is not None else None
+
+
+def check_may_administer(principal: Principal, user, reach) -> None:
+    """403 unless the caller may change this person's account (sign-in email, private data,
+    permissions) or delete it: themself, or a manager whose permissions cover everything the
+    person holds and, when property-scoped (`reach`), every property the person is tied to.
+    Otherwise a manager of one building could take over a wider account (docs/API.md)."""
+    if principal.user_id == user.pk:
+        return
+    if user.is_staff:
+        raise Forbidden("staff accounts are changed in the staff admin or by the person themself")
+    for grant in user_grants(user_id=user.pk):
+        if not may_confer(principal, grant):
+            raise Forbidden(f"this user holds {grant.permission} beyond your permissions")
+    if reach is not ALL and user_tied_outside(user_id=user.pk, property_ids=reach):
+        raise Forbidden(
+            "this user also belongs to a property beyond your permissions; "
+            "a manager of all of them (or the person themself) must change the account"
+        )
+
+
+def check_permission_grants(principal: Principal, permissions: frozenset[str], grants: list[Grant]) -> None:
+    """Permissions a caller gives a person: each one it may confer (403), and a `userId` only
+    for someone it may name (a 400 like an id that does not exist)."""
+    check_may_confer(principal, grants)
+    strangers = {
+        f"userPermissions[{index}].userId": ["No such user."]
+        for index, grant in enumerate(grants)
+        if grant.user_id and user_named(principal, permissions - {ME}, grant.user_id) is None
+    }
+    if strangers:
+        raise ApplicationError("invalid permissions", fields=strangers)
+
+
+# --- door grants: who may give and take back (docs/ACCESS.md "Grants and access levels") -------
+
+GRANT_MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
+# Which levels a person holding a level on a lock or area may give others there.
+MAY_GRANT = {
+    AccessLevel.OWNER: {AccessLevel.ADMIN, AccessLevel.USER, AccessLevel.GUEST},
+    AccessLevel.ADMIN: {AccessLevel.GUEST},
+    AccessLevel.USER: set(),
+    AccessLevel.GUEST: set(),
+}
+GRANT_READERS = GRANT_MANAGERS | {SUPPORT}
+
+
+def grants_visible(principal: Principal, *, property_id, active_only: bool = False) -> QuerySet[AccessGrant]:
+    """A property's door grants as this caller may see them: managers and support all of
+    them, a person (`me`) the grants they hold or gave."""
+    grants = grant_list(property_id=property_id, active_only=active_only)
+    if not principal.allows(GRANT_READERS, property_id=property_id):
+        grants = grants.filter(Q(user_id=principal.user_id) | Q(granted_by=principal.label))
+    return grants
+
+
+def check_may_grant(principal: Principal, *, prop, lock, area, access_level: str) -> None:
+    """403 unless the caller may give `access_level` on this lock or area: managers any level;
+    a person only what the level they hold on that exact lock or area allows (MAY_GRANT)."""
+    if principal.allows(GRANT_MANAGERS, property_id=prop.pk):
+        return
+    held = grants_held(user_id=principal.user_id, lock_id=lock.pk if lock else None, area_id=area.pk if area else None)
+    allowed = set().union(*(MAY_GRANT[level] for level in held)) if held else set()
+    if access_level not in allowed:
+        raise Forbidden(
+            f"you may grant {', '.join(sorted(allowed)) or 'nothing'} on this "
+            f"{'lock' if lock else 'area'}, not {access_level}"
+        )
+
+
+def check_may_revoke(principal: Principal, *, grant: AccessGrant) -> None:
+    """403 unless the caller may revoke `grant`: managers, whoever granted it, its holder, and
+    an OWNER of the same lock or area."""
+    if principal.allows(GRANT_MANAGERS, property_id=grant.property_id):
+        return
+    mine = grant.user_id == principal.user_id or grant.granted_by == principal.label
+    if not (mine or "OWNER" in grants_held(user_id=principal.user_id, lock_id=grant.lock_id, area_id=grant.area_id)):
+        raise Forbidden("only managers, the grantor, the holder or an OWNER of the target may revoke")

@@ -3,9 +3,9 @@
 from django.db.models import QuerySet
 
 from apps.access import compute, derive, doors
+from apps.access.access_lists import access_list_clean
 from apps.access.explain import Names, explain, what_if
 from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
-from apps.access.policies import access_list_clean
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area

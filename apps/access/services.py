@@ -6,6 +6,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from apps.access import policies
+from apps.access.access_lists import access_list_clean
 from apps.access.models import (
     AccessBlock,
     AccessGrant,
@@ -16,7 +18,6 @@ from apps.access.models import (
     UserGroupGroupSource,
     UserGroupGroupType,
 )
-from apps.access.policies import access_list_clean
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts import services as account_services
 from apps.areas import services as area_services
@@ -255,15 +256,8 @@ def schedule_delete(*, schedule: Schedule, actor: str) -> Schedule:
 
 # --- grants ------------------------------------------------------------------------------
 
+
 # What a person holding a grant may hand on, on the same lock or area (docs/ACCESS.md).
-MAY_GRANT = {
-    AccessLevel.OWNER: {AccessLevel.ADMIN, AccessLevel.USER, AccessLevel.GUEST},
-    AccessLevel.ADMIN: {AccessLevel.GUEST},
-    AccessLevel.USER: set(),
-    AccessLevel.GUEST: set(),
-}
-
-
 def _refuse(field: str, message: str):
     raise ApplicationError(f"{field}: {message}", fields={field: [message]})
 
@@ -523,3 +517,17 @@ def user_delete(*, user, actor: str):
         property_services.access_manager_remove_everywhere(user=user, actor=actor)
 
     return account_services.user_delete(user=user, actor=actor, cascade=out_of_groups_and_properties)
+
+
+@transaction.atomic
+def user_create_in_groups(*, email: str, display_name: str, grants, groups, reach, actor: str, **private):
+    """A person with their permissions and groups, in one transaction (createUser). A caller
+    reaching only some properties (`reach`) must be able to see the person it made: groups or a
+    permission of one of its properties; else a 400 on `userGroupIds` and nothing is kept."""
+    user = account_services.user_create(email=email, display_name=display_name, grants=grants, actor=actor, **private)
+    for group in groups:
+        membership_add(group=group, user=user, actor=actor)
+    if policies.user_visible(user_id=user.pk, property_ids=reach) is None:
+        message = "Name at least one group of your properties, so that you can see the new user."
+        raise ApplicationError(f"userGroupIds: {message}", fields={"userGroupIds": [message]})
+    return user

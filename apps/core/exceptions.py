@@ -25,3 +25,9 @@ class ConflictError(ApplicationError):
     """The request conflicts with the current state (HTTP 409)."""
 
     status = 409
+
+
+class Forbidden(ApplicationError):
+    """A policy refused the caller (HTTP 403): the message says which rule."""
+
+    status = 403

@@ -4,7 +4,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.access import policies as access_policies
-from apps.accounts.api_users import MANAGERS, user_in_scope
+from apps.accounts.api_users import user_in_scope
+from apps.accounts.policies import MANAGERS
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
