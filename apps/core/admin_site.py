@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 
-from apps.core.selectors import dashboard_figures
+from apps.core.dashboard import dashboard_figures
 
 
 class KeyhouseAutocompleteJsonView(AutocompleteJsonView):

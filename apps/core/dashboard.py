@@ -1,18 +1,17 @@
-"""Reads that span apps, for the staff dashboard."""
+"""The staff dashboard's figures. Top floor (docs/ARCHITECTURE.md): it reads every app, so it
+lives beside the admin site, not among core's HTTP-free modules on the ground floor."""
 
-from django.apps import apps
+from django.urls import reverse
+
+from apps.accounts.models import ApiKey, User
+from apps.areas.models import Area
+from apps.events.models import Event
+from apps.properties.models import Property
 
 
 def dashboard_figures() -> list[tuple[str, int, str]]:
     """(label, count, admin changelist url) for the dashboard; apps add theirs as they land."""
-    from django.urls import reverse
-
-    Event = apps.get_model("events", "Event")
-    ApiKey = apps.get_model("accounts", "ApiKey")
-    User = apps.get_model("accounts", "User")
     events_url = reverse("admin:events_event_changelist")
-    Property = apps.get_model("properties", "Property")
-    Area = apps.get_model("areas", "Area")
     return [
         ("Properties", Property.objects.alive().count(), reverse("admin:properties_property_changelist")),
         ("Areas", Area.objects.alive().count(), reverse("admin:areas_area_changelist")),
