@@ -14,6 +14,7 @@ from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
 from apps.core.actors import actor_for_staff
 from apps.core.admin_base import ServiceModelAdmin
+from apps.core.api.operations import ME
 from apps.core.api.principal import Grant
 from apps.properties.models import Property
 
@@ -44,6 +45,12 @@ class PermissionGrantInline(admin.TabularInline):
     model = PermissionGrant
     formset = PermissionGrantFormSet
     fields = ("permission", "property_id", "scope_user_id")
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "permission":  # `me` is never granted: don't offer it
+            kwargs["choices"] = [(v, label) for v, label in db_field.choices if v != ME]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
     extra = 1
     verbose_name = "permission"
     verbose_name_plural = "API permissions"

@@ -96,7 +96,8 @@ def test_admin_refuses_a_key_acting_as_a_person_on_the_row_at_fault(staff_client
     response = staff_client.post("/admin/accounts/apikey/add/", {"display_name": "As them", **_inline(rows)})
     assert response.status_code == 200  # the form again, not a redirect
     page = response.content.decode()
-    assert "implicit for every user and cannot be granted" in page
+    assert "Select a valid choice. me is not one of the available choices." in page
+    assert '<option value="me"' not in staff_client.get("/admin/accounts/apikey/add/").content.decode()
     ghost = {"permission": "support", "property_id": "01a24156-7df4-7522-8aa9-2ab10a1ede02"}
     response = staff_client.post("/admin/accounts/apikey/add/", {"display_name": "Ghost", **_inline([ghost])})
     assert response.status_code == 200 and "No such property." in response.content.decode()
