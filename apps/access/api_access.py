@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from apps.access import policies, selectors, services
-from apps.access.models import AccessGrant, LockAccessEntry, LockKeyMap, UserAccessMap
+from apps.access.models import AccessGrant, LockAccessEntry, LockAccessVersion, UserAccessMap
 from apps.access.policies import user_named
 from apps.access.schedules import Schedule as PureSchedule
 from apps.access.schedules import windows_from_json
@@ -262,7 +262,11 @@ class LockAccessApi(ApiView):
             "LockAccess",
             {
                 "lockId": serializers.UUIDField(),
-                "keyMapVersion": serializers.IntegerField(),
+                "keyMapVersion": serializers.IntegerField(
+                    help_text="Version of the lock's derived access lines (0 until first derived); rises only "
+                    "when their content changes. Not the version of the signed key map the lock downloads "
+                    "(Lock `private.keyMapVersion`)."
+                ),
                 "lines": inline_serializer("LockAccessLine", LINE_FIELDS, many=True),
             },
         ),
@@ -272,7 +276,7 @@ class LockAccessApi(ApiView):
         property_or_404(propertyId)
         if not Lock.objects.alive().filter(pk=lockId, property_id=propertyId).exists():
             raise NotFound()
-        key_map = LockKeyMap.objects.filter(lock_id=lockId).first()
+        derived = LockAccessVersion.objects.filter(lock_id=lockId).first()
         lines = [
             {
                 "kind": row.kind,
@@ -284,7 +288,7 @@ class LockAccessApi(ApiView):
             }
             for row in LockAccessEntry.objects.filter(lock_id=lockId, property_id=propertyId).order_by("id")
         ]
-        return Response({"lockId": lockId, "keyMapVersion": key_map.version if key_map else 0, "lines": lines})
+        return Response({"lockId": lockId, "keyMapVersion": derived.version if derived else 0, "lines": lines})
 
 
 class UserAccessApi(ApiView):

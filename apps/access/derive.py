@@ -1,4 +1,4 @@
-"""Keeps derived access current: each lock's lines and key-map version, each person's access map.
+"""Keeps derived access current: each lock's lines and their version, each person's access map.
 
 Called by the event handlers (apps.access.handlers) after a write commits, and by
 `manage.py rebuild_access`. Every refresh of a property runs under a row lock on the
@@ -21,7 +21,7 @@ from apps.access.models import (
     AccessBlock,
     AccessGrant,
     LockAccessEntry,
-    LockKeyMap,
+    LockAccessVersion,
     Membership,
     Schedule,
     UserAccessMap,
@@ -38,7 +38,7 @@ MAP_WRITE_BATCH = 100
 
 @dataclass
 class RefreshResult:
-    locks_changed: set = field(default_factory=set)  # key-map version rose
+    locks_changed: set = field(default_factory=set)  # access-lines version rose
     users_changed: set = field(default_factory=set)  # access-map version rose
     users_checked: int = 0
 
@@ -167,13 +167,13 @@ def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
     stored: dict[str, set] = defaultdict(set)
     for row in LockAccessEntry.objects.filter(property_id=property_id):
         stored[str(row.lock_id)].add(_line_from_row(row))
-    maps = {str(m.lock_id): m for m in LockKeyMap.objects.filter(property_id=property_id)}
+    versions = {str(v.lock_id): v for v in LockAccessVersion.objects.filter(property_id=property_id)}
     groups, users = set(), set()
-    for lock_id in set(new) | set(stored) | set(maps):
+    for lock_id in set(new) | set(stored) | set(versions):
         lines, before = set(new.get(lock_id, ())), stored.get(lock_id, set())
         content_digest = compute.digest(compute.lock_content(lines, structure.schedules))
-        key_map = maps.get(lock_id) or LockKeyMap(lock_id=lock_id, property_id=property_id)
-        if lines == before and key_map.digest == content_digest:
+        lines_version = versions.get(lock_id) or LockAccessVersion(lock_id=lock_id, property_id=property_id)
+        if lines == before and lines_version.digest == content_digest:
             continue
         if lines != before:
             LockAccessEntry.objects.filter(property_id=property_id, lock_id=lock_id).delete()
@@ -185,11 +185,11 @@ def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
                 groups.add(line.subject_id)
             elif line.kind in (compute.USER, compute.DENY):
                 users.add(line.subject_id)
-        if key_map.digest != content_digest:
-            key_map.version += 1
+        if lines_version.digest != content_digest:
+            lines_version.version += 1
             result.locks_changed.add(lock_id)
-        key_map.digest, key_map.entry_count = content_digest, len(lines)
-        key_map.save()
+        lines_version.digest, lines_version.entry_count = content_digest, len(lines)
+        lines_version.save()
     return groups, users
 
 
@@ -350,5 +350,5 @@ def property_rebuild(*, property_id) -> RefreshResult:
 
 def property_clear(*, property_id) -> None:
     LockAccessEntry.objects.filter(property_id=property_id).delete()
-    LockKeyMap.objects.filter(property_id=property_id).delete()
+    LockAccessVersion.objects.filter(property_id=property_id).delete()
     UserAccessMap.objects.filter(property_id=property_id).delete()

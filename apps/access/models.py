@@ -162,12 +162,14 @@ class LockAccessEntry(models.Model):
         ]
 
 
-class LockKeyMap(models.Model):
-    """A lock's key-map version: rises only when the content of its entries changes."""
+class LockAccessVersion(models.Model):
+    """A lock's access-lines version: the version of its derived lines (its LockAccessEntry rows),
+    rising only when their content changes. Not a key map: the signed key map a lock downloads,
+    and its own version, belong to apps.locks (`SignedKeyMap`, `Lock.signed_key_map_version`)."""
 
     lock_id = models.UUIDField(primary_key=True)
     property_id = models.UUIDField(db_index=True)
-    version = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0, verbose_name="access lines version")
     digest = models.CharField(max_length=64, default="")
     entry_count = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)

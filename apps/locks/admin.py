@@ -1,5 +1,5 @@
-"""Staff admin for locks: where each lock is (property, area), its key-map version and derived
-lines, read-only. Every write goes through apps.locks.services: add = lock_create (and
+"""Staff admin for locks: where each lock is (property, area), its derived access lines and
+their version, read-only. Every write goes through apps.locks.services: add = lock_create (and
 lock_install when an area is given), "install into area" = lock_install, uninstall =
 lock_uninstall (events `lock.provisioned`, `lock.installed`, `lock.uninstalled`); rename and
 deprovision stay with the API (they answer signed commands for the lock).
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.access.admin.display import render_lock_lines
-from apps.access.models import LockKeyMap
+from apps.access.models import LockAccessVersion
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
@@ -55,7 +55,7 @@ class InstalledFilter(admin.SimpleListFilter):
 
 
 class KeyMapFilter(admin.SimpleListFilter):
-    title = "key map"
+    title = "signed key map"
     parameter_name = "key_map"
 
     def lookups(self, request, model_admin):
@@ -130,8 +130,8 @@ class UninstallForm(forms.Form):
 
 @admin.register(Lock)
 class LockAdmin(ServiceModelAdmin):
-    """Locks of every property with their area and key-map version; the change page shows the
-    lines the lock enforces (as the workers last derived them)."""
+    """Locks of every property with their area, access-lines version and signed key map; the
+    change page shows the lines the lock enforces (as the workers last derived them)."""
 
     form = LockForm
     change_form_template = "admin/locks/lock/change_form.html"
@@ -139,7 +139,7 @@ class LockAdmin(ServiceModelAdmin):
         "display_name",
         "property",
         "area",
-        "key_map_version",
+        "access_lines_version",
         "line_count",
         "owner",
         "signed_map",
@@ -159,8 +159,8 @@ class LockAdmin(ServiceModelAdmin):
         "owner",
         "install_date",
         "current_firmware_version",
-        "key_map_version",
-        "key_map_computed_at",
+        "access_lines_version",
+        "access_lines_computed_at",
         "lines",
         "id",
         "created_at",
@@ -187,7 +187,7 @@ class LockAdmin(ServiceModelAdmin):
             return [(None, {"fields": ("display_name", "property", "owner", "area")})]
         return [
             (None, {"fields": ("display_name", "property", "area", "install_date", "owner")}),
-            ("Key map", {"fields": ("key_map_version", "key_map_computed_at", "lines")}),
+            ("Access lines", {"fields": ("access_lines_version", "access_lines_computed_at", "lines")}),
             (
                 "Lock protocol (docs/PROTOCOL.md §6, §8)",
                 {
@@ -213,14 +213,14 @@ class LockAdmin(ServiceModelAdmin):
         return () if obj is None else self.readonly_fields
 
     def get_queryset(self, request):
-        key_map = LockKeyMap.objects.filter(lock_id=OuterRef("pk"))
+        lines_version = LockAccessVersion.objects.filter(lock_id=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .alive()
             .annotate(
-                key_map_version_n=Subquery(key_map.values("version")[:1]),
-                line_count_n=Subquery(key_map.values("entry_count")[:1]),
+                access_lines_version_n=Subquery(lines_version.values("version")[:1]),
+                line_count_n=Subquery(lines_version.values("entry_count")[:1]),
             )
         )
 
@@ -231,11 +231,11 @@ class LockAdmin(ServiceModelAdmin):
         where = obj.area.display_name if obj.area_id else "not installed"
         return f"{obj.display_name} · {where} · {obj.property.display_name if obj.property_id else 'no property'}"
 
-    @admin.display(description="key-map version", ordering="key_map_version_n")
-    def key_map_version(self, obj):
-        version = getattr(obj, "key_map_version_n", None)
+    @admin.display(description="access lines version", ordering="access_lines_version_n")
+    def access_lines_version(self, obj):
+        version = getattr(obj, "access_lines_version_n", None)
         if version is None:
-            version = LockKeyMap.objects.filter(lock_id=obj.pk).values_list("version", flat=True).first()
+            version = LockAccessVersion.objects.filter(lock_id=obj.pk).values_list("version", flat=True).first()
         return "— (not derived yet)" if version is None else version
 
     @admin.display(description="lines", ordering="line_count_n")
@@ -245,7 +245,7 @@ class LockAdmin(ServiceModelAdmin):
     def get_changelist(self, request, **kwargs):
         return LockChangeList
 
-    @admin.display(description="signed map (applied / newest)")
+    @admin.display(description="signed key map (applied / newest)")
     def signed_map(self, obj):
         """The key map the lock acknowledged (signed ack, PROTOCOL.md §8) against the newest signed."""
         if not obj.signed_key_map_version:
@@ -280,10 +280,12 @@ class LockAdmin(ServiceModelAdmin):
     def lock_kid(self, obj):
         return selectors.lock_kids([obj.pk]).get(obj.pk) or "—"
 
-    @admin.display(description="key map derived at")
-    def key_map_computed_at(self, obj):
-        key_map = LockKeyMap.objects.filter(lock_id=obj.pk).first()
-        return timezone.localtime(key_map.computed_at).strftime("%Y-%m-%d %H:%M:%S %Z") if key_map else "—"
+    @admin.display(description="access lines derived at")
+    def access_lines_computed_at(self, obj):
+        lines_version = LockAccessVersion.objects.filter(lock_id=obj.pk).first()
+        if lines_version is None:
+            return "—"
+        return timezone.localtime(lines_version.computed_at).strftime("%Y-%m-%d %H:%M:%S %Z")
 
     @admin.display(description="lines the lock enforces")
     def lines(self, obj):

@@ -28,7 +28,7 @@ class Lock(Entity):
     """Spec Lock (+ LockReadOnly_private): a door lock and its protocol state.
 
     Key-map versions: `signed_key_map_version` is the newest version signed for the lock (not
-    apps.access LockKeyMap.version, which counts changes of its derived lines only),
+    apps.access LockAccessVersion.version, which counts changes of its derived lines only),
     `reported_key_map_version` what the lock said it runs at its last sync (spec
     `currentKeyMapVersion`), `applied_key_map_version` the newest version it acknowledged with
     a signed ack (PROTOCOL.md §8). Writes go through apps.locks.services only.

@@ -442,7 +442,7 @@ def test_area_page_shows_its_locks_derived_lines(staff_client, tower):
     w = tower
     page = page_text(staff_client.get(f"/admin/areas/area/{w.lobby.pk}/change/"))
     assert "Effective access at this area's locks" in page
-    assert "Lobby door key map version 1" in page
+    assert "Lobby door access lines version 1" in page
     assert "group Residents always — access list entry #0 of Tower" in page
     assert "group Lobby members always — own group of Lobby" in page
     assert "Unit 1 door" not in page
@@ -541,7 +541,7 @@ def test_lock_added_into_an_area_installed_and_uninstalled_through_the_services(
     assert names == ["lock.provisioned", "lock.installed"]
 
     listing = page_text(staff_client.get(f"{LOCKS}?property__id__exact={w.prop.pk}"))
-    assert "Lobby door Tower Lobby 1" in listing  # key-map version from LockKeyMap
+    assert "Lobby door Tower Lobby 1" in listing  # access-lines version from LockAccessVersion
 
     response = staff_client.post(LOCKS, {"action": "uninstall", "_selected_action": [gate.pk]})
     assert "Off its door" in response.content.decode()

@@ -77,7 +77,7 @@ def test_a_building_entry_opens_common_areas_but_not_other_units_and_staff_open_
 
 def test_a_membership_change_moves_only_that_persons_map(tower):
     w = tower
-    versions = {lock: a.key_map_version(lock) for lock in (w.door1, w.door2, w.lobby_door, w.staff_door)}
+    versions = {lock: a.lines_version(lock) for lock in (w.door1, w.door2, w.lobby_door, w.staff_door)}
     bob_before, alice_before = a.map_version(w.bob, w.prop), a.map_version(w.alice, w.prop)
 
     access_services.membership_add(group=w.unit1.area_user_group, user=w.bob, actor=SYSTEM)
@@ -86,7 +86,7 @@ def test_a_membership_change_moves_only_that_persons_map(tower):
     assert a.locks_of(w.bob, w.prop) == _ids(w.door1, w.door2, w.lobby_door)
     assert a.map_version(w.bob, w.prop) == bob_before + 1
     assert a.map_version(w.alice, w.prop) == alice_before
-    assert {lock: a.key_map_version(lock) for lock in versions} == versions  # lines name groups
+    assert {lock: a.lines_version(lock) for lock in versions} == versions  # lines name groups
 
     access_services.membership_remove(group=w.residents, user=w.bob, actor=SYSTEM)
     access_services.membership_remove(group=w.unit2.area_user_group, user=w.bob, actor=SYSTEM)
@@ -105,8 +105,8 @@ def test_an_identical_access_list_changes_no_version_and_a_real_change_does(towe
     a.process_events()
 
     assert a.locks_of(w.alice, w.prop) == _ids(w.door1)  # Residents no longer reach the lobby
-    assert a.key_map_version(w.lobby_door) == 2
-    assert a.key_map_version(w.door1) == 1  # unit doors never had the Residents line
+    assert a.lines_version(w.lobby_door) == 2
+    assert a.lines_version(w.door1) == 1  # unit doors never had the Residents line
 
 
 def test_moving_a_unit_under_the_lobby_does_not_open_it_to_residents(tower):
@@ -135,7 +135,7 @@ def test_a_schedule_restricts_an_entry_and_editing_it_raises_the_versions_that_u
     a.process_events()
     entry = next(e for e in a_map(w.alice, w.prop) if e["lockId"] == str(gym_door.pk))
     assert entry["scheduleId"] == str(hours.pk)
-    before, alice_before = a.key_map_version(gym_door), a.map_version(w.alice, w.prop)
+    before, alice_before = a.lines_version(gym_door), a.map_version(w.alice, w.prop)
 
     access_services.schedule_update(
         schedule=hours,
@@ -145,9 +145,9 @@ def test_a_schedule_restricts_an_entry_and_editing_it_raises_the_versions_that_u
     )
     a.process_events()
 
-    assert a.key_map_version(gym_door) == before + 1
+    assert a.lines_version(gym_door) == before + 1
     assert a.map_version(w.alice, w.prop) == alice_before + 1
-    assert a.key_map_version(w.lobby_door) == 1
+    assert a.lines_version(w.lobby_door) == 1
 
 
 def a_map(user, prop) -> list:

@@ -447,12 +447,12 @@ def _maxrss_mib() -> float:
 
 
 def _derived_counts(property_id) -> dict:
-    from apps.access.models import LockAccessEntry, LockKeyMap, UserAccessMap
+    from apps.access.models import LockAccessEntry, LockAccessVersion, UserAccessMap
 
     maps = UserAccessMap.objects.filter(property_id=property_id)
     return {
         "lock_lines": LockAccessEntry.objects.filter(property_id=property_id).count(),
-        "key_maps": LockKeyMap.objects.filter(property_id=property_id).count(),
+        "lines_versions": LockAccessVersion.objects.filter(property_id=property_id).count(),
         "access_maps": maps.count(),
         "map_entries": sum(len(entries) for entries in maps.values_list("entries", flat=True).iterator()),
     }
@@ -536,7 +536,7 @@ class PoolPass:
     (it gains or loses the Pool door), nothing else may."""
 
     def __init__(self, scale: int, appended: list):
-        from apps.access.models import AccessBlock, LockKeyMap, UserAccessMap, UserGroup
+        from apps.access.models import AccessBlock, LockAccessVersion, UserAccessMap, UserGroup
         from apps.accounts.models import User
         from apps.locks.models import Lock
 
@@ -551,7 +551,9 @@ class PoolPass:
             .exclude(pk__in=AccessBlock.objects.filter(property=prop).values("user_id"))
             .order_by("email")[: CHANGE_RUNS + 2]
         )
-        self.key_maps = dict(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
+        self.lines_versions = dict(
+            LockAccessVersion.objects.filter(property_id=prop.pk).values_list("lock_id", "version")
+        )
         self.maps = dict(UserAccessMap.objects.filter(property_id=prop.pk).values_list("user_id", "version"))
         self.samples = {True: [], False: []}  # add / remove: (service s, processing s)
         self.queries: dict[bool, list[str]] = {}
@@ -578,8 +580,8 @@ class PoolPass:
             self.samples[add].append(sample[:2])
 
     def check(self) -> None:
-        """Only the changed people's maps moved (each twice: in and out), no key map, nothing left."""
-        from apps.access.models import LockKeyMap, Membership, UserAccessMap
+        """Only the changed people's maps moved (each twice: in and out), no lock's lines, nothing left."""
+        from apps.access.models import LockAccessVersion, Membership, UserAccessMap
 
         moved = {
             u: v
@@ -588,8 +590,9 @@ class PoolPass:
         }
         if set(moved) != {u.pk for u in self.users} or any(v != self.maps[u] + 2 for u, v in moved.items()):
             raise SystemExit(f"access measure: unexpected access-map versions moved ({len(moved)} maps)")
-        if dict(LockKeyMap.objects.filter(property_id=self.prop.pk).values_list("lock_id", "version")) != self.key_maps:
-            raise SystemExit("access measure: a membership change moved a key-map version")
+        lines_versions = LockAccessVersion.objects.filter(property_id=self.prop.pk).values_list("lock_id", "version")
+        if dict(lines_versions) != self.lines_versions:
+            raise SystemExit("access measure: a membership change moved an access-lines version")
         if Membership.objects.filter(user_group=self.pool, user__in=self.users).exists():
             raise SystemExit("access measure: the bench left a Pool pass membership behind")
 
@@ -638,7 +641,7 @@ def structural_changes(scale: int, appended: list) -> dict:
     """The Clubhouse's Residents entry gets (and loses) a schedule: the Clubhouse locks' lines
     and every resident's access map change."""
     from apps.access import services as access_services
-    from apps.access.models import LockKeyMap, Schedule, UserAccessMap, UserGroup
+    from apps.access.models import LockAccessVersion, Schedule, UserAccessMap, UserGroup
     from apps.areas.models import Area
     from apps.core.actors import SYSTEM
 
@@ -655,17 +658,17 @@ def structural_changes(scale: int, appended: list) -> dict:
                 if scheduled:
                     entry["scheduleId"] = hours
         maps = dict(UserAccessMap.objects.filter(property_id=prop.pk).values_list("user_id", "version"))
-        keys = dict(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
+        locks = dict(LockAccessVersion.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
         service, processing, events = _applied(
             appended, lambda: access_services.area_update(area=club, access_list=entries, actor=SYSTEM)
         )
         maps_after = dict(UserAccessMap.objects.filter(property_id=prop.pk).values_list("user_id", "version"))
-        keys_after = dict(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
+        locks_after = dict(LockAccessVersion.objects.filter(property_id=prop.pk).values_list("lock_id", "version"))
         return {
             "seconds": service + processing,
             "events": events,
             "maps_changed": sum(maps_after[u] != maps.get(u) for u in maps_after),
-            "locks_changed": sum(keys_after[k] != keys.get(k) for k in keys_after),
+            "locks_changed": sum(locks_after[k] != locks.get(k) for k in locks_after),
         }
 
     runs = [edit(scheduled=i % 2 == 0) for i in range(STRUCTURAL_RUNS)]

@@ -795,7 +795,7 @@ def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(
             (
                 f"structural change, {users}: the Clubhouse's Residents entry gains/loses a schedule + its "
-                f"event processed ({st['maps_changed']:,} access maps and {st['locks_changed']} key maps "
+                f"event processed ({st['maps_changed']:,} access maps and {st['locks_changed']} locks' access lines "
                 f"change; median of {st['runs']})",
                 f"{st['median_s']:.2f} s",
                 "",
@@ -805,7 +805,7 @@ def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
     rb, rs, rc = rebuild["big"], rebuild["small"], rebuild["big_current"]
     rows += [
         (
-            f"full rebuild, 10k users, from empty derived rows ({rb['key_maps']:,} key maps, "
+            f"full rebuild, 10k users, from empty derived rows ({rb['lines_versions']:,} access-lines versions, "
             f"{rb['lock_lines']:,} lock lines, {rb['access_maps']:,} access maps with "
             f"{rb['map_entries']:,} entries)",
             f"{rb['seconds']:.1f} s",

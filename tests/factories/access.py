@@ -1,6 +1,6 @@
 """Access-model test helpers: locks in areas, processing events as a worker would."""
 
-from apps.access.models import LockAccessEntry, LockKeyMap, UserAccessMap
+from apps.access.models import LockAccessEntry, LockAccessVersion, UserAccessMap
 from apps.core.actors import SYSTEM
 from apps.events.models import Event
 from apps.events.services import event_process
@@ -36,9 +36,10 @@ def map_version(user, prop) -> int:
     return access_map.version if access_map else 0
 
 
-def key_map_version(lock) -> int:
-    key_map = LockKeyMap.objects.filter(lock_id=lock.pk).first()
-    return key_map.version if key_map else 0
+def lines_version(lock) -> int:
+    """The lock's access-lines version (not its signed key map's version)."""
+    row = LockAccessVersion.objects.filter(lock_id=lock.pk).first()
+    return row.version if row else 0
 
 
 def snapshot(prop) -> dict:
@@ -50,7 +51,9 @@ def snapshot(prop) -> dict:
             ),
             key=str,
         ),
-        "key_maps": sorted(LockKeyMap.objects.filter(property_id=prop.pk).values_list("lock_id", "version", "digest")),
+        "lines_versions": sorted(
+            LockAccessVersion.objects.filter(property_id=prop.pk).values_list("lock_id", "version", "digest")
+        ),
         "access_maps": sorted(
             (str(m.user_id), m.version, m.digest, tuple(sorted(e["lockId"] + e["source"] for e in m.entries)))
             for m in UserAccessMap.objects.filter(property_id=prop.pk)

@@ -8,7 +8,7 @@
   (block_create / block_delete);
 - "Explain access" (selectors.access_explain) with the person's stored access map.
 
-Derived rows (LockAccessEntry, LockKeyMap, UserAccessMap) are not registered: they are shown,
+Derived rows (LockAccessEntry, LockAccessVersion, UserAccessMap) are not registered: they are shown,
 read-only, on the area, lock and explain pages.
 
 One module per page (the admin passed 1,000 lines as one file; STYLE's ~400-line split).

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from apps.access.models import LockAccessEntry, LockKeyMap, Schedule, UserGroup
+from apps.access.models import LockAccessEntry, LockAccessVersion, Schedule, UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.events.models import Event
@@ -101,13 +101,13 @@ LINE_KINDS = {"group": "group", "user": "person", "open": "anyone (free passage)
 
 
 def lock_lines(locks) -> list[dict]:
-    """For each lock (all of one property): its key-map version and its derived lines in words,
-    read from LockKeyMap / LockAccessEntry as the workers last wrote them."""
+    """For each lock (all of one property): its access-lines version and its derived lines in
+    words, read from LockAccessVersion / LockAccessEntry as the workers last wrote them."""
     locks = list(locks)
     if not locks:
         return []
     lock_ids = [lock.pk for lock in locks]
-    key_maps = {m.lock_id: m for m in LockKeyMap.objects.filter(lock_id__in=lock_ids)}
+    versions = {v.lock_id: v for v in LockAccessVersion.objects.filter(lock_id__in=lock_ids)}
     rows = defaultdict(list)
     for row in LockAccessEntry.objects.filter(lock_id__in=lock_ids).order_by("kind", "source", "id"):
         rows[row.lock_id].append(row)
@@ -133,14 +133,14 @@ def lock_lines(locks) -> list[dict]:
                     "source": names.source(row.source),
                 }
             )
-        key_map = key_maps.get(lock.pk)
+        lines_version = versions.get(lock.pk)
         out.append(
             {
                 "lock": lock,
                 "url": reverse("admin:locks_lock_change", args=[lock.pk]),
                 "explain_url": f"{reverse('admin:access_explain')}?property={lock.property_id}&lock={lock.pk}",
-                "version": key_map.version if key_map else None,
-                "computed_at": key_map.computed_at if key_map else None,
+                "version": lines_version.version if lines_version else None,
+                "computed_at": lines_version.computed_at if lines_version else None,
                 "lines": lines,
             }
         )

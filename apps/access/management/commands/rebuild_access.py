@@ -22,7 +22,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             result = derive.property_rebuild(property_id=prop.pk)
             self.stdout.write(
-                f"{prop.display_name} ({prop.pk}): {len(result.locks_changed)} lock key maps and "
+                f"{prop.display_name} ({prop.pk}): {len(result.locks_changed)} locks' access lines and "
                 f"{len(result.users_changed)} of {result.users_checked} access maps changed "
                 f"in {time.perf_counter() - started:.2f}s"
             )
