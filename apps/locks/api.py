@@ -1,7 +1,6 @@
 """DoorLock operations 32–40: locks, their signed commands, lock sync and access logs
 (docs/PROTOCOL.md §6, §8, §9), and the provable-revocation extension."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -12,7 +11,7 @@ from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
-from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP
+from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP, filter_parameters
 from apps.core.api.views import ApiView
 from apps.core.exceptions import ApplicationError
 from apps.events import selectors as event_selectors
@@ -97,7 +96,7 @@ class LockListCreateApi(_LockApi):
     @operation(
         "listLocks",
         responses=LockSerializer(many=True),
-        parameters=[OpenApiParameter("propertyId", OpenApiTypes.UUID, description="Only this property's locks.")],
+        parameters=filter_parameters(LockFilterSet),
         tags=TAGS,
     )
     def get(self, request):
