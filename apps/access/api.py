@@ -1,6 +1,5 @@
 """DoorLock operations 11–20: user groups of a property and their members."""
 
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.access import selectors, services
@@ -13,7 +12,7 @@ from apps.accounts.serializers import UserSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
 from apps.core.api.schema import filter_parameters
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["user groups"]
@@ -22,10 +21,7 @@ USER_FILTERS = filter_parameters(UserFilterSet)
 
 
 def group_or_404(property_id, user_group_id):
-    group = selectors.user_group_get(property_id=property_id, user_group_id=user_group_id)
-    if group is None:
-        raise NotFound()
-    return group
+    return or_404(selectors.user_group_get(property_id=property_id, user_group_id=user_group_id))
 
 
 class UserGroupListCreateApi(ApiView):

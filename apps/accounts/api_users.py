@@ -25,17 +25,14 @@ from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, O
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.api.throttling import AddressRateThrottle, EmailChangeRateThrottle, PrincipalRateThrottle
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 
 TAGS = ["users"]
 MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
 
 
 def user_or_404(user_id):
-    user = policies.user_visible(user_id=user_id, property_ids=ALL)
-    if user is None:
-        raise NotFound()
-    return user
+    return or_404(policies.user_visible(user_id=user_id, property_ids=ALL))
 
 
 def user_in_scope(view: ApiView, user_id, *, property_ids=None):

@@ -1,6 +1,5 @@
 """DoorLock operations 6–10: areas of a property."""
 
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.access import services as access_services
@@ -9,7 +8,7 @@ from apps.areas.filters import AreaFilterSet
 from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.schema import filter_parameters
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.locks import selectors as lock_selectors
 from apps.properties.api import property_exists_or_404, property_or_404
 
@@ -22,10 +21,7 @@ def _areas(property_id):
 
 
 def area_or_404(property_id, area_id):
-    area = _areas(property_id).filter(pk=area_id).first()
-    if area is None:
-        raise NotFound()
-    return area
+    return or_404(_areas(property_id).filter(pk=area_id).first())
 
 
 def _access_list(body):

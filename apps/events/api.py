@@ -1,12 +1,12 @@
 """DoorLock operations 46–47: the event log and re-processing an event."""
 
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from apps.core.api.pagination import NewestFirstPagination
 from apps.core.api.permissions import operation
 from apps.core.api.schema import filter_parameters
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.events import selectors, services
 from apps.events.filters import EventFilterSet
 from apps.events.registry import event_sources
@@ -21,10 +21,7 @@ class EventBusy(APIException):
 
 
 def event_or_404(view, event_id):
-    event = selectors.event_get(event_id=event_id, property_ids=view.property_scope())
-    if event is None:
-        raise NotFound()
-    return event
+    return or_404(selectors.event_get(event_id=event_id, property_ids=view.property_scope()))
 
 
 class EventListApi(ApiView):
