@@ -1,7 +1,5 @@
 """DoorLock operations 11–20: user groups of a property and their members."""
 
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.access import selectors, services
@@ -14,22 +12,17 @@ from apps.accounts.selectors import user_list
 from apps.accounts.serializers import UserSerializer
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
-from apps.core.api.views import ApiView
+from apps.core.api.schema import filter_parameters
+from apps.core.api.views import ApiView, or_404
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["user groups"]
-GROUP_FILTERS = [
-    OpenApiParameter("groupType", str, enum=["resident", "common", "staff"]),
-    OpenApiParameter("groupSource", str, enum=["property", "area", "custom"]),
-]
-USER_FILTERS = [OpenApiParameter("q", str, description="Name or email contains (case-insensitive).")]
+GROUP_FILTERS = filter_parameters(UserGroupFilterSet)
+USER_FILTERS = filter_parameters(UserFilterSet)
 
 
 def group_or_404(property_id, user_group_id):
-    group = selectors.user_group_get(property_id=property_id, user_group_id=user_group_id)
-    if group is None:
-        raise NotFound()
-    return group
+    return or_404(selectors.user_group_get(property_id=property_id, user_group_id=user_group_id))
 
 
 class UserGroupListCreateApi(ApiView):

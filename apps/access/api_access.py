@@ -27,7 +27,7 @@ from apps.areas.models import Area
 from apps.core.api.operations import MANAGE_ACCESS, OWNER, SUPPORT
 from apps.core.api.permissions import operation
 from apps.core.api.serializers import format_timestamp
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.integrations.lockt.schedules import to_lockt
 from apps.integrations.mapping import LossyMappingError
 from apps.integrations.smartphonekey.validity import to_smartphonekey
@@ -40,10 +40,7 @@ READERS = MANAGERS | {SUPPORT}
 
 
 def _schedule_or_404(property_id, schedule_id):
-    schedule = selectors.schedule_list(property_id=property_id).filter(pk=schedule_id).first()
-    if schedule is None:
-        raise NotFound()
-    return schedule
+    return or_404(selectors.schedule_list(property_id=property_id).filter(pk=schedule_id).first())
 
 
 def _person(view: ApiView, name: str, user_id, *, in_path: bool = False):
@@ -199,10 +196,7 @@ class GrantListCreateApi(ApiView):
 
 class GrantDetailApi(ApiView):
     def _grant(self, request, property_id, grant_id) -> AccessGrant:
-        grant = _grants_for(request, property_id).filter(pk=grant_id).first()
-        if grant is None:
-            raise NotFound()
-        return grant
+        return or_404(_grants_for(request, property_id).filter(pk=grant_id).first())
 
     @operation("getGrant", responses=GrantSerializer, tags=TAGS)
     def get(self, request, propertyId, grantId):

@@ -262,6 +262,19 @@ def _refuse(field: str, message: str):
     raise ApplicationError(f"{field}: {message}", fields={field: [message]})
 
 
+def _grant_references(grant: AccessGrant, **payload) -> dict:
+    """event_append's references for a grant's events (`grant.created`, `.revoked`, `.expired`):
+    its property, person, and lock or area (the handlers recompute access from these), and
+    `grantId` first in the payload (then `payload`, e.g. accessLevel)."""
+    return {
+        "property_id": grant.property_id,
+        "user_id": grant.user_id,
+        "lock_id": grant.lock_id,
+        "area_id": grant.area_id,
+        "payload": {"grantId": str(grant.pk), **payload},
+    }
+
+
 @transaction.atomic
 def grant_create(
     *,
@@ -306,11 +319,7 @@ def grant_create(
     event_append(
         event_name="grant.created",
         actor=actor,
-        property_id=prop.pk,
-        user_id=user.pk,
-        lock_id=lock.pk if lock else None,
-        area_id=area.pk if area else None,
-        payload={"grantId": str(grant.pk), "accessLevel": access_level},
+        **_grant_references(grant, accessLevel=access_level),
     )
     return grant
 
@@ -323,15 +332,7 @@ def grant_revoke(*, grant: AccessGrant, actor: str) -> AccessGrant:
         return grant
     grant.revoked_at, grant.revoked_by, grant.last_modified_by = timezone.now(), actor, actor
     grant.save(update_fields=["revoked_at", "revoked_by", "last_modified_by", "last_modified_at"])
-    event_append(
-        event_name="grant.revoked",
-        actor=actor,
-        property_id=grant.property_id,
-        user_id=grant.user_id,
-        lock_id=grant.lock_id,
-        area_id=grant.area_id,
-        payload={"grantId": str(grant.pk)},
-    )
+    event_append(event_name="grant.revoked", actor=actor, **_grant_references(grant))
     return grant
 
 
@@ -349,15 +350,7 @@ def grants_expire(*, now=None) -> int:
                 continue
             grant.expired_at = now
             grant.save(update_fields=["expired_at", "last_modified_at"])
-            event_append(
-                event_name="grant.expired",
-                actor=SYSTEM,
-                property_id=grant.property_id,
-                user_id=grant.user_id,
-                lock_id=grant.lock_id,
-                area_id=grant.area_id,
-                payload={"grantId": str(grant.pk)},
-            )
+            event_append(event_name="grant.expired", actor=SYSTEM, **_grant_references(grant))
             count += 1
     return count
 

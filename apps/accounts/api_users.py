@@ -23,16 +23,13 @@ from apps.accounts.serializers import (
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL, Principal
 from apps.core.api.throttling import AddressRateThrottle, EmailChangeRateThrottle, PrincipalRateThrottle
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 
 TAGS = ["users"]
 
 
 def user_or_404(user_id):
-    user = policies.user_visible(user_id=user_id, property_ids=ALL)
-    if user is None:
-        raise NotFound()
-    return user
+    return or_404(policies.user_visible(user_id=user_id, property_ids=ALL))
 
 
 def user_in_scope(view: ApiView, user_id, *, property_ids=None):

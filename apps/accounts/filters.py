@@ -7,8 +7,10 @@ from apps.accounts.models import User
 class UserFilterSet(django_filters.FilterSet):
     """User list filters: `q` (name or email contains), `userGroupId`."""
 
-    q = django_filters.CharFilter(method="filter_q")
-    userGroupId = django_filters.UUIDFilter(field_name="memberships__user_group_id")
+    q = django_filters.CharFilter(method="filter_q", help_text="Name or email contains (case-insensitive).")
+    userGroupId = django_filters.UUIDFilter(
+        field_name="memberships__user_group_id", help_text="Only members of this user group."
+    )
 
     class Meta:
         model = User

@@ -1,7 +1,5 @@
 """DoorLock operations 6–10: areas of a property."""
 
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.access import services as access_services
@@ -9,16 +7,12 @@ from apps.areas import selectors
 from apps.areas.filters import AreaFilterSet
 from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, CreateAreaSerializer
 from apps.core.api.permissions import operation
-from apps.core.api.views import ApiView
+from apps.core.api.schema import filter_parameters
+from apps.core.api.views import ApiView, or_404
 from apps.locks import selectors as lock_selectors
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["areas"]
-FILTERS = [
-    OpenApiParameter("areaType", str, enum=["resident", "common", "staff"], description="Only this area type."),
-    OpenApiParameter("parentAreaId", str, description="Only direct children of this area; `none` = top level."),
-    OpenApiParameter("q", str, description="Name contains (case-insensitive)."),
-]
 
 
 def _areas(property_id):
@@ -27,10 +21,7 @@ def _areas(property_id):
 
 
 def area_or_404(property_id, area_id):
-    area = _areas(property_id).filter(pk=area_id).first()
-    if area is None:
-        raise NotFound()
-    return area
+    return or_404(_areas(property_id).filter(pk=area_id).first())
 
 
 def _access_list(body):
@@ -41,7 +32,7 @@ def _access_list(body):
 class AreaListCreateApi(ApiView):
     page_items_key = "properties"  # sic: the spec's AreaListOutput_data names its array `properties`
 
-    @operation("listAreas", responses=AreaSerializer(many=True), parameters=FILTERS, tags=TAGS)
+    @operation("listAreas", responses=AreaSerializer(many=True), parameters=filter_parameters(AreaFilterSet), tags=TAGS)
     def get(self, request, propertyId):
         property_exists_or_404(propertyId)
         return self.paginated(self.filtered(AreaFilterSet, _areas(propertyId)), AreaSerializer)

@@ -9,9 +9,15 @@ from apps.areas.models import Area, AreaAreaType
 class AreaFilterSet(django_filters.FilterSet):
     """listAreas filters: `areaType`, `parentAreaId` (`none` = top level), `q` (name contains)."""
 
-    areaType = django_filters.ChoiceFilter(field_name="area_type", choices=AreaAreaType.choices)
-    parentAreaId = django_filters.CharFilter(method="filter_parent")
-    q = django_filters.CharFilter(field_name="display_name", lookup_expr="icontains")
+    areaType = django_filters.ChoiceFilter(
+        field_name="area_type", choices=AreaAreaType.choices, help_text="Only this area type."
+    )
+    parentAreaId = django_filters.CharFilter(
+        method="filter_parent", help_text="Only direct children of this area; `none` = top level."
+    )
+    q = django_filters.CharFilter(
+        field_name="display_name", lookup_expr="icontains", help_text="Name contains (case-insensitive)."
+    )
 
     class Meta:
         model = Area

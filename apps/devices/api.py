@@ -10,7 +10,7 @@ from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
 from apps.core.api.schema import SIGNATURES
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.devices import selectors, services
 from apps.devices.serializers import (
     ProvisionUserDeviceSerializer,
@@ -32,10 +32,7 @@ class _DeviceApi(ApiView):
     def _device(self, user_id, user_device_id):
         """The device, if its person is in the caller's scope and it is theirs; else 404."""
         user = self._user(user_id)
-        device = selectors.user_device_get(user_id=user.pk, user_device_id=user_device_id)
-        if device is None:
-            raise NotFound()
-        return device
+        return or_404(selectors.user_device_get(user_id=user.pk, user_device_id=user_device_id))
 
     def _context(self, user) -> dict:
         """`private` (keys, versions, last sync) for the person themself and their managers."""

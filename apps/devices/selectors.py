@@ -12,8 +12,6 @@ from apps.core.choices import EntityTypeState
 from apps.devices import protocol
 from apps.devices.models import UserDevice
 from apps.keys import crypto
-from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
-from apps.keys.models import Key
 from apps.properties.models import Property
 
 
@@ -94,19 +92,6 @@ def access_maps_for_user(*, user_id) -> list:
         .filter(time_zone__isnull=False)
         .order_by("property_id")
     )
-
-
-def property_signing_keys(property_ids) -> dict:
-    """{str(property_id): its active propertyKey (SIGN_VERIFY)} of those that have one; one query."""
-
-    keys = Key.objects.filter(
-        owner_type=KeyOwnerType.PROPERTY,
-        owner_id__in=list(property_ids),
-        purpose=KeyPurpose.PROPERTY_KEY,
-        key_mode=KeyKeyMode.SIGN_VERIFY,
-        type_state=EntityTypeState.ACTIVE,
-    )
-    return {str(key.owner_id): key for key in keys}
 
 
 def user_device_map_content(*, device: UserDevice, maps: list, property_keys: dict) -> dict:

@@ -22,6 +22,7 @@ from apps.devices import protocol, selectors
 from apps.devices.models import UserDevice
 from apps.events.services import event_append
 from apps.keys import canonical, crypto
+from apps.keys import selectors as key_selectors
 from apps.keys import services as key_services
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 
@@ -203,8 +204,9 @@ def _check_counter(device: UserDevice, payload: dict) -> None:
 
 
 def _property_signing_keys(property_ids: list[str], actor: str) -> dict:
-    """{property_id: the property's active signing key}, generated on first use."""
-    keys = selectors.property_signing_keys(property_ids)
+    """{property_id: the property's active signing key}, generated on first use. Phones get the
+    active key only (why: apps.keys.selectors, "which property keys sign")."""
+    keys = key_selectors.property_active_signing_keys(property_ids)
     for property_id in property_ids:
         if property_id not in keys:
             keys[property_id] = key_services.property_key_ensure(property_id=property_id, actor=actor)

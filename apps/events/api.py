@@ -1,14 +1,12 @@
 """DoorLock operations 46–47: the event log and re-processing an event."""
 
-import django_filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from apps.core.api.pagination import NewestFirstPagination
 from apps.core.api.permissions import operation
-from apps.core.api.views import ApiView
+from apps.core.api.schema import filter_parameters
+from apps.core.api.views import ApiView, or_404
 from apps.events import selectors, services
 from apps.events.filters import EventFilterSet
 from apps.events.registry import event_sources
@@ -22,27 +20,8 @@ class EventBusy(APIException):
     default_detail = "this event is being processed right now; try again in a moment"
 
 
-def _filter_parameters(filterset_class) -> list[OpenApiParameter]:
-    """OpenAPI query parameters from a FilterSet, so the schema and the filters cannot drift."""
-    parameters = []
-    for name, flt in filterset_class.base_filters.items():
-        kind, enum = OpenApiTypes.STR, None
-        if isinstance(flt, django_filters.UUIDFilter):
-            kind = OpenApiTypes.UUID
-        elif isinstance(flt, django_filters.TypedChoiceFilter):
-            enum = [value for value, _ in flt.extra["choices"]]
-        description = flt.extra.get("help_text", "")
-        if name == "eventSource":
-            description += " Declared sources: " + ", ".join(f"`{s}`" for s in sorted(event_sources())) + "."
-        parameters.append(OpenApiParameter(name, kind, enum=enum, description=description))
-    return parameters
-
-
 def event_or_404(view, event_id):
-    event = selectors.event_get(event_id=event_id, property_ids=view.property_scope())
-    if event is None:
-        raise NotFound()
-    return event
+    return or_404(selectors.event_get(event_id=event_id, property_ids=view.property_scope()))
 
 
 class EventListApi(ApiView):
@@ -52,7 +31,10 @@ class EventListApi(ApiView):
     @operation(
         "listEvents",
         responses=EventSerializer(many=True),
-        parameters=_filter_parameters(EventFilterSet),
+        parameters=filter_parameters(
+            EventFilterSet,
+            append={"eventSource": " Declared sources: " + ", ".join(f"`{s}`" for s in sorted(event_sources())) + "."},
+        ),
         tags=TAGS,
         description=(
             "The event log, newest first, paged with pageToken/pageSize. A property-scoped key sees only "

@@ -11,7 +11,7 @@ from apps.areas.models import Area
 from apps.core.api.envelope import error_response
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.firmware import ranges, selectors, services
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.constants import version_problem
@@ -47,17 +47,12 @@ def _lock_of(request):
     if getattr(request.user, "kind", None) != LOCK_CALLER:
         return None
 
-    lock = Lock.objects.alive().select_related("area").filter(pk=request.user.id).first()
-    if lock is None:
-        raise NotFound()
-    return lock
+    return or_404(Lock.objects.alive().select_related("area").filter(pk=request.user.id).first())
 
 
 def firmware_or_404(request, version: str):
     """The version, if this caller may see it: a lock only the version it must run."""
-    firmware = selectors.firmware_version_get(version=_checked(version))
-    if firmware is None:
-        raise NotFound()
+    firmware = or_404(selectors.firmware_version_get(version=_checked(version)))
     lock = _lock_of(request)
     if lock is not None and not selectors.firmware_download_allowed_for_lock(lock=lock, firmware_version=firmware):
         raise NotFound()

@@ -12,14 +12,14 @@ import base64
 import binascii
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from apps.core.devsecrets import dev_secret_text
 
 ALGORITHM = "Ed25519"
 DEV_KEY_FILE = "firmware-signing-key"
@@ -91,22 +91,6 @@ def parse_private_key(text: str) -> bytes:
 
 
 def dev_key_text(var_dir: Path) -> str:
-    """A development signing key, generated once and kept in `var_dir` (mode 0600).
-
-    Creation is atomic (write a temporary file, then hard-link it into place), so two
-    processes starting together (runserver and its reloader) end up with the same key.
-    """
-    path = Path(var_dir) / DEV_KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary_name = tempfile.mkstemp(prefix=f".{DEV_KEY_FILE}.", dir=path.parent)  # mode 0600
-        temporary = Path(temporary_name)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(b64encode(os.urandom(32)) + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won the race: use its key
-        finally:
-            temporary.unlink()
-    return path.read_text().strip()
+    """A development signing key (base64 of a 32-byte seed), generated once and kept in
+    `var_dir` (mode 0600; apps.core.devsecrets)."""
+    return dev_secret_text(var_dir, DEV_KEY_FILE, size=32)

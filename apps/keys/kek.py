@@ -18,7 +18,6 @@ config/settings.py can use the parsing and dev-key helpers below).
 import base64
 import binascii
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from apps.core.devsecrets import dev_secret_text
 from apps.keys.canonical import jcs
 from apps.keys.crypto import NONCE_BYTES, TAG_BYTES, SecretBytes, check_context
 
@@ -140,22 +140,8 @@ def unwrap(
 
 
 def dev_kek_text(var_dir: Path) -> str:
-    """A development KEK (base64 of 32 random bytes), generated once into `var_dir` (mode 0600).
-
-    Same atomic create-then-link as the firmware dev key, so runserver and its reloader agree.
-    Deleting the file makes every server-held private key of the dev database unreadable.
+    """A development KEK (base64 of 32 random bytes), generated once into `var_dir` (mode 0600;
+    apps.core.devsecrets, so runserver and its reloader agree). Deleting the file makes every
+    server-held private key of the dev database unreadable.
     """
-    path = Path(var_dir) / DEV_KEK_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary_name = tempfile.mkstemp(prefix=f".{DEV_KEK_FILE}.", dir=path.parent)  # mode 0600
-        temporary = Path(temporary_name)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.b64encode(os.urandom(KEK_BYTES)).decode("ascii") + "\n")
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won the race: use its key
-        finally:
-            temporary.unlink()
-    return path.read_text().strip()
+    return dev_secret_text(var_dir, DEV_KEK_FILE, size=KEK_BYTES)

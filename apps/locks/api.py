@@ -1,7 +1,6 @@
 """DoorLock operations 32–40: locks, their signed commands, lock sync and access logs
 (docs/PROTOCOL.md §6, §8, §9), and the provable-revocation extension."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -12,8 +11,8 @@ from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
-from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP
-from apps.core.api.views import ApiView
+from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP, filter_parameters
+from apps.core.api.views import ApiView, or_404
 from apps.core.exceptions import ApplicationError
 from apps.events import selectors as event_selectors
 from apps.keys import canonical
@@ -58,9 +57,7 @@ class _LockApi(ApiView):
             lock = get(lock_id=lock_id) if str(principal.id) == str(lock_id) else None
         else:
             lock = get(lock_id=lock_id, property_ids=self.property_scope())
-        if lock is None:
-            raise NotFound()
-        return lock
+        return or_404(lock)
 
     def own_lock_or_404(self, lock_id):
         """For syncLock: the lock calling about itself is the lock its credential authenticated,
@@ -97,7 +94,7 @@ class LockListCreateApi(_LockApi):
     @operation(
         "listLocks",
         responses=LockSerializer(many=True),
-        parameters=[OpenApiParameter("propertyId", OpenApiTypes.UUID, description="Only this property's locks.")],
+        parameters=filter_parameters(LockFilterSet),
         tags=TAGS,
     )
     def get(self, request):
@@ -267,7 +264,5 @@ class EventAcknowledgementsApi(ApiView):
         """Provable revocation (extension): for one change, the locks whose key map it altered,
         which acknowledged a version that carries it (signed ack, PROTOCOL.md §8) and which are
         still pending."""
-        event = event_selectors.event_get(event_id=eventId, property_ids=self.property_scope())
-        if event is None:
-            raise NotFound()
+        event = or_404(event_selectors.event_get(event_id=eventId, property_ids=self.property_scope()))
         return Response(EventAcknowledgementsSerializer(selectors.event_acknowledgements(event=event)).data)

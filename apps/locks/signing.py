@@ -10,7 +10,6 @@ Private keys are unwrapped only through apps.keys.services.key_private, once per
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -21,7 +20,13 @@ from apps.core.choices import EntityTypeState
 from apps.keys import canonical
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
-from apps.keys.selectors import key_active
+from apps.keys.selectors import (
+    is_property_signer,
+    key_active,
+    property_signing_keys,
+    signers_ordered,
+    signing_overlap_start,
+)
 from apps.keys.services import key_private, property_key_ensure
 from apps.locks import protocol
 
@@ -64,16 +69,11 @@ def property_keys(property_id, *, actor: str = SYSTEM) -> PropertyKeys:
     return PropertyKeys(signing=property_signers(property_id, actor=actor).signing, seal=seal)
 
 
-def _overlap_start():
-    """Keys rotated out at or after this still co-sign (KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)."""
-    return timezone.now() - timedelta(seconds=settings.KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS)
-
-
 def _recent_ed25519_keys(*owner_ids, since) -> QuerySet[Key]:
     """The Ed25519 keys of these owners (a lock, a property) that are active or were rotated out
     since `since`: a superset of the lock's verify key and the property's signers (a few rows)
     that the ORM builds at a fraction of the cost of the exact conditions; `_is_lock_key` and
-    `_is_signer` pick them out. (owner_type keeps it on the key_owner_idx index.)"""
+    `is_property_signer` (apps.keys.selectors) pick them out. (owner_type keeps it on the key_owner_idx index.)"""
     return Key.objects.filter(
         Q(type_state=EntityTypeState.ACTIVE) | Q(rotated_at__gte=since),
         owner_type__in=(KeyOwnerType.LOCK, KeyOwnerType.PROPERTY),
@@ -93,44 +93,20 @@ def _is_lock_key(key: Key, lock_id) -> bool:
     )
 
 
-def _is_signer(key: Key, property_id, since) -> bool:
-    """A key the property signs with: its active Ed25519 propertyKey, or one rotated out since
-    `since` whose private half Keyhouse holds."""
-    return (
-        key.owner_type == KeyOwnerType.PROPERTY
-        and str(key.owner_id) == str(property_id)
-        and key.purpose == KeyPurpose.PROPERTY_KEY
-        and key.key_mode == KeyKeyMode.SIGN_VERIFY
-        and (
-            key.type_state == EntityTypeState.ACTIVE
-            or (
-                key.type_state == EntityTypeState.INACTIVE
-                and key.rotated_at is not None
-                and key.rotated_at >= since
-                and key.wrapped_private_key is not None
-            )
-        )
-    )
-
-
 def _signers_of(keys: list[Key]) -> PropertySigners | None:
-    """The property's signers as `property_keys` orders them (the active key first, then the
-    newest rotated out first); None when none is active."""
-    active = [key for key in keys if key.type_state == EntityTypeState.ACTIVE]
-    if not active:
-        return None
-    previous = sorted((key for key in keys if key.type_state != EntityTypeState.ACTIVE), key=lambda k: k.rotated_at)
-    return PropertySigners(signing=(active[0], *reversed(previous)))
+    """The property's signers in signing order (apps.keys.selectors.signers_ordered: the active
+    key first, then the newest rotated out first); None when none is active."""
+    ordered = signers_ordered(keys)
+    return None if ordered is None else PropertySigners(signing=ordered)
 
 
 def property_signers(property_id, *, actor: str = SYSTEM) -> PropertySigners:
     """The property's signing keys only, in one query: the active key and those rotated out
-    within the overlap period, as `property_keys` orders them. A property with no active key
-    yet gets `property_keys` (which generates them)."""
-    since = _overlap_start()
-    keys = [key for key in _recent_ed25519_keys(property_id, since=since) if _is_signer(key, property_id, since)]
-    signers = _signers_of(keys)
-    return signers if signers is not None else property_keys(property_id, actor=actor)
+    within the overlap period (the rule is apps.keys.selectors.property_signing_keys, which
+    phones share), as `property_keys` orders them. A property with no active key yet gets
+    `property_keys` (which generates them)."""
+    signing = property_signing_keys([property_id]).get(str(property_id))
+    return PropertySigners(signing=signing) if signing is not None else property_keys(property_id, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -146,10 +122,10 @@ class LockSyncKeys:
 def lock_sync_keys(lock) -> LockSyncKeys:
     """The lock's verify key(s) and its property's signers (as `property_signers` has them), in
     one query."""
-    since = _overlap_start()
+    since = signing_overlap_start()
     owners = (lock.pk,) if lock.property_id is None else (lock.pk, lock.property_id)
     keys = list(_recent_ed25519_keys(*owners, since=since))
-    signers = [key for key in keys if _is_signer(key, lock.property_id, since)] if lock.property_id else []
+    signers = [key for key in keys if is_property_signer(key, lock.property_id, since)] if lock.property_id else []
     return LockSyncKeys(
         lock_keys=[bytes(key.public_key) for key in keys if _is_lock_key(key, lock.pk)],
         signers=_signers_of(signers),

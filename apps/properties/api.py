@@ -7,7 +7,7 @@ from apps.access import services as access_services
 from apps.access.policies import user_ids_visible
 from apps.core.api.permissions import operation
 from apps.core.api.principal import ALL
-from apps.core.api.views import ApiView
+from apps.core.api.views import ApiView, or_404
 from apps.properties import selectors, services
 from apps.properties.serializers import NewPropertySerializer, PropertySerializer, PropertyWritableSerializer
 
@@ -15,10 +15,7 @@ TAGS = ["properties"]
 
 
 def property_or_404(property_id):
-    prop = selectors.property_get(property_id=property_id)
-    if prop is None:
-        raise NotFound()
-    return prop
+    return or_404(selectors.property_get(property_id=property_id))
 
 
 def property_exists_or_404(property_id) -> None:

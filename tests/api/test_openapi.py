@@ -5,6 +5,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.module_loading import import_string
 
 from apps.core.api.operations import OPERATIONS, SPEC_OPERATION_IDS
 from apps.core.api.views import ApiView
@@ -117,3 +118,22 @@ def test_own_email_change_operations_are_documented_with_their_envelopes(schema)
         ok = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ok == f"#/components/schemas/{output}"
         assert "429" in op["responses"]
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "filterset_path"),
+    [
+        ("listEvents", "apps.events.filters.EventFilterSet"),
+        ("listAreas", "apps.areas.filters.AreaFilterSet"),
+        ("listLocks", "apps.locks.filters.LockFilterSet"),
+        ("listUserGroups", "apps.access.filters.UserGroupFilterSet"),
+        ("listGroupsForUser", "apps.access.filters.UserGroupFilterSet"),
+        ("listGroupsForUserAtProperty", "apps.access.filters.UserGroupFilterSet"),
+        ("listUsersForGroup", "apps.accounts.filters.UserFilterSet"),
+    ],
+)
+def test_filtered_lists_document_every_filter(schema, operation_id, filterset_path):
+    filterset = import_string(filterset_path)
+    op = next(op for _, _, op in _operations(schema) if op["operationId"] == operation_id)
+    documented = {p["name"] for p in op["parameters"] if p["in"] == "query"} - {"pageToken", "pageSize"}
+    assert documented == set(filterset.base_filters)

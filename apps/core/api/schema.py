@@ -11,11 +11,17 @@ and declare members the envelope carries next to `success/error/data` with
 declared member is required: present in every 2xx answer, `nullable` when it may be null).
 Operations sharing an envelope name must declare the same members (a warning otherwise, which
 `spectacular --fail-on-warn` turns into an error).
+
+A list backed by a django-filter FilterSet documents its query parameters with
+`filter_parameters(FilterSet)`, so the schema and the filters cannot drift.
 """
 
+import django_filters
 from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 # Envelope members of the signed answers (docs/PROTOCOL.md §3.5, §6.2, §6.6, §7.4).
 SIGNATURES = {
@@ -49,6 +55,32 @@ ERROR_CODES = {
     "404": "entity not found",
     "429": "too many requests",
 }
+
+_FILTER_TYPES = (
+    (django_filters.UUIDFilter, OpenApiTypes.UUID),
+    (django_filters.BooleanFilter, OpenApiTypes.BOOL),
+    (django_filters.NumberFilter, OpenApiTypes.NUMBER),
+)
+
+
+def filter_parameters(filterset_class, *, append: dict[str, str] | None = None) -> list[OpenApiParameter]:
+    """The query parameters of a FilterSet: its filters' names, types (UUID, boolean, number,
+    else string), the values of choice filters as an enum, and their `help_text` (or `label`)
+    as description. `append` adds text to a parameter's description ({name: text})."""
+    append = append or {}
+    parameters = []
+    for name, flt in filterset_class.base_filters.items():
+        kind = next((kind for cls, kind in _FILTER_TYPES if isinstance(flt, cls)), OpenApiTypes.STR)
+        enum = None
+        if isinstance(flt, django_filters.ChoiceFilter | django_filters.TypedChoiceFilter):
+            choices = flt.extra["choices"]
+            enum = [value for value, _ in (choices() if callable(choices) else choices)]
+        description = flt.extra.get("help_text") or flt.label or ""
+        if name in append:
+            description += append[name]
+        parameters.append(OpenApiParameter(name, kind, enum=enum, description=description))
+    return parameters
+
 
 _ENVELOPE_BASE = {
     "success": {"type": "boolean"},

@@ -1,10 +1,22 @@
-"""ApiView: the base class of every Keyhouse API view."""
+"""ApiView: the base class of every Keyhouse API view, and `or_404` for its lookups."""
 
-from rest_framework.exceptions import ValidationError
+from typing import TypeVar
+
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.views import APIView
 
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import rule_for
+
+T = TypeVar("T")
+
+
+def or_404(found: T | None) -> T:
+    """What a lookup found (a selector's `..._get`, a queryset's `.first()`); None is a 404.
+    Views wrap their lookups in it: `area = or_404(selectors.area_get(...))`."""
+    if found is None:
+        raise NotFound()
+    return found
 
 
 class ApiView(APIView):
