@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from tests.factories.accounts import UserFactory, api_key_with
 
 

@@ -11,9 +11,9 @@ from apps.accounts.policies import can_see_private
 from apps.accounts.selectors import user_list
 from apps.accounts.serializers import UserSerializer
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL
 from apps.core.api.schema import filter_parameters
 from apps.core.api.views import ApiView, or_404
+from apps.core.principal import ALL
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["user groups"]

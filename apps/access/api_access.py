@@ -24,10 +24,10 @@ from apps.access.serializers import (
     WhatIfSerializer,
 )
 from apps.areas.models import Area
-from apps.core.api.operations import MANAGE_ACCESS, OWNER, SUPPORT
 from apps.core.api.permissions import operation
-from apps.core.api.serializers import format_timestamp
 from apps.core.api.views import ApiView, or_404
+from apps.core.operations import MANAGE_ACCESS, OWNER, SUPPORT
+from apps.core.timestamps import format_timestamp
 from apps.integrations.lockt.schedules import to_lockt
 from apps.integrations.mapping import LossyMappingError
 from apps.integrations.smartphonekey.validity import to_smartphonekey

@@ -29,7 +29,7 @@ from apps.access.models import (
 )
 from apps.accounts.models import User
 from apps.areas.models import Area
-from apps.core.api.serializers import format_timestamp as timestamp
+from apps.core.timestamps import format_timestamp as timestamp
 from apps.properties.models import Property
 
 USER_CHUNK = 1000

@@ -17,9 +17,9 @@ from apps.access.selectors import grant_list, grants_held
 from apps.accounts.models import PermissionGrant, User
 from apps.accounts.policies import check_may_confer, may_confer
 from apps.accounts.selectors import user_grants, user_list
-from apps.core.api.operations import MANAGE_ACCESS, ME, OWNER, SUPPORT
-from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.exceptions import ApplicationError, Forbidden
+from apps.core.operations import MANAGE_ACCESS, ME, OWNER, SUPPORT
+from apps.core.principal import ALL, Grant, Principal
 from apps.properties.models import Property
 
 # --- reach ------------------------------------------------------------------------------------

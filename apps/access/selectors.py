@@ -9,8 +9,8 @@ from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, U
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area
-from apps.core.api.principal import ALL
 from apps.core.exceptions import ApplicationError
+from apps.core.principal import ALL
 
 
 def user_group_list(*, property_id=None, property_ids=ALL) -> QuerySet[UserGroup]:

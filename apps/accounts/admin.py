@@ -14,8 +14,8 @@ from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
 from apps.core.actors import actor_for_staff
 from apps.core.admin_base import ServiceModelAdmin
-from apps.core.api.operations import ME
-from apps.core.api.principal import Grant
+from apps.core.operations import ME
+from apps.core.principal import Grant
 from apps.properties.models import Property
 
 

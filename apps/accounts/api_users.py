@@ -21,9 +21,9 @@ from apps.accounts.serializers import (
     grants_from_input,
 )
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL, Principal
 from apps.core.api.throttling import AddressRateThrottle, EmailChangeRateThrottle, PrincipalRateThrottle
 from apps.core.api.views import ApiView, or_404
+from apps.core.principal import ALL, Principal
 
 TAGS = ["users"]
 

@@ -1,6 +1,6 @@
 from django.db import models
 
-from apps.core.api.operations import GRANTABLE_PERMISSIONS
+from apps.core.operations import GRANTABLE_PERMISSIONS
 
 
 class PermissionGrantPermission(models.TextChoices):

@@ -3,7 +3,7 @@
 from apps.accounts import services
 from apps.accounts.models import ApiKey, User
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 
 DEMO_KEY_NAME = "Demo owner key"
 DEMO_RESIDENT_EMAIL = "resident@keyhouse.local"

@@ -1,10 +1,10 @@
 """Rules about what a caller's permissions let it do with permissions: who sees a person's
 private part, and who may confer which permission. Used by the API, the admin and imports;
-reads the Principal only (apps/core/api/principal.py), never the database."""
+reads the Principal only (apps/core/principal.py), never the database."""
 
-from apps.core.api.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
-from apps.core.api.principal import Grant, Principal
 from apps.core.exceptions import Forbidden
+from apps.core.operations import GRANTABLE_PERMISSIONS, MANAGE_ACCESS, ME, OWNER
+from apps.core.principal import Grant, Principal
 
 MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
 

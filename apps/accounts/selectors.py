@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from apps.accounts.credentials import credential_kind, secret_matches, secret_parse
 from apps.accounts.models import ApiKey, PermissionGrant, User, UserToken
-from apps.core.api.operations import ME
-from apps.core.api.principal import Grant, Principal
+from apps.core.operations import ME
 from apps.core.ports import Port
+from apps.core.principal import Grant, Principal
 
 
 def _grants(rows) -> tuple[Grant, ...]:

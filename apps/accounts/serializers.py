@@ -4,7 +4,6 @@ from rest_framework import serializers
 
 from apps.accounts.choices import PermissionGrantPermission
 from apps.accounts.models import ApiKey, User
-from apps.core.api.principal import Grant
 from apps.core.api.serializers import (
     AddressSerializer,
     EntitySerializer,
@@ -12,6 +11,7 @@ from apps.core.api.serializers import (
     InputSerializer,
     TimestampField,
 )
+from apps.core.principal import Grant
 from apps.devices.selectors import device_ids_for_users
 
 

@@ -21,11 +21,11 @@ from apps.accounts.credentials import (
     secret_matches,
 )
 from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, UserToken
-from apps.core.api.operations import ME
-from apps.core.api.principal import Grant
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError
+from apps.core.operations import ME
 from apps.core.ports import Port
+from apps.core.principal import Grant
 from apps.events.services import event_append
 
 logger = logging.getLogger("keyhouse.accounts")

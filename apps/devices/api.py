@@ -8,9 +8,9 @@ from apps.accounts.api_users import user_in_scope
 from apps.accounts.policies import MANAGERS
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL
 from apps.core.api.schema import SIGNATURES
 from apps.core.api.views import ApiView, or_404
+from apps.core.principal import ALL
 from apps.devices import selectors, services
 from apps.devices.serializers import (
     ProvisionUserDeviceSerializer,

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.api.serializers import format_timestamp
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
+from apps.core.timestamps import format_timestamp
 from apps.devices import protocol, selectors
 from apps.devices.models import UserDevice
 from apps.events.services import event_append

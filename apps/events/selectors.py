@@ -5,7 +5,7 @@ from uuid import UUID
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from apps.core.api.principal import ALL
+from apps.core.principal import ALL
 from apps.events.models import Event
 from apps.events.registry import event_sources
 

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from apps.areas.models import Area
 from apps.core.api.envelope import error_response
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL
 from apps.core.api.views import ApiView, or_404
+from apps.core.principal import ALL
 from apps.firmware import ranges, selectors, services
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.constants import version_problem

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from apps.core.api.principal import ALL
 from apps.core.choices import EntityTypeState
+from apps.core.principal import ALL
 from apps.firmware import precedence
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion

@@ -10,10 +10,10 @@ from apps.areas import selectors as area_selectors
 from apps.core.api.envelope import EnvelopedResponse, envelope
 from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL
 from apps.core.api.schema import SIGNATURES, SIGNED_KEY_MAP, filter_parameters
 from apps.core.api.views import ApiView, or_404
 from apps.core.exceptions import ApplicationError
+from apps.core.principal import ALL
 from apps.events import selectors as event_selectors
 from apps.keys import canonical
 from apps.locks import selectors, services, signing

@@ -2,7 +2,7 @@
 
 # Kind of a lock's API secret: `khl_<prefix>_<random>` (apps/accounts/credentials.py format).
 LOCK_SECRET_KIND = "khl"
-# The principal kind and non-grantable permission a lock calls with (apps/core/api/operations.py).
+# The principal kind and non-grantable permission a lock calls with (apps/core/operations.py).
 LOCK_CALLER = "lock"
 # Open access-log gaps returned in one sync response / list (the rest stay visible in the admin).
 MISSING_RANGES_SHOWN = 100

@@ -5,8 +5,8 @@ from collections import defaultdict
 
 from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from apps.core.api.principal import ALL, Grant, Principal
 from apps.core.choices import EntityTypeState
+from apps.core.principal import ALL, Grant, Principal
 from apps.firmware import precedence
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.models import FirmwareAssignment

@@ -6,8 +6,8 @@ from rest_framework.response import Response
 from apps.access import services as access_services
 from apps.access.policies import user_ids_visible
 from apps.core.api.permissions import operation
-from apps.core.api.principal import ALL
 from apps.core.api.views import ApiView, or_404
+from apps.core.principal import ALL
 from apps.properties import selectors, services
 from apps.properties.serializers import NewPropertySerializer, PropertySerializer, PropertyWritableSerializer
 

@@ -38,7 +38,7 @@ from apps.accounts.demo import DEMO_RESIDENT_EMAIL
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaAreaType
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.locks import services as locks
 from apps.locks.models import Lock
 from apps.properties.models import Property

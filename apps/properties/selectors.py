@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from apps.core.api.principal import ALL
+from apps.core.principal import ALL
 from apps.properties.models import Property
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.access import services as access_services
 from apps.access.models import AccessGrant, Schedule, UserAccessMap
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import access as a
 from tests.factories import directory as d

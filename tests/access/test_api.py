@@ -6,7 +6,7 @@ import pytest
 
 from apps.access import services as access_services
 from apps.access.models import Membership
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 

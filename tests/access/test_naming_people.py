@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from apps.access.models import AccessBlock, AccessGrant
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import access as a
 from tests.factories import directory as d

@@ -9,7 +9,7 @@ import pytest
 
 from apps.access.models import Membership
 from apps.accounts.models import User
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 

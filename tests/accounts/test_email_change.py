@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts import tasks
 from apps.accounts.models import SignInCode, User
-from apps.core.api.principal import Grant
 from apps.core.api.throttling import EmailChangeRateThrottle
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from apps.access.models import Membership
 from apps.accounts.models import PermissionGrant, User
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts import services as account_services
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
 from apps.core.models import ExternalRef
+from apps.core.principal import Grant
 from tests.factories import directory as d
 from tests.factories.accounts import api_key_with
 

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from apps.core.api.operations import OPERATIONS
+from apps.core.operations import OPERATIONS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "API.md"
 

@@ -33,8 +33,8 @@ from rest_framework.test import APIClient
 
 from apps.access import services as access_services
 from apps.core.actors import SYSTEM
-from apps.core.api.operations import OPERATIONS
-from apps.core.api.principal import Grant
+from apps.core.operations import OPERATIONS
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 from tests.factories.accounts import api_key_with

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 
-from apps.core.api.operations import OPERATIONS, SPEC_OPERATION_IDS
 from apps.core.api.views import ApiView
+from apps.core.operations import OPERATIONS, SPEC_OPERATION_IDS
 
 FILE_OPERATIONS = {"downloadFirmwareVersion"}
 

@@ -394,7 +394,7 @@ def _bench_phones(prop, count: int) -> list:
 def step_setup(state_path: str, connections: int) -> dict:
     from apps.accounts import services as account_services
     from apps.core.actors import SYSTEM
-    from apps.core.api.principal import Grant
+    from apps.core.principal import Grant
     from apps.locks.models import SignedKeyMap
     from apps.locks.services import key_maps_build
     from apps.properties.models import Property

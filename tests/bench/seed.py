@@ -222,7 +222,7 @@ def main() -> None:
 
     from apps.accounts import services
     from apps.accounts.models import ApiKey
-    from apps.core.api.principal import Grant
+    from apps.core.principal import Grant
 
     page = settings.KEYHOUSE_PAGE_SIZE_DEFAULT
     path = "/api/v1/api-keys"

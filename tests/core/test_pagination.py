@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from tests.factories.accounts import api_key_with
 
 pytestmark = pytest.mark.django_db

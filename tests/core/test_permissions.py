@@ -10,10 +10,10 @@ import pytest
 from django.urls import path
 from rest_framework.response import Response
 
-from apps.core.api.operations import OPERATIONS, Scope
 from apps.core.api.permissions import operation
-from apps.core.api.principal import Grant, Principal
 from apps.core.api.views import ApiView
+from apps.core.operations import OPERATIONS, Scope
+from apps.core.principal import Grant, Principal
 from tests.factories import directory as d
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 from rest_framework import serializers
 
-from apps.core.api.serializers import InputSerializer, TimestampField, camel, format_timestamp
+from apps.core.api.serializers import InputSerializer, TimestampField, camel
+from apps.core.timestamps import format_timestamp
 
 
 def test_timestamps_are_emitted_in_utc_with_milliseconds():

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from apps.access import services as access_services
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from tests.factories import directory as d
 from tests.factories.access import lock_in, process_events
 from tests.factories.accounts import api_key_with

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events import services
 from apps.events.models import Event
 from tests.events.helpers import FLAKY, event_add

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import ApiKey
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events import registry
 from apps.events.models import Event
 from apps.events.services import event_append, event_process, events_sweep

@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError
 
 from apps.accounts.services import api_key_create
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events import services, tasks
 from apps.events.models import Event
 

@@ -3,7 +3,7 @@ import factory
 from apps.accounts import services
 from apps.accounts.models import User
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant, Principal
+from apps.core.principal import Grant, Principal
 from apps.events.models import Event
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion
 from apps.locks import services as lock_services

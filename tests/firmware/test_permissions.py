@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant, Principal
+from apps.core.principal import Grant, Principal
 from apps.events.models import Event
 from apps.firmware import services
 from apps.firmware.models import FirmwareVersion
@@ -123,7 +123,7 @@ def test_matrix(world, op, caller):
 
 
 def test_matrix_covers_exactly_operations_41_to_45():
-    from apps.core.api.operations import OPERATIONS
+    from apps.core.operations import OPERATIONS
 
     ids = list(OPERATIONS)
     assert tuple(ids[ids.index("uploadFirmwareVersion") : ids.index("unassignFirmwareVersion") + 1]) == OPS

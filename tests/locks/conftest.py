@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.access import services as access_services
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.devices import services as device_services
 from apps.keys import crypto
 from apps.locks import services as lock_services

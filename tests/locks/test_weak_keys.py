@@ -5,7 +5,7 @@ even if the key is already in the database (PROTOCOL.md §2.4)."""
 
 import pytest
 
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.keys import crypto
 from apps.keys.choices import KeyKeyMode, KeyOwnerType
 from apps.keys.models import Key

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 

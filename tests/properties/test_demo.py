@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from apps.access.models import Membership, UserGroup
 from apps.accounts.models import PermissionGrant, User
 from apps.areas.models import Area
-from apps.core.api.principal import Grant
+from apps.core.principal import Grant
 from apps.events.models import Event
 from apps.properties import demo
 from apps.properties.models import Property

@@ -1,4 +1,4 @@
-"""OperationPermission: enforces apps/core/api/operations.py for every API view.
+"""OperationPermission: enforces apps/core/operations.py for every API view.
 
 Each view method is tagged with its operationId by `@operation(...)`; an untagged handler is
 refused (deny by default), so no endpoint can ship without an entry in the map.
@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from apps.core.api.operations import ME, OPERATIONS, OperationRule, Scope
+from apps.core.operations import ME, OPERATIONS, OperationRule, Scope
 
 
 def operation(operation_id: str, *, envelope: str | None = None, envelope_extra: dict | None = None, **schema):
@@ -18,7 +18,7 @@ def operation(operation_id: str, *, envelope: str | None = None, envelope_extra:
     serializer; `envelope_extra` ({name: OpenAPI schema}) documents members the envelope
     carries beside success/error/data, e.g. `signatures` (see apps/core/api/schema.py)."""
     if operation_id not in OPERATIONS:
-        raise LookupError(f"{operation_id} is not in apps/core/api/operations.py")
+        raise LookupError(f"{operation_id} is not in apps/core/operations.py")
 
     # Always a {code: body} dict, so success is documented as 200 even for POST and DELETE.
     responses = schema.pop("responses", None)

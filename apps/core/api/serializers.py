@@ -8,26 +8,16 @@
 - `StrictInputMixin`: unknown input fields are a 400 that names them.
 """
 
-import datetime as dt
-
 from django.db import models
-from django.utils import timezone
 from rest_framework import serializers
 
 from apps.core.choices import EntityTypeState, ExternalRefSyncDirection, ExternalRefSyncStatus
+from apps.core.timestamps import format_timestamp
 
 
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def format_timestamp(value: dt.datetime) -> str:
-    """The spec's timestamp text: UTC with milliseconds and a Z."""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
-    value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 class TimestampField(serializers.DateTimeField):

@@ -44,7 +44,7 @@ class ApiView(APIView):
 
     @property
     def permissions(self) -> frozenset[str]:
-        """The permissions of the operation being served (apps/core/api/operations.py)."""
+        """The permissions of the operation being served (apps/core/operations.py)."""
         return rule_for(self.request, self).permissions
 
     def property_scope(self):

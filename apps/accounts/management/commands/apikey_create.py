@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.accounts import services
 from apps.accounts.choices import PermissionGrantPermission
 from apps.core.actors import SYSTEM
-from apps.core.api.principal import Grant
 from apps.core.exceptions import ApplicationError
+from apps.core.principal import Grant
 
 
 def parse_grant(text: str) -> Grant:
