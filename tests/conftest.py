@@ -16,6 +16,13 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """MD5 password hashing, opted into by tests that sign in by password (the sign-ins are part
+    of those tests, password strength is not: tests/accounts/test_sign_in.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 

@@ -39,15 +39,9 @@ from apps.events.models import Event
 from tests.factories import directory as d
 from tests.factories.accounts import api_key_with
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Sign-ins are part of these tests, password strength is not (tests/accounts/test_sign_in.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass(frozen=True)

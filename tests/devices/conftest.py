@@ -18,8 +18,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_password_hashing(fast_password_hashing):
+    """Every device test gets tests/conftest.py's fast_password_hashing (people sign in by password)."""
 
 
 def person_client(user) -> APIClient:
