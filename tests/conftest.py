@@ -1,8 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.api.principal import Grant
-from tests.factories.accounts import UserFactory, api_key_with
+from tests.factories.accounts import UserFactory, api_key_client
 
 
 @pytest.fixture(autouse=True)
@@ -29,15 +28,9 @@ def api_client():
 
 @pytest.fixture
 def client_for(db):
-    """client_for("owner") / client_for(Grant("owner", property_id=...)) → (APIClient, ApiKey)."""
-
-    def make(*grants: Grant | str):
-        api_key, secret = api_key_with(*grants)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        return client, api_key
-
-    return make
+    """client_for("owner") / client_for(Grant("owner", property_id=...)) → (APIClient, ApiKey);
+    tests/factories/accounts.py's api_key_client, and its key_client for the client alone."""
+    return api_key_client
 
 
 @pytest.fixture
