@@ -70,10 +70,25 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+_PROJECT = str(Path(__file__).resolve().parents[2])
+if _PROJECT not in sys.path:  # `python tests/bench/run.py` (make bench) puts only tests/bench on the path
+    sys.path.insert(0, _PROJECT)
+
+from tests.bench.common import (  # noqa: E402
+    CONNECTIONS,
+    DURATION,
+    HOST,
+    ROOT,
+    ROUNDS,
+    TOOL,
+    WARMUP,
+    BenchError,
+    log,
+    run_checked,
+)
+
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 SETTINGS_MODULE = "tests.bench.settings"
-HOST = "127.0.0.1"
 ENVELOPED = "/api/v1/api-keys"
 BARE = "/bench/bare"
 LIST_AREAS = "/api/v1/properties/{property_id}/areas"
@@ -84,11 +99,6 @@ SEED_KEYS = 60
 BENCH_DB_NAME = "keyhouse_bench"
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
-DURATION = max(1, min(int(os.environ.get("BENCH_DURATION", "8")), 60))
-WARMUP = max(0, min(int(os.environ.get("BENCH_WARMUP", "2")), 30))
-CONNECTIONS = max(1, min(int(os.environ.get("BENCH_CONNECTIONS", "4")), 64))
-ROUNDS = max(1, min(int(os.environ.get("BENCH_ROUNDS", "4")), 20))
-TOOL = os.environ.get("BENCH_TOOL", "").strip().lower()
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
 ALL_PARTS = ("http", "access", "protocol")
@@ -96,14 +106,6 @@ PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PAR
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
 PY_MAX_REQUESTS = 500_000  # per endpoint run, bound for the Python load generator
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
 
 
 # --- database ------------------------------------------------------------------------------
@@ -176,16 +178,6 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
-
-
-def run_checked(args: list[str], env: dict, *, timeout: int, what: str) -> str:
-    try:
-        done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"{what}: timed out after {timeout}s") from None
-    if done.returncode != 0:
-        raise BenchError(f"{what} failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done.stdout
 
 
 def free_port() -> int:
@@ -1149,10 +1141,7 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
     fresh nonce) and replayed by wrk from a Lua script; the bare views get bodies of the same
     size. Four endpoints, interleaved ABBA slices as in the HTTP part. On SQLite, first a probe
     of concurrent syncs that must all succeed (`sqlite_probe`)."""
-    root = str(ROOT)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    from tests.bench.protocol import Generator
+    from tests.bench.protocol import Generator  # lazily: it reads BENCH_ACCESS_RUNS when imported
 
     out = {step: _protocol_step(env, [step], timeout) for step, timeout in PROTOCOL_STEPS}
     state_path = tmp / "protocol-state.json"
