@@ -48,7 +48,6 @@ campus and direction, default 15).
 """
 
 import base64
-import contextlib
 import datetime as dt
 import http.client
 import json
@@ -56,8 +55,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
-import socket
 import string
 import subprocess
 import sys
@@ -86,6 +83,7 @@ from tests.bench.common import (  # noqa: E402
     log,
     run_checked,
 )
+from tests.bench.server import gunicorn_running, tail  # noqa: E402
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 SETTINGS_MODULE = "tests.bench.settings"
@@ -178,66 +176,6 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_command(port: int) -> list[str]:
-    exe = Path(sys.executable).parent / "gunicorn"
-    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
-    return [
-        *head,
-        "config.wsgi:application",
-        "-w",
-        "2",
-        "-b",
-        f"{HOST}:{port}",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "30",
-        "--graceful-timeout",
-        "5",
-    ]
-
-
-def wait_healthy(base: str, proc: subprocess.Popen, log_path: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{tail(log_path)}")
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                if response.status == 200:
-                    return
-                last = f"status {response.status}"
-        except (urllib.error.URLError, OSError) as exc:
-            last = str(exc)
-        time.sleep(0.2)
-    raise BenchError(f"gunicorn not healthy after {timeout}s ({last}):\n{tail(log_path)}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own session: gunicorn master and its workers
-        proc.wait(timeout=5)
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -1086,29 +1024,6 @@ def _protocol_step(env: dict, args: list[str], timeout: int) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-@contextlib.contextmanager
-def gunicorn_running(env: dict, tmp: Path, name: str):
-    """A gunicorn -w 2 on a free loopback port for the block; yields (process, base URL, log)."""
-    port = free_port()
-    base = f"http://{HOST}:{port}"
-    log_path = tmp / f"gunicorn-{name}.log"
-    log(f"{name}: starting gunicorn -w 2 on {base}")
-    with open(log_path, "wb") as gunicorn_log:
-        proc = subprocess.Popen(
-            gunicorn_command(port),
-            cwd=ROOT,
-            env=env,
-            stdout=gunicorn_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_healthy(base, proc, log_path)
-        yield proc, base, log_path
-    finally:
-        stop(proc)
-
-
 def _streams(generators: list, bare: bool, count: int) -> list[tuple[str, str, list[str]]]:
     return [(g.bare if bare else g.path, g.auth, [g.body() for _ in range(count)]) for g in generators]
 
@@ -1117,7 +1032,8 @@ def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
     """SQLite only: how many concurrent no-change syncs fail (non-2xx; "database is locked", see
     SQLITE_OPTIONS in config/settings.py) in PROBE_SECONDS each, in a gunicorn of their own."""
     out = {}
-    with gunicorn_running(env, tmp, "protocol-probe") as (_, base, log_path):
+    with gunicorn_running(env, tmp, "protocol-probe") as server:
+        base = server.base
         for name, kind in (("syncLock", "lock"), ("syncUserDevice", "device")):
             streams = _streams(gens[kind], False, max(BODIES_MIN, BODIES_PER_SECOND_FIRST * PROBE_SECONDS))
             if wrk:
@@ -1125,7 +1041,7 @@ def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
             else:
                 sample = run_python_streams(base, streams, PROBE_SECONDS, allow_status_errors=True)
             out[name] = {"requests": sample["requests"], "failed": sample["status_errors"]}
-        locked = tail(log_path, 100_000).count("django.db.utils.OperationalError: database is locked")
+        locked = tail(server.log_path, 100_000).count("django.db.utils.OperationalError: database is locked")
     out["locked_errors_logged"] = locked
     # Resynchronise: a refused request left its lock / phone a number ahead, which is fine (gaps).
     return out
@@ -1162,7 +1078,8 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
     out["probe"] = sqlite_probe(env, tmp, gens, wrk) if sqlite else None
     fastest: dict[str, float] = {}  # requests/s per connection, per endpoint
 
-    with gunicorn_running(env, tmp, "protocol") as (proc, base, log_path):
+    with gunicorn_running(env, tmp, "protocol") as server:
+        base = server.base
 
         def drive(name: str, seconds: int) -> dict:
             generators, bare = endpoints[name]
@@ -1175,8 +1092,7 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
             if sample["seconds"]:
                 rate = sample["requests"] / sample["seconds"] / len(generators)
                 fastest[name] = max(fastest.get(name, 0.0), rate)
-            if proc.poll() is not None:
-                raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
+            server.check_alive()
             return sample
 
         sizes = protocol_verify(base, gens["lock"] + gens["device"])
@@ -1409,7 +1325,8 @@ def http_bench(env: dict, tmp: Path) -> dict:
     )
 
     wrk = ensure_wrk() if TOOL != "python" else None
-    with gunicorn_running(env, tmp, "http") as (proc, base, log_path):
+    with gunicorn_running(env, tmp, "http") as server:
+        base = server.base
         sizes = verify(base, auth, seed["page_size"], pairs)
 
         def drive(path, headers, seconds):
@@ -1434,8 +1351,7 @@ def http_bench(env: dict, tmp: Path) -> dict:
             order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
             for path in order:
                 merge(samples[path], drive(path, targets[path], slice_seconds))
-                if proc.poll() is not None:
-                    raise BenchError(f"gunicorn died during the run:\n{tail(log_path)}")
+                server.check_alive()
         results = {path: summarize(sample) for path, sample in samples.items()}
         verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
     seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
