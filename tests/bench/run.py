@@ -49,22 +49,18 @@ campus and direction, default 15).
 
 import base64
 import datetime as dt
-import http.client
 import json
 import os
 import platform
 import secrets
 import shutil
 import string
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import Counter
 from pathlib import Path
 
 _PROJECT = str(Path(__file__).resolve().parents[2])
@@ -83,6 +79,7 @@ from tests.bench.common import (  # noqa: E402
     log,
     run_checked,
 )
+from tests.bench.load import Request, ensure_wrk, interleaved, run_load, tool_version  # noqa: E402
 from tests.bench.server import gunicorn_running, tail  # noqa: E402
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
@@ -103,7 +100,6 @@ ALL_PARTS = ("http", "access", "protocol")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
-PY_MAX_REQUESTS = 500_000  # per endpoint run, bound for the Python load generator
 
 
 # --- database ------------------------------------------------------------------------------
@@ -224,163 +220,6 @@ def verify(base: str, auth: dict, page_size: int, pairs: list[dict]) -> dict:
     return sizes
 
 
-# --- load generators ----------------------------------------------------------------------
-def ensure_wrk() -> str | None:
-    found = shutil.which("wrk")
-    if found or TOOL == "python":
-        return found
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk missing: installing it with apt-get (root)")
-        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        try:
-            subprocess.run(
-                ["apt-get", "install", "-y", "-qq", "wrk"], env=apt_env, capture_output=True, timeout=120, check=False
-            )
-            if not shutil.which("wrk"):
-                subprocess.run(["apt-get", "update", "-qq"], env=apt_env, capture_output=True, timeout=120, check=False)
-                subprocess.run(
-                    ["apt-get", "install", "-y", "-qq", "wrk"],
-                    env=apt_env,
-                    capture_output=True,
-                    timeout=120,
-                    check=False,
-                )
-        except subprocess.TimeoutExpired:
-            log("apt-get timed out")
-        found = shutil.which("wrk")
-    if not found:
-        log("wrk not available: using the Python load generator (lower ceiling; the ratio still holds)")
-    return found
-
-
-# wrk writes its own summary and latency histogram (microsecond buckets) from Lua, so slices
-# of a run merge exactly: requests/s = all requests / all time, percentiles over all requests.
-WRK_DONE_LUA = """
-done = function(summary, latency, requests)
-  local out = assert(io.open("%(path)s", "w"))
-  local e = summary.errors
-  out:write(string.format("summary %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    e.status, e.connect + e.read + e.write + e.timeout))
-  for i = 1, #latency do
-    local micros, n = latency(i)
-    out:write(string.format("%%d %%d\\n", micros, n))
-  end
-%(extra)s  out:close()
-end
-"""
-
-
-def wrk_done_lua(path: Path, extra: str = "") -> str:
-    """wrk's done() hook writing the summary and histogram to `path`; `extra`: more Lua lines
-    written before the file is closed."""
-    return WRK_DONE_LUA % {"path": path, "extra": extra}
-
-
-def new_sample() -> dict:
-    return {"requests": 0, "seconds": 0.0, "errors": 0, "hist": Counter()}
-
-
-def merge(into: dict, sample: dict) -> dict:
-    into["requests"] += sample["requests"]
-    into["seconds"] += sample["seconds"]
-    into["errors"] += sample["errors"]
-    into["hist"].update(sample["hist"])
-    return into
-
-
-def summarize(sample: dict) -> dict:
-    def pct(p):
-        target, seen = sample["requests"] * p / 100, 0
-        for micros in sorted(sample["hist"]):
-            seen += sample["hist"][micros]
-            if seen >= target:
-                return micros / 1000
-        return None
-
-    rps = sample["requests"] / sample["seconds"] if sample["seconds"] else 0.0
-    return {
-        "rps": rps,
-        "requests": sample["requests"],
-        "p50": pct(50),
-        "p99": pct(99),
-        "socket_errors": sample["errors"],
-    }
-
-
-def run_wrk(wrk: str, url: str, headers: dict, duration: int, workdir: Path) -> dict:
-    out_path = workdir / "wrk-result.txt"
-    script = workdir / "wrk-done.lua"
-    script.write_text(wrk_done_lua(out_path))
-    out_path.unlink(missing_ok=True)
-    args = [wrk, f"-t{min(2, CONNECTIONS)}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "5s", "-s", str(script)]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*args, url], capture_output=True, text=True, timeout=duration + 30, check=False)
-    if done.returncode != 0 or not out_path.exists():
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    lines = out_path.read_text().split("\n")
-    _, requests, micros, status_errors, socket_errors = lines[0].split()
-    if int(status_errors):
-        raise BenchError(f"{url}: {status_errors} non-2xx/3xx responses under load:\n{done.stdout}")
-    hist = Counter()
-    for line in lines[1:]:
-        if line:
-            value, count = line.split()
-            hist[int(value)] += int(count)
-    return {"requests": int(requests), "seconds": int(micros) / 1e6, "errors": int(socket_errors), "hist": hist}
-
-
-def run_python(url: str, headers: dict, duration: int, workdir: Path) -> dict:
-    """Threads with http.client connections (re-opened when the server closes them);
-    bounded by time and by PY_MAX_REQUESTS."""
-    target = urllib.parse.urlsplit(url)
-    deadline = time.monotonic() + duration
-    lock = threading.Lock()
-    sample = new_sample()
-    statuses: list[int] = []
-    budget = [PY_MAX_REQUESTS]
-
-    def worker():
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        hist, errors = Counter(), 0
-        try:
-            while time.monotonic() < deadline:
-                with lock:
-                    if budget[0] <= 0:
-                        break
-                    budget[0] -= 1
-                started = time.perf_counter()
-                try:
-                    conn.request("GET", target.path, headers=headers)
-                    response = conn.getresponse()
-                    response.read()
-                except (OSError, http.client.HTTPException):
-                    conn.close()
-                    errors += 1
-                    continue
-                hist[int((time.perf_counter() - started) * 1e6)] += 1
-                if response.status != 200:
-                    with lock:
-                        statuses.append(response.status)
-                if response.will_close:
-                    conn.close()
-        finally:
-            conn.close()
-            with lock:
-                merge(sample, {"requests": sum(hist.values()), "seconds": 0.0, "errors": errors, "hist": hist})
-
-    started = time.monotonic()
-    workers = [threading.Thread(target=worker, daemon=True) for _ in range(CONNECTIONS)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=duration + 30)
-    sample["seconds"] = time.monotonic() - started
-    if statuses:
-        raise BenchError(f"{url}: {len(statuses)} non-200 responses under load (first: {statuses[0]})")
-    return sample
-
-
 # --- report ----------------------------------------------------------------------------------
 def fmt_ms(value) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
@@ -423,16 +262,6 @@ def database_name(env: dict) -> str:
     """`SQLite 3.40.1` / `PostgreSQL 15.18`: the bench database's engine and version."""
     code = "import django; django.setup(); from tests.bench.seed import _database; print(_database())"
     return run_checked([sys.executable, "-c", code], env, timeout=60, what="database version").strip().splitlines()[-1]
-
-
-def tool_version(wrk: str | None, *, threads: int | None = None) -> str:
-    if not wrk:
-        return f"Python load generator (tests/bench/run.py: {CONNECTIONS} threads, http.client)"
-    done = subprocess.run([wrk, "--version"], capture_output=True, text=True, timeout=10, check=False)
-    first = (done.stdout or done.stderr).strip().splitlines()
-    name = first[0].split(" [")[0] if first else "wrk"
-    threads = threads or min(2, CONNECTIONS)
-    return f"{name} (-t{threads} -c{CONNECTIONS}, latency histogram from a Lua done() hook)"
 
 
 def marks(section: str, db_key: str) -> tuple[str, str]:
@@ -838,148 +667,6 @@ PUT_TIMEOUT = 30
 BODIES_MIN, BODIES_PER_SECOND_FIRST = 300, 400
 PROBE_SECONDS = 2
 
-# wrk: one connection per thread, each thread cycling through its own file of pre-signed bodies
-# (line 1 the path, line 2 the Authorization header, then one JSON body per line), so every
-# request carries a fresh syncSequence / syncCounter for one lock / phone, in order. A thread
-# that runs out says so (`exhausted`), and the run fails rather than resend a body (a replay).
-WRK_STREAMS_LUA = """
-local threads = {}
-local counter = 0
-
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-function init(args)
-  local f = assert(io.open(string.format("%(dir)s/stream-%%d.txt", id), "r"))
-  path = f:read("*l")
-  wrk.headers["Authorization"] = f:read("*l")
-  wrk.headers["Content-Type"] = "application/json"
-  bodies = {}
-  for line in f:lines() do bodies[#bodies + 1] = line end
-  f:close()
-  sent = 0
-  exhausted = 0
-end
-
-function request()
-  sent = sent + 1
-  if sent > #bodies then
-    exhausted = 1
-    sent = #bodies
-  end
-  return wrk.format("PUT", path, nil, bodies[sent])
-end
-"""
-# Appended to the done() hook: how far each thread got through its bodies.
-WRK_STREAMS_DONE_LUA = """  for _, t in ipairs(threads) do
-    out:write(string.format("thread %d %d\\n", t:get("sent"), t:get("exhausted")))
-  end
-"""
-
-
-def _streams_write(workdir: Path, streams: list[tuple[str, str, list[str]]]) -> Path:
-    folder = workdir / "streams"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    for n, (path, auth, bodies) in enumerate(streams):
-        (folder / f"stream-{n}.txt").write_text("\n".join([path, auth, *bodies]) + "\n")
-    return folder
-
-
-def run_wrk_streams(
-    wrk: str, base: str, streams: list, duration: int, workdir: Path, *, allow_status_errors: bool = False
-) -> dict:
-    """PUT load, one connection per stream, each sending its own bodies in order; non-2xx answers
-    fail the run unless `allow_status_errors` (then they are counted)."""
-    folder = _streams_write(workdir, streams)
-    out_path = workdir / "wrk-result.txt"
-    script = workdir / "wrk-streams.lua"
-    script.write_text(WRK_STREAMS_LUA % {"dir": folder} + wrk_done_lua(out_path, WRK_STREAMS_DONE_LUA))
-    out_path.unlink(missing_ok=True)
-    n = len(streams)
-    args = [wrk, f"-t{n}", f"-c{n}", f"-d{duration}s", "--timeout", "5s", "-s", str(script), f"{base}/"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=duration + 60, check=False)
-    if done.returncode != 0 or not out_path.exists():
-        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    lines = out_path.read_text().split("\n")
-    _, requests, micros, status_errors, socket_errors = lines[0].split()
-    hist, exhausted = Counter(), 0
-    for line in lines[1:]:
-        if line.startswith("thread "):
-            exhausted += int(line.split()[2])
-        elif line:
-            value, count = line.split()
-            hist[int(value)] += int(count)
-    if exhausted:
-        raise BenchError(f"{streams[0][0]}: {exhausted} connection(s) ran out of signed bodies (BODIES_MIN)")
-    if int(status_errors) and not allow_status_errors:
-        raise BenchError(f"{streams[0][0]}: {status_errors} non-2xx/3xx responses under load:\n{done.stdout}")
-    return {
-        "requests": int(requests),
-        "seconds": int(micros) / 1e6,
-        "errors": int(socket_errors),
-        "hist": hist,
-        "status_errors": int(status_errors),
-    }
-
-
-def run_python_streams(base: str, streams: list, duration: int, *, allow_status_errors: bool = False) -> dict:
-    """The same with one thread and http.client connection per stream (bounded by time and bodies)."""
-    target = urllib.parse.urlsplit(base)
-    deadline = time.monotonic() + duration
-    lock = threading.Lock()
-    sample = new_sample()
-    statuses: list[tuple[int, bytes]] = []
-    exhausted = []
-
-    def worker(path: str, auth: str, bodies: list[str]):
-        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        headers = {"Authorization": auth, "Content-Type": "application/json"}
-        hist, errors, queue = Counter(), 0, iter(bodies)
-        try:
-            while time.monotonic() < deadline:
-                body = next(queue, None)
-                if body is None:
-                    with lock:
-                        exhausted.append(path)
-                    break
-                started = time.perf_counter()
-                try:
-                    conn.request("PUT", path, body=body.encode(), headers=headers)
-                    response = conn.getresponse()
-                    content = response.read()
-                except (OSError, http.client.HTTPException):
-                    conn.close()
-                    errors += 1
-                    continue
-                hist[int((time.perf_counter() - started) * 1e6)] += 1
-                if response.status != 200:
-                    with lock:
-                        statuses.append((response.status, content[:300]))
-                if response.will_close:
-                    conn.close()
-        finally:
-            conn.close()
-            with lock:
-                merge(sample, {"requests": sum(hist.values()), "seconds": 0.0, "errors": errors, "hist": hist})
-
-    started = time.monotonic()
-    workers = [threading.Thread(target=worker, args=stream, daemon=True) for stream in streams]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=duration + 30)
-    sample["seconds"] = time.monotonic() - started
-    if exhausted:
-        raise BenchError(f"{streams[0][0]}: {len(exhausted)} connection(s) ran out of signed bodies")
-    if statuses and not allow_status_errors:
-        raise BenchError(f"{streams[0][0]}: {len(statuses)} non-200 responses under load (first: {statuses[0]})")
-    sample["status_errors"] = len(statuses)
-    return sample
-
 
 def _put_json(base: str, path: str, auth: str, body: str) -> tuple[int, dict]:
     request = urllib.request.Request(  # noqa: S310 - loopback
@@ -1024,8 +711,13 @@ def _protocol_step(env: dict, args: list[str], timeout: int) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def _streams(generators: list, bare: bool, count: int) -> list[tuple[str, str, list[str]]]:
-    return [(g.bare if bare else g.path, g.auth, [g.body() for _ in range(count)]) for g in generators]
+def _streams(generators: list, bare: bool, count: int) -> list[list[Request]]:
+    """Per generator (connection), `count` no-change syncs, freshly signed, to the sync or its bare view."""
+    streams = []
+    for g in generators:
+        path, headers = (g.bare if bare else g.path), {"Authorization": g.auth, "Content-Type": "application/json"}
+        streams.append([Request("PUT", path, headers, g.body()) for _ in range(count)])
+    return streams
 
 
 def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
@@ -1036,10 +728,7 @@ def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
         base = server.base
         for name, kind in (("syncLock", "lock"), ("syncUserDevice", "device")):
             streams = _streams(gens[kind], False, max(BODIES_MIN, BODIES_PER_SECOND_FIRST * PROBE_SECONDS))
-            if wrk:
-                sample = run_wrk_streams(wrk, base, streams, PROBE_SECONDS, tmp, allow_status_errors=True)
-            else:
-                sample = run_python_streams(base, streams, PROBE_SECONDS, allow_status_errors=True)
+            sample = run_load(base, streams, PROBE_SECONDS, tmp, wrk, allow_status_errors=True)
             out[name] = {"requests": sample["requests"], "failed": sample["status_errors"]}
         locked = tail(server.log_path, 100_000).count("django.db.utils.OperationalError: database is locked")
     out["locked_errors_logged"] = locked
@@ -1084,11 +773,7 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
         def drive(name: str, seconds: int) -> dict:
             generators, bare = endpoints[name]
             count = max(BODIES_MIN, int(fastest.get(name, BODIES_PER_SECOND_FIRST) * seconds * 3))
-            streams = _streams(generators, bare, count)
-            if wrk:
-                sample = run_wrk_streams(wrk, base, streams, seconds, tmp)
-            else:
-                sample = run_python_streams(base, streams, seconds)
+            sample = run_load(base, _streams(generators, bare, count), seconds, tmp, wrk)
             if sample["seconds"]:
                 rate = sample["requests"] / sample["seconds"] / len(generators)
                 fastest[name] = max(fastest.get(name, 0.0), rate)
@@ -1096,20 +781,9 @@ def protocol_bench(env: dict, tmp: Path) -> dict:
             return sample
 
         sizes = protocol_verify(base, gens["lock"] + gens["device"])
-        if WARMUP:
-            log(f"protocol: warming up ({WARMUP} s per endpoint, {len(endpoints)} endpoints)")
-            for name in endpoints:
-                drive(name, WARMUP)
-        samples = {name: new_sample() for name in endpoints}
-        slice_seconds = max(1, round(DURATION / ROUNDS))
-        tool = "wrk" if wrk else "python"
-        log(f"protocol: measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({tool})")
-        for round_no in range(ROUNDS):
-            order = list(endpoints) if round_no % 2 == 0 else list(reversed(endpoints))
-            for name in order:
-                merge(samples[name], drive(name, slice_seconds))
+        results = interleaved(list(endpoints), drive, wrk, "protocol: ")
         protocol_verify(base, gens["lock"] + gens["device"])  # still answering, still signed right
-    out.update(results={name: summarize(sample) for name, sample in samples.items()}, sizes=sizes, wrk=wrk)
+    out.update(results=results, sizes=sizes, wrk=wrk)
     return out
 
 
@@ -1329,30 +1003,17 @@ def http_bench(env: dict, tmp: Path) -> dict:
         base = server.base
         sizes = verify(base, auth, seed["page_size"], pairs)
 
-        def drive(path, headers, seconds):
-            if wrk:
-                return run_wrk(wrk, f"{base}{path}", headers, seconds, tmp)
-            return run_python(f"{base}{path}", headers, seconds, tmp)
-
         targets = {}
         for pair in pairs:
-            targets[pair["bare"]] = {}
-            targets[pair["path"]] = auth
-        if WARMUP:
-            log(f"warming up ({WARMUP} s per endpoint, {len(targets)} endpoints)")
-            for path, headers in targets.items():
-                drive(path, headers, WARMUP)
-        # Interleaved slices (ABBA order: reversed every other round), so load from anything else
-        # on the machine falls on every endpoint alike; the slices of each endpoint are merged exactly.
-        samples = {path: new_sample() for path in targets}
-        slice_seconds = max(1, round(DURATION / ROUNDS))
-        log(f"measuring {ROUNDS} x {slice_seconds} s per endpoint, interleaved ({'wrk' if wrk else 'python'})")
-        for round_no in range(ROUNDS):
-            order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
-            for path in order:
-                merge(samples[path], drive(path, targets[path], slice_seconds))
-                server.check_alive()
-        results = {path: summarize(sample) for path, sample in samples.items()}
+            targets[pair["bare"]] = Request("GET", pair["bare"])
+            targets[pair["path"]] = Request("GET", pair["path"], auth)
+
+        def drive(path: str, seconds: int) -> dict:
+            sample = run_load(base, targets[path], seconds, tmp, wrk)
+            server.check_alive()
+            return sample
+
+        results = interleaved(list(targets), drive, wrk)
         verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
     seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
     return {"seed": seed, "results": results, "sizes": sizes, "pairs": pairs, "wrk": wrk}
