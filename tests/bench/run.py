@@ -49,7 +49,6 @@ campus and direction, default 15).
 
 import base64
 import datetime as dt
-import json
 import os
 import platform
 import secrets
@@ -73,24 +72,18 @@ from tests.bench.common import (  # noqa: E402
     HOST,
     ROOT,
     ROUNDS,
-    TOOL,
     WARMUP,
     BenchError,
     log,
     run_checked,
 )
-from tests.bench.load import Request, ensure_wrk, interleaved, run_load, tool_version  # noqa: E402
-from tests.bench.server import gunicorn_running, tail  # noqa: E402
+from tests.bench.load import tool_version  # noqa: E402
+from tests.bench.part_access import access_bench  # noqa: E402
+from tests.bench.part_http import BARE, ENVELOPED, http_bench  # noqa: E402
+from tests.bench.part_protocol import PROBE_SECONDS, protocol_bench  # noqa: E402
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 SETTINGS_MODULE = "tests.bench.settings"
-ENVELOPED = "/api/v1/api-keys"
-BARE = "/bench/bare"
-LIST_AREAS = "/api/v1/properties/{property_id}/areas"
-BARE_AREAS = "/bench/bare/properties/{property_id}/areas"
-GET_PROPERTY = "/api/v1/properties/{property_id}"
-BARE_PROPERTY = "/bench/bare/properties/{property_id}"
-SEED_KEYS = 60
 BENCH_DB_NAME = "keyhouse_bench"
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
@@ -172,52 +165,6 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
-
-
-# --- checks ---------------------------------------------------------------------------------
-def fetch(base: str, path: str, headers: dict) -> tuple[int, bytes]:
-    request = urllib.request.Request(f"{base}{path}", headers=headers)  # noqa: S310 - loopback
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def _verify_enveloped(base: str, path: str, auth: dict, items_key: str | None, page_size: int) -> int:
-    status, body = fetch(base, path, auth)
-    if status != 200:
-        raise BenchError(f"GET {path} answered {status}: {body[:500]!r}")
-    doc = json.loads(body)
-    data = doc.get("data")
-    if doc.get("success") is not True or doc.get("error") is not None or not isinstance(data, dict):
-        raise BenchError(f"GET {path}: not the expected envelope: {body[:500]!r}")
-    if items_key is not None:
-        items = data.get(items_key)
-        if not isinstance(items, list) or len(items) != page_size or not data.get("pageToken"):
-            got = len(items) if isinstance(items, list) else items
-            raise BenchError(f"GET {path}: expected a full page of {page_size} with a pageToken, got {got}")
-    return len(body)
-
-
-def _verify_bare(base: str, path: str, rows: int | None) -> int:
-    status, body = fetch(base, path, {})
-    if status != 200:
-        raise BenchError(f"GET {path} answered {status}: {body[:500]!r}")
-    doc = json.loads(body)
-    if rows is not None and len(doc) != rows:
-        raise BenchError(f"GET {path}: expected {rows} rows, got {len(doc)}")
-    return len(body)
-
-
-def verify(base: str, auth: dict, page_size: int, pairs: list[dict]) -> dict:
-    """Every endpoint answers 200 with a full page; returns body sizes. Fails loudly otherwise."""
-    sizes = {}
-    for pair in pairs:
-        rows = page_size if pair["items_key"] else None
-        sizes[pair["path"]] = _verify_enveloped(base, pair["path"], auth, pair["items_key"], page_size)
-        sizes[pair["bare"]] = _verify_bare(base, pair["bare"], rows)
-    return sizes
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -503,20 +450,7 @@ def database_setup(database: str) -> str:
 
 
 # --- access model (tests/bench/access.py) -----------------------------------------------------------
-ACCESS_STEPS = (("seed", 600), ("rebuild", 900), ("measure", 900))  # (step, timeout s)
 TARGET_CHANGE_MS, TARGET_RATIO, TARGET_REBUILD_S = 1000, 1.5, 60
-
-
-def access_bench(env: dict) -> dict:
-    """Seed the two campuses, rebuild them, time changes: one fresh process per step."""
-    out = {}
-    for step, timeout in ACCESS_STEPS:
-        log(f"access model: {step} (python -m tests.bench.access {step})")
-        started = time.monotonic()
-        stdout = run_checked([sys.executable, "-m", "tests.bench.access", step], env, timeout=timeout, what=step)
-        out[step] = json.loads(stdout.strip().splitlines()[-1])
-        log(f"access model: {step} took {time.monotonic() - started:.0f} s")
-    return out
 
 
 def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
@@ -659,132 +593,7 @@ def access_block(access: dict, meta: dict) -> str:
 
 
 # --- lock and device protocol (tests/bench/protocol.py) ------------------------------------------
-PROTOCOL_STEPS = (("seed", 900), ("build", 1800))  # (step, timeout s); then `setup`
 TARGET_SYNC_RATIO = 0.40
-PUT_TIMEOUT = 30
-# Signed bodies per connection and run: 3x the fastest rate seen for that endpoint, at least
-# this many (the first run of an endpoint, its warm-up, uses BODIES_PER_SECOND_FIRST per second).
-BODIES_MIN, BODIES_PER_SECOND_FIRST = 300, 400
-PROBE_SECONDS = 2
-
-
-def _put_json(base: str, path: str, auth: str, body: str) -> tuple[int, dict]:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{base}{path}",
-        data=body.encode(),
-        method="PUT",
-        headers={"Authorization": auth, "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=PUT_TIMEOUT) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, {"raw": exc.read()[:500].decode(errors="replace")}
-
-
-def protocol_verify(base: str, generators: list) -> dict:
-    """One request per lock / phone to its sync and to its bare view: 200, and the reference
-    lock or phone accepts the signed answer. Returns the body sizes (request, answer)."""
-    sizes = {}
-    for gen in generators:
-        body = gen.body()
-        status, answer = _put_json(base, gen.path, gen.auth, body)
-        if status != 200:
-            raise BenchError(f"PUT {gen.path} answered {status}: {answer}")
-        try:
-            gen.check(answer)
-        except Exception as exc:  # noqa: BLE001 - the reference lock/phone refuses: say why
-            raise BenchError(f"PUT {gen.path}: the reference {gen.kind} refuses the answer: {exc!r}") from None
-        sizes[gen.kind] = (len(body), len(json.dumps(answer, separators=(",", ":"))))
-        status, bare = _put_json(base, gen.bare, gen.auth, gen.body())
-        if status != 200 or bare.get("id") is None:
-            raise BenchError(f"PUT {gen.bare} answered {status}: {bare}")
-        sizes[f"bare-{gen.kind}"] = len(json.dumps(bare, separators=(",", ":")))
-    return sizes
-
-
-def _protocol_step(env: dict, args: list[str], timeout: int) -> dict:
-    log(f"protocol: {args[0]} (python -m tests.bench.protocol {' '.join(args)})")
-    started = time.monotonic()
-    stdout = run_checked([sys.executable, "-m", "tests.bench.protocol", *args], env, timeout=timeout, what=args[0])
-    log(f"protocol: {args[0]} took {time.monotonic() - started:.0f} s")
-    return json.loads(stdout.strip().splitlines()[-1])
-
-
-def _streams(generators: list, bare: bool, count: int) -> list[list[Request]]:
-    """Per generator (connection), `count` no-change syncs, freshly signed, to the sync or its bare view."""
-    streams = []
-    for g in generators:
-        path, headers = (g.bare if bare else g.path), {"Authorization": g.auth, "Content-Type": "application/json"}
-        streams.append([Request("PUT", path, headers, g.body()) for _ in range(count)])
-    return streams
-
-
-def sqlite_probe(env: dict, tmp: Path, gens: dict, wrk: str | None) -> dict:
-    """SQLite only: how many concurrent no-change syncs fail (non-2xx; "database is locked", see
-    SQLITE_OPTIONS in config/settings.py) in PROBE_SECONDS each, in a gunicorn of their own."""
-    out = {}
-    with gunicorn_running(env, tmp, "protocol-probe") as server:
-        base = server.base
-        for name, kind in (("syncLock", "lock"), ("syncUserDevice", "device")):
-            streams = _streams(gens[kind], False, max(BODIES_MIN, BODIES_PER_SECOND_FIRST * PROBE_SECONDS))
-            sample = run_load(base, streams, PROBE_SECONDS, tmp, wrk, allow_status_errors=True)
-            out[name] = {"requests": sample["requests"], "failed": sample["status_errors"]}
-        locked = tail(server.log_path, 100_000).count("django.db.utils.OperationalError: database is locked")
-    out["locked_errors_logged"] = locked
-    # Resynchronise: a refused request left its lock / phone a number ahead, which is fine (gaps).
-    return out
-
-
-def protocol_bench(env: dict, tmp: Path) -> dict:
-    """Seed, build and set up in fresh processes; then a gunicorn and the load run.
-
-    Load: each of CONNECTIONS connections is one bench lock (or phone) sending its own
-    no-change syncs, in order, one at a time: a sync must carry a syncSequence (syncCounter)
-    above the last accepted, so two connections of one lock would race and get 409s. The
-    bodies are signed by the reference lock / phone just before each run (current syncDate,
-    fresh nonce) and replayed by wrk from a Lua script; the bare views get bodies of the same
-    size. Four endpoints, interleaved ABBA slices as in the HTTP part. On SQLite, first a probe
-    of concurrent syncs that must all succeed (`sqlite_probe`)."""
-    from tests.bench.protocol import Generator  # lazily: it reads BENCH_ACCESS_RUNS when imported
-
-    out = {step: _protocol_step(env, [step], timeout) for step, timeout in PROTOCOL_STEPS}
-    state_path = tmp / "protocol-state.json"
-    out["setup"] = _protocol_step(env, ["setup", str(state_path), str(CONNECTIONS)], 900)
-    state = json.loads(state_path.read_text())
-    gens = {
-        "lock": [Generator("lock", s) for s in state["locks"]],
-        "device": [Generator("device", s) for s in state["phones"]],
-    }
-    endpoints = {  # (generators, bare?)
-        "bare-lock": (gens["lock"], True),
-        "syncLock": (gens["lock"], False),
-        "bare-device": (gens["device"], True),
-        "syncUserDevice": (gens["device"], False),
-    }
-    wrk = ensure_wrk() if TOOL != "python" else None
-    sqlite = env["DATABASE_URL"].startswith("sqlite")
-    out["probe"] = sqlite_probe(env, tmp, gens, wrk) if sqlite else None
-    fastest: dict[str, float] = {}  # requests/s per connection, per endpoint
-
-    with gunicorn_running(env, tmp, "protocol") as server:
-        base = server.base
-
-        def drive(name: str, seconds: int) -> dict:
-            generators, bare = endpoints[name]
-            count = max(BODIES_MIN, int(fastest.get(name, BODIES_PER_SECOND_FIRST) * seconds * 3))
-            sample = run_load(base, _streams(generators, bare, count), seconds, tmp, wrk)
-            if sample["seconds"]:
-                rate = sample["requests"] / sample["seconds"] / len(generators)
-                fastest[name] = max(fastest.get(name, 0.0), rate)
-            server.check_alive()
-            return sample
-
-        sizes = protocol_verify(base, gens["lock"] + gens["device"])
-        results = interleaved(list(endpoints), drive, wrk, "protocol: ")
-        protocol_verify(base, gens["lock"] + gens["device"])  # still answering, still signed right
-    out.update(results=results, sizes=sizes, wrk=wrk)
-    return out
 
 
 def _sync_ratio(results: dict, name: str) -> float:
@@ -966,59 +775,6 @@ def protocol_block(protocol: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
-# --- main ---------------------------------------------------------------------------------------
-def http_bench(env: dict, tmp: Path) -> dict:
-    """Steps 1–4: seed, gunicorn, load; returns the seed figures and the load results."""
-    log(f"seeding {SEED_KEYS} API keys and a property with 10,000 areas; counting queries in-process")
-    seed = json.loads(
-        run_checked([sys.executable, "-m", "tests.bench.seed"], env, timeout=300, what="seed").strip().splitlines()[-1]
-    )
-    auth = {"Authorization": f"Bearer {seed['secret']}"}
-    property_id = seed["directory"]["property_id"]
-    pairs = [
-        {"path": ENVELOPED, "bare": BARE, "items_key": "apiKeys"},
-        {
-            "path": LIST_AREAS.format(property_id=property_id),
-            "bare": BARE_AREAS.format(property_id=property_id),
-            "label": LIST_AREAS.format(property_id="{propertyId}"),
-            "bare_label": BARE_AREAS.format(property_id="{propertyId}"),
-            "items_key": "properties",  # sic: the spec's listAreas names its array `properties`
-        },
-        {
-            "path": GET_PROPERTY.format(property_id=property_id),
-            "bare": BARE_PROPERTY.format(property_id=property_id),
-            "label": GET_PROPERTY.format(property_id="{propertyId}"),
-            "bare_label": BARE_PROPERTY.format(property_id="{propertyId}"),
-            "items_key": None,
-        },
-    ]
-    log(
-        f"seeded in {seed['directory']['seed_seconds']} s on {seed['database']} "
-        f"(area_create {seed['directory']['service_ms_per_area']} ms/area; "
-        f"bulk {seed['directory']['bulk_areas']} areas in {seed['directory']['bulk_seconds']} s)"
-    )
-
-    wrk = ensure_wrk() if TOOL != "python" else None
-    with gunicorn_running(env, tmp, "http") as server:
-        base = server.base
-        sizes = verify(base, auth, seed["page_size"], pairs)
-
-        targets = {}
-        for pair in pairs:
-            targets[pair["bare"]] = Request("GET", pair["bare"])
-            targets[pair["path"]] = Request("GET", pair["path"], auth)
-
-        def drive(path: str, seconds: int) -> dict:
-            sample = run_load(base, targets[path], seconds, tmp, wrk)
-            server.check_alive()
-            return sample
-
-        results = interleaved(list(targets), drive, wrk)
-        verify(base, auth, seed["page_size"], pairs)  # still healthy after the load
-    seed["sql_directory"] = seed["directory"]["sql"]["list_10000"]
-    return {"seed": seed, "results": results, "sizes": sizes, "pairs": pairs, "wrk": wrk}
-
-
 def print_http(http: dict) -> list[str]:
     """Print the HTTP figures; returns the failures (query counts that are not flat)."""
     seed, results, pairs = http["seed"], http["results"], http["pairs"]
@@ -1064,6 +820,7 @@ def print_http(http: dict) -> list[str]:
     return failures
 
 
+# --- main ---------------------------------------------------------------------------------------
 def main() -> int:
     began = time.monotonic()
     machine_info = machine()  # load average before we add any
