@@ -75,7 +75,7 @@ def tool_version(wrk: str | None, *, threads: int | None = None) -> str:
     return f"{name} (-t{threads} -c{CONNECTIONS}, latency histogram from a Lua done() hook)"
 
 
-# --- samples -----------------------------------------------------------------------------------
+# --- samples --------------------------------------------------------------------------------------
 def new_sample() -> dict:
     return {"requests": 0, "seconds": 0.0, "errors": 0, "hist": Counter()}
 
@@ -107,7 +107,7 @@ def summarize(sample: dict) -> dict:
     }
 
 
-# --- one load run ------------------------------------------------------------------------------
+# --- one load run ---------------------------------------------------------------------------------
 def run_load(
     base: str,
     requests: Request | list[Iterable[Request]],
@@ -340,7 +340,7 @@ def _python(base: str, streams: list, seconds: int, label: str, allow_status_err
     return sample
 
 
-# --- several endpoints, interleaved -------------------------------------------------------------
+# --- several endpoints, interleaved ---------------------------------------------------------------
 def interleaved(names: list[str], drive: Callable[[str, int], dict], wrk: str | None, prefix: str = "") -> dict:
     """Warm each endpoint up (WARMUP s), then drive each for ROUNDS slices of DURATION / ROUNDS s,
     in ABBA order (reversed every other round) so that load from anything else on the machine

@@ -45,6 +45,7 @@ def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dic
         write_doc("protocol", meta["db_key"], protocol_block(protocol, meta))
 
 
+# --- formatting -----------------------------------------------------------------------------------
 def fmt_ms(value) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
 
@@ -101,9 +102,7 @@ def sql_tables(statements: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names)
 
 
-# --- the run: machine and versions -------------------------------------------------------------
-
-
+# --- the run: machine and versions ----------------------------------------------------------------
 def machine() -> dict:
     cpu = ""
     try:
@@ -149,9 +148,7 @@ def setup_lines(meta: dict) -> list[str]:
     ]
 
 
-# --- the HTTP part ------------------------------------------------------------------------------
-
-
+# --- the HTTP part --------------------------------------------------------------------------------
 def print_http(http: dict) -> list[str]:
     """Print the HTTP figures; returns the failures (query counts that are not flat)."""
     seed, results, pairs = http["seed"], http["results"], http["pairs"]
@@ -275,8 +272,6 @@ def directory_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) ->
 
 
 # --- the access model -----------------------------------------------------------------------------
-
-
 TARGET_CHANGE_MS, TARGET_RATIO, TARGET_REBUILD_S = 1000, 1.5, 60
 
 
@@ -415,9 +410,7 @@ def access_block(access: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
-# --- the lock and device protocol -------------------------------------------------------------
-
-
+# --- the lock and device protocol -----------------------------------------------------------------
 TARGET_SYNC_RATIO = 0.40
 
 
@@ -600,9 +593,7 @@ def protocol_block(protocol: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
-# --- docs/PERFORMANCE.md ------------------------------------------------------------------------
-
-
+# --- docs/PERFORMANCE.md --------------------------------------------------------------------------
 def marks(section: str, db_key: str) -> tuple[str, str]:
     return f"<!-- bench:{section}:{db_key}:start -->", f"<!-- bench:{section}:{db_key}:end -->"
 

@@ -34,6 +34,17 @@ the database named in the URL is only used to connect and is never touched):
    freshly signed request body per request (see `protocol_bench`);
 7. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
 
+This file is the entry point: options, the temporary directory and database, the parts in
+order, the exit code. The rest of tests/bench:
+- common.py: the load-run knobs below, BenchError, log, run_checked (a step in a fresh process);
+- server.py: gunicorn (`gunicorn_command`: its command line), started, health-checked, stopped;
+- load.py: the load generator (`run_load`: the requests to send, wrk or Python) and the
+  interleaved ABBA slices (`interleaved`);
+- part_http.py, part_access.py, part_protocol.py: steps 1–3, 5 and 6 (`http_bench`,
+  `access_bench`, `protocol_bench`), driving seed.py, access.py and protocol.py, which run
+  inside Django in fresh processes (baseline.py, urls.py and settings.py: the bare views);
+- report.py: steps 4 and 7 and the tables of 5 and 6: figures, ratios, targets, pass/fail.
+
 The run fails (exit 1) when a query count that must be flat is not, or an access-model or
 protocol target is missed; the figures are printed and written first.
 
@@ -56,9 +67,7 @@ import string
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 _PROJECT = str(Path(__file__).resolve().parents[2])
@@ -66,13 +75,7 @@ if _PROJECT not in sys.path:  # `python tests/bench/run.py` (make bench) puts on
     sys.path.insert(0, _PROJECT)
 
 from tests.bench import report  # noqa: E402
-from tests.bench.common import (  # noqa: E402
-    HOST,
-    ROOT,
-    BenchError,
-    log,
-    run_checked,
-)
+from tests.bench.common import HOST, ROOT, BenchError, log, run_checked  # noqa: E402
 from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
@@ -90,7 +93,7 @@ if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
 
 
-# --- database ------------------------------------------------------------------------------
+# --- database -------------------------------------------------------------------------------------
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
 
 
@@ -158,7 +161,7 @@ def database_setup(database: str) -> str:
     return f"fresh {database} database (a file in a temporary directory)"
 
 
-# --- environment and processes -------------------------------------------------------------
+# --- the environment of its processes ------------------------------------------------------------
 def bench_env(tmp: Path, database_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
     alphabet = string.ascii_letters + string.digits
@@ -179,7 +182,7 @@ def bench_env(tmp: Path, database_url: str) -> dict:
     return env
 
 
-# --- main ---------------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
 def main() -> int:
     began = time.monotonic()
     machine_info = report.machine()  # load average before we add any
