@@ -1,8 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.core.principal import Grant
-from tests.factories.accounts import UserFactory, api_key_with
+from tests.factories.accounts import UserFactory, api_key_client
 
 
 @pytest.fixture(autouse=True)
@@ -16,21 +15,22 @@ def _isolated_cache(settings):
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """MD5 password hashing, opted into by tests that sign in by password (the sign-ins are part
+    of those tests, password strength is not: tests/accounts/test_sign_in.py)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def api_client():
     return APIClient()
 
 
 @pytest.fixture
 def client_for(db):
-    """client_for("owner") / client_for(Grant("owner", property_id=...)) → (APIClient, ApiKey)."""
-
-    def make(*grants: Grant | str):
-        api_key, secret = api_key_with(*grants)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-        return client, api_key
-
-    return make
+    """client_for("owner") / client_for(Grant("owner", property_id=...)) → (APIClient, ApiKey);
+    tests/factories/accounts.py's api_key_client, and its key_client for the client alone."""
+    return api_key_client
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from apps.events.models import Event
 from tests.factories import access as a
 from tests.factories import directory as d
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "correct horse battery"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

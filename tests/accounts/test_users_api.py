@@ -11,7 +11,7 @@ from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 USER_FIELDS = {
     "userId",
@@ -28,12 +28,6 @@ USER_FIELDS = {
 }
 PRIVATE_FIELDS = {"firstName", "lastName", "email", "phoneNumber", "billingAddress"}
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Sign-ins are part of these tests, password strength is not (tests/accounts/test_sign_in.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _private(**overrides) -> dict:

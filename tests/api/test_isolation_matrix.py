@@ -37,17 +37,11 @@ from apps.core.operations import OPERATIONS
 from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
-from tests.factories.accounts import api_key_with
+from tests.factories.accounts import key_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Sign-ins are part of these tests, password strength is not (tests/accounts/test_sign_in.py)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass(frozen=True)
@@ -155,13 +149,6 @@ def world():
     )
 
 
-def _key_client(*grants) -> APIClient:
-    _, secret = api_key_with(*grants)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
-
-
 def _person_client(user) -> APIClient:
     response = APIClient().post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, format="json")
     client = APIClient()
@@ -180,7 +167,7 @@ def _client(w, op_id: str, caller: str) -> APIClient:
         "read_only": Grant("support", property_id=w.a.pk),
         "right": Grant("owner") if op_id == "createProperty" else Grant("owner", property_id=w.a.pk),
     }[caller]
-    return _key_client(grant)
+    return key_client(grant)
 
 
 def _call(client, op: Op, w):
@@ -243,7 +230,7 @@ def test_a_key_of_property_b_sees_nothing_of_a_in_any_list(world):
     commuter = d.user_create()
     d.member_add(world.group_a, commuter)
     d.member_add(world.group_b, commuter)
-    client = _key_client(Grant("owner", property_id=world.b.pk))
+    client = key_client(Grant("owner", property_id=world.b.pk))
     urls = {
         "/api/v1/properties": "properties",
         f"/api/v1/properties/{world.b.pk}/areas": "properties",
@@ -261,7 +248,7 @@ def test_a_key_of_property_b_sees_nothing_of_a_in_any_list(world):
 
 
 def test_unscoped_owner_reaches_both_properties(world):
-    client = _key_client(Grant("owner"))
+    client = key_client(Grant("owner"))
     listed = {p["propertyId"] for p in d.ok(client.get("/api/v1/properties"))["properties"]}
     assert listed == {str(world.a.pk), str(world.b.pk)}
     for prop, group in ((world.a, world.group_a), (world.b, world.group_b)):

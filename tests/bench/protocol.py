@@ -28,7 +28,8 @@ stored key map (the signatures and seals made during that request are counted: t
 one signature, none for the map), the sync that acknowledges it and a no-change sync; each
 phone's first sync (delivers its sealed map) and a no-change sync; signatures, seals and SQL
 queries counted for each. The state file (secrets of bench-only locks and phones in the
-bench's temporary directory) lets run.py sign the load run's requests: `Generator` below.
+bench's temporary directory) lets the load run (part_protocol.py) sign its requests:
+`Generator` below.
 """
 
 import json
@@ -475,7 +476,7 @@ def step_setup(state_path: str, connections: int) -> dict:
     return out
 
 
-# --- the load run's signed requests (no Django: used by run.py) -----------------------------------
+# --- the load run's signed requests (no Django: used by part_protocol.py) -------------------------
 
 
 def _raw_private(key) -> str:

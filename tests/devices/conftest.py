@@ -11,14 +11,14 @@ from apps.core.actors import SYSTEM
 from apps.core.principal import Grant
 from tests.factories import directory as d
 from tests.factories.access import lock_in, process_events
-from tests.factories.accounts import api_key_with
+from tests.factories.accounts import key_client
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fast_password_hashing(fast_password_hashing):
+    """Every device test gets tests/conftest.py's fast_password_hashing (people sign in by password)."""
 
 
 def person_client(user) -> APIClient:
@@ -26,13 +26,6 @@ def person_client(user) -> APIClient:
     response = APIClient().post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, format="json")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {d.ok(response)['token']}")
-    return client
-
-
-def key_client(*grants) -> APIClient:
-    _, secret = api_key_with(*grants)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
 
 

@@ -7,12 +7,12 @@ key and nonce from the vector, so the output is reproducible byte for byte. test
 checks the stored files against this builder, against apps.devices.protocol, and step by step.
 """
 
-import hashlib
-import json
 from pathlib import Path
 
 from apps.devices import protocol  # pure: no Django
 from apps.keys import canonical, crypto
+from tests.vectors import key_vector, secret, write
+from tests.vectors import text as text  # test_vectors.py compares the files with make_vectors.text
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -24,21 +24,11 @@ AREA_ID = "0190a1b2-0000-7000-8000-0000000000e1"
 LOCK_ID = "0190a1b2-0000-7000-8000-0000000000f1"
 GYM_LOCK_ID = "0190a1b2-0000-7000-8000-0000000000f2"
 SCHEDULE_ID = "0190a1b2-0000-7000-8000-0000000000c2"
-
-
-def secret(label: str) -> bytes:
-    return hashlib.sha256(f"keyhouse test vector: {label}".encode()).digest()
+KEY_FIELDS = ("privateKeyHex", "publicKeyHex", "publicKey", "kid")  # a key as these files give it (tests/vectors.py)
 
 
 def _signing(label: str) -> dict:
-    private = secret(label)
-    public = crypto.public_key(crypto.ED25519, private)
-    return {
-        "privateKeyHex": private.hex(),
-        "publicKeyHex": public.hex(),
-        "publicKey": crypto.b64url_encode(public),
-        "kid": crypto.key_id(crypto.ED25519, public),
-    }
+    return key_vector(crypto.ED25519, label, KEY_FIELDS)
 
 
 def device_sync() -> dict:
@@ -193,11 +183,5 @@ def unlock_proof() -> dict:
 BUILDERS = {"device_sync.json": device_sync, "unlock_proof.json": unlock_proof}
 
 
-def text(builder) -> str:
-    return json.dumps(builder(), indent=2, ensure_ascii=False) + "\n"
-
-
 if __name__ == "__main__":
-    for name, builder in BUILDERS.items():
-        (VECTORS / name).write_text(text(builder), encoding="utf-8")
-        print("wrote", VECTORS / name)
+    write(VECTORS, BUILDERS)

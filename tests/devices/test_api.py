@@ -7,9 +7,10 @@ from rest_framework.test import APIClient
 
 from apps.core.principal import Grant
 from apps.events.models import Event
-from tests.devices.conftest import key_client, person_client
+from tests.devices.conftest import person_client
 from tests.devices.factories import device_provision
 from tests.devices.phone import Phone
+from tests.factories.accounts import key_client
 from tests.factories.directory import member_add, ok, property_group, refused, user_create
 
 pytestmark = pytest.mark.django_db

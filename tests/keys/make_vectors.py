@@ -10,11 +10,12 @@ reason against points.py, and each refusal against apps.keys.crypto.
 """
 
 import hashlib
-import json
 from pathlib import Path
 
 from apps.keys import crypto
 from tests.keys import points as pt
+from tests.vectors import text as text  # test_vectors.py compares the file with make_vectors.text
+from tests.vectors import write
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -197,11 +198,5 @@ def weak_keys() -> dict:
 BUILDERS = {"weak_keys.json": weak_keys}
 
 
-def text(builder) -> str:
-    return json.dumps(builder(), indent=2, ensure_ascii=False) + "\n"
-
-
 if __name__ == "__main__":
-    for name, builder in BUILDERS.items():
-        (VECTORS / name).write_text(text(builder), encoding="utf-8")
-        print("wrote", VECTORS / name)
+    write(VECTORS, BUILDERS)

@@ -14,7 +14,7 @@ from apps.keys import crypto
 from apps.locks import services as lock_services
 from tests.factories import directory as d
 from tests.factories.access import process_events
-from tests.factories.accounts import api_key_with
+from tests.factories.accounts import key_client
 from tests.locks.reference_lock import ReferenceLock
 
 
@@ -38,13 +38,6 @@ def ok_signed(response) -> dict:
     assert {"success", "error", "data", "signatures"} <= set(body), body
     assert body["success"] is True and body["error"] is None, body
     return body["data"]
-
-
-def key_client(*grants) -> APIClient:
-    _, secret = api_key_with(*grants)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 def lock_client(lock: ReferenceLock) -> APIClient:

@@ -8,11 +8,12 @@ checks the stored files against this builder, and against the reference lock.
 """
 
 import hashlib
-import json
 from pathlib import Path
 
 from apps.keys import canonical, crypto
 from apps.locks import protocol  # pure: no Django
+from tests.vectors import key_vector, secret, write
+from tests.vectors import render as render  # test_vectors.py compares the files with make_vectors.render
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -32,32 +33,15 @@ LOBBY_HOURS_ID = "0190a1b2-0000-7000-8000-0000000000c3"
 # (Sunday 29 March, 01:00 UTC), so the intervals show the wall-clock rule.
 ISSUED_AT = 1774526400
 SYNC_SEQUENCE = 42
-
-
-def secret(label: str) -> bytes:
-    return hashlib.sha256(f"keyhouse test vector: {label}".encode()).digest()
+KEY_FIELDS = ("label", "privateKeyHex", "publicKey", "kid")  # a key as these files give it (tests/vectors.py)
 
 
 def _signing(label: str) -> dict:
-    private = secret(label)
-    public = crypto.public_key(crypto.ED25519, private)
-    return {
-        "label": label,
-        "privateKeyHex": private.hex(),
-        "publicKey": crypto.b64url_encode(public),
-        "kid": crypto.key_id(crypto.ED25519, public),
-    }
+    return key_vector(crypto.ED25519, label, KEY_FIELDS)
 
 
 def _sealing(label: str) -> dict:
-    private = secret(label)
-    public = crypto.public_key(crypto.X25519, private)
-    return {
-        "label": label,
-        "privateKeyHex": private.hex(),
-        "publicKey": crypto.b64url_encode(public),
-        "kid": crypto.key_id(crypto.X25519, public),
-    }
+    return key_vector(crypto.X25519, label, KEY_FIELDS)
 
 
 def _access(label: str, user_device_id: str, key_id: str) -> dict:
@@ -282,15 +266,5 @@ def lock_sync() -> dict:
 BUILDERS = {"key_map.json": key_map, "lock_command.json": lock_command, "lock_sync.json": lock_sync}
 
 
-def render(vector: dict) -> str:
-    return json.dumps(vector, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
-def main() -> None:
-    VECTORS.mkdir(exist_ok=True)
-    for name, build in BUILDERS.items():
-        (VECTORS / name).write_text(render(build()))
-
-
 if __name__ == "__main__":
-    main()
+    write(VECTORS, BUILDERS)

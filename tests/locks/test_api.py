@@ -11,7 +11,8 @@ from apps.core.principal import Grant
 from apps.events.models import Event
 from apps.locks.models import Lock, LockCredential
 from tests.factories import directory as d
-from tests.locks.conftest import Phone, key_client, lock_client, ok_signed, settle
+from tests.factories.accounts import key_client
+from tests.locks.conftest import Phone, lock_client, ok_signed, settle
 from tests.locks.reference_lock import LockRefused, ReferenceLock
 
 pytestmark = pytest.mark.django_db

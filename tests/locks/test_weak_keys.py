@@ -11,9 +11,9 @@ from apps.keys.choices import KeyKeyMode, KeyOwnerType
 from apps.keys.models import Key
 from apps.locks.models import Lock
 from tests.factories import directory as d
+from tests.factories.accounts import key_client
 from tests.keys import points as pt
 from tests.keys.conftest import vectors
-from tests.locks.conftest import key_client
 from tests.locks.reference_lock import SYNC_REQUEST, UNLOCK_PROOF, ReferenceLock, b64url, kid_of, signing_input
 from tests.locks.test_sync import _state
 

@@ -1,0 +1,685 @@
+"""The bench's report: the tables printed at the end of a run, with the ratios, the targets and
+pass / fail (`print_parts`), and this database's blocks of docs/PERFORMANCE.md between their
+markers (`write_docs`).
+
+Each part has its printer and its doc blocks below; they read what the part modules returned
+(None for a part that did not run) and the run's `meta` (machine, versions, database, date,
+command), and measure nothing."""
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+from tests.bench.common import CONNECTIONS, DURATION, HOST, ROOT, ROUNDS, WARMUP, BenchError, run_checked
+from tests.bench.load import tool_version
+from tests.bench.part_http import BARE, ENVELOPED
+from tests.bench.part_protocol import PROBE_SECONDS
+
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+
+
+def print_parts(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> list[str]:
+    """Print the figures of the parts that ran; returns the failures (a query count that must be
+    flat and is not, a target missed)."""
+    failures = []
+    if http:
+        failures += print_http(http)
+    if access:
+        print_access(access, meta["database"])
+        failures += [f"access model target missed: {what}" for what in access_failures(access)]
+    if protocol:
+        print_protocol(protocol, meta["database"])
+        failures += [f"protocol target missed: {what}" for what in protocol_failures(protocol)]
+    return failures
+
+
+def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> None:
+    """Rewrite this database's blocks of docs/PERFORMANCE.md for the parts that ran."""
+    if http:
+        write_doc("api-overhead", meta["db_key"], figures_block(http["results"], http["seed"], meta, http["pairs"]))
+        write_doc("directory", meta["db_key"], directory_block(http["results"], http["seed"], meta, http["pairs"]))
+    if access:
+        write_doc("access", meta["db_key"], access_block(access, meta))
+    if protocol:
+        write_doc("protocol", meta["db_key"], protocol_block(protocol, meta))
+
+
+# --- formatting -----------------------------------------------------------------------------------
+def fmt_ms(value) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def verdict(passed: bool | None) -> str:
+    return "for information" if passed is None else ("pass" if passed else "FAIL")
+
+
+def table(rows: list[tuple[str, dict]]) -> list[str]:
+    lines = ["| endpoint | requests/s | p50 | p99 | requests |", "| --- | ---: | ---: | ---: | ---: |"]
+    for label, r in rows:
+        lines.append(f"| {label} | {r['rps']:.1f} | {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | {r['requests']} |")
+    return lines
+
+
+def ratio_of(results: dict, pair: dict) -> float:
+    bare = results[pair["bare"]]["rps"]
+    return results[pair["path"]]["rps"] / bare if bare else float("nan")
+
+
+def main_table(sql: str) -> str | None:
+    """The table after the statement's own FROM (not a subquery's: parentheses are skipped)."""
+    depth = 0
+    for index, char in enumerate(sql):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(" FROM ", index):
+            return sql[index + 6 :].split()[0].strip('"')
+    return None
+
+
+def sql_statements(statements: list[str]) -> str:
+    """`SELECT table` / `INSERT table` / `COMMIT` per query, in order (transaction control shortened)."""
+    names = []
+    for sql in statements:
+        verb = sql.split()[0].upper()
+        if verb in ("SELECT", "DELETE"):
+            table = main_table(sql)
+            names.append(f"{verb} {table}" if table else verb)
+        elif verb in ("INSERT", "UPDATE"):
+            names.append(f"{verb} {sql.split()[2 if verb == 'INSERT' else 1].strip(chr(34))}")
+        else:
+            names.append(verb)
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def sql_tables(statements: list[str]) -> str:
+    """`table` per query, in order: what a request reads, at a glance."""
+    names = []
+    for sql in statements:
+        names.append(main_table(sql) or sql.split()[0].strip('"'))
+    return ", ".join(f"`{n}`" for n in names)
+
+
+# --- the run: machine and versions ----------------------------------------------------------------
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "load average unknown"
+    return {
+        "load": load,
+        "nproc": os.cpu_count(),
+        "cpu": cpu or platform.processor() or "unknown",
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+def versions(env: dict) -> str:
+    code = (
+        "import django, rest_framework, gunicorn; "
+        "print(f'Django {django.get_version()}, DRF {rest_framework.VERSION}, gunicorn {gunicorn.__version__}')"
+    )
+    try:
+        return run_checked([sys.executable, "-c", code], env, timeout=30, what="versions").strip()
+    except BenchError:
+        return "unknown"
+
+
+def setup_lines(meta: dict) -> list[str]:
+    m = meta["machine"]
+    return [
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}; "
+        f"{m['load']} (1/5/15 min) before the run: anything else running shares the CPUs",
+        f"- Server: gunicorn -w 2 (sync workers) on {HOST}, DEBUG=false, {meta['database_setup']}, "
+        "local-memory cache, eager Celery; load generator on the same machine",
+        f"- Tool: {meta['tool']}; {WARMUP} s warm-up per endpoint, then {ROUNDS} interleaved slices "
+        f"of {max(1, round(DURATION / ROUNDS))} s per endpoint (ABBA order), merged",
+    ]
+
+
+# --- the HTTP part --------------------------------------------------------------------------------
+def print_http(http: dict) -> list[str]:
+    """Print the HTTP figures; returns the failures (query counts that are not flat)."""
+    seed, results, pairs = http["seed"], http["results"], http["pairs"]
+    q = seed["queries"]
+    d = seed["directory"]
+    dq = d["queries"]
+    print()
+    print(f"Enveloped endpoints vs bare DRF on {seed['database']}  ({tool_version(http['wrk'])})")
+    print(f"{'endpoint':<52} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
+    for pair in pairs:
+        for path, label in ((pair["bare"], pair.get("bare_label", pair["bare"])), (pair["path"], pair.get("label"))):
+            r = results[path]
+            label = f"GET {label or path}"
+            print(
+                f"{label:<52} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
+                f"{r['socket_errors']:>8}"
+            )
+        print(f"{'':<52} ratio enveloped/bare: {ratio_of(results, pair):.2f}")
+    print(
+        f"SQL queries per GET {ENVELOPED}: {q['10']} with 10 keys, {q['60']} with 60 keys "
+        f"({'flat' if q['10'] == q['60'] else 'NOT FLAT'}); first use of a key: {seed['first_use_queries']}"
+    )
+    for sql in seed["sql"]["60"]:
+        print(f"    {sql[:150]}")
+    areas_same = dq["list_10"] == dq["list_10000"] == dq["list_deep"]
+    print(
+        f"SQL queries per listAreas page of {seed['page_size']}: {dq['list_10']} with 10 areas, "
+        f"{dq['list_10000']} with {d['areas']} areas (first page), {dq['list_deep']} deep in the list "
+        f"({'identical' if areas_same else 'NOT IDENTICAL'}); a process's first: {dq['list_first_in_process']}; "
+        f"getProperty: {dq['get_10']} / {dq['get_10000']} (a process's first: {dq['get_first_in_process']})"
+    )
+    for sql in seed["sql_directory"]:
+        print(f"    {sql[:150]}")
+    print(
+        f"in-process median: listAreas first page {d['in_process_ms']['list_first']} ms, "
+        f"deep page {d['in_process_ms']['list_deep']} ms, getProperty {d['in_process_ms']['get']} ms"
+    )
+    failures = []
+    if q["10"] != q["60"]:
+        failures.append("the query count grows with the number of keys (N+1)")
+    if not areas_same or dq["get_10"] != dq["get_10000"]:
+        failures.append("the listAreas/getProperty query count changes with the number of areas")
+    return failures
+
+
+def figures_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> str:
+    """The api-overhead block (GET /api/v1/api-keys vs /bench/bare)."""
+    pair = pairs[0]
+    start, end = marks("api-overhead", meta["db_key"])
+    ratio = ratio_of(results, pair)
+    q = seed["queries"]
+    flat = "flat" if q["10"] == q["60"] else "NOT FLAT"
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py).",
+        "",
+        *setup_lines(meta),
+        f"- Data: {seed['keys']} API keys, one `owner` grant each; both endpoints return {seed['page_size']} of them "
+        f"(enveloped body {meta['sizes'][ENVELOPED]} B, bare body {meta['sizes'][BARE]} B)",
+        "",
+        *table([(f"`GET {BARE}` (bare DRF)", results[BARE]), (f"`GET {ENVELOPED}` (enveloped)", results[ENVELOPED])]),
+        "",
+        f"**Ratio enveloped / bare: {ratio:.2f}** (the enveloped list serves {ratio:.0%} of the bare view's rate).",
+        "",
+        f"SQL queries per `GET {ENVELOPED}` (Django test client, `CaptureQueriesContext`): "
+        f"{q['10']} with 10 keys, {q['60']} with 60 keys ({flat}); "
+        f"{seed['first_use_queries']} on a key's first use in a minute (the `lastUsedAt` write).",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+def directory_block(results: dict, seed: dict, meta: dict, pairs: list[dict]) -> str:
+    """The directory block: listAreas and getProperty with 10,000 areas, each vs its bare view."""
+    d = seed["directory"]
+    q = d["queries"]
+    listing, getting = pairs[1], pairs[2]
+    list_ratio, get_ratio = ratio_of(results, listing), ratio_of(results, getting)
+    same = q["list_10"] == q["list_10000"] == q["list_deep"]
+    start, end = marks("directory", meta["db_key"])
+    sizes = meta["sizes"]
+    ms = d["in_process_ms"]
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py; "
+        f"the whole run took {meta['elapsed']:.0f} s, seeding {d['seed_seconds']:.0f} s).",
+        "",
+        *setup_lines(meta),
+        f"- Data: one property with {d['areas']:,} areas ({d['shape']}) and their {d['areas']:,} area groups. "
+        f"The first {d['service_areas']} were made with `area_create` ({d['service_ms_per_area']} ms each), the "
+        f"other {d['bulk_areas']:,} with `bulk_create` in {d['bulk_seconds']} s (bench-only; tree fields checked)",
+        f"- Bodies: listAreas page of {seed['page_size']} {sizes[listing['path']]} B "
+        f"(bare {sizes[listing['bare']]} B); getProperty {sizes[getting['path']]} B "
+        f"(bare {sizes[getting['bare']]} B)",
+        "",
+        *table(
+            [
+                (f"`GET {listing['bare_label']}` (bare DRF, 50 areas)", results[listing["bare"]]),
+                (f"`GET {listing['label']}` (listAreas, page of 50)", results[listing["path"]]),
+                (f"`GET {getting['bare_label']}` (bare DRF, one property)", results[getting["bare"]]),
+                (f"`GET {getting['label']}` (getProperty)", results[getting["path"]]),
+            ]
+        ),
+        "",
+        f"**Ratio listAreas / bare: {list_ratio:.2f}; getProperty / bare: {get_ratio:.2f}** "
+        f"(they serve {list_ratio:.0%} and {get_ratio:.0%} of their bare view's rate).",
+        "",
+        f"SQL queries per listAreas page of {seed['page_size']} (Django test client, `CaptureQueriesContext`): "
+        f"{q['list_10']} with 10 areas, {q['list_10000']} with {d['areas']:,} areas (first page), "
+        f"{q['list_deep']} deep in the list (after {d['deep_offset']:,} areas, by `pageToken`): "
+        f"{'identical' if same else 'NOT IDENTICAL'}. They read {sql_tables(seed['sql_directory'])}. "
+        f"A process's first listAreas runs {q['list_first_in_process']} (Django looks up the content types "
+        f"for `externalRefs` once per process). getProperty: {q['get_10']} queries with 10 areas, "
+        f"{q['get_10000']} with {d['areas']:,} (a process's first: {q['get_first_in_process']}).",
+        "",
+        f"In-process (test client, median of 20 calls, with {d['areas']:,} areas): listAreas first page "
+        f"{ms['list_first']:.1f} ms, deep page {ms['list_deep']:.1f} ms, getProperty {ms['get']:.1f} ms.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+# --- the access model -----------------------------------------------------------------------------
+TARGET_CHANGE_MS, TARGET_RATIO, TARGET_REBUILD_S = 1000, 1.5, 60
+
+
+def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figure, target, passed: True/False, None = for information) for the table."""
+    seed, rebuild, measure = access["seed"]["campuses"], access["rebuild"], access["measure"]
+    big, small = measure["big"], measure["small"]
+    rows = []
+    for verb, key in (("added to", "add"), ("removed from", "remove")):
+        b, s = big["membership"][key], small["membership"][key]
+        ratio = b["median_ms"] / s["median_ms"] if s["median_ms"] else float("nan")
+        rows += [
+            (
+                f"membership change, 10k users: a resident {verb} a group + its event processed "
+                f"(median of {big['membership']['runs']}; service {b['service_ms']} ms + processing "
+                f"{b['processing_ms']} ms; min {b['min_ms']}, max {b['max_ms']})",
+                f"{b['median_ms']:.1f} ms",
+                f"≤ {TARGET_CHANGE_MS:,} ms",
+                b["median_ms"] <= TARGET_CHANGE_MS,
+            ),
+            (
+                f"the same on the 1k-user campus (min {s['min_ms']}, max {s['max_ms']})",
+                f"{s['median_ms']:.1f} ms",
+                "",
+                None,
+            ),
+            (f"ratio 10k / 1k ({key})", f"{ratio:.2f}", f"≤ {TARGET_RATIO}", ratio <= TARGET_RATIO),
+        ]
+    for key in ("add", "remove"):
+        qb, qs = big["membership"]["queries"][key], small["membership"]["queries"][key]
+        rows.append((f"SQL queries per membership change ({key}), 10k / 1k", f"{qb} / {qs}", "equal", qb == qs))
+    for campus, users in ((big, "10k users"), (small, "1k users")):
+        st = campus["structural"]
+        rows.append(
+            (
+                f"structural change, {users}: the Clubhouse's Residents entry gains/loses a schedule + its "
+                f"event processed ({st['maps_changed']:,} access maps and {st['locks_changed']} locks' access lines "
+                f"change; median of {st['runs']})",
+                f"{st['median_s']:.2f} s",
+                "",
+                None,
+            )
+        )
+    rb, rs, rc = rebuild["big"], rebuild["small"], rebuild["big_current"]
+    rows += [
+        (
+            f"full rebuild, 10k users, from empty derived rows ({rb['lines_versions']:,} access-lines versions, "
+            f"{rb['lock_lines']:,} lock lines, {rb['access_maps']:,} access maps with "
+            f"{rb['map_entries']:,} entries)",
+            f"{rb['seconds']:.1f} s",
+            f"≤ {TARGET_REBUILD_S} s",
+            rb["seconds"] <= TARGET_REBUILD_S,
+        ),
+        (
+            "peak memory of that rebuild: growth of the process's peak RSS (`ru_maxrss`, fresh process, "
+            f"{rb['maxrss_before_mib']:.0f} MiB before)",
+            f"{rb['maxrss_growth_mib']:.0f} MiB",
+            "",
+            None,
+        ),
+        (
+            "full rebuild, 10k users, when already current (reads and compares everything; no change)",
+            f"{rc['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"full rebuild, 1k users, from empty ({rs['access_maps']:,} access maps, {rs['map_entries']:,} entries)",
+            f"{rs['seconds']:.2f} s",
+            "",
+            None,
+        ),
+        (
+            f"seeding (bulk_create): 10k campus {seed['10']['memberships']:,} memberships",
+            f"{seed['10']['seconds']:.1f} s",
+            "",
+            None,
+        ),
+    ]
+    return rows
+
+
+def access_failures(access: dict) -> list[str]:
+    return [what for what, _, _, passed in access_rows(access) if passed is False]
+
+
+def print_access(access: dict, database: str) -> None:
+    rows = access_rows(access)
+    print()
+    print(f"Access model on {database}: derived access of a 10k-user and a 1k-user campus")
+    width = 100
+    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
+    for what, figure, target, passed in rows:
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print("SQL of one membership change (add) on the 10k campus:")
+    for sql in access["measure"]["big"]["membership"]["sql"]["add"]:
+        print(f"    {sql[:150]}")
+
+
+def access_block(access: dict, meta: dict) -> str:
+    start, end = marks("access", meta["db_key"])
+    seed = access["seed"]["campuses"]
+    big, small = seed["10"], seed["1"]
+    m = meta["machine"]
+    failed = access_failures(access)
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py, "
+        "tests/bench/access.py).",
+        "",
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}; "
+        f"{m['load']} (1/5/15 min) before the run: anything else running shares the CPUs",
+        f"- Database: {meta['database_setup']}; in-process, no HTTP; events processed by a direct "
+        "`event_process` call in the same process (as a worker runs it)",
+        f"- Data: 10k campus: {big['users']:,} users, {big['groups']:,} user groups (+ {big['area_groups']:,} area "
+        f"groups), {big['areas']:,} areas, {big['locks']:,} locks, {big['memberships']:,} memberships, "
+        f"{big['grants']} grants, {big['blocked']} blocked; 1k campus: {small['users']:,} users, "
+        f"{small['groups']} groups (+ {small['area_groups']}), {small['areas']} areas, {small['locks']} locks, "
+        f"{small['memberships']:,} memberships, {small['grants']} grants, {small['blocked']} blocked",
+        f"- A changed resident's access map holds {access['measure']['big']['membership']['map_entries']:.0f} "
+        f"entries on the 10k campus, {access['measure']['small']['membership']['map_entries']:.0f} on the 1k one",
+        "",
+        "| measure | figure | target | result |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {what} | {figure} | {target or '–'} | {verdict(passed)} |"
+            for what, figure, target, passed in access_rows(access)
+        ),
+        "",
+        f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** The "
+        f"{access['measure']['big']['membership']['queries']['add']} queries of one membership change (add), "
+        f"in order: {sql_statements(access['measure']['big']['membership']['sql']['add'])}.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+# --- the lock and device protocol -----------------------------------------------------------------
+TARGET_SYNC_RATIO = 0.40
+
+
+PROTOCOL_LABELS = {
+    "bare-lock": "PUT /bench/bare/locks/{lockId}/sync",
+    "syncLock": "PUT /api/v1/locks/{lockId}/sync",
+    "bare-device": "PUT /bench/bare/users/{userId}/devices/{id}/sync",
+    "syncUserDevice": "PUT /api/v1/users/{userId}/devices/{id}/sync",
+}
+
+
+def _sync_ratio(results: dict, name: str) -> float:
+    bare = results[f"bare-{'lock' if name == 'syncLock' else 'device'}"]["rps"]
+    return results[name]["rps"] / bare if bare else float("nan")
+
+
+def protocol_rows(protocol: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(what, figure, target, passed) for the table."""
+    results, build, setup = protocol["results"], protocol["build"], protocol["setup"]
+    delivering, lock_nc = setup["delivering"], setup["lock_no_change"]
+    device_nc, device_dl = setup["device_no_change"], setup["device_delivering"]
+    lock_ratio, device_ratio = _sync_ratio(results, "syncLock"), _sync_ratio(results, "syncUserDevice")
+    only_response = delivering["contexts"] == ["keyhouse/lock-sync-response/v1"]
+    probe = protocol.get("probe")
+    rows = []
+    if probe:
+        failed = probe["syncLock"]["failed"] + probe["syncUserDevice"]["failed"]
+        rows.append(
+            (
+                "concurrent no-change syncs answered non-2xx on SQLite "
+                f"({PROBE_SECONDS} s of each on {CONNECTIONS} connections, syncLock / "
+                f"syncUserDevice; {probe['locked_errors_logged']} `database is locked` errors logged)",
+                f"{probe['syncLock']['failed']} of {probe['syncLock']['requests']} / "
+                f"{probe['syncUserDevice']['failed']} of {probe['syncUserDevice']['requests']}",
+                "none",
+                failed == 0,
+            )
+        )
+    return [
+        (
+            f"no-change syncLock / bare DRF PUT, requests/s ({results['syncLock']['rps']:.1f} / "
+            f"{results['bare-lock']['rps']:.1f})",
+            f"{lock_ratio:.2f}",
+            f"≥ {TARGET_SYNC_RATIO:.2f}",
+            lock_ratio >= TARGET_SYNC_RATIO,
+        ),
+        (
+            f"no-change syncUserDevice / bare DRF PUT, requests/s ({results['syncUserDevice']['rps']:.1f} / "
+            f"{results['bare-device']['rps']:.1f})",
+            f"{device_ratio:.2f}",
+            f"≥ {TARGET_SYNC_RATIO:.2f}",
+            device_ratio >= TARGET_SYNC_RATIO,
+        ),
+        (
+            f"signatures made by a syncLock that delivers a {delivering['entries']:,}-entry key map "
+            f"({delivering['key_map_bytes'] / 1024:.0f} KiB; its own {delivering['worker_signatures']} signature "
+            f"made by the worker); seals: {delivering['seals']}",
+            f"{delivering['signatures']}",
+            "1 (the answer's)",
+            delivering["signatures"] == 1 and only_response and delivering["seals"] == 0,
+        ),
+        (
+            "signatures / seals / SQL queries per no-change syncLock (in-process); the same per "
+            "no-change syncUserDevice",
+            f"{lock_nc['signatures']} / {lock_nc['seals']} / {lock_nc['queries']}; "
+            f"{device_nc['signatures']} / {device_nc['seals']} / {device_nc['queries']}",
+            "",
+            None,
+        ),
+        (
+            f"signatures / seals per syncUserDevice that delivers a phone's access map "
+            f"({device_dl['entries']} entries, sealed to that phone at request time)",
+            f"{device_dl['signatures']} / {device_dl['seals']}",
+            "",
+            None,
+        ),
+        (
+            f"rebuild and sign every key map of the 1k-lock campus ({build['locks_signed']:,} maps, "
+            f"{build['entries_total']:,} entries: median {build['entries_median']:.0f}, max {build['entries_max']:,}; "
+            f"{build['signatures']:,} signatures, {build['sign_seconds_in_build']:.2f} s of it in `crypto.sign`; "
+            f"{build['queries']:,} SQL queries; peak RSS +{build['maxrss_growth_mib']:.0f} MiB)",
+            f"{build['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"one Ed25519 signature (`crypto.sign`, 64-byte message; median of {build['sign_us_before']} µs "
+            f"before and {build['sign_us_after']} µs after the build)",
+            f"{build['sign_us']:.1f} µs",
+            "",
+            None,
+        ),
+        ("ratio: the rebuild / one signature", f"{build['ratio']:,.0f}", "", None),
+        (
+            f"the same build again with nothing changed ({build['locks_checked']:,} maps computed and compared, "
+            f"{build['again_signed']} signed)",
+            f"{build['again_seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            f"build after {CONNECTIONS + 1} bench locks and {CONNECTIONS} residents with phones were added "
+            f"({setup['incremental_build']['checked']:,} maps computed, {setup['incremental_build']['signed']} signed)",
+            f"{setup['incremental_build']['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        *rows,
+    ]
+
+
+def protocol_failures(protocol: dict) -> list[str]:
+    """The missed targets, named without their parenthesised details."""
+    return [what.split(" (", 1)[0] for what, _, _, passed in protocol_rows(protocol) if passed is False]
+
+
+def print_protocol(protocol: dict, database: str) -> None:
+    results = protocol["results"]
+    print()
+    tool = tool_version(protocol["wrk"], threads=CONNECTIONS)
+    print(f"Lock and device protocol on {database}  ({tool}, one connection per lock/phone)")
+    print(f"{'endpoint':<52} {'requests/s':>11} {'p50':>10} {'p99':>10} {'requests':>9} {'sock.err':>8}")
+    for name, label in PROTOCOL_LABELS.items():
+        r = results[name]
+        print(
+            f"{label:<52} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
+            f"{r['socket_errors']:>8}"
+        )
+    width = 100
+    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
+    for what, figure, target, passed in protocol_rows(protocol):
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print("SQL of one no-change syncLock (in-process):")
+    for sql in protocol["setup"]["lock_no_change"]["sql"]:
+        print(f"    {sql[:150]}")
+
+
+def protocol_block(protocol: dict, meta: dict) -> str:
+    start, end = marks("protocol", meta["db_key"])
+    results, seed, setup, sizes = protocol["results"], protocol["seed"], protocol["setup"], protocol["sizes"]
+    failed = protocol_failures(protocol)
+    campus = seed["campus"]
+    labels = {
+        "bare-lock": "`PUT /bench/bare/locks/{lockId}/sync` (bare DRF)",
+        "syncLock": "`PUT /api/v1/locks/{lockId}/sync` (syncLock, no change)",
+        "bare-device": "`PUT /bench/bare/users/{userId}/devices/{userDeviceId}/sync` (bare DRF)",
+        "syncUserDevice": "`PUT /api/v1/users/{userId}/devices/{userDeviceId}/sync` (syncUserDevice, no change)",
+    }
+    lines = [
+        start,
+        f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py, "
+        "tests/bench/protocol.py).",
+        "",
+        *setup_lines({**meta, "tool": tool_version(protocol["wrk"], threads=CONNECTIONS)}),
+        f"- Load: {CONNECTIONS} connections, each one bench lock (phone) sending its own no-change syncs in "
+        f"order, a freshly signed body each (pre-signed by the reference lock / phone just before each slice, "
+        f"replayed by {'a wrk Lua script' if protocol['wrk'] else 'the Python load generator'}); request "
+        f"{sizes['lock'][0]} B / answer {sizes['lock'][1]} B (syncLock), {sizes['device'][0]} B / "
+        f"{sizes['device'][1]} B (syncUserDevice); bare answers {sizes['bare-lock']} B / {sizes['bare-device']} B",
+        f"- Data: the 10k-user campus of the access model ({'reused from that part' if campus['reused'] else 'seeded'}"
+        f"), {seed['devices']:,} phones (one per user, bulk), 1,000 campus locks + {CONNECTIONS + 1} bench locks "
+        f"in {setup['area']}; bench phones of {CONNECTIONS} residents added like the campus's",
+        "",
+        *table([(labels[name], results[name]) for name in PROTOCOL_LABELS]),
+        "",
+        "| measure | figure | target | result |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {what} | {figure} | {target or '–'} | {verdict(passed)} |"
+            for what, figure, target, passed in protocol_rows(protocol)
+        ),
+        "",
+        f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** The "
+        f"{setup['lock_no_change']['queries']} queries of a no-change syncLock, in order: "
+        f"{sql_statements(setup['lock_no_change']['sql'])}; of a no-change syncUserDevice: "
+        f"{sql_statements(setup['device_no_change']['sql'])}.",
+        end,
+    ]
+    return "\n".join(lines)
+
+
+# --- docs/PERFORMANCE.md --------------------------------------------------------------------------
+def marks(section: str, db_key: str) -> tuple[str, str]:
+    return f"<!-- bench:{section}:{db_key}:start -->", f"<!-- bench:{section}:{db_key}:end -->"
+
+
+# Before PostgreSQL runs, the api-overhead block had one marker pair (always SQLite).
+LEGACY_MARKS = {("api-overhead", "sqlite"): ("<!-- bench:api-overhead:start -->", "<!-- bench:api-overhead:end -->")}
+
+
+DOC_HEAD = """# Performance
+
+Figures measured on this project's machines, each with how to re-run it. Numbers from a shared
+2-CPU machine with the load generator on the same box are for comparing like with like in
+one run (a ratio), not absolute capacity.
+"""
+
+
+DOC_SECTIONS = {
+    "api-overhead": """
+## API overhead: enveloped list vs bare DRF
+
+What one API request costs on top of plain Django REST framework, on the same stack and in the
+same run: `GET /api/v1/api-keys` against `GET /bench/bare`, a plain `APIView` returning the same
+50 `ApiKey` rows through a trivial `ModelSerializer` (`tests/bench/baseline.py`). Re-run:
+`make bench` (SQLite) or `BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL). Each run
+rewrites its database's block below.
+
+{block}
+""",
+    "directory": """
+## Directory: listAreas and getProperty with 10,000 areas
+
+listAreas (a page of 50) and getProperty on a property holding 10,000 areas, each against a
+bare DRF view over the same rows (`tests/bench/baseline.py`), in the same run and gunicorn as the
+section above. Re-run: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgres://… make bench`
+(PostgreSQL). Each run rewrites its database's block below.
+
+{block}
+""",
+    "access": """
+## Access model: derived access on a 10,000-user property
+
+How derived access keeps up on a large property (issue 5, "Performance"): one membership change
+until every affected derived row is current, the same on a property a tenth the size (the
+cost must not grow with the property), a structural change, and a full rebuild with its peak
+memory (`tests/bench/access.py`). Re-run: `make bench` (SQLite) or
+`BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL); `BENCH_PARTS=access` runs only this
+part. Each run rewrites its database's block below.
+
+{block}
+""",
+    "protocol": """
+## Lock and device protocol: syncs, key maps and signatures
+
+Issue 6, "Performance" (`tests/bench/protocol.py`; alone: `BENCH_PARTS=protocol make bench`):
+a no-change `syncLock` and `syncUserDevice` under gunicorn against bare DRF views (target ≥ 0.40
+of their throughput), the signatures made by a sync that delivers a key map of at least 1,000
+entries (target: only the answer's one), and the time to rebuild and sign every key map of the
+1,000-lock campus against one Ed25519 signature. Each run rewrites its database's block below.
+
+{block}
+""",
+}
+
+
+def write_doc(section: str, db_key: str, block: str) -> None:
+    """Replace this section's block for this database; else add it after a sibling block
+    (another database's), else append the whole section."""
+    text = DOC.read_text() if DOC.exists() else DOC_HEAD
+    start, end = marks(section, db_key)
+    candidates = [(start, end)]
+    if (section, db_key) in LEGACY_MARKS:
+        candidates.append(LEGACY_MARKS[(section, db_key)])
+    for first, last in candidates:
+        if first in text and last in text:
+            head, rest = text.split(first, 1)
+            _, tail_text = rest.split(last, 1)
+            text = head + block + tail_text
+            break
+    else:
+        siblings = [last for (sec, _), (_, last) in LEGACY_MARKS.items() if sec == section]
+        siblings += [marks(section, other)[1] for other in ("postgresql", "sqlite") if other != db_key]
+        sibling = next((last for last in siblings if last in text), None)
+        if sibling:
+            head, tail_text = text.split(sibling, 1)
+            text = head + sibling + "\n\n" + block + tail_text
+        else:
+            text = text.rstrip("\n") + "\n" + DOC_SECTIONS[section].replace("{block}", block)
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text)
