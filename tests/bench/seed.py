@@ -25,8 +25,6 @@ import statistics
 import sys
 import time
 
-from apps.access import services as access_services
-
 DIRECTORY_AREAS = 10_000
 BUILDINGS, FLOORS, UNITS = 10, 27, 36  # 10 + 10*27 + 10*27*36 = 10,000
 SERVICE_AREAS = 10
@@ -136,6 +134,8 @@ def _check_tree(prop) -> None:
 
 
 def _directory(client, page: int) -> dict:
+    from apps.access import services as access_services
+
     prop = access_services.property_create(
         display_name="Bench Towers",
         address={"line1": "1 Bench Plaza", "city": "Boston", "state": "MA", "country": "US", "postalCode": "02110"},
