@@ -45,7 +45,7 @@ def device_ids_for_users(user_ids: Iterable) -> dict[str, list[str]]:
     return dict(result)
 
 
-def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
+def device_access_keys(user_ids: Iterable) -> dict[str, list[dict]]:
     """The deviceAccessKeys lock key maps carry, per person, in one query.
 
     {str(user_id): [{"kid", "publicKey" (base64url Ed25519), "userDeviceId", "keyId"}, ...]}

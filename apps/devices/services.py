@@ -2,7 +2,7 @@
 
 Each write is one transaction with its event: `device.provisioned`, `device.updated`,
 `device.deprovisioned` (refs `user_id`, `user_device_id`). The lock side rebuilds key maps
-on `device.provisioned` / `device.deprovisioned` from `selectors.access_keys_for_users`.
+on `device.provisioned` / `device.deprovisioned` from `selectors.device_access_keys`.
 A sync records device state (counter, versions, last sync) with one conditional UPDATE and no
 event.
 """

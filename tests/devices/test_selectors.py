@@ -5,7 +5,7 @@ from tests.devices.factories import device_provision
 from tests.factories.directory import user_create
 
 
-def test_access_keys_for_users_lists_active_provisioned_devices_in_one_query(db, django_assert_num_queries):
+def test_device_access_keys_lists_active_provisioned_devices_in_one_query(db, django_assert_num_queries):
     alice, bob, carol = user_create(), user_create(), user_create()
     phone_a, alice_phone = device_provision(alice)
     tablet_a, _ = device_provision(alice, display_name="Alice's second phone")
@@ -13,7 +13,7 @@ def test_access_keys_for_users_lists_active_provisioned_devices_in_one_query(db,
     services.user_device_deprovision(device=bob_phone, actor=SYSTEM)
 
     with django_assert_num_queries(1):
-        keys = selectors.access_keys_for_users([alice.pk, bob.pk, carol.pk])
+        keys = selectors.device_access_keys([alice.pk, bob.pk, carol.pk])
 
     assert set(keys) == {str(alice.pk)}
     assert [k["userDeviceId"] for k in keys[str(alice.pk)]] == [str(phone_a.pk), str(tablet_a.pk)]

@@ -30,7 +30,7 @@ from apps.access.models import LockAccessEntry, Membership
 from apps.accounts.models import User
 from apps.core.actors import SYSTEM
 from apps.core.choices import EntityTypeState
-from apps.devices.selectors import access_keys_for_users as device_keys
+from apps.devices.selectors import device_access_keys
 from apps.events.services import event_append
 from apps.keys import canonical, crypto
 from apps.keys.choices import KeyOwnerType, KeyPurpose
@@ -106,7 +106,7 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
     user_ids = sorted({str(u) for u in user_ids})
     found: dict[str, list[dict]] = defaultdict(list)
     if django_apps.is_installed("apps.devices"):
-        for user_id, keys in device_keys(user_ids).items():
+        for user_id, keys in device_access_keys(user_ids).items():
             found[str(user_id)].extend(keys)
     for user_id, keys in _user_held_access_keys(user_ids).items():
         found[user_id].extend(keys)
