@@ -1,5 +1,6 @@
 """Staff admin for areas: filters by property, type and level, a "move" action, and every
-write through apps.areas.services (events `area.created`, `area.updated`, `area.moved`, …)."""
+write through apps.access.services (the area with its group and access list; events
+`area.created`, `area.updated`, `area.moved`, …)."""
 
 import json
 import uuid

@@ -3,7 +3,7 @@
 - user groups and members: user_group_create / update / delete, membership_add / remove;
 - schedules: a weekly grid over the windows JSON (static/keyhouse/schedule_grid.js),
   schedule_create / update / delete;
-- the access-list editor on the area page: areas.services.area_update;
+- the access-list editor on the area page: access.services.area_update;
 - grants (grant_create, the "revoke" action; rows are never deleted) and blocks
   (block_create / block_delete);
 - "Explain access" (selectors.access_explain) with the person's stored access map.

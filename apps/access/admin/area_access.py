@@ -1,5 +1,5 @@
 """The access-list editor on the area page: the directory's area admin plus the access
-model's part of it, saved with areas.services.area_update."""
+model's part of it, saved with access.services.area_update."""
 
 from django import forms
 from django.contrib import admin
@@ -136,7 +136,7 @@ admin.site.unregister(Area)
 @admin.register(Area)
 class AreaAccessAdmin(AreaAdmin):
     """The directory's area admin (apps.areas.admin) plus the access model's part of the page:
-    the access-list editor (saved with areas.services.area_update in the same call as a rename
+    the access-list editor (saved with access.services.area_update in the same call as a rename
     or move), accessListVersion, and each installed lock's derived lines, read-only."""
 
     form = AreaAccessForm
