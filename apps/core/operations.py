@@ -103,10 +103,12 @@ OPERATIONS: dict[str, OperationRule] = {
     "syncUserDevice": rule(Scope.USER, ME, DEVICE),
     # Locks and access logs
     "listLocks": rule(Scope.ANY, *_READ_LOCKS),
-    "provisionLock": rule(Scope.ANY, PROVISION_LOCK),
+    # An owner manages its own property's locks: it may provision and deprovision them as it may
+    # grant provision-lock within its scope (docs/API.md "Permissions and scope").
+    "provisionLock": rule(Scope.ANY, OWNER, PROVISION_LOCK),
     "getLock": rule(Scope.OBJECT, *_READ_LOCKS, ME, LOCK),
     "updateLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK, MANAGE_ACCESS),
-    "deprovisionLock": rule(Scope.OBJECT, PROVISION_LOCK),
+    "deprovisionLock": rule(Scope.OBJECT, OWNER, PROVISION_LOCK),
     "installLock": rule(Scope.PROPERTY, OWNER, INSTALL_LOCK),
     "uninstallLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK),
     "syncLock": rule(Scope.OBJECT, LOCK),

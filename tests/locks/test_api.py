@@ -223,3 +223,21 @@ def test_acknowledgements_show_which_locks_applied_a_change(world):
     )
     assert d.ok(world.manager.get(f"/api/v1/events/{unrelated.pk}/acknowledgements"))["tracked"] is False
     d.refused(key_client(Grant("owner", property_id=d.property_create().pk)).get(url), 404)
+
+
+def test_an_owner_provisions_and_deprovisions_its_own_property_s_locks(world):
+    """API.md: an owner confers every grantable permission within its scope, so it may do what
+    provision-lock does there itself; never in another property, never an unplaced lock."""
+    owner = key_client(Grant("owner", property_id=world.prop.pk))
+    lock = ReferenceLock()
+    response = owner.post("/api/v1/locks", lock.provision_body(propertyId=str(world.prop.pk)), format="json")
+    lock.apply_command(response.json())
+    assert ok_signed(response)["propertyId"] == str(world.prop.pk) and lock.trusted
+    other = d.property_create()
+    elsewhere = ReferenceLock().provision_body(propertyId=str(other.pk))
+    assert "propertyId" in d.refused(owner.post("/api/v1/locks", elsewhere, format="json"), 400)["data"]["fields"]
+    unplaced = ReferenceLock().provision_body()
+    assert "propertyId" in d.refused(owner.post("/api/v1/locks", unplaced, format="json"), 400)["data"]["fields"]
+    d.refused(key_client(Grant("owner", property_id=other.pk)).delete(f"/api/v1/locks/{lock.lock_id}"), 404)
+    assert d.ok(owner.delete(f"/api/v1/locks/{lock.lock_id}")) == {}
+    assert Lock.objects.get(pk=lock.lock_id).type_state == "deleted"
