@@ -7,6 +7,23 @@ class AccessConfig(AppConfig):
     verbose_name = "Access: groups, schedules, grants and derived access"
 
     def ready(self):
+        from apps.events.registry import event_names_register
+
+        event_names_register(
+            "group.created",
+            "group.updated",
+            "group.deleted",
+            "group.member_added",
+            "group.member_removed",
+            "schedule.created",
+            "schedule.updated",
+            "schedule.deleted",
+            "grant.created",
+            "grant.revoked",
+            "grant.expired",
+            "block.created",
+            "block.deleted",
+        )
         from apps.access import handlers, selectors
         from apps.accounts.selectors import member_property_ids
 

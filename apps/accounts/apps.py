@@ -7,6 +7,18 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and API access"
 
     def ready(self):
+        from apps.events.registry import event_names_register
+
+        event_names_register(
+            "user.created",
+            "user.updated",
+            "user.deleted",
+            "api_key.created",
+            "api_key.updated",
+            "api_key.revoked",
+            "auth_token.created",
+            "auth_token.revoked",
+        )
         from apps.accounts import (
             schema,  # noqa: F401 - registers the OpenAPI auth extension
             selectors,

@@ -7,6 +7,13 @@ class DevicesConfig(AppConfig):
     verbose_name = "User devices"
 
     def ready(self):
+        from apps.events.registry import event_names_register
+
+        event_names_register(
+            "device.provisioned",
+            "device.updated",
+            "device.deprovisioned",
+        )
         from apps.devices import handlers
 
         handlers.register()

@@ -3,6 +3,7 @@
     from apps.events.registry import event_handler, event_source_register
 
     event_source_register("firmware")         # eventSource values clients may filter on
+    event_names_register("firmware.uploaded")  # the names it appends (docs/API.md lists them)
 
     @event_handler("area.moved")               # also makes `area` a known source
     def recompute_area_access(event): ...
@@ -21,6 +22,7 @@ SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _HANDLERS: dict[str, list[Callable]] = defaultdict(list)
 _SOURCES: set[str] = set(EVENT_SOURCES)
+_NAMES: set[str] = set()
 
 
 def event_source_of(event_name: str) -> str:
@@ -34,6 +36,22 @@ def event_source_register(*sources: str) -> None:
         if not SOURCE_PATTERN.match(source):
             raise ValueError(f"event source {source!r} must match {SOURCE_PATTERN.pattern}")
         _SOURCES.add(source)
+
+
+def event_names_register(*names: str) -> None:
+    """Declare the event names an app appends (its AppConfig.ready()); docs/API.md lists them,
+    and tests/events/test_event_names.py checks the code, this registry and that list agree."""
+    for name in names:
+        source = event_source_of(name)
+        if not SOURCE_PATTERN.match(source) or not re.fullmatch(r"[a-z][a-z0-9_]*", name.split(".", 1)[-1]):
+            raise ValueError(f"event name {name!r} must look like <source>.<what_happened>")
+        _NAMES.add(name)
+        _SOURCES.add(source)
+
+
+def event_names() -> frozenset[str]:
+    """Every event name the installed apps declared."""
+    return frozenset(_NAMES)
 
 
 def event_sources() -> frozenset[str]:

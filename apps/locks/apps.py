@@ -7,6 +7,18 @@ class LocksConfig(AppConfig):
     verbose_name = "Locks"
 
     def ready(self):
+        from apps.events.registry import event_names_register
+
+        event_names_register(
+            "lock.provisioned",
+            "lock.updated",
+            "lock.installed",
+            "lock.uninstalled",
+            "lock.deprovisioned",
+            "lock.synced",
+            "lock.key_maps_signed",
+            "lock.key_map_acknowledged",
+        )
         from apps.access import doors
         from apps.accounts.credentials import credential_kind_register
         from apps.locks import handlers, selectors

@@ -7,6 +7,13 @@ class PropertiesConfig(AppConfig):
     verbose_name = "Properties"
 
     def ready(self):
+        from apps.events.registry import event_names_register
+
+        event_names_register(
+            "property.created",
+            "property.updated",
+            "property.deleted",
+        )
         from apps.accounts.services import live_property_ids
         from apps.properties import selectors
 
