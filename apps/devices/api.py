@@ -110,7 +110,7 @@ class UserDeviceSyncApi(_DeviceApi):
         try:
             raw = canonical.loads(request.body)
         except canonical.CanonicalError as exc:
-            raise ValidationError({"non_field_errors": [f"Not strict JSON: {exc}"]}) from None
+            raise ValidationError({exc.member or "non_field_errors": [f"Not strict JSON: {exc.reason}"]}) from None
         serializer = SignedUserDeviceSyncSerializer(data=raw)
         serializer.is_valid(raise_exception=True)
         result = services.user_device_sync(

@@ -55,7 +55,12 @@ CONTEXTS = (
 
 
 class CanonicalError(ValueError):
-    """A value that has no canonical form, or falls outside the Keyhouse profile."""
+    """A value that has no canonical form, or falls outside the Keyhouse profile. `member`
+    names the object member at fault when there is one (a duplicate, a fraction)."""
+
+    def __init__(self, reason: str, *, member: str | None = None):
+        super().__init__(f"{member}: {reason}" if member else reason)
+        self.reason, self.member = reason, member
 
 
 class MalformedMessage(InvalidSignature):
@@ -169,15 +174,31 @@ def _reject_constant(name: str):
     raise CanonicalError(f"{name} is not JSON")
 
 
-def _reject_float(text: str):
-    raise CanonicalError(f"{text}: fractions are not allowed in signed payloads")
+class _Fraction(str):
+    """A number written with a fraction or exponent, kept as its text until the object that
+    holds it can refuse it by the member's name (§3.1, §6.4)."""
+
+
+def _fraction_in(value) -> "_Fraction | None":
+    if isinstance(value, _Fraction):
+        return value
+    if isinstance(value, list):
+        return next((found for item in value if (found := _fraction_in(item)) is not None), None)
+    return None
+
+
+def _refuse_fraction(fraction: "_Fraction", member: str | None = None):
+    raise CanonicalError(f"{fraction}: fractions are not allowed in signed payloads", member=member)
 
 
 def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict:
     result = {}
     for key, value in pairs:
         if key in result:
-            raise CanonicalError(f"duplicate object key {key!r}")
+            raise CanonicalError("duplicate member", member=key)
+        fraction = _fraction_in(value)
+        if fraction is not None:
+            _refuse_fraction(fraction, key)
         result[key] = value
     return result
 
@@ -190,13 +211,17 @@ def loads(text: str | bytes):
         if isinstance(text, bytes | bytearray):
             text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads does
         jsonlimits.check(text)
-        return json.loads(
+        value = json.loads(
             text,
             object_pairs_hook=_object_without_duplicates,
-            parse_float=_reject_float,
+            parse_float=_Fraction,
             parse_constant=_reject_constant,
         )
     except jsonlimits.JsonLimitError as exc:
         raise CanonicalError(str(exc)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CanonicalError(f"not JSON: {exc}") from None
+    fraction = _fraction_in(value)  # outside any object: a bare number or an array of them
+    if fraction is not None:
+        _refuse_fraction(fraction)
+    return value

@@ -234,7 +234,7 @@ class LockSyncApi(_LockApi):
         try:
             raw = canonical.loads(request.body)
         except canonical.CanonicalError as exc:
-            raise ValidationError({"non_field_errors": [f"Not strict JSON: {exc}"]}) from None
+            raise ValidationError({exc.member or "non_field_errors": [f"Not strict JSON: {exc.reason}"]}) from None
         if not isinstance(raw, dict):
             raise ValidationError({"non_field_errors": ["Must be a JSON object."]})
         LockSyncSerializer(data=raw).is_valid(raise_exception=True)

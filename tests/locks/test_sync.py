@@ -290,7 +290,18 @@ def test_strict_json_duplicate_members_are_refused(synced):
     world, _ = synced
     raw = '{"lockId": "a", "lockId": "b"}'
     response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
-    assert "duplicate" in d.refused(response, 400)["error"]
+    assert d.refused(response, 400)["data"]["fields"] == {"lockId": ["Not strict JSON: duplicate member"]}
+
+
+def test_a_fraction_is_refused_naming_the_member_not_the_value(synced):
+    """PROTOCOL.md §6.4: `currentKeyMapVersion: 2.0` is a 400 on currentKeyMapVersion."""
+    world, _ = synced
+    raw = json.dumps({**world.lock.sync_body(), "currentKeyMapVersion": "@"}).replace('"@"', "2.0")
+    before = _state(world.lock.lock_id)
+    response = world.lock_api.put(f"/api/v1/locks/{world.lock.lock_id}/sync", raw, content_type="application/json")
+    fields = d.refused(response, 400)["data"]["fields"]
+    assert fields == {"currentKeyMapVersion": ["Not strict JSON: 2.0: fractions are not allowed in signed payloads"]}
+    assert _state(world.lock.lock_id) == before
 
 
 @pytest.mark.parametrize(
