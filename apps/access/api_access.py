@@ -239,13 +239,31 @@ class BlockDetailApi(ApiView):
 
 # --- derived access, explain, what-if ----------------------------------------------------
 
+# Where a derived line or entry comes from (docs/ACCESS.md "Derived access", apps/access/compute.py).
+LOCK_LINE_SOURCE = (
+    "Why the lock has this line: `accessList:<areaId>:<index>` (entry <index>, from 0, of that "
+    "area's access list), `areaGroup:<areaId>` (the members of that area's own group), "
+    "`grant:<grantId>` or `block:<userId>`."
+)
+USER_ENTRY_SOURCE = (
+    "Why the person may open this lock: `group:<userGroupId>|<lock line source>` (a member of "
+    "that group, through that lock line; see getLockAccess) or `grant:<grantId>`."
+)
+
 LINE_FIELDS = {
     "kind": serializers.ChoiceField(choices=["group", "user", "open", "deny"]),
     "subjectId": serializers.UUIDField(allow_null=True),
     "scheduleId": serializers.UUIDField(allow_null=True),
     "validFrom": serializers.CharField(allow_null=True),
     "validUntil": serializers.CharField(allow_null=True),
-    "source": serializers.CharField(),
+    "source": serializers.CharField(help_text=LOCK_LINE_SOURCE),
+}
+ENTRY_FIELDS = {
+    "lockId": serializers.UUIDField(),
+    "scheduleId": serializers.UUIDField(allow_null=True),
+    "validFrom": serializers.CharField(allow_null=True),
+    "validUntil": serializers.CharField(allow_null=True),
+    "source": serializers.CharField(help_text=USER_ENTRY_SOURCE),
 }
 
 
@@ -294,7 +312,7 @@ class UserAccessApi(ApiView):
                 "userId": serializers.UUIDField(),
                 "propertyId": serializers.UUIDField(),
                 "accessMapVersion": serializers.IntegerField(),
-                "entries": serializers.ListField(child=serializers.DictField()),
+                "entries": inline_serializer("UserAccessEntry", ENTRY_FIELDS, many=True),
             },
         ),
         tags=TAGS,

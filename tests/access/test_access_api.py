@@ -291,3 +291,39 @@ def test_a_schedule_exports_to_lockt_or_says_what_would_be_lost(manager, tower):
     assert "windows[1] (Sat 10:00–14:00) would be lost" in refused["error"]
     refused = d.refused(manager.get(_url(prop, f"/schedules/{one.pk}/export"), {"target": "smartphonekey"}), 400)
     assert refused["error"].startswith("target: ")
+
+
+LOCK_LINE_SOURCE = r"(accessList:[0-9a-f-]{36}:\d+|areaGroup:[0-9a-f-]{36}|grant:[0-9a-f-]{36}|block:[0-9a-f-]{36})"
+USER_ENTRY_SOURCE = rf"(group:[0-9a-f-]{{36}}\|{LOCK_LINE_SOURCE}|grant:[0-9a-f-]{{36}})"
+
+
+def test_source_strings_follow_the_documented_grammar(manager, tower):
+    """docs/ACCESS.md "Derived access": every `source` a client reads parses by that grammar,
+    and the schema documents both (getLockAccess lines, getUserAccess entries)."""
+    import re
+
+    prop, *_, alice, door1, lobby_door = tower
+    guest = d.user_create()
+    d.group_create(prop, display_name="Visitors", group_type="common", members=[guest])
+    until = (timezone.now() + timedelta(days=1)).isoformat()
+    body = {"userId": str(guest.pk), "lockId": str(door1.pk), "accessLevel": "GUEST", "validUntil": until}
+    d.ok(manager.post(_url(prop, "/grants"), body, format="json"))
+    a.process_events()
+    lines = [
+        line["source"]
+        for lock in (door1, lobby_door)
+        for line in d.ok(manager.get(_url(prop, f"/locks/{lock.pk}/access")))["lines"]
+    ]
+    entries = [
+        e["source"] for u in (alice, guest) for e in d.ok(manager.get(_url(prop, f"/users/{u.pk}/access")))["entries"]
+    ]
+    assert {s.split(":")[0] for s in lines} >= {"accessList", "areaGroup", "grant"}
+    assert {s.split(":")[0] for s in entries} == {"group", "grant"}
+    assert all(re.fullmatch(LOCK_LINE_SOURCE, s) for s in lines), lines
+    assert all(re.fullmatch(USER_ENTRY_SOURCE, s) for s in entries), entries
+
+    schema = manager.get("/api/v1/schema/", {"format": "json"}).json()
+    entry = schema["components"]["schemas"]["UserAccessEntry"]["properties"]
+    assert "group:<userGroupId>|<lock line source>" in entry["source"]["description"]
+    line = schema["components"]["schemas"]["LockAccessLine"]["properties"]
+    assert "accessList:<areaId>:<index>" in line["source"]["description"]
