@@ -49,7 +49,7 @@ def test_create_sets_ancestors_depth_and_its_area_group(prop):
 
 
 def test_area_and_its_group_are_one_transaction(prop, monkeypatch):
-    import apps.access.services as access_services
+    import apps.access.services.places as access_services  # where area_create looks it up
 
     def broken(**kwargs):
         raise RuntimeError("group store down")

@@ -1,0 +1,158 @@
+"""User groups (custom, property and area groups) and membership: one transaction each, with its event."""
+
+from django.db import transaction
+
+from apps.access.models import (
+    Membership,
+    UserGroup,
+    UserGroupGroupSource,
+    UserGroupGroupType,
+)
+from apps.areas.models import Area
+from apps.core.choices import EntityTypeState
+from apps.core.exceptions import ApplicationError, ConflictError
+from apps.events.services import event_append
+
+PROPERTY_GROUPS = (("Residents", UserGroupGroupType.RESIDENT), ("Staff", UserGroupGroupType.STAFF))
+
+
+def _group_save_new(group: UserGroup, actor: str) -> UserGroup:
+    group.last_modified_by = actor
+    group.full_clean()
+    group.save()
+    event_append(
+        event_name="group.created",
+        actor=actor,
+        property_id=group.property_id,
+        user_group_id=group.id,
+        area_id=group.area_id,
+        payload={"groupSource": group.group_source, "groupType": group.group_type},
+    )
+    return group
+
+
+@transaction.atomic
+def user_group_create(*, prop, display_name: str, group_type: str, actor: str) -> UserGroup:
+    """A custom group made by a manager (event `group.created`)."""
+    group = UserGroup(
+        property=prop, display_name=display_name, group_type=group_type, group_source=UserGroupGroupSource.CUSTOM
+    )
+    return _group_save_new(group, actor)
+
+
+def property_groups_create(*, prop, actor: str) -> list[UserGroup]:
+    """The property's own groups, made with it (inside property_create's transaction)."""
+    return [
+        _group_save_new(
+            UserGroup(
+                property=prop, display_name=name, group_type=group_type, group_source=UserGroupGroupSource.PROPERTY
+            ),
+            actor,
+        )
+        for name, group_type in PROPERTY_GROUPS
+    ]
+
+
+def area_group_create(*, area, actor: str) -> UserGroup:
+    """The area's own group (`areaUserGroupId`), made with it (inside area_create's transaction)."""
+    group = UserGroup(
+        property_id=area.property_id,
+        area=area,
+        display_name=f"{area.display_name} members",
+        group_type=area.area_type,
+        group_source=UserGroupGroupSource.AREA,
+    )
+    return _group_save_new(group, actor)
+
+
+@transaction.atomic
+def user_group_update(*, group: UserGroup, display_name: str, actor: str) -> UserGroup:
+    """Rename a group (event `group.updated`); `groupType` and `groupSource` are write-once."""
+    group = UserGroup.objects.select_for_update().get(pk=group.pk)
+    if group.display_name != display_name:
+        group.display_name = display_name
+        group.last_modified_by = actor
+        group.full_clean()
+        group.save()
+        event_append(event_name="group.updated", actor=actor, property_id=group.property_id, user_group_id=group.id)
+    return group
+
+
+def _areas_referencing(*, property_id, key: str, value) -> list[str]:
+    return [
+        str(area_id)
+        for area_id, entries in Area.objects.alive().filter(property_id=property_id).values_list("id", "access_list")
+        if any(entry.get(key) == str(value) for entry in entries or [])
+    ]
+
+
+def user_group_delete_with_owner(*, group: UserGroup, actor: str) -> UserGroup:
+    """Soft-delete any group and drop its members; for the service deleting its owner
+    (area or property), inside that transaction (event `group.deleted`, whose payload names
+    the members it had, so their access is recomputed)."""
+    members = Membership.objects.filter(user_group=group)
+    member_ids = sorted(str(u) for u in members.values_list("user_id", flat=True))
+    members.delete()
+    group.type_state = EntityTypeState.DELETED
+    group.last_modified_by = actor
+    group.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
+    event_append(
+        event_name="group.deleted",
+        actor=actor,
+        property_id=group.property_id,
+        user_group_id=group.id,
+        area_id=group.area_id,
+        payload={"memberIds": member_ids},
+    )
+    return group
+
+
+@transaction.atomic
+def user_group_delete(*, group: UserGroup, actor: str) -> UserGroup:
+    """Delete a custom group and its memberships (event `group.deleted`).
+
+    Area and property groups go only with their area or property (400); a group that an
+    access list still grants is refused (409, listing the areas).
+    """
+    group = UserGroup.objects.select_for_update().get(pk=group.pk)
+    if group.group_source != UserGroupGroupSource.CUSTOM:
+        raise ApplicationError(f"{group.group_source} groups are deleted with their {group.group_source}, not alone")
+    referencing = _areas_referencing(property_id=group.property_id, key="userGroupId", value=group.pk)
+    if referencing:
+        raise ConflictError(
+            f"group {group.pk} is in the access list of areas: {', '.join(referencing)}",
+            extra={"blockedBy": {"areaIds": referencing}},
+        )
+    return user_group_delete_with_owner(group=group, actor=actor)
+
+
+@transaction.atomic
+def membership_add(*, group: UserGroup, user, actor: str) -> bool:
+    """Put a user in a group (event `group.member_added`); adding twice changes nothing."""
+    if user.type_state == EntityTypeState.DELETED:
+        raise ApplicationError("userId: the user is deleted", fields={"userId": ["The user is deleted."]})
+    _, created = Membership.objects.get_or_create(user_group=group, user=user, defaults={"created_by": actor})
+    if created:
+        event_append(
+            event_name="group.member_added",
+            actor=actor,
+            property_id=group.property_id,
+            user_group_id=group.id,
+            user_id=user.pk,
+        )
+    return created
+
+
+@transaction.atomic
+def membership_remove(*, group: UserGroup, user, actor: str) -> bool:
+    """Take a user out of a group (event `group.member_removed`); removing a non-member changes nothing."""
+    deleted, _ = Membership.objects.filter(user_group=group, user=user).delete()
+    if deleted:
+        event_append(
+            event_name="group.member_removed",
+            actor=actor,
+            property_id=group.property_id,
+            user_group_id=group.id,
+            user_id=user.pk,
+        )
+    return bool(deleted)
