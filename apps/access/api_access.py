@@ -26,7 +26,6 @@ from apps.access.serializers import (
 from apps.areas.models import Area
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView, or_404
-from apps.core.operations import MANAGE_ACCESS, OWNER, SUPPORT
 from apps.core.timestamps import format_timestamp
 from apps.integrations.lockt.schedules import to_lockt
 from apps.integrations.mapping import LossyMappingError
@@ -35,8 +34,7 @@ from apps.locks.models import Lock
 from apps.properties.api import property_or_404
 
 TAGS = ["access"]
-MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
-READERS = MANAGERS | {SUPPORT}
+MANAGERS, READERS = policies.MANAGERS, policies.READERS
 
 
 def _schedule_or_404(property_id, schedule_id):

@@ -15,10 +15,10 @@ from django.db.models import Q, QuerySet
 from apps.access.models import AccessGrant, AccessLevel, Membership
 from apps.access.selectors import grant_list, grants_held
 from apps.accounts.models import PermissionGrant, User
-from apps.accounts.policies import check_may_confer, may_confer
+from apps.accounts.policies import MANAGERS, check_may_confer, may_confer
 from apps.accounts.selectors import user_grants, user_list
 from apps.core.exceptions import ApplicationError, Forbidden
-from apps.core.operations import MANAGE_ACCESS, ME, OWNER, SUPPORT
+from apps.core.operations import ME, SUPPORT
 from apps.core.principal import ALL, Grant, Principal
 from apps.properties.models import Property
 
@@ -130,7 +130,6 @@ def check_permission_grants(principal: Principal, permissions: frozenset[str], g
 
 # --- door grants: who may give and take back (docs/ACCESS.md "Grants and access levels") -------
 
-GRANT_MANAGERS = frozenset({OWNER, MANAGE_ACCESS})
 # Which levels a person holding a level on a lock or area may give others there.
 MAY_GRANT = {
     AccessLevel.OWNER: {AccessLevel.ADMIN, AccessLevel.USER, AccessLevel.GUEST},
@@ -138,14 +137,14 @@ MAY_GRANT = {
     AccessLevel.USER: set(),
     AccessLevel.GUEST: set(),
 }
-GRANT_READERS = GRANT_MANAGERS | {SUPPORT}
+READERS = MANAGERS | {SUPPORT}  # who reads a property's access model (grants, derived access)
 
 
 def grants_visible(principal: Principal, *, property_id, active_only: bool = False) -> QuerySet[AccessGrant]:
     """A property's door grants as this caller may see them: managers and support all of
     them, a person (`me`) the grants they hold or gave."""
     grants = grant_list(property_id=property_id, active_only=active_only)
-    if not principal.allows(GRANT_READERS, property_id=property_id):
+    if not principal.allows(READERS, property_id=property_id):
         grants = grants.filter(Q(user_id=principal.user_id) | Q(granted_by=principal.label))
     return grants
 
@@ -153,7 +152,7 @@ def grants_visible(principal: Principal, *, property_id, active_only: bool = Fal
 def check_may_grant(principal: Principal, *, prop, lock, area, access_level: str) -> None:
     """403 unless the caller may give `access_level` on this lock or area: managers any level;
     a person only what the level they hold on that exact lock or area allows (MAY_GRANT)."""
-    if principal.allows(GRANT_MANAGERS, property_id=prop.pk):
+    if principal.allows(MANAGERS, property_id=prop.pk):
         return
     held = grants_held(user_id=principal.user_id, lock_id=lock.pk if lock else None, area_id=area.pk if area else None)
     allowed = set().union(*(MAY_GRANT[level] for level in held)) if held else set()
@@ -167,7 +166,7 @@ def check_may_grant(principal: Principal, *, prop, lock, area, access_level: str
 def check_may_revoke(principal: Principal, *, grant: AccessGrant) -> None:
     """403 unless the caller may revoke `grant`: managers, whoever granted it, its holder, and
     an OWNER of the same lock or area."""
-    if principal.allows(GRANT_MANAGERS, property_id=grant.property_id):
+    if principal.allows(MANAGERS, property_id=grant.property_id):
         return
     mine = grant.user_id == principal.user_id or grant.granted_by == principal.label
     if not (mine or "OWNER" in grants_held(user_id=principal.user_id, lock_id=grant.lock_id, area_id=grant.area_id)):
