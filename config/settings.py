@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.firmware import signing as firmware_signing
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every page (the "https and browser headers" block below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # First of ours: turns every error under /api/ (even Django's own 404/500) into the envelope.
     "apps.core.api.middleware.ApiEnvelopeMiddleware",
@@ -340,8 +343,44 @@ STORAGES = {
     "firmware": FIRMWARE_STORAGE,
 }
 
+# --- HTTPS and browser headers: `manage.py check --deploy` is clean with DEBUG off -------
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer probes speak plain HTTP on the inside
+# Behind a proxy that ends TLS, name the header it sets, e.g. `HTTP_X_FORWARDED_PROTO:https`;
+# only when the proxy always sets (or strips) that header, or anyone could claim HTTPS.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _proxy_ssl_header:
+    _name, _sep, _value = _proxy_ssl_header.partition(":")
+    if not (_sep and _name.startswith("HTTP_") and _value):
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO:https")
+    SECURE_PROXY_SSL_HEADER = (_name, _value)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every page loads only its own scripts, styles, fonts and images (django-csp): no inline
+# script and no third-party origin, so an injected <script> does not run. Inline *styles* stay
+# allowed: the admin's widgets and Swagger UI / ReDoc set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "worker-src": [csp_constants.SELF, "blob:"],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
 
 # --- logging: to stderr, never the request headers (secrets travel there) --------------
 LOGGING = {

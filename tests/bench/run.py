@@ -175,6 +175,7 @@ def bench_env(tmp: Path, database_url: str) -> dict:
         KEYHOUSE_FIRMWARE_SIGNING_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         KEYHOUSE_KEK_RING="1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS=HOST,
+        SECURE_SSL_REDIRECT="false",  # plain HTTP on loopback
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
         PYTHONDONTWRITEBYTECODE="1",

@@ -52,11 +52,25 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if anything on it breaks the Content-Security-Policy.
+
+    Chromium reports each refused inline script, handler, style sheet or foreign font as a
+    console error ("Refused to ... because it violates the following Content Security Policy
+    directive"): the page a user sees would be missing that piece.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(f"{page.url}: {message.text}")
+        if message.type == "error" and "Content Security Policy" in message.text
+        else None,
+    )
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
