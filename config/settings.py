@@ -382,6 +382,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Error reports (admins' email, DEBUG's 500 page) hide form fields, local variables and URL
+# passwords that look secret by name, decorated or not (apps/core/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.RedactingExceptionReporterFilter"
+
 # --- logging: to stderr, never the request headers (secrets travel there) --------------
 LOGGING = {
     "version": 1,

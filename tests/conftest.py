@@ -49,3 +49,42 @@ def staff_user(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _secret_watch():
+    """Remember every secret the suite creates and every log line it writes (tests/secret_watch.py)."""
+    from tests import secret_watch
+
+    secret_watch.install()
+    yield
+
+
+def pytest_runtest_setup(item):
+    from tests.secret_watch import keep_watching
+
+    keep_watching()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.secret_watch import WATCH
+
+    if WATCH.installed:
+        terminalreporter.write_line(
+            f"secret watch: {len(WATCH.secrets)} secret forms created, {len(WATCH.lines)} log lines read, "
+            f"{len(WATCH.leaks())} leaks"
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.secret_watch import WATCH
+
+    leaks = WATCH.leaks()
+    if not leaks:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reporter.write_line("")
+    reporter.write_line(f"SECRETS IN LOGS: {len(leaks)} log line(s) hold a secret the suite created:", red=True)
+    for logger_name, kind in sorted(set(leaks)):
+        reporter.write_line(f"  logger {logger_name!r}: a {kind}", red=True)
+    session.exitstatus = 1

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -23,7 +23,7 @@ USER_TOKEN_KIND = "khu"
 class ParsedSecret:
     kind: str
     prefix: str
-    secret: str
+    secret: str = field(repr=False)  # never in a traceback, a log line or test output
 
 
 def current_pepper_id() -> int:

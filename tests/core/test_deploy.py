@@ -23,7 +23,8 @@ PRODUCTION_ENV = {
 
 def _manage(*args, **env) -> subprocess.CompletedProcess:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SECURE_", "DATABASE_URL"))}
-    inherited.pop("DEBUG", None)
+    for name in ("DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # the browser tests set the latter
+        inherited.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
