@@ -1,4 +1,4 @@
-"""Authorization matrix over the whole OpenAPI schema: every operation, nine callers that
+"""Authorization matrix over the whole OpenAPI schema: every operation, ten callers that
 must be refused (tests/api/test_isolation_matrix.py checks operations 1–25 in depth, with
 the callers that must succeed too).
 
