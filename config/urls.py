@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_v1")),
 ]
 
+handler500 = "apps.core.views.server_error"
+
 admin.site.site_header = "Keyhouse"
 admin.site.site_title = "Keyhouse admin"
 admin.site.index_title = "Keyhouse dashboard"

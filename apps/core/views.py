@@ -1,12 +1,21 @@
-"""Operational endpoints outside the API: /healthz."""
+"""Operational endpoints outside the API: /healthz, and the 500 handler."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+
+from apps.core.api.middleware import (
+    API_PREFIX,
+    DATABASE_RETRY_AFTER_SECONDS,
+    database_unavailable,
+    database_unavailable_json,
+)
 
 logger = logging.getLogger("keyhouse.health")
 
@@ -40,3 +49,18 @@ def healthz(request):
     checks = {"database": _database_status(), "broker": _broker_status()}
     healthy = all(value != "down" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "down", **checks}, status=200 if healthy else 503)
+
+
+def server_error(request):
+    """handler500: a database that is down (restarting, failing over) is a 503 to retry, not a
+    500; for the API in the envelope, for pages in words. Anything else: Django's 500 page."""
+    if not database_unavailable(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path.startswith(API_PREFIX):
+        return database_unavailable_json()
+    return HttpResponse(
+        "Keyhouse cannot reach its database right now. Nothing was changed; try again in a few seconds.",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )

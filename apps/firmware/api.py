@@ -107,6 +107,11 @@ class FirmwareUploadApi(ApiView):
         "uploadFirmwareVersion",
         request={"multipart/form-data": FirmwareUploadSerializer},
         responses=FirmwareVersionSerializer,
+        errors={
+            409: "the version exists with other bytes",
+            413: "the file is larger than the limit",
+            507: "the firmware storage is full: nothing was stored",
+        },
         tags=TAGS,
     )
     def post(self, request, version):

@@ -6,6 +6,7 @@ transaction covers, so the row and its event are written in an inner transaction
 bytes are stored, and the stored file is removed again if that transaction fails.
 """
 
+import errno
 import hashlib
 
 from django.conf import settings
@@ -79,7 +80,7 @@ def firmware_version_upload(*, version: str, upload: File, actor: str) -> tuple[
         return existing, False
 
     storage = firmware_storage()
-    name = storage.save(f"{version}/{sha256}.bin", upload)
+    name = _store(storage, f"{version}/{sha256}.bin", upload)
     try:
         with transaction.atomic():
             return _version_create(version=version, sha256=sha256, size=size, name=name, actor=actor), True
@@ -93,6 +94,18 @@ def firmware_version_upload(*, version: str, upload: File, actor: str) -> tuple[
     except BaseException:
         storage.delete(name)
         raise
+
+
+def _store(storage, name: str, upload: File) -> str:
+    """Save the image; a full disk (or quota) is a 507 that leaves no partial file behind."""
+    try:
+        return storage.save(name, upload)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        if storage.exists(name) and not FirmwareVersion.objects.filter(storage_name=name).exists():
+            storage.delete(name)  # the part written before the disk filled up
+        _refuse("firmware", "The firmware storage is full: nothing was stored. Free space and upload again.", status=507)
 
 
 def _version_create(*, version: str, sha256: str, size: int, name: str, actor: str) -> FirmwareVersion:

@@ -15,6 +15,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import set_rollback
 
 from apps.core.api.envelope import error_response
+from apps.core.api.middleware import DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE, database_unavailable
 from apps.core.exceptions import ApplicationError
 
 logger = logging.getLogger("keyhouse.api")
@@ -68,6 +69,11 @@ def exception_handler(exc, context):
         if exc.fields:
             return validation_error_response(exc.fields, status=exc.status, extra=exc.extra)
         return error_response(exc.status, exc.message, data=exc.extra)
+
+    if database_unavailable(exc):
+        set_rollback()
+        logger.warning("database unavailable", exc_info=True)
+        return error_response(503, DATABASE_UNAVAILABLE, headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
     if not isinstance(exc, exceptions.APIException):
         view = context.get("view")

@@ -7,6 +7,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.middleware.common import CommonMiddleware
 
@@ -34,6 +35,22 @@ _REASONS = {
 def json_error(status: int, message: str | None = None) -> HttpResponse:
     body = envelope(error=message or _REASONS.get(status, "error"), success=False)
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+# A database that cannot be reached or dropped the connection (restart, failover, network):
+# the request's transaction is gone, so nothing was changed and the client may retry.
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = f"the database is unavailable; nothing was changed, retry in {DATABASE_RETRY_AFTER_SECONDS} s"
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def database_unavailable_json() -> HttpResponse:
+    response = json_error(503, DATABASE_UNAVAILABLE)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def body_limit(path: str) -> int:
@@ -73,10 +90,13 @@ class ApiEnvelopeMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        if request.path.startswith(API_PREFIX):
-            logger.exception("unhandled error on %s %s", request.method, request.path)
-            return json_error(500)
-        return None
+        if not request.path.startswith(API_PREFIX):
+            return None
+        if database_unavailable(exception):
+            logger.warning("database unavailable on %s %s", request.method, request.path, exc_info=True)
+            return database_unavailable_json()
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500)
 
 
 class ApiCommonMiddleware(CommonMiddleware):

@@ -11,12 +11,21 @@ from rest_framework.permissions import BasePermission
 from apps.core.operations import ME, OPERATIONS, OperationRule, Scope
 
 
-def operation(operation_id: str, *, envelope: str | None = None, envelope_extra: dict | None = None, **schema):
+def operation(
+    operation_id: str,
+    *,
+    envelope: str | None = None,
+    envelope_extra: dict | None = None,
+    errors: dict[int, str] | None = None,
+    **schema,
+):
     """Pin a view method to a spec operationId (schema + permission rule).
 
     `envelope` names the response envelope component when it is not derived from the
     serializer; `envelope_extra` ({name: OpenAPI schema}) documents members the envelope
-    carries beside success/error/data, e.g. `signatures` (see apps/core/api/schema.py)."""
+    carries beside success/error/data, e.g. `signatures` (see apps/core/api/schema.py);
+    `errors` ({status: when}) documents statuses this operation answers beyond the ones
+    every operation may (apps/core/api/schema.py ERROR_CODES), as ErrorOutput."""
     if operation_id not in OPERATIONS:
         raise LookupError(f"{operation_id} is not in apps/core/operations.py")
 
@@ -29,6 +38,7 @@ def operation(operation_id: str, *, envelope: str | None = None, envelope_extra:
         func.operation_id = operation_id
         func.envelope_name = envelope
         func.envelope_extra = envelope_extra
+        func.error_codes = {str(code): text for code, text in (errors or {}).items()}
         return func
 
     return decorate

@@ -3,7 +3,8 @@
 - every 2xx JSON body is wrapped in its envelope component, named as in the spec:
   `<Model>Output` for one item, `<Model>ListOutput` (+ `<Model>ListOutput_data` holding the
   items and `pageToken`) for a paged list, `EmptyOutput` when there is no data;
-- every operation documents 400/401/403/404 (and 429) as `ErrorOutput`;
+- every operation documents 400/401/403/404, 429 and 503 as `ErrorOutput`, plus the statuses
+  its `@operation(..., errors={409: "when"})` names;
 - success is always 200 (the spec has no 201/204).
 A view method may name its envelope explicitly with `@operation(..., envelope="SignedLockOutput")`,
 and declare members the envelope carries next to `success/error/data` with
@@ -54,6 +55,7 @@ ERROR_CODES = {
     "403": "insufficient permission",
     "404": "entity not found",
     "429": "too many requests",
+    "503": "the database is unavailable: nothing was changed; retry after `Retry-After` seconds",
 }
 
 _FILTER_TYPES = (
@@ -142,7 +144,8 @@ class EnvelopeAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         error_ref = self._error_output()
-        for code, description in ERROR_CODES.items():
+        handler = getattr(self.view, self.method.lower(), None)
+        for code, description in {**ERROR_CODES, **(getattr(handler, "error_codes", None) or {})}.items():
             responses.setdefault(
                 code, {"description": description, "content": {"application/json": {"schema": error_ref}}}
             )

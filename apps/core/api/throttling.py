@@ -6,9 +6,29 @@ Counting is a fixed window with one atomic counter per window (`cache.incr`), no
 list of request timestamps: at thousands of requests a minute that list would be read,
 unpickled and written back on every request, and two processes could overwrite each
 other's updates. Without REDIS_URL the cache is per process, so each worker counts alone.
+
+When the cache is down (Redis stopped, unreachable) the limits fail open: the request goes
+through and a warning is logged (at most once a minute per process), because refusing every
+call while Redis restarts would take the whole API down with it.
 """
 
+import logging
+import time
+
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger("keyhouse.api")
+
+_WARN_EVERY_SECONDS = 60
+_last_warning = 0.0
+
+
+def _warn_store_down() -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= _WARN_EVERY_SECONDS:
+        _last_warning = now
+        logger.warning("rate-limit store (cache) unavailable: limits are not enforced until it answers", exc_info=True)
 
 
 class FixedWindowRateThrottle(SimpleRateThrottle):
@@ -24,13 +44,20 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
         counter = f"{self.key}:{window}"
+        try:
+            count = self._count(counter)
+        except Exception:  # noqa: BLE001 - each cache backend raises its own connection errors
+            _warn_store_down()
+            return True
+        return count <= self.num_requests
+
+    def _count(self, counter: str) -> int:
         self.cache.add(counter, 0, timeout=self.duration + 1)
         try:
-            count = self.cache.incr(counter)
+            return self.cache.incr(counter)
         except ValueError:  # evicted between add and incr
             self.cache.set(counter, 1, timeout=self.duration + 1)
-            count = 1
-        return count <= self.num_requests
+            return 1
 
     def wait(self):
         return max(self.window_end - self.now, 1)
