@@ -96,6 +96,9 @@ def firmware_version_upload(*, version: str, upload: File, actor: str) -> tuple[
         raise
 
 
+STORAGE_FULL = "The firmware storage is full: nothing was stored. Free space and upload again."
+
+
 def _store(storage, name: str, upload: File) -> str:
     """Save the image; a full disk (or quota) is a 507 that leaves no partial file behind."""
     try:
@@ -105,7 +108,7 @@ def _store(storage, name: str, upload: File) -> str:
             raise
         if storage.exists(name) and not FirmwareVersion.objects.filter(storage_name=name).exists():
             storage.delete(name)  # the part written before the disk filled up
-        _refuse("firmware", "The firmware storage is full: nothing was stored. Free space and upload again.", status=507)
+        _refuse("firmware", STORAGE_FULL, status=507)
 
 
 def _version_create(*, version: str, sha256: str, size: int, name: str, actor: str) -> FirmwareVersion:
