@@ -221,8 +221,15 @@ _REPORTED = {  # model field: sync input member, as the device reports it
 }
 
 
-def _next_version(device: UserDevice, digest: str) -> int:
-    """The map version this sync records: one more than the stored one when the digest differs."""
+def _next_version(device: UserDevice, digest: str, held: str) -> int:
+    """The map version this sync records: one more than the stored one when the digest differs.
+
+    A phone holding a version above the stored one (`held`, its currentUserAccessMapVersion)
+    holds a map this server has no record of: the server was restored from a backup. The next
+    version is then above the phone's, so the phone accepts the map (PROTOCOL.md §9.6)."""
+    reported = int(held) if held.isascii() and held.isdigit() and len(held) <= 9 else 0
+    if reported > device.map_version:
+        return reported + 1
     return device.map_version + (digest != device.map_digest)
 
 
@@ -258,7 +265,7 @@ def _record_sync(device: UserDevice, payload: dict, digest: str, now) -> int:
     nothing written). The version rises by one when the map's digest differs from the stored
     one (`_next_version`). Not last_modified_*: a sync is the device reporting, not someone
     editing it."""
-    version = _next_version(device, digest)
+    version = _next_version(device, digest, payload["currentUserAccessMapVersion"])
     recorded = UserDevice.objects.filter(
         pk=device.pk,
         deprovisioned_at__isnull=True,
@@ -324,7 +331,7 @@ def user_device_sync(
     property_keys = _property_signing_keys([str(m.property_id) for m in maps], actor)
     content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
     digest = protocol.map_digest(content)
-    version = str(_next_version(device, digest))
+    version = str(_next_version(device, digest, payload["currentUserAccessMapVersion"]))
     _take_report(device, payload)
 
     server_time = format_timestamp(now)

@@ -18,6 +18,7 @@ class LocksConfig(AppConfig):
             "lock.synced",
             "lock.key_maps_signed",
             "lock.key_map_acknowledged",
+            "lock.key_map_version_ahead",
         )
         from apps.access import doors
         from apps.accounts.credentials import credential_kind_register

@@ -3,16 +3,22 @@
 PROTOCOL.md §6.4–§6.6, §8, §9. Order of checks (each failure is an error that changes
 nothing): signature by the lock's own lockKey → lockId → the lock is in a property →
 syncSequence above the last accepted (replay) → syncDate within the allowed clock skew
-(else a 400 carrying signed server time) → currentKeyMapVersion neither above what was issued
-nor below what the lock reported before (rollback) → the acknowledgement (signature, version,
-digest of the map as signed) → the sealed access logs (open, strict parse, sequence order).
-Only then is anything written, in one transaction.
+(else a 400 carrying signed server time) → currentKeyMapVersion not below what the lock
+reported before (rollback) → the acknowledgement (signature, version, digest of the map as
+signed) → the sealed access logs (open, strict parse, sequence order). Only then is anything
+written, in one transaction.
+
+A lock running a version above any this server has signed for it (PROTOCOL.md §9.6) means
+the server's records are older than the lock: restored from a backup. The server takes the
+lock's version as its own floor, so the next key map it signs is above it and the lock
+accepts it; the event `lock.key_map_version_ahead` says it happened.
 
 At request time exactly one signature is made: the small response payload (server time, the
 lock's nonce, versions). The key map travels as stored, signed once by the worker.
 """
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,6 +35,9 @@ from apps.keys.services import key_private
 from apps.locks import protocol, signing
 from apps.locks.constants import MISSING_RANGES_SHOWN
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
+from apps.locks.services.key_maps import key_maps_request
+
+logger = logging.getLogger("keyhouse.locks")
 
 
 @dataclass(frozen=True)
@@ -280,15 +289,15 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         skew = (_sync_date(payload["syncDate"]) - now).total_seconds()
         if abs(skew) > settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS:
             _clock_refusal(lock, payload, keys, skew=skew, now=now)
-        if current > lock.signed_key_map_version:
-            _refuse("currentKeyMapVersion", f"version {current} was never issued to this lock")
         if current < lock.reported_key_map_version:
             _refuse(
                 "currentKeyMapVersion",
                 f"version rollback: the lock reports {current} after {lock.reported_key_map_version}",
                 status=409,
             )
-        ack = _ack_check(lock, payload.get("ack"), current=current, keys=lock_keys)
+        ahead_of = lock.signed_key_map_version if current > lock.signed_key_map_version else None
+        # An acknowledgement of a map this server holds no record of cannot be checked: ignored.
+        ack = None if ahead_of is not None else _ack_check(lock, payload.get("ack"), current=current, keys=lock_keys)
         logs = _logs_open(lock, payload)
 
         stored, duplicates, holes = _logs_store(lock, logs, actor=actor)
@@ -306,8 +315,13 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         version_changed = current != lock.reported_key_map_version
         lock.last_sync_sequence, lock.last_known_sync_date = sequence, now
         lock.reported_key_map_version, lock.current_firmware_version = current, payload["currentFirmwareVersion"]
+        if ahead_of is not None:
+            # the lock's map is unknown here: the next build signs current + 1, whatever its content
+            lock.signed_key_map_version, lock.signed_key_map_digest = current, ""
         lock.save(
             update_fields=[
+                "signed_key_map_version",
+                "signed_key_map_digest",
                 "last_sync_sequence",
                 "last_known_sync_date",
                 "reported_key_map_version",
@@ -320,6 +334,21 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
             ]
         )
         refs = {"lock_id": lock.pk, "property_id": lock.property_id, "area_id": lock.area_id}
+        if ahead_of is not None:
+            logger.warning(
+                "lock %s runs key-map version %s, above the %s this server signed for it: the server's "
+                "records are older than the lock (restored from a backup?); signing above it",
+                lock.pk,
+                current,
+                ahead_of,
+            )
+            event_append(
+                event_name="lock.key_map_version_ahead",
+                actor=actor,
+                payload={"currentKeyMapVersion": current, "serverKeyMapVersion": ahead_of},
+                **refs,
+            )
+            key_maps_request(property_ids=[lock.property_id], reason="lock ahead of the server")
         if acknowledged:
             event_append(
                 event_name="lock.key_map_acknowledged",
