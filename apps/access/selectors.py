@@ -15,7 +15,7 @@ from apps.core.principal import ALL
 
 def user_group_list(*, property_id=None, property_ids=ALL) -> QuerySet[UserGroup]:
     """Live groups, of one property and/or limited to `property_ids`."""
-    queryset = UserGroup.objects.alive().prefetch_related("external_refs")
+    queryset = UserGroup.objects.alive()
     if property_id is not None:
         queryset = queryset.filter(property_id=property_id)
     if property_ids is not ALL:
@@ -48,7 +48,7 @@ def member_property_ids(*, user_id) -> frozenset:
 
 
 def schedule_list(*, property_id) -> QuerySet[Schedule]:
-    return Schedule.objects.alive().filter(property_id=property_id).prefetch_related("external_refs")
+    return Schedule.objects.alive().filter(property_id=property_id)
 
 
 def grant_list(*, property_id, active_only: bool = False) -> QuerySet[AccessGrant]:

@@ -79,10 +79,8 @@ def credential_authenticate(secret: str):
 
 
 def user_list() -> QuerySet[User]:
-    """Live users with what their serializer needs (grants, external refs) prefetched."""
-    return User.objects.alive().prefetch_related(
-        Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")), "external_refs"
-    )
+    """Live users with their grants prefetched (external refs are read per page by the serializer)."""
+    return User.objects.alive().prefetch_related(Prefetch("grants", queryset=PermissionGrant.objects.order_by("id")))
 
 
 def user_grants(*, user_id) -> list[Grant]:

@@ -6,14 +6,14 @@ from apps.areas.models import Area
 
 
 def area_list(*, property_id) -> QuerySet[Area]:
-    """Live areas of a property, with their group and direct children in two extra queries (the
-    API adds each area's locks: locks.selectors.area_locks_prefetch)."""
+    """Live areas of a property, with their group and direct children in one extra query (the
+    API adds each area's locks: locks.selectors.area_locks_prefetch; external refs are read per
+    page by the serializer)."""
     return (
         Area.objects.alive()
         .filter(property_id=property_id)
         .select_related("area_user_group")
         .prefetch_related(
-            "external_refs",
             Prefetch(
                 "children",
                 queryset=Area.objects.alive().only("id", "parent_id").order_by("id"),

@@ -21,7 +21,6 @@ def user_device_list(*, user_id) -> QuerySet[UserDevice]:
         UserDevice.objects.filter(user_id=user_id, deprovisioned_at__isnull=True)
         .exclude(type_state=EntityTypeState.DELETED)
         .select_related("access_key", "sync_key", "seal_key")
-        .prefetch_related("external_refs")
         .order_by("id")
     )
 

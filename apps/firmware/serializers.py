@@ -1,11 +1,10 @@
 """Spec FirmwareVersion / FirmwareVersionScope, the upload and scope inputs, and the
 `private.requiredFirmwareVersion` field that properties and areas show."""
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.api.serializers import EntitySerializer, InputSerializer
+from apps.core.api.serializers import EntitySerializer, InputSerializer, page_cached
 from apps.firmware import selectors, signing
 from apps.firmware.choices import FirmwareAssignmentScope, FirmwareVersionDeviceType
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion
@@ -149,12 +148,7 @@ class RequiredFirmwarePrivateField(serializers.Field):
         return selectors.required_firmware_versions_for_properties([obj.pk for obj in objs])
 
     def to_representation(self, obj):
-        page_owner = self.parent.parent if isinstance(self.parent.parent, serializers.ListSerializer) else None
-        if page_owner is not None and isinstance(page_owner.instance, (list, tuple, QuerySet)):
-            cache = getattr(page_owner, "_required_firmware", None)
-            if cache is None:
-                cache = page_owner._required_firmware = self._compute(page_owner.instance)
-            version = cache.get(obj.pk)
-        else:
-            version = self._compute([obj]).get(obj.pk)
-        return {"requiredFirmwareVersion": version}
+        versions = page_cached(self, "_required_firmware", self._compute)
+        if versions is None:
+            versions = self._compute([obj])
+        return {"requiredFirmwareVersion": versions.get(obj.pk)}

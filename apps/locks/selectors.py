@@ -20,7 +20,7 @@ from apps.locks.models import KeyMapRequest, Lock, LockAccessLog, LockAccessLogG
 def lock_list(*, property_ids=ALL) -> QuerySet[Lock]:
     """Live locks the caller reaches: ALL sees every lock (also those in no property), a
     property-scoped caller only its properties' locks."""
-    queryset = Lock.objects.alive().select_related("area").prefetch_related("external_refs")
+    queryset = Lock.objects.alive().select_related("area")
     if property_ids is not ALL:
         queryset = queryset.filter(property_id__in=property_ids)
     return queryset

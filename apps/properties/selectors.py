@@ -8,7 +8,7 @@ from apps.properties.models import Property
 
 def property_list(*, property_ids=ALL) -> QuerySet[Property]:
     """Live properties, limited to `property_ids` (ALL = no limit), with their managers."""
-    queryset = Property.objects.alive().prefetch_related("access_managers", "external_refs")
+    queryset = Property.objects.alive().prefetch_related("access_managers")
     if property_ids is not ALL:
         queryset = queryset.filter(pk__in=property_ids)
     return queryset
