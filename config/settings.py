@@ -342,6 +342,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType",
         "UserDeviceTypeEnum": "apps.devices.choices.UserDeviceDeviceType",
+        "IntegrationAccountKindEnum": "apps.integrations.choices.IntegrationAccountKind",
+        "IntegrationAccountStatusEnum": "apps.integrations.choices.IntegrationAccountStatus",
+        "SyncRunStatusEnum": "apps.integrations.choices.SyncRunStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
