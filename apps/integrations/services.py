@@ -68,7 +68,7 @@ def _checked_credentials(vendor: registry.Vendor, credentials: Mapping) -> dict[
         elif len(value) > CREDENTIAL_MAX_LENGTH or any(c in value for c in "\r\n\0"):
             errors[f"credentials.{name}"] = [f"Must be one line of at most {CREDENTIAL_MAX_LENGTH} characters."]
     if errors:
-        raise ApplicationError("credentials: " + "; ".join(sorted(errors)), fields=errors)
+        raise ApplicationError("; ".join(f"{name}: {errors[name][0]}" for name in sorted(errors)), fields=errors)
     return {name: credentials[name] for name in vendor.credential_fields}
 
 
