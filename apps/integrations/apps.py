@@ -21,6 +21,16 @@ class IntegrationsConfig(AppConfig):
             "sync_run.started",
             "sync_run.finished",
         )
+        from apps.integrations import selectors, services
+        from apps.keys.holders import WrappedSecretHolder, wrapped_secret_holder_register
+
+        wrapped_secret_holder_register(
+            WrappedSecretHolder(
+                name="integration credentials",
+                remaining_by_kek=selectors.integration_credentials_remaining_by_kek,
+                rewrap=services.integration_credentials_rewrap,
+            )
+        )
         # Each vendor package registers itself (apps.integrations.registry) from its `vendor`
         # module, so a new vendor plugs in by adding apps/integrations/<kind>/vendor.py.
         for kind in IntegrationAccountKind.values:

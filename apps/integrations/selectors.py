@@ -44,3 +44,11 @@ def sync_run_list(*, account) -> QuerySet[SyncRun]:
 
 def sync_run_latest(*, account) -> SyncRun | None:
     return sync_run_list(account=account).first()
+
+
+def integration_credentials_remaining_by_kek(current_id: int) -> dict[int, int]:
+    """Accounts whose credentials are not under the current KEK, by kekId (manage.py rotate_kek)."""
+    remaining: dict[int, int] = {}
+    for kek_id in IntegrationAccount.objects.exclude(kek_id=current_id).values_list("kek_id", flat=True):
+        remaining[kek_id] = remaining.get(kek_id, 0) + 1
+    return remaining

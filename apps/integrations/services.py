@@ -72,16 +72,16 @@ def _checked_credentials(vendor: registry.Vendor, credentials: Mapping) -> dict[
     return {name: credentials[name] for name in vendor.credential_fields}
 
 
-def _wrap_credentials(account: IntegrationAccount, credentials: dict[str, str]) -> None:
+def _wrap_credentials(account: IntegrationAccount, credentials: dict[str, str], *, ring=None) -> None:
     """Encrypt the credentials under the current KEK, bound to this account's id."""
     plain = json.dumps(credentials, sort_keys=True, separators=(",", ":")).encode()
     account.kek_id, wrapped = kek.wrap(
-        plain, key_id=str(account.id), purpose=CREDENTIALS_PURPOSE, algorithm=CREDENTIALS_ALGORITHM
+        plain, key_id=str(account.id), purpose=CREDENTIALS_PURPOSE, algorithm=CREDENTIALS_ALGORITHM, ring=ring
     )
     account.wrapped_credentials = wrapped
 
 
-def integration_account_credentials(*, account: IntegrationAccount) -> dict[str, str]:
+def integration_account_credentials(*, account: IntegrationAccount, ring=None) -> dict[str, str]:
     """The account's credentials, decrypted (for its poll only; never shown or logged)."""
     plain = kek.unwrap(
         bytes(account.wrapped_credentials),
@@ -89,8 +89,33 @@ def integration_account_credentials(*, account: IntegrationAccount) -> dict[str,
         key_id=str(account.id),
         purpose=CREDENTIALS_PURPOSE,
         algorithm=CREDENTIALS_ALGORITHM,
+        ring=ring,
     )
     return json.loads(bytes(plain))
+
+
+def integration_credentials_rewrap(*, ring: kek.KekRing, batch_size: int = 500) -> tuple[int, dict[str, str]]:
+    """Rewrap every account's credentials not under the current KEK (manage.py rotate_kek, through
+    apps/keys/holders.py): one transaction per account, resumable; no event per account (the
+    command's `key.kek_rotated` counts them). Returns (rewrapped, {account: why it failed})."""
+    rewrapped, failed = 0, {}
+    todo = IntegrationAccount.objects.exclude(kek_id=ring.current_id).order_by("id").values_list("pk", flat=True)
+    last_id = None
+    while batch := list((todo.filter(pk__gt=last_id) if last_id else todo)[:batch_size]):
+        for account_id in batch:
+            last_id = account_id
+            try:
+                with transaction.atomic():
+                    account = IntegrationAccount.objects.select_for_update().get(pk=account_id)
+                    if account.kek_id == ring.current_id:
+                        continue
+                    _wrap_credentials(account, integration_account_credentials(account=account, ring=ring), ring=ring)
+                    account.save(update_fields=["kek_id", "wrapped_credentials"])
+                    rewrapped += 1
+            except kek.KekError as exc:
+                failed[f"integration account {account_id}"] = str(exc)
+                logger.warning("integration account %s credentials not rewrapped: %s", account_id, exc)
+    return rewrapped, failed
 
 
 def _checked_base_url(url: str) -> str:
