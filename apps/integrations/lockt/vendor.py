@@ -1,11 +1,11 @@
 """Lockt SecureAccess as an integration vendor (apps.integrations.registry).
 
-Until the client and sync land (issue 12's second part), a poll checks the account: `GET /ping`
+Until the sync lands (issue 12's second part), a poll checks the account: `GET /ping`
 (connectivity and authorization, spec S06) and `GET /about` (the release, S01), so an account's
 status already says whether its URL and credentials work.
 """
 
-from apps.integrations.http import Malformed
+from apps.integrations.lockt.client import LocktClient
 from apps.integrations.registry import PollContext, Vendor, vendor_register
 
 DEFAULT_BASE_URL = "https://cloudapi.lockt.com/api/v1"  # Spec: lockt-cloud-api.md §2.2
@@ -13,10 +13,9 @@ DEFAULT_BASE_URL = "https://cloudapi.lockt.com/api/v1"  # Spec: lockt-cloud-api.
 
 def lockt_poll(context: PollContext) -> None:
     """Check connectivity, credentials and that the remote speaks Lockt (S06, S01)."""
-    context.http.request("GET", "ping")  # Spec: S06; only its status is documented (§10.11)
-    about = context.http.get_json("about")  # Spec: S01, `{"data": {"version", ...}}`
-    if not isinstance(about, dict) or not isinstance(about.get("data"), dict | list):
-        raise Malformed("GET about: no `data` object in the answer")
+    client = LocktClient(context.http)
+    client.ping()  # Spec: S06; only its status is documented (§10.11)
+    client.about()  # Spec: S01, `{"data": {"version", ...}}`
 
 
 vendor_register(
