@@ -9,3 +9,4 @@ POLL_LEASE_SECONDS = 900
 CREDENTIALS_PURPOSE = "integration-credentials"  # KEK associated data (apps.keys.kek)
 CREDENTIALS_ALGORITHM = "json"
 ERROR_TEXT_MAX = 2000
+CREDENTIAL_MAX_LENGTH = 500

@@ -8,9 +8,8 @@ from rest_framework import serializers
 from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
 from apps.integrations import registry
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
-from apps.integrations.constants import POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
+from apps.integrations.constants import CREDENTIAL_MAX_LENGTH, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
 from apps.integrations.models import IntegrationAccount, SyncRun
-from apps.integrations.services import CREDENTIAL_MAX_LENGTH
 
 CREDENTIALS_HELP = (
     "Write-only. The remote system's credentials, exactly these members per kind: "

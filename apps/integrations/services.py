@@ -26,6 +26,7 @@ from apps.integrations import http, registry, selectors
 from apps.integrations.backoff import backoff_delay
 from apps.integrations.choices import IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import (
+    CREDENTIAL_MAX_LENGTH,
     CREDENTIALS_ALGORITHM,
     CREDENTIALS_PURPOSE,
     ERROR_TEXT_MAX,
@@ -38,7 +39,6 @@ from apps.keys import kek
 logger = logging.getLogger("keyhouse.integrations")
 
 UNSET = object()
-CREDENTIAL_MAX_LENGTH = 500
 SCHEDULED = "schedule"  # SyncRun.trigger of a dispatcher poll
 COUNTERS = ("fetched", "created", "updated", "unchanged", "failed")
 
@@ -425,9 +425,11 @@ def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun
 
 
 @transaction.atomic
-def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping[str, str]) -> SyncRun:
-    account = IntegrationAccount.objects.select_for_update().get(pk=account_id)
-    run = SyncRun.objects.select_related("account").get(pk=run_id)
+def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping[str, str]) -> SyncRun | None:
+    account = IntegrationAccount.objects.select_for_update().filter(pk=account_id).first()
+    run = SyncRun.objects.select_related("account").filter(pk=run_id).first()
+    if account is None or run is None:
+        return None  # the account was deleted while it was polled: nothing left to record
     now = timezone.now()
     disabled = account.status == IntegrationAccountStatus.DISABLED  # disabled while it ran: stays so
     if error is None:

@@ -276,3 +276,14 @@ def test_integration_poll_command_polls_in_process(remote, capsys):
     assert SyncRun.objects.filter(account=bad).count() == 1
     with pytest.raises(CommandError, match="no lockt account"):
         call_command("integration_poll", "lockt", "--account", str(property_create().pk))
+
+
+def test_an_account_deleted_while_it_is_polled_ends_quietly(remote, monkeypatch):
+    def delete_meanwhile(context):
+        services.integration_account_delete(account=context.account, actor=SYSTEM)
+
+    vendor = registry.vendor_get("lockt")
+    monkeypatch.setitem(registry._VENDORS, "lockt", Vendor(**{**vendor.__dict__, "poll": delete_meanwhile}))
+    account = _account(remote)
+    assert services.integration_account_poll(account_id=account.pk) is None
+    assert not IntegrationAccount.objects.exists() and not SyncRun.objects.exists()
