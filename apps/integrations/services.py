@@ -10,6 +10,7 @@ the account's status, error and timing: it never deletes anything.
 
 import json
 import logging
+import traceback
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import partial
@@ -373,12 +374,12 @@ def _progress(run: SyncRun):
     return add
 
 
-def _scrubbed(text: str, credentials: Mapping[str, str]) -> str:
+def _scrubbed(text: str, credentials: Mapping[str, str], *, limit: int | None = ERROR_TEXT_MAX) -> str:
     """An error text without any credential value in it (a vendor echoing a key back)."""
     for value in credentials.values():
         if value and len(value) >= 4:
             text = text.replace(value, "[credential]")
-    return text[:ERROR_TEXT_MAX]
+    return text[:limit] if limit else text
 
 
 def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun | None:
@@ -420,7 +421,8 @@ def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun
         )
     except Exception as exc:  # noqa: BLE001 - a vendor bug must fail this account only, and be seen
         error = exc
-        logger.exception("integration account %s (%s) poll crashed", account.pk, account.kind)
+        trace = _scrubbed("".join(traceback.format_exception(exc)), credentials, limit=None)
+        logger.error("integration account %s (%s) poll crashed:\n%s", account.pk, account.kind, trace)
     return _finish(account.pk, run.pk, error=error, credentials=credentials)
 
 

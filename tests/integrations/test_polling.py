@@ -197,7 +197,7 @@ def test_a_failure_deletes_nothing(remote):
     assert account.last_success_at is not None  # the last good poll is still on record
 
 
-def test_a_crashing_vendor_fails_its_account_only(remote, monkeypatch):
+def test_a_crashing_vendor_fails_its_account_only(remote, monkeypatch, caplog):
     def crash(context):
         context.progress(fetched=3, failed=1)
         raise RuntimeError(f"bug with {context.credentials['apikey']}")
@@ -205,8 +205,10 @@ def test_a_crashing_vendor_fails_its_account_only(remote, monkeypatch):
     vendor = registry.vendor_get("lockt")
     monkeypatch.setitem(registry._VENDORS, "lockt", Vendor(**{**vendor.__dict__, "poll": crash}))
     account = _account(remote)
-    run = _poll(account)
+    with caplog.at_level(logging.DEBUG):
+        run = _poll(account)
     assert run.status == "failed" and run.error == "Unexpected error: RuntimeError"
+    assert "RuntimeError: bug with [credential]" in caplog.text and APIKEY not in caplog.text  # trace, scrubbed
     assert (run.fetched, run.failed) == (3, 1)  # counts saved while it ran stay
     assert account.status == "backing_off"
 
