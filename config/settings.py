@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.firmware",
     "apps.keys",
     "apps.devices",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
@@ -165,7 +166,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # docs/INTEGRATIONS.md "Polling": enqueues one poll task per due account
+    "integration-accounts-dispatch": {
+        "task": "apps.integrations.tasks.integration_accounts_dispatch",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
 }
+
+# --- integrations (docs/INTEGRATIONS.md) ----------------------------------------------------
+# Failed polls back off exponentially from BASE, doubling per consecutive failure, capped at CAP,
+# with jitter; a remote Retry-After longer than that wins (up to RETRY_AFTER_MAX).
+KEYHOUSE_INTEGRATION_BACKOFF_BASE_SECONDS = env_int("KEYHOUSE_INTEGRATION_BACKOFF_BASE_SECONDS", 60, minimum=1)
+KEYHOUSE_INTEGRATION_BACKOFF_CAP_SECONDS = env_int("KEYHOUSE_INTEGRATION_BACKOFF_CAP_SECONDS", 3600, minimum=1)
+KEYHOUSE_INTEGRATION_RETRY_AFTER_MAX_SECONDS = env_int(
+    "KEYHOUSE_INTEGRATION_RETRY_AFTER_MAX_SECONDS", 24 * 3600, minimum=1
+)
+# Remote calls: seconds to connect and to wait for each read (a hung remote fails one account only).
+KEYHOUSE_INTEGRATION_CONNECT_TIMEOUT = env_int("KEYHOUSE_INTEGRATION_CONNECT_TIMEOUT", 5, minimum=1)
+KEYHOUSE_INTEGRATION_READ_TIMEOUT = env_int("KEYHOUSE_INTEGRATION_READ_TIMEOUT", 30, minimum=1)
+# How many more times an idempotent call is sent after a transient failure, within one poll.
+KEYHOUSE_INTEGRATION_HTTP_RETRIES = env_int("KEYHOUSE_INTEGRATION_HTTP_RETRIES", 2, minimum=0)
+# A queued poll not started by then is dropped (the dispatcher enqueues it again once its lease ends).
+KEYHOUSE_INTEGRATION_POLL_TASK_EXPIRES = env_int("KEYHOUSE_INTEGRATION_POLL_TASK_EXPIRES", 600, minimum=10)
+# Plain-http base URLs (local emulators) are refused unless this is on; on by default only with DEBUG.
+KEYHOUSE_INTEGRATION_ALLOW_HTTP = env_bool("KEYHOUSE_INTEGRATION_ALLOW_HTTP", DEBUG)
 
 # --- auth -------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -320,6 +345,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType",
         "UserDeviceTypeEnum": "apps.devices.choices.UserDeviceDeviceType",
+        "IntegrationAccountKindEnum": "apps.integrations.choices.IntegrationAccountKind",
+        "IntegrationAccountStatusEnum": "apps.integrations.choices.IntegrationAccountStatus",
+        "SyncRunStatusEnum": "apps.integrations.choices.SyncRunStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -395,6 +423,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # urllib3 logs each request's URL at DEBUG, query string included (Lockt queries carry card
+        # numbers): integrations log their calls themselves, without it (apps/integrations/http.py).
+        "urllib3": {"level": "WARNING"},
         # one line per task run: useful from a worker, noise when tasks run eagerly in-process
         "celery.app.trace": {
             "level": env_str("CELERY_TRACE_LOG_LEVEL", "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO")

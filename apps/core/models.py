@@ -41,13 +41,24 @@ class Entity(models.Model):
 
 
 class ExternalRef(models.Model):
-    """A link from any Keyhouse entity to its record in an external system (spec ExternalRef)."""
+    """A link from any Keyhouse entity to its record in an external system (spec ExternalRef).
+
+    `account_id` names the integration account (apps.integrations.IntegrationAccount) that owns
+    the link. It is a plain UUID, not a foreign key: core sits on the ground floor and never
+    refers to a higher app (docs/ARCHITECTURE.md); integrations deletes an account's links with
+    the account. The same remote id may exist in two accounts of one system (two Lockt clouds),
+    so with an account an external id is unique per (account, kind of entity); a link without
+    an account keeps the older rule, unique per source (docs/INTEGRATIONS.md "Links").
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.UUIDField()
     entity = GenericForeignKey("content_type", "object_id")
     source = models.CharField(max_length=64, help_text="External system, e.g. 'lockt'.")
+    account_id = models.UUIDField(
+        null=True, blank=True, help_text="The integration account that owns this link (no FK: core is below it)."
+    )
     external_id = models.CharField(max_length=255, help_text="The record's id in the external system.")
     sync_direction = models.CharField(max_length=32, choices=ExternalRefSyncDirection.choices)
     sync_status = models.CharField(
@@ -60,9 +71,28 @@ class ExternalRef(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "object_id", "source"], name="externalref_one_per_source"),
+            # Links of an account: one per entity, and one entity per remote id (leads with
+            # account_id, so "this account's links" reads the same index).
             models.UniqueConstraint(
-                fields=["content_type", "source", "external_id"], name="externalref_unique_external"
+                fields=["account_id", "content_type", "object_id"],
+                condition=models.Q(account_id__isnull=False),
+                name="externalref_one_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["account_id", "content_type", "external_id"],
+                condition=models.Q(account_id__isnull=False),
+                name="externalref_unique_external_per_account",
+            ),
+            # Links without an account: the rule per source, as before.
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "source"],
+                condition=models.Q(account_id__isnull=True),
+                name="externalref_one_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "source", "external_id"],
+                condition=models.Q(account_id__isnull=True),
+                name="externalref_unique_external",
             ),
         ]
 

@@ -142,6 +142,14 @@ OPERATIONS: dict[str, OperationRule] = {
     "getUserAccess": rule(Scope.PROPERTY, *_READ_GROUPS, ME, spec=False),
     # Keyhouse extension: provable revocation (docs/PROTOCOL.md §8)
     "getEventAcknowledgements": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
+    # Keyhouse extension: integration accounts (docs/INTEGRATIONS.md); credentials are an owner's
+    "listIntegrationAccounts": rule(Scope.ANY, *_READ_GROUPS, spec=False),
+    "createIntegrationAccount": rule(Scope.ANY, OWNER, spec=False),
+    "getIntegrationAccount": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "updateIntegrationAccount": rule(Scope.OBJECT, OWNER, spec=False),
+    "deleteIntegrationAccount": rule(Scope.OBJECT, OWNER, spec=False),
+    "pollIntegrationAccount": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "listIntegrationSyncRuns": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

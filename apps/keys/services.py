@@ -18,6 +18,7 @@ from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
 from apps.keys import crypto, kek
 from apps.keys.choices import MODE_ALGORITHM, KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.holders import wrapped_secret_holders
 from apps.keys.models import Key
 from apps.keys.selectors import key_active
 
@@ -299,14 +300,19 @@ def key_rewrap(*, key: Key, ring: kek.KekRing | None = None) -> bool:
 
 
 def _remaining_by_kek(current_id: int) -> dict[int, int]:
+    """Rows still under an old KEK, by kekId: keys, and the registered holders' rows."""
     remaining: dict[int, int] = {}
     for kek_id in Key.objects.filter(kek_id__isnull=False).exclude(kek_id=current_id).values_list("kek_id", flat=True):
         remaining[kek_id] = remaining.get(kek_id, 0) + 1
+    for holder in wrapped_secret_holders():
+        for kek_id, count in holder.remaining_by_kek(current_id).items():
+            remaining[kek_id] = remaining.get(kek_id, 0) + count
     return remaining
 
 
 def keys_rewrap(*, actor: str, batch_size: int = 500, dry_run: bool = False) -> RewrapReport:
-    """Rewrap every server-held private key not under the current KEK (manage.py rotate_kek).
+    """Rewrap every server-held private key not under the current KEK (manage.py rotate_kek),
+    and the rows of every registered holder of wrapped secrets (apps/keys/holders.py).
 
     Idempotent and resumable: each key commits on its own, and a rerun picks up what is left.
     A key that does not unwrap (its KEK already removed, or a damaged row) is reported and
@@ -332,8 +338,12 @@ def keys_rewrap(*, actor: str, batch_size: int = 500, dry_run: bool = False) -> 
                 if key_rewrap(key=key, ring=ring):
                     report.rewrapped += 1
             except kek.KekError as exc:
-                report.failed[str(key.id)] = str(exc)
+                report.failed[f"key {key.id}"] = str(exc)
                 logger.warning("key %s not rewrapped: %s", key.id, exc)
+    for holder in wrapped_secret_holders():  # secrets of higher apps (apps/keys/holders.py)
+        rewrapped, failed = holder.rewrap(ring=ring, batch_size=batch_size)
+        report.rewrapped += rewrapped
+        report.failed.update(failed)
     report.remaining_by_kek = _remaining_by_kek(ring.current_id)
     if report.rewrapped:
         with transaction.atomic():

@@ -105,7 +105,7 @@ def test_a_key_whose_kek_is_gone_is_reported_and_the_rest_move(settings, keys):
     lost = Key.objects.filter(kek_id=1).order_by("id").first()
     Key.objects.filter(pk=lost.pk).update(kek_id=9)  # wrapped under a KEK nobody has any more
     add_kek_2(settings)
-    with pytest.raises(CommandError, match="1 key"):
+    with pytest.raises(CommandError, match="1 secret"):
         rotate()
     assert Key.objects.filter(kek_id=2).count() == 2
     assert Key.objects.get(pk=lost.pk).kek_id == 9

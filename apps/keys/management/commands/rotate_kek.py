@@ -6,7 +6,8 @@ from apps.keys.services import keys_rewrap
 
 class Command(BaseCommand):
     help = (
-        "Rewrap every server-held private key under KEYHOUSE_KEK_CURRENT (docs/PROTOCOL.md §5). "
+        "Rewrap every server-held private key (and integration credentials) under KEYHOUSE_KEK_CURRENT "
+        "(docs/PROTOCOL.md §5). "
         "Idempotent and resumable; exits 1 if any key could not be rewrapped."
     )
 
@@ -26,10 +27,10 @@ class Command(BaseCommand):
         self.stdout.write(f"rewrapped: {report.rewrapped}")
         self.stdout.write(f"already current: {report.already_current}")
         self.stdout.write(f"failed: {len(report.failed)}")
-        for key_id, reason in sorted(report.failed.items()):
-            self.stderr.write(f"  key {key_id}: {reason}")
+        for row, reason in sorted(report.failed.items()):
+            self.stderr.write(f"  {row}: {reason}")
         self.stdout.write(f"still under old keks: {pending}")
         if report.old_keks_removable:
             self.stdout.write("Every wrapped key is under the current kek: older keks can be removed from the ring.")
         if report.failed:
-            raise CommandError(f"{len(report.failed)} key(s) could not be rewrapped (see above)")
+            raise CommandError(f"{len(report.failed)} secret(s) could not be rewrapped (see above)")

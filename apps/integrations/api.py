@@ -1,0 +1,137 @@
+"""Keyhouse extension: integration accounts (docs/INTEGRATIONS.md, docs/API.md "Integrations").
+
+No property in the paths: lists are narrowed to the caller's properties, a create names its
+property in the body (checked against the caller's grants), and an account outside the
+caller's reach is a 404 like any other object."""
+
+from django.db.models import Prefetch
+from rest_framework.response import Response
+
+from apps.core.api.pagination import PageTokenPagination
+from apps.core.api.permissions import operation
+from apps.core.api.schema import filter_parameters
+from apps.core.api.views import ApiView, or_404
+from apps.core.exceptions import ApplicationError
+from apps.core.principal import ALL
+from apps.integrations import selectors, services
+from apps.integrations.filters import IntegrationAccountFilterSet
+from apps.integrations.models import SyncRun
+from apps.integrations.serializers import (
+    IntegrationAccountCreateSerializer,
+    IntegrationAccountSerializer,
+    IntegrationAccountUpdateSerializer,
+    SyncRunSerializer,
+)
+from apps.properties import selectors as property_selectors
+
+TAGS = ["integrations"]
+FIELDS = {"displayName": "display_name", "baseUrl": "base_url", "pollIntervalSeconds": "poll_interval_seconds"}
+
+
+def _with_last_run(accounts):
+    latest = SyncRun.objects.order_by("-started_at", "-id")[:1]
+    return accounts.prefetch_related(Prefetch("sync_runs", queryset=latest, to_attr="latest_runs"))
+
+
+class NewestFirstPagination(PageTokenPagination):
+    ordering = "-id"  # UUIDv7: newest run first
+
+
+class _AccountApi(ApiView):
+    def account_or_404(self, account_id):
+        """The account, if its property is in the caller's reach for this operation."""
+        scope = self.property_scope()
+        accounts = selectors.integration_account_list(property_ids=scope).filter(pk=account_id)
+        return or_404(_with_last_run(accounts).first())
+
+
+class IntegrationAccountListCreateApi(_AccountApi):
+    page_items_key = "accounts"
+
+    @operation(
+        "listIntegrationAccounts",
+        responses=IntegrationAccountSerializer(many=True),
+        parameters=filter_parameters(IntegrationAccountFilterSet),
+        tags=TAGS,
+    )
+    def get(self, request):
+        accounts = selectors.integration_account_list(property_ids=self.property_scope())
+        return self.paginated(
+            self.filtered(IntegrationAccountFilterSet, _with_last_run(accounts)), IntegrationAccountSerializer
+        )
+
+    @operation(
+        "createIntegrationAccount",
+        request=IntegrationAccountCreateSerializer,
+        responses=IntegrationAccountSerializer,
+        tags=TAGS,
+    )
+    def post(self, request):
+        """Link a remote account to a property; it is polled within a minute."""
+        body = self.body(IntegrationAccountCreateSerializer)
+        scope = self.property_scope()
+        prop = None
+        if scope is ALL or body["propertyId"] in scope:
+            prop = property_selectors.property_get(property_id=body["propertyId"])
+        if prop is None:
+            raise ApplicationError("propertyId: Unknown property.", fields={"propertyId": ["Unknown property."]})
+        account = services.integration_account_create(
+            prop=prop,
+            kind=body["kind"],
+            display_name=body["displayName"],
+            base_url=body.get("baseUrl"),
+            credentials=body["credentials"],
+            poll_interval_seconds=body.get("pollIntervalSeconds"),
+            actor=request.user.label,
+        )
+        return Response(IntegrationAccountSerializer(self.account_or_404(account.pk)).data)
+
+
+class IntegrationAccountDetailApi(_AccountApi):
+    @operation("getIntegrationAccount", responses=IntegrationAccountSerializer, tags=TAGS)
+    def get(self, request, accountId):
+        return Response(IntegrationAccountSerializer(self.account_or_404(accountId)).data)
+
+    @operation(
+        "updateIntegrationAccount",
+        request=IntegrationAccountUpdateSerializer,
+        responses=IntegrationAccountSerializer,
+        tags=TAGS,
+    )
+    def patch(self, request, accountId):
+        account = self.account_or_404(accountId)
+        body = self.body(IntegrationAccountUpdateSerializer)
+        changes = {FIELDS.get(name, name): value for name, value in body.items()}
+        services.integration_account_update(account=account, actor=request.user.label, **changes)
+        return Response(IntegrationAccountSerializer(self.account_or_404(accountId)).data)
+
+    @operation("deleteIntegrationAccount", responses=None, tags=TAGS)
+    def delete(self, request, accountId):
+        """Unlink the account: its credentials, runs and links go; what it brought in stays."""
+        services.integration_account_delete(account=self.account_or_404(accountId), actor=request.user.label)
+        return Response({})
+
+
+class IntegrationAccountPollApi(_AccountApi):
+    @operation(
+        "pollIntegrationAccount",
+        request=None,
+        responses={202: IntegrationAccountSerializer},
+        tags=TAGS,
+    )
+    def post(self, request, accountId):
+        """Poll now: enqueued (202); follow it in `lastRun` or the account's runs."""
+        account = services.integration_account_poll_request(
+            account=self.account_or_404(accountId), actor=request.user.label
+        )
+        return Response(IntegrationAccountSerializer(self.account_or_404(account.pk)).data, status=202)
+
+
+class IntegrationSyncRunListApi(_AccountApi):
+    page_items_key = "syncRuns"
+    pagination_class = NewestFirstPagination
+
+    @operation("listIntegrationSyncRuns", responses=SyncRunSerializer(many=True), tags=TAGS)
+    def get(self, request, accountId):
+        account = self.account_or_404(accountId)
+        return self.paginated(selectors.sync_run_list(account=account), SyncRunSerializer)

@@ -1,0 +1,75 @@
+"""Integration accounts (a remote system mirrored into one property) and their sync runs
+(docs/INTEGRATIONS.md). Links between Keyhouse objects and remote records are core's
+`ExternalRef` rows carrying the account's id (`ExternalRef.account_id`)."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from apps.core.ids import uuid7
+from apps.core.models import Entity
+from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
+from apps.integrations.constants import POLL_INTERVAL_DEFAULT, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
+
+
+class IntegrationAccount(Entity):
+    """One account of a remote system (a Lockt API user/key pair), mirrored into one property.
+
+    The credentials are stored only wrapped under the KEK ring (`kek_id` names the KEK;
+    apps.keys.kek, associated data bound to this row's id), and never shown after creation.
+    """
+
+    kind = models.CharField(max_length=32, choices=IntegrationAccountKind.choices)
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="integration_accounts")
+    display_name = models.CharField(max_length=200)
+    base_url = models.URLField(
+        max_length=500, help_text="The remote API's base URL, e.g. https://cloudapi.lockt.com/api/v1"
+    )
+    kek_id = models.PositiveIntegerField()
+    wrapped_credentials = models.BinaryField(editable=False)
+    poll_interval_seconds = models.PositiveIntegerField(
+        default=POLL_INTERVAL_DEFAULT,
+        validators=[MinValueValidator(POLL_INTERVAL_MIN), MaxValueValidator(POLL_INTERVAL_MAX)],
+    )
+    status = models.CharField(
+        max_length=16, choices=IntegrationAccountStatus.choices, default=IntegrationAccountStatus.OK
+    )
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="", help_text="Why the last poll failed (no secrets).")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the dispatcher polls it next; empty while it waits for new credentials."
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta(Entity.Meta):
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="integration_account_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["property", "kind", "display_name"], name="integration_account_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class SyncRun(models.Model):
+    """One poll of one account: when, how it ended, and its counts (updated while it runs)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=SyncRunStatus.choices, default=SyncRunStatus.RUNNING)
+    trigger = models.CharField(max_length=120, help_text="Who asked: `schedule`, or the actor who pressed Poll now.")
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["account", "-started_at"], name="sync_run_account_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.started_at:%Y-%m-%d %H:%M:%S}"

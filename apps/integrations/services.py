@@ -1,0 +1,476 @@
+"""Writes of the integration scaffolding (docs/INTEGRATIONS.md): accounts, and their polls.
+
+Account writes are one transaction each with their event. A poll is three short
+transactions around the remote calls, so no database transaction stays open while a remote
+answers: claim (open a `SyncRun`, `sync_run.started`), the vendor's poll (its own writes go
+through the domain services; its counts are saved as it goes), then finish (close the run,
+set the account's status and next attempt, `sync_run.finished`). A failed poll changes only
+the account's status, error and timing: it never deletes anything.
+"""
+
+import json
+import logging
+import traceback
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError
+from apps.core.models import ExternalRef
+from apps.events.services import event_append
+from apps.integrations import http, registry, selectors
+from apps.integrations.backoff import backoff_delay
+from apps.integrations.choices import IntegrationAccountStatus, SyncRunStatus
+from apps.integrations.constants import (
+    CREDENTIAL_MAX_LENGTH,
+    CREDENTIALS_ALGORITHM,
+    CREDENTIALS_PURPOSE,
+    ERROR_TEXT_MAX,
+    POLL_INTERVAL_DEFAULT,
+    POLL_LEASE_SECONDS,
+)
+from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.keys import kek
+
+logger = logging.getLogger("keyhouse.integrations")
+
+UNSET = object()
+SCHEDULED = "schedule"  # SyncRun.trigger of a dispatcher poll
+COUNTERS = ("fetched", "created", "updated", "unchanged", "failed")
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+
+def _vendor(kind: str) -> registry.Vendor:
+    vendor = registry.vendor_get(kind)
+    if vendor is None:
+        raise ApplicationError(f"kind: no {kind} integration on this server", fields={"kind": ["Not available."]})
+    return vendor
+
+
+def _checked_credentials(vendor: registry.Vendor, credentials: Mapping) -> dict[str, str]:
+    """Exactly the vendor's credential fields, each a non-empty string (400 naming the field)."""
+    if not isinstance(credentials, Mapping):
+        raise ApplicationError("credentials: must be an object", fields={"credentials": ["Must be an object."]})
+    errors: dict[str, list[str]] = {}
+    for name in credentials:
+        if name not in vendor.credential_fields:
+            errors[f"credentials.{name}"] = [f"Unknown; {vendor.kind} takes {', '.join(vendor.credential_fields)}."]
+    for name in vendor.credential_fields:
+        value = credentials.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors[f"credentials.{name}"] = ["This field is required."]
+        elif len(value) > CREDENTIAL_MAX_LENGTH or any(c in value for c in "\r\n\0"):
+            errors[f"credentials.{name}"] = [f"Must be one line of at most {CREDENTIAL_MAX_LENGTH} characters."]
+    if errors:
+        raise ApplicationError("; ".join(f"{name}: {errors[name][0]}" for name in sorted(errors)), fields=errors)
+    return {name: credentials[name] for name in vendor.credential_fields}
+
+
+def _wrap_credentials(account: IntegrationAccount, credentials: dict[str, str], *, ring=None) -> None:
+    """Encrypt the credentials under the current KEK, bound to this account's id."""
+    plain = json.dumps(credentials, sort_keys=True, separators=(",", ":")).encode()
+    account.kek_id, wrapped = kek.wrap(
+        plain, key_id=str(account.id), purpose=CREDENTIALS_PURPOSE, algorithm=CREDENTIALS_ALGORITHM, ring=ring
+    )
+    account.wrapped_credentials = wrapped
+
+
+def integration_account_credentials(*, account: IntegrationAccount, ring=None) -> dict[str, str]:
+    """The account's credentials, decrypted (for its poll only; never shown or logged)."""
+    plain = kek.unwrap(
+        bytes(account.wrapped_credentials),
+        kek_id=account.kek_id,
+        key_id=str(account.id),
+        purpose=CREDENTIALS_PURPOSE,
+        algorithm=CREDENTIALS_ALGORITHM,
+        ring=ring,
+    )
+    return json.loads(bytes(plain))
+
+
+def integration_credentials_rewrap(*, ring: kek.KekRing, batch_size: int = 500) -> tuple[int, dict[str, str]]:
+    """Rewrap every account's credentials not under the current KEK (manage.py rotate_kek, through
+    apps/keys/holders.py): one transaction per account, resumable; no event per account (the
+    command's `key.kek_rotated` counts them). Returns (rewrapped, {account: why it failed})."""
+    rewrapped, failed = 0, {}
+    todo = IntegrationAccount.objects.exclude(kek_id=ring.current_id).order_by("id").values_list("pk", flat=True)
+    last_id = None
+    while batch := list((todo.filter(pk__gt=last_id) if last_id else todo)[:batch_size]):
+        for account_id in batch:
+            last_id = account_id
+            try:
+                with transaction.atomic():
+                    account = IntegrationAccount.objects.select_for_update().get(pk=account_id)
+                    if account.kek_id == ring.current_id:
+                        continue
+                    _wrap_credentials(account, integration_account_credentials(account=account, ring=ring), ring=ring)
+                    account.save(update_fields=["kek_id", "wrapped_credentials"])
+                    rewrapped += 1
+            except kek.KekError as exc:
+                failed[f"integration account {account_id}"] = str(exc)
+                logger.warning("integration account %s credentials not rewrapped: %s", account_id, exc)
+    return rewrapped, failed
+
+
+def _checked_base_url(url: str) -> str:
+    try:
+        return http.check_base_url(url, allow_http=settings.KEYHOUSE_INTEGRATION_ALLOW_HTTP)
+    except ValueError as exc:
+        raise ApplicationError(f"baseUrl: {exc}", fields={"baseUrl": [str(exc)]}) from None
+
+
+def _payload(account: IntegrationAccount, **extra) -> dict:
+    """An account event's payload: what a person reads, never the credentials."""
+    return {"accountId": str(account.id), "kind": account.kind, "displayName": account.display_name, **extra}
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def integration_account_create(
+    *,
+    prop,
+    kind: str,
+    display_name: str,
+    credentials: Mapping,
+    actor: str,
+    base_url: str | None = None,
+    poll_interval_seconds: int | None = None,
+) -> IntegrationAccount:
+    """Link a remote account to a property (event `integration_account.created`); it is polled
+    at once by the dispatcher. The credentials are stored wrapped under the KEK ring."""
+    vendor = _vendor(kind)
+    checked = _checked_credentials(vendor, credentials)
+    account = IntegrationAccount(
+        kind=kind,
+        property=prop,
+        display_name=display_name,
+        base_url=_checked_base_url(base_url or vendor.default_base_url),
+        poll_interval_seconds=poll_interval_seconds or POLL_INTERVAL_DEFAULT,
+        next_attempt_at=timezone.now(),
+        last_modified_by=actor,
+    )
+    _wrap_credentials(account, checked)
+    _unique_name(account)
+    account.full_clean()
+    account.save()
+    event_append(
+        event_name="integration_account.created",
+        actor=actor,
+        property_id=prop.pk,
+        payload=_payload(account, baseUrl=account.base_url, pollIntervalSeconds=account.poll_interval_seconds),
+    )
+    return account
+
+
+def _unique_name(account: IntegrationAccount) -> None:
+    clash = IntegrationAccount.objects.filter(
+        property_id=account.property_id, kind=account.kind, display_name=account.display_name
+    ).exclude(pk=account.pk)
+    if clash.exists():
+        message = f"This property already has a {account.kind} account named {account.display_name!r}."
+        raise ApplicationError(f"displayName: {message}", fields={"displayName": [message]})
+
+
+@transaction.atomic
+def integration_account_update(
+    *,
+    account: IntegrationAccount,
+    actor: str,
+    display_name=UNSET,
+    base_url=UNSET,
+    credentials=UNSET,
+    poll_interval_seconds=UNSET,
+    enabled=UNSET,
+) -> IntegrationAccount:
+    """Change what is given (event `integration_account.updated`, naming the changed fields).
+
+    New credentials end `needs_reauth`: the account is polled again at once. `enabled=False`
+    sets `disabled` (never polled); `enabled=True` on a disabled account sets `ok` and polls.
+    """
+    account = IntegrationAccount.objects.select_for_update().get(pk=account.pk)
+    changed = []
+    if display_name is not UNSET and display_name != account.display_name:
+        account.display_name = display_name
+        _unique_name(account)
+        changed.append("displayName")
+    if base_url is not UNSET:
+        url = _checked_base_url(base_url)
+        if url != account.base_url:
+            account.base_url = url
+            changed.append("baseUrl")
+    if poll_interval_seconds is not UNSET and poll_interval_seconds != account.poll_interval_seconds:
+        account.poll_interval_seconds = poll_interval_seconds
+        changed.append("pollIntervalSeconds")
+    if credentials is not UNSET:
+        _wrap_credentials(account, _checked_credentials(_vendor(account.kind), credentials))
+        changed.append("credentials")
+    now = timezone.now()
+    if enabled is False and account.status != IntegrationAccountStatus.DISABLED:
+        account.status = IntegrationAccountStatus.DISABLED
+        account.next_attempt_at = None
+        changed.append("enabled")
+    elif enabled is True and account.status == IntegrationAccountStatus.DISABLED:
+        _reset_to_ok(account, now)
+        changed.append("enabled")
+    if {"credentials", "baseUrl"} & set(changed) and account.status in (
+        IntegrationAccountStatus.NEEDS_REAUTH,
+        IntegrationAccountStatus.BACKING_OFF,
+    ):
+        _reset_to_ok(account, now)  # what failed may be what was just fixed: try at once
+    if not changed:
+        return account
+    account.last_modified_by = actor
+    account.full_clean()
+    account.save()
+    event_append(
+        event_name="integration_account.updated",
+        actor=actor,
+        property_id=account.property_id,
+        payload=_payload(account, changed=changed, status=account.status),
+    )
+    return account
+
+
+def _reset_to_ok(account: IntegrationAccount, now) -> None:
+    account.status = IntegrationAccountStatus.OK
+    account.consecutive_failures = 0
+    account.next_attempt_at = now
+
+
+@transaction.atomic
+def integration_account_delete(*, account: IntegrationAccount, actor: str) -> None:
+    """Unlink a remote account (event `integration_account.deleted`): its credentials, runs and
+    links (ExternalRefs) go; the Keyhouse users, groups and locks it brought in stay, unlinked."""
+    account = IntegrationAccount.objects.select_for_update().get(pk=account.pk)
+    links = ExternalRef.objects.filter(account_id=account.pk)
+    link_count = links.count()
+    payload = _payload(account, unlinked=link_count)
+    property_id = account.property_id
+    links.delete()
+    account.delete()
+    event_append(event_name="integration_account.deleted", actor=actor, property_id=property_id, payload=payload)
+
+
+# --- polling ----------------------------------------------------------------------------------
+
+
+def _enqueue_poll(account_id, trigger: str) -> None:
+    """Hand one account's poll to Celery; a down broker is logged, the dispatcher retries later."""
+    from apps.integrations import tasks  # local: its tasks module imports this one
+
+    try:
+        tasks.integration_account_poll.apply_async(
+            args=[str(account_id), trigger], expires=settings.KEYHOUSE_INTEGRATION_POLL_TASK_EXPIRES
+        )
+    except Exception:  # noqa: BLE001 - broker errors vary by transport; the lease makes it due again
+        logger.warning("could not enqueue the poll of integration account %s", account_id, exc_info=True)
+
+
+@transaction.atomic
+def integration_account_poll_request(*, account: IntegrationAccount, actor: str) -> IntegrationAccount:
+    """ "Poll now" (event `integration_account.poll_requested`): enqueue a poll of this account on
+    commit, even if it backs off or waits for credentials; a disabled account is refused."""
+    account = IntegrationAccount.objects.select_for_update().get(pk=account.pk)
+    if account.status == IntegrationAccountStatus.DISABLED:
+        raise ApplicationError("The account is disabled: enable it first.", fields={"enabled": ["Is false."]})
+    event_append(
+        event_name="integration_account.poll_requested",
+        actor=actor,
+        property_id=account.property_id,
+        payload=_payload(account),
+    )
+    transaction.on_commit(partial(_enqueue_poll, account.pk, actor))
+    return account
+
+
+def integration_accounts_dispatch(*, now=None) -> list:
+    """Enqueue one poll task per due account (the beat task); returns their ids.
+
+    Each due account is leased first (its next attempt moved POLL_LEASE_SECONDS ahead), so a
+    slow queue never gets the same account twice; the poll sets the real next attempt.
+    One transaction per account: an account row locked elsewhere delays no other.
+    """
+    now = now or timezone.now()
+    lease_until = now + timedelta(seconds=POLL_LEASE_SECONDS)
+    enqueued = []
+    for account_id in list(selectors.integration_accounts_due(now=now).values_list("pk", flat=True)):
+        with transaction.atomic():
+            leased = (
+                selectors.integration_accounts_due(now=now).filter(pk=account_id).update(next_attempt_at=lease_until)
+            )
+            if leased:
+                transaction.on_commit(partial(_enqueue_poll, account_id, SCHEDULED))
+                enqueued.append(account_id)
+    return enqueued
+
+
+def _claim(account_id, trigger: str) -> tuple[IntegrationAccount, SyncRun] | None:
+    """Open a run for the account, or None if it is gone, disabled, or already being polled."""
+    now = timezone.now()
+    with transaction.atomic():
+        account = IntegrationAccount.objects.select_for_update().filter(pk=account_id).first()
+        if account is None or account.status == IntegrationAccountStatus.DISABLED:
+            return None
+        if trigger == SCHEDULED and account.status == IntegrationAccountStatus.NEEDS_REAUTH:
+            return None  # only new credentials or "Poll now" wake it
+        stale = now - timedelta(seconds=POLL_LEASE_SECONDS)
+        running = SyncRun.objects.filter(account=account, status=SyncRunStatus.RUNNING)
+        if running.filter(started_at__gt=stale).exists():
+            return None
+        for lost in running:
+            _run_close(lost, status=SyncRunStatus.FAILED, error="Interrupted: its worker stopped before finishing.")
+        account.last_attempt_at = now
+        account.next_attempt_at = now + timedelta(seconds=POLL_LEASE_SECONDS)
+        account.save(update_fields=["last_attempt_at", "next_attempt_at"])
+        run = SyncRun.objects.create(account=account, started_at=now, trigger=trigger)
+        event_append(
+            event_name="sync_run.started",
+            actor=trigger if trigger != SCHEDULED else "system",
+            property_id=account.property_id,
+            payload=_payload(account, syncRunId=str(run.id)),
+        )
+    return account, run
+
+
+def _run_close(run: SyncRun, *, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error[:ERROR_TEXT_MAX]
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    event_append(
+        event_name="sync_run.finished",
+        actor="system",
+        property_id=run.account.property_id,
+        payload={
+            "accountId": str(run.account_id),
+            "syncRunId": str(run.id),
+            "status": status,
+            **{name: getattr(run, name) for name in COUNTERS},
+            **({"error": run.error} if run.error else {}),
+        },
+    )
+
+
+def _progress(run: SyncRun):
+    """The counters a vendor's poll adds to; each call saves them (an UPDATE … SET n = n + k)."""
+
+    def add(**counts: int) -> None:
+        unknown = set(counts) - set(COUNTERS)
+        if unknown:
+            raise TypeError(f"unknown counters: {', '.join(sorted(unknown))}")
+        counts = {name: n for name, n in counts.items() if n}
+        if counts:
+            SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
+
+    return add
+
+
+def _scrubbed(text: str, credentials: Mapping[str, str], *, limit: int | None = ERROR_TEXT_MAX) -> str:
+    """An error text without any credential value in it (a vendor echoing a key back)."""
+    for value in credentials.values():
+        if value and len(value) >= 4:
+            text = text.replace(value, "[credential]")
+    return text[:limit] if limit else text
+
+
+def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun | None:
+    """Poll one account now with its vendor's poll function; returns the closed run, or None
+    when there was nothing to do (gone, disabled, waiting for credentials, or already running).
+
+    Success: `ok`, failures reset, next poll after the interval. AuthFailed: `needs_reauth`, not
+    polled again until the credentials change or someone presses Poll now. Any other failure:
+    `backing_off`, next poll after `backoff_delay` (Retry-After honoured).
+    """
+    claimed = _claim(account_id, trigger)
+    if claimed is None:
+        return None
+    account, run = claimed
+    credentials: dict[str, str] = {}
+    error: Exception | None = None
+    try:
+        vendor = _vendor(account.kind)
+        credentials = integration_account_credentials(account=account)
+        headers = {header: credentials[name] for name, header in (vendor.credential_headers or {}).items()}
+        client = http.HttpClient(
+            account.base_url,
+            secret_headers=headers,
+            headers=vendor.headers,
+            connect_timeout=settings.KEYHOUSE_INTEGRATION_CONNECT_TIMEOUT,
+            read_timeout=settings.KEYHOUSE_INTEGRATION_READ_TIMEOUT,
+            retries=settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES,
+        )
+        try:
+            vendor.poll(
+                registry.PollContext(account=account, http=client, credentials=credentials, progress=_progress(run))
+            )
+        finally:
+            client.close()
+    except http.IntegrationError as exc:
+        error = exc
+        logger.warning(
+            "integration account %s (%s) poll failed: %s", account.pk, account.kind, _scrubbed(str(exc), credentials)
+        )
+    except Exception as exc:  # noqa: BLE001 - a vendor bug must fail this account only, and be seen
+        error = exc
+        trace = _scrubbed("".join(traceback.format_exception(exc)), credentials, limit=None)
+        logger.error("integration account %s (%s) poll crashed:\n%s", account.pk, account.kind, trace)
+    return _finish(account.pk, run.pk, error=error, credentials=credentials)
+
+
+@transaction.atomic
+def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping[str, str]) -> SyncRun | None:
+    account = IntegrationAccount.objects.select_for_update().filter(pk=account_id).first()
+    run = SyncRun.objects.select_related("account").filter(pk=run_id).first()
+    if account is None or run is None:
+        return None  # the account was deleted while it was polled: nothing left to record
+    now = timezone.now()
+    disabled = account.status == IntegrationAccountStatus.DISABLED  # disabled while it ran: stays so
+    if error is None:
+        account.status = IntegrationAccountStatus.OK
+        account.consecutive_failures = 0
+        account.last_success_at = now
+        account.last_error = ""
+        account.next_attempt_at = now + timedelta(seconds=account.poll_interval_seconds)
+        _run_close(run, status=SyncRunStatus.SUCCEEDED)
+    else:
+        text = str(error) if isinstance(error, http.IntegrationError) else f"Unexpected error: {type(error).__name__}"
+        text = _scrubbed(text, credentials)
+        account.last_error = text
+        account.consecutive_failures += 1
+        if isinstance(error, http.AuthFailed):
+            account.status = IntegrationAccountStatus.NEEDS_REAUTH
+            account.next_attempt_at = None
+        else:
+            account.status = IntegrationAccountStatus.BACKING_OFF
+            delay = backoff_delay(
+                account.consecutive_failures,
+                base=settings.KEYHOUSE_INTEGRATION_BACKOFF_BASE_SECONDS,
+                cap=settings.KEYHOUSE_INTEGRATION_BACKOFF_CAP_SECONDS,
+                retry_after=getattr(error, "retry_after", None),
+                retry_after_max=settings.KEYHOUSE_INTEGRATION_RETRY_AFTER_MAX_SECONDS,
+            )
+            account.next_attempt_at = now + timedelta(seconds=delay)
+        _run_close(run, status=SyncRunStatus.FAILED, error=text)
+    if disabled:
+        account.status = IntegrationAccountStatus.DISABLED
+        account.next_attempt_at = None
+    account.save(
+        update_fields=[
+            "status",
+            "consecutive_failures",
+            "last_success_at",
+            "last_error",
+            "next_attempt_at",
+        ]
+    )
+    run.refresh_from_db()
+    return run

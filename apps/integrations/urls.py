@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.integrations import api
+
+api_urlpatterns = [
+    path("integrations/accounts", api.IntegrationAccountListCreateApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>", api.IntegrationAccountDetailApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/poll", api.IntegrationAccountPollApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/runs", api.IntegrationSyncRunListApi.as_view()),
+]

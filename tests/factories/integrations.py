@@ -1,0 +1,18 @@
+from apps.core.actors import SYSTEM
+from apps.integrations import services
+
+APIUSER = "9r8ehveyb5h8mnwwet4yf9ugjynz8pkn"  # the Lockt spec's example pair (§2.3)
+APIKEY = "hqx7wde64vwe987fvg6q4zaautrs3p7j"
+
+
+def lockt_account(prop, *, base_url: str, display_name: str = "Lockt cloud", **kw):
+    """A Lockt integration account of `prop` with the spec's example credentials."""
+    return services.integration_account_create(
+        prop=prop,
+        kind="lockt",
+        display_name=display_name,
+        base_url=base_url,
+        credentials=kw.pop("credentials", {"apiuser": APIUSER, "apikey": APIKEY}),
+        actor=SYSTEM,
+        **kw,
+    )
