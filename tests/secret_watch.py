@@ -1,12 +1,13 @@
 """Secrets never reach a log: a watch over the whole test session.
 
 Every bearer secret (API keys, sign-in tokens, lock secrets: `accounts.credentials.
-secret_generate`) and every private key (`keys.crypto.generate`) the suite creates is
-remembered, in the forms it could be written in (the string; a key's raw bytes as base64,
-base64url and hex). Every log record the suite emits from Keyhouse, Django, Celery or gunicorn
-is kept as the line a handler would write (message, arguments and traceback). At the end of
-the session, any record holding any secret fails the run (`tests/conftest.py`'s
-`pytest_sessionfinish`), naming the logger and the kind of secret, never the secret.
+secret_generate`), every private key (`keys.crypto.generate`) and every third-party
+credential given to an integration account the suite creates is remembered, in the forms it
+could be written in (the string; a key's raw bytes as base64, base64url and hex). Every log
+record the suite emits from Keyhouse, Django, Celery or gunicorn is kept as the line a
+handler would write (message, arguments and traceback). At the end of the session, any
+record holding any secret fails the run (`tests/conftest.py`'s `pytest_sessionfinish`),
+naming the logger and the kind of secret, never the secret.
 
 Keyhouse's own loggers are watched down to DEBUG, so a secret logged only when someone sets
 LOG_LEVEL=DEBUG is caught too. Not covered: a live Celery worker's process (its logs are its
@@ -105,9 +106,26 @@ def install() -> None:
 
     _replace_everywhere(original_secret_generate, secret_generate)
     _replace_everywhere(original_generate, generate)
+    _watch_integration_credentials()
 
     WATCH.installed = True
     keep_watching()
+
+
+def _watch_integration_credentials() -> None:
+    """Third-party credentials given to integration accounts (create and update)."""
+    from apps.integrations import services
+
+    for name in ("integration_account_create", "integration_account_update"):
+        original = getattr(services, name)
+
+        def wrapper(*args, _original=original, **kwargs):
+            for value in (kwargs.get("credentials") or {}).values():
+                if isinstance(value, str) and len(value) >= 16:
+                    WATCH.remember("integration credential", value)
+            return _original(*args, **kwargs)
+
+        _replace_everywhere(original, wrapper)
 
 
 _HANDLER = _Keep()

@@ -50,6 +50,7 @@ from apps.keys import crypto
 from apps.locks import services as lock_services
 from tests.devices.factories import device_provision
 from tests.factories import directory as d
+from tests.factories.integrations import lockt_account
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -88,6 +89,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
     )
     device, _ = device_provision(member)
     api_key, _ = api_key_create(display_name=f"{name} key", grants=[Grant("owner", property_id=prop.pk)], actor=SYSTEM)
+    account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # never called here
     event = Event.objects.filter(property_id=prop.pk).order_by("-created_at").first()
     return SimpleNamespace(
         prop=prop,
@@ -100,6 +102,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
         grant=grant,
         device=device,
         api_key=api_key,
+        account=account,
         event=event,
     )
 
@@ -113,7 +116,7 @@ def world():
 
 PATH_PARAMETERS = frozenset(
     {"propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId"}
-    | {"userDeviceId", "apiKeyId", "eventId", "version"}
+    | {"userDeviceId", "apiKeyId", "eventId", "accountId", "version"}
 )
 
 
@@ -130,6 +133,7 @@ def path_values(a) -> dict[str, str]:
         "userDeviceId": str(a.device.pk),
         "apiKeyId": str(a.api_key.pk),
         "eventId": str(a.event.pk),
+        "accountId": str(a.account.pk),
         "version": "1.0.0",  # firmware is not a property's: scope `any`, checked below
     }
 
