@@ -31,20 +31,40 @@ class TimestampField(serializers.DateTimeField):
         return format_timestamp(value)
 
 
+def _json_type_problem(field: serializers.Field, value) -> str | None:
+    """What is wrong with a JSON value's type for `field`, or None. DRF coerces (`0` becomes
+    "0" for a string, "5" becomes 5 for an integer, "yes" becomes true): a JSON body gets the
+    types its schema states, nothing else."""
+    if value is None:
+        return None  # allow_null is the field's own business
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be an integer."
+    if isinstance(field, serializers.CharField):
+        return None if isinstance(value, str) else "Must be a string."
+    return None
+
+
 class StrictInputMixin:
-    """Reject input keys the serializer does not declare, naming each one."""
+    """Reject input keys the serializer does not declare, naming each one, and JSON values of
+    another type than the field's (a number for a string, a string for an integer or boolean)."""
 
     def to_internal_value(self, data):
-        unknown = {}
+        refused = {}
         if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = {name: ["Unknown field."] for name in sorted(set(data) - writable)}
+            writable = {name: field for name, field in self.fields.items() if not field.read_only}
+            refused = {name: ["Unknown field."] for name in sorted(set(data) - set(writable))}
+            for name, field in writable.items():
+                problem = _json_type_problem(field, data[name]) if name in data else None
+                if problem:
+                    refused[name] = [problem]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **unknown}) from None
-        if unknown:
-            raise serializers.ValidationError(unknown)
+            raise serializers.ValidationError({**exc.detail, **refused}) from None
+        if refused:
+            raise serializers.ValidationError(refused)
         return value
 
 
