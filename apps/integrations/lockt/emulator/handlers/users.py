@@ -140,9 +140,8 @@ def post_users(ctx: Ctx) -> envelopes.Reply:
         item.sub = sub
         if sub == "UPDATE" and not update_existing:
             return []  # ignored, not an error (L3343); counted only in `submitted`
-        if sub == "UPDATE" and target is None:
-            base = rules.validate(item, "user", "POST", "UPDATE")
-            return base or [f"Invalid id found: {as_text(item.obj.get('id'))}"]  # [Inference] §9.4 step 1
+        if sub == "UPDATE" and target is None:  # [Inference] §9.4 step 1: not -1, not a card holder
+            return [f"Invalid id found: {as_text(item.obj.get('id'))}"]
         return rules.validate(item, "user", "POST", sub)
 
     def apply(item: rules.Item) -> str | None:
@@ -202,7 +201,6 @@ def put_user(ctx: Ctx) -> envelopes.Reply:
     put_rules = (
         ("id", rules.missing),
         ("id", rules.non_numeric),
-        ("id", rules.user_id_valid),
         ("card_num", rules.non_numeric),
         ("card_num", rules.card_length),
         ("access_effective", rules.date_format),
@@ -222,6 +220,8 @@ def put_user(ctx: Ctx) -> envelopes.Reply:
             if message:
                 messages.append(message)
                 failed.add(key)
+        if "id" not in failed and item.target is None:  # only card holders (F35) are PUT targets
+            messages.insert(0, f"Invalid user id found: {as_text(item.obj.get('id'))}")
         if item.target is not None and not failed & {"access_effective", "access_expires"}:
             obj, user = item.obj, item.target
             eff_raw = obj["access_effective"] if "access_effective" in obj else plain(user.access_effective)
