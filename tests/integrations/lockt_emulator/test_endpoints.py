@@ -199,13 +199,45 @@ def test_not_mounted_when_setting_off(lockt, emulators_off):
     assert b"pong" not in response.content
 
 
-def test_setting_defaults():
-    from config import env
+def _emulators_setting(tmp_path, **env):
+    """KEYHOUSE_EMULATORS and whether /_emulators/ is routed, in a fresh interpreter (no pytest)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    assert env.env_bool("KEYHOUSE_EMULATORS_UNSET_FOR_TEST", True) is True
-    import django.conf
+    from tests.keys.conftest import KEK_1
+    from tests.keys.test_settings import PRODUCTION
 
-    assert django.conf.settings.KEYHOUSE_EMULATORS is True  # DEBUG or tests
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/_emulators/lockt/api/v1/ping'); routed = True\n"
+        "except Resolver404:\n    routed = False\n"
+        "print(json.dumps([s.KEYHOUSE_EMULATORS, routed]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KEYHOUSE_", "DEBUG", "SECRET_KEY"))}
+    production = {**PRODUCTION, "KEYHOUSE_KEK_RING": f"1:{KEK_1}"} if env.pop("production", False) else {}
+    clean.update(DJANGO_SETTINGS_MODULE="config.settings", KEYHOUSE_VAR_DIR=str(tmp_path / "var"), **production, **env)
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", script], cwd=root, env=clean, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, [True, True]),
+        ({"KEYHOUSE_EMULATORS": "false"}, [False, False]),
+        ({"production": True}, [False, False]),
+        ({"production": True, "KEYHOUSE_EMULATORS": "true"}, [True, True]),
+    ],
+    ids=["debug-default-on", "debug-set-off", "production-default-off", "production-set-on"],
+)
+def test_setting_defaults(tmp_path, env, expected):
+    assert _emulators_setting(tmp_path, **env) == expected
 
 
 def test_emulator_urls_lists_lockt():
