@@ -371,3 +371,22 @@ def test_an_applied_batch_is_atomic_per_request(lockt):
     lockt.post("door", {"doors": [{"name": "C"}]})
     ids = {d["name"]: d["id"] for d in lockt.data("door")}
     assert ids["C"] == ids["B"] + 1 and "A" not in ids
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_access_levels_spelling_is_accepted(lockt, method):
+    """A39: the behaviours and §5 say `access_levels`; errors echo the object as sent."""
+    if method == "POST":
+        user = existing_user(accesslevels=...)
+        user["access_levels"] = [{"id": 208}]
+        body = {"users": [user], "options": {"update_existing": "true"}}
+    else:
+        body = {"users": [{"id": 1693, "access_levels": [{"id": 208}]}]}
+    assert lockt.call(method, "user", body).status_code == 200
+    assert levels_of(lockt, 1693) == [208]
+    body["users"][0]["access_levels"] = [{"id": 9}]
+    response = lockt.call(method, "user", body)
+    assert response.json()["errors"][0] == {
+        "error": ["Invalid access level id found: 9"],
+        "input_data": body["users"][0],
+    }

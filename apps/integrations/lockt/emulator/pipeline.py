@@ -65,7 +65,11 @@ def write_batch(
     batch: dict = {}
     items = [(make_item or _item)(ctx, obj, batch) for obj in objects]
     verdicts = [validate(item) for item in items]
-    errors = [envelopes.error_object(msgs, item.obj) for item, msgs in zip(items, verdicts, strict=True) if msgs]
+    errors = [
+        envelopes.error_object(msgs, item.obj if item.echo is None else item.echo)
+        for item, msgs in zip(items, verdicts, strict=True)
+        if msgs
+    ]
     if errors and fails_batch:
         return envelopes.write_failure(errors)
     counts = {"submitted": len(objects), **dict.fromkeys(counters, 0)}

@@ -29,6 +29,7 @@ class Item:
     batch: dict  # values claimed by earlier objects of the batch, by key
     target: object = None  # the record an UPDATE changes (excluded from "already exists")
     sub: str = ""  # INSERT / UPDATE for POST /user
+    echo: dict | None = None  # the object as submitted, when `obj` is a normalized copy
     claims: list = field(default_factory=list)
 
 

@@ -5,7 +5,7 @@ writes of one account never overlap, §9.3 step 4), render Lockt's envelope."""
 import json
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -30,7 +30,10 @@ def authenticate(request, *, allow_revoked: bool = False) -> Instance | None:
         return None
     instance = Instance.objects.filter(apiuser=apiuser).first()
     if instance is None and (apiuser, apikey) == (seed.EXAMPLE_APIUSER, seed.EXAMPLE_APIKEY):
-        instance = seed.instance_create(apiuser=apiuser, apikey=apikey, seed_kind="doc")
+        try:
+            instance = seed.instance_create(apiuser=apiuser, apikey=apikey, seed_kind="doc")
+        except IntegrityError:  # a concurrent first request created it
+            instance = Instance.objects.get(apiuser=apiuser)
     if instance is None or instance.apikey_sha256 != apikey_digest(apikey):
         return None
     if instance.revoked and not allow_revoked:

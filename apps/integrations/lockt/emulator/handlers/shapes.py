@@ -99,13 +99,13 @@ def users(user_qs, *, detail: bool = False) -> list[dict]:
     """F35 shape (plus `enabled`); `detail` (F39/F40) adds `pin` and `credentials`, and lists
     `accesslevels` as `[{unid, id, name}]` (A30). Three queries whatever the count."""
     rows = list(user_qs.order_by("rid"))
-    pks = [u.pk for u in rows]
+    chosen = user_qs.values("pk")  # a subquery, not a list: no parameter limit at 50k users
     creds: dict[int, list] = defaultdict(list)
-    for c in m.Credential.objects.filter(user_id__in=pks).order_by("rid"):
+    for c in m.Credential.objects.filter(user_id__in=chosen).order_by("rid"):
         creds[c.user_id].append(c)
     levels: dict[int, list] = defaultdict(list)
     for user_id, rid, name in (
-        m.UserAccessLevel.objects.filter(user_id__in=pks)
+        m.UserAccessLevel.objects.filter(user_id__in=chosen)
         .order_by("user_id", "position", "id")
         .values_list("user_id", "level__rid", "level__name")
     ):

@@ -112,6 +112,14 @@ def apply_card(ctx: Ctx, user: m.User, value, *, inserting: bool) -> None:
 PERSON_FIELDS = ("id_num", "first_name", "last_name", "email", "phone", "pin")
 
 
+def user_item(ctx: Ctx, obj: dict, batch: dict) -> rules.Item:
+    """`access_levels` is read as `accesslevels` (A39); errors echo the object as submitted."""
+    if "access_levels" in obj and "accesslevels" not in obj:
+        normalized = {("accesslevels" if k == "access_levels" else k): v for k, v in obj.items()}
+        return rules.Item(instance=ctx.instance, obj=normalized, batch=batch, echo=obj)
+    return rules.Item(instance=ctx.instance, obj=obj, batch=batch)
+
+
 def _classify(ctx: Ctx, obj: dict) -> tuple[str, m.User | None]:
     """§9.4 step 1 (L3336/L3337): `id` -1 → INSERT; the id of a card holder → UPDATE. Legacy
     mode (switch `user_update_match`) matches id_num, email or card_num instead (L3349, L317, L326)."""
@@ -168,7 +176,7 @@ def post_users(ctx: Ctx) -> envelopes.Reply:
             set_levels(ctx, user, obj["accesslevels"], replace=True)
         return "inserted"
 
-    return write_batch(ctx, node="users", validate=validate, apply=apply)
+    return write_batch(ctx, node="users", validate=validate, apply=apply, make_item=user_item)
 
 
 def _dates_and_flag(user: m.User, obj: dict) -> None:
@@ -247,7 +255,7 @@ def put_user(ctx: Ctx) -> envelopes.Reply:
             set_levels(ctx, user, obj["accesslevels"], replace=replace)
         return "updated"
 
-    return write_batch(ctx, node="users", validate=validate, apply=apply, limit=1)
+    return write_batch(ctx, node="users", validate=validate, apply=apply, limit=1, make_item=user_item)
 
 
 # -- DELETE /user (F34) -----------------------------------------------------------------------
