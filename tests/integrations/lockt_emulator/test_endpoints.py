@@ -251,3 +251,18 @@ def test_json_is_utf8(lockt):
     raw = lockt.get("door").content.decode()
     assert "BEST Switch™ API" in raw
     assert json.loads(raw)
+
+
+def test_an_emulator_crash_answers_lockts_500(lockt, monkeypatch):
+    from apps.integrations.lockt.emulator import routing
+
+    def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(routing.ROUTES, ("GET", "ping"), [(None, "S06", broken)])
+    response = lockt.get("ping")
+    assert response.status_code == 500
+    assert response.json() == {
+        "result": ["An Unexpected Error has occurred. Request has been terminated and exception flagged."],
+        "errors": [],
+    }

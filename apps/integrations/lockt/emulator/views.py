@@ -3,6 +3,7 @@
 writes of one account never overlap, §9.3 step 4), render Lockt's envelope."""
 
 import json
+import logging
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from apps.integrations.lockt.emulator.pipeline import Ctx
 from apps.integrations.lockt.emulator.switches import switch
 
 WRITE_METHODS = {"POST", "PUT", "DELETE"}
+logger = logging.getLogger("keyhouse.emulators.lockt")
 
 
 def render(reply: envelopes.Reply) -> JsonResponse:
@@ -78,14 +80,24 @@ def api(request, path: str) -> HttpResponse:
         if response is not None:
             return response
     body, ok = parse_body(request, strict=switch(instance, "strict_content_type"))
+    try:
+        return render(run(instance, request, handler, body, ok))
+    except Exception:  # noqa: BLE001 - a remote answers its own 500, never Django's page
+        logger.exception("Lockt emulator: %s %s failed", request.method, endpoint)
+        return render(envelopes.instance_error(envelopes.INSTANCE_ERRORS[3]))
+
+
+def run(instance: Instance, request, handler, body, ok: bool) -> envelopes.Reply:
+    """Reads run as they are; a write runs in one transaction under the instance's row lock
+    (writes of one account never overlap, §9.3 step 4) and rolls back unless it succeeded."""
     if request.method not in WRITE_METHODS:
-        return render(handler(Ctx(instance, request.method, query_of(request), body, ok, now_of(instance))))
+        return handler(Ctx(instance, request.method, query_of(request), body, ok, now_of(instance)))
     with transaction.atomic():
         locked = Instance.objects.select_for_update().get(pk=instance.pk)
         reply = handler(Ctx(locked, request.method, query_of(request), body, ok, now_of(locked)))
         if reply.status >= 400:
             transaction.set_rollback(True)
-    return render(reply)
+    return reply
 
 
 __all__ = ["api", "authenticate", "render"]
