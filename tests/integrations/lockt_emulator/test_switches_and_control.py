@@ -19,10 +19,23 @@ def test_switch_defaults_are_listed(lockt):
     assert data["user_update_match"] == "id"
 
 
-def test_switch_refusals(lockt):
-    assert lockt.control("POST", "switches", {"no_such": True}).status_code == 400
-    assert lockt.control("POST", "switches", {"accept_url_aliases": "yes"}).status_code == 400
-    assert lockt.control("POST", "switches", {"batch_limit": 0}).status_code == 400
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"no_such": True},
+        {"accept_url_aliases": "yes"},
+        {"batch_limit": 0},
+        {"user_update_match": "email"},
+        {"fault_door_delete_false_invalid_rate": 2},
+        {"card_num_max_len": 0},
+        {"event_cache_size": True},
+    ],
+)
+def test_switch_refusals(lockt, body):
+    response = lockt.control("POST", "switches", body)
+    assert response.status_code == 400
+    assert list(body)[0] in response.json()["error"]
+    assert lockt.control("GET", "switches").json()["data"] == {**DEFAULTS, "batch_limit": 100}
 
 
 @pytest.mark.parametrize("selector", ["id", "id_num"])

@@ -390,3 +390,12 @@ def test_access_levels_spelling_is_accepted(lockt, method):
         "error": ["Invalid access level id found: 9"],
         "input_data": body["users"][0],
     }
+
+
+def test_malformed_door_lists(lockt):
+    assert lockt.post("accesslevel", {"accesslevels": [{"name": "X", "doors": "166"}]}).json()["errors"][0][
+        "error"
+    ] == ["Invalid door id found: 166"]
+    response = lockt.post("accesslevel", {"accesslevels": [{"name": "Bare ids", "doors": [166, 174]}]})
+    assert response.status_code == 200
+    assert [d["id"] for d in lockt.data("accesslevel?name=Bare%20ids")[0]["doors"]] == [166, 174]

@@ -99,6 +99,22 @@ def clock(request):
     return JsonResponse({"data": {"now": iso(now), "frozen": instance.clock is not None}})
 
 
+def _switch_problem(name: str, value) -> str | None:
+    default = DEFAULTS[name]
+    if isinstance(default, float):
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+            return f"{name} must be a number from 0 to 1"
+    elif isinstance(default, bool):
+        if not isinstance(value, bool):
+            return f"{name} must be true or false"
+    elif isinstance(default, int):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"{name} must be a positive integer"
+    elif name == "user_update_match" and value not in ("id", "legacy"):
+        return 'user_update_match must be "id" or "legacy"'
+    return None
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def switches(request):
@@ -113,12 +129,9 @@ def switches(request):
         if unknown:
             return _error(f"unknown switches: {', '.join(unknown)}")
         for name, value in body.items():
-            if name == "batch_limit":
-                continue
-            if type(value) is not type(DEFAULTS[name]) and not (
-                isinstance(DEFAULTS[name], float) and isinstance(value, int)
-            ):
-                return _error(f"{name} must be a {type(DEFAULTS[name]).__name__}")
+            problem = None if name == "batch_limit" else _switch_problem(name, value)
+            if problem:
+                return _error(problem)
         if "batch_limit" in body:
             limit = body["batch_limit"]
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:

@@ -12,6 +12,7 @@ does that, so they carry no check here. Checks other than "Missing or blank" ski
 values.
 """
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -140,8 +141,10 @@ def _valid_ids(model, label: str, *, listed: bool, schedule: bool = False):
     def check(item: Item, key: str):
         value = _value(item, key)
         if listed:
+            if value is None or (isinstance(value, dict) and not value):
+                return None  # absent, or the "empty object" of L3342
             if not isinstance(value, list):
-                return None
+                return None if schedule else f"Invalid {label} id found: {as_text(value)}"
             raw = [d.get("schedule_id") if isinstance(d, dict) else None for d in value] if schedule else _ids(value)
             raw = [r for r in raw if not (schedule and blank(r))]
         else:
@@ -171,8 +174,6 @@ credential_id_valid = _valid_ids(m.Credential, "credential", listed=False)
 @priority(4)
 def door_id_valid(item: Item, key: str):
     """door DELETE "Id is valid" (L257), with the §7 L337 false-invalid switch."""
-    import random
-
     value = _value(item, key)
     if blank(value):
         return None

@@ -29,8 +29,9 @@ def post_levels(ctx: Ctx) -> envelopes.Reply:  # F04: insert only [Inference]
             instance=ctx.instance, rid=ctx.instance.allocate(), name=as_text(obj["name"])
         )
         entries = obj.get("doors") if isinstance(obj.get("doors"), list) else []
-        door_rids = [as_int(d.get("id")) for d in entries]
-        sched_rids = [as_int(d.get("schedule_id")) for d in entries]
+        pairs = [(d.get("id"), d.get("schedule_id")) if isinstance(d, dict) else (d, None) for d in entries]
+        door_rids = [as_int(door) for door, _ in pairs]
+        sched_rids = [as_int(sched) for _, sched in pairs]
         doors = {d.rid: d for d in m.Door.objects.filter(instance=ctx.instance, rid__in=door_rids)}
         scheds = {s.rid: s for s in m.Schedule.objects.filter(instance=ctx.instance, rid__in=sched_rids)}
         links, seen = [], set()
