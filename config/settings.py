@@ -5,6 +5,7 @@ With nothing set you get SQLite, eager Celery, a local-memory cache and files on
 Pattern: healthchecks `hc/settings.py`, paperless-ngx `parse_db_settings`.
 """
 
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "apps.keys",
     "apps.devices",
     "apps.integrations",
+    "apps.integrations.lockt.emulator",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +219,12 @@ KEYHOUSE_PAGE_SIZE_DEFAULT = env_int("KEYHOUSE_PAGE_SIZE_DEFAULT", 50, minimum=1
 KEYHOUSE_PAGE_SIZE_MAX = 500
 KEYHOUSE_IDEMPOTENCY_TTL_SECONDS = env_int("KEYHOUSE_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 KEYHOUSE_API_DOCS_PUBLIC = env_bool("KEYHOUSE_API_DOCS_PUBLIC", True)
+
+# --- vendor emulators (docs/INTEGRATIONS.md) --------------------------------------------
+# /_emulators/<kind>/ (stand-ins for vendor clouds, with /_control/ hooks) is mounted when true:
+# by default in development (DEBUG) and under tests, off with DEBUG=false unless set explicitly.
+_TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+KEYHOUSE_EMULATORS = env_bool("KEYHOUSE_EMULATORS", DEBUG or _TESTING)
 
 # --- firmware (docs/FIRMWARE.md) -------------------------------------------------------
 KEYHOUSE_FIRMWARE_MAX_BYTES = env_int("KEYHOUSE_FIRMWARE_MAX_BYTES", 64 * 1024 * 1024, minimum=1)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -12,6 +13,10 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("config.api_v1")),
 ]
+
+if settings.KEYHOUSE_EMULATORS:
+    # Stand-ins for vendor clouds (docs/INTEGRATIONS.md), outside /api/: Lockt's own envelopes.
+    urlpatterns.append(path("_emulators/", include("apps.integrations.emulator_urls")))
 
 handler500 = "apps.core.views.server_error"
 
