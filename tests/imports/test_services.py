@@ -1,0 +1,237 @@
+"""Import runs against the database: the dry-run plan, apply through the domain services,
+the stale-diff refusal, the killed worker, and export → import round trips."""
+
+import pytest
+
+from apps.access.models import Membership, UserGroup
+from apps.accounts.models import User
+from apps.areas.models import Area
+from apps.core.actors import SYSTEM
+from apps.core.exceptions import ApplicationError
+from apps.events.models import Event
+from apps.imports import selectors, services, writers
+from apps.imports.models import ImportRun, ImportRunStatus
+from tests.factories import directory as d
+
+pytestmark = pytest.mark.django_db
+
+USERS = "externalId,email,displayName,firstName,lastName,phoneNumber,unit,groups\r\n"
+
+
+@pytest.fixture
+def prop():
+    prop = d.property_create(display_name="Harbour House", time_zone="Europe/London")
+    tower = d.area_create(prop, display_name="Tower A", area_type="common")
+    floor = d.area_create(prop, display_name="Floor 3", area_type="common", parent=tower)
+    d.area_create(prop, display_name="3B", parent=floor)
+    d.group_create(prop, display_name="Gym")
+    return prop
+
+
+@pytest.fixture(autouse=True)
+def _commits(django_capture_on_commit_callbacks):
+    """Run on-commit work (the Celery tasks, eager; the events) as a real commit would."""
+    _commits.capture = django_capture_on_commit_callbacks
+
+
+def run_of(prop, kind: str, text: str | bytes, mode: str = "merge") -> ImportRun:
+    content = text.encode() if isinstance(text, str) else text
+    with _commits.capture(execute=True):
+        run = services.import_run_create(
+            prop=prop, kind=kind, mode=mode, file_name=f"{kind}.csv", content=content, actor=SYSTEM
+        )
+    run.refresh_from_db()
+    return run
+
+
+def applied(run: ImportRun, **kw) -> ImportRun:
+    with _commits.capture(execute=True):
+        services.import_run_apply_request(run=run, actor="staff:test", **kw)
+    run.refresh_from_db()
+    return run
+
+
+def ops(run: ImportRun) -> list[tuple]:
+    return [(op["op"], op.get("key")) for op in run.plan]
+
+
+def snapshot(prop) -> dict:
+    return {
+        "users": sorted(User.objects.values_list("email", "display_name", "phone_number", "is_active")),
+        "areas": sorted(
+            Area.objects.filter(property=prop).values_list("display_name", "parent__display_name", "type_state")
+        ),
+        "groups": sorted(UserGroup.objects.filter(property=prop).values_list("display_name", "type_state")),
+        "members": sorted(Membership.objects.values_list("user__email", "user_group__display_name")),
+    }
+
+
+def test_users_validate_plan_and_apply_through_the_services(prop):
+    d.user_create(email="bo@example.com", display_name="Bo")
+    run = run_of(
+        prop,
+        "users",
+        USERS + "e1,ana@example.com,Ana,Ana,Lee,+44 7700 900123,Tower A / Floor 3 / 3B,Gym\r\n"
+        ",bo@example.com,Bo Brown,,,,,\r\n",
+    )
+    assert run.status == ImportRunStatus.VALIDATED and run.errors == []
+    assert run.summary == {"create": 1, "update": 1, "unchanged": 0, "remove": 0, "errors": 0}
+    update = run.plan[1]
+    assert update["changes"]["displayName"] == ["Bo", "Bo Brown"]
+    assert User.objects.filter(email="ana@example.com").exists() is False  # a dry run writes nothing
+    events_before = list(Event.objects.values_list("pk", flat=True))
+
+    run = applied(run)
+    assert run.status == ImportRunStatus.APPLIED, run.failure
+    ana = User.objects.get(email="ana@example.com")
+    assert (ana.display_name, ana.phone_number) == ("Ana", "+447700900123")
+    assert sorted(ana.user_groups.values_list("display_name", flat=True)) == ["3B members", "Gym"]
+    assert User.objects.get(email="bo@example.com").display_name == "Bo Brown"
+    names = (
+        set(Event.objects.all()[events_before:].values_list("event_name", flat=True))
+        if False
+        else set(Event.objects.order_by("-id")[:20].values_list("event_name", flat=True))
+    )
+    assert {"user.created", "user.updated", "group.member_added", "import.applied"} <= names
+
+    again = run_of(prop, "users", USERS + "e1,ANA@example.com,Ana,Ana,Lee,+447700900123,Tower A/Floor 3/3B,Gym\r\n")
+    assert ops(again) == [("unchanged", "ana@example.com")]
+
+
+def test_users_match_by_external_id_first_and_refuse_two_matches(prop):
+    run = applied(run_of(prop, "users", USERS + "e1,ana@example.com,Ana,,,,,\r\ne2,bo@example.com,Bo,,,,,\r\n"))
+    assert run.status == ImportRunStatus.APPLIED
+    renamed = run_of(prop, "users", USERS + "e1,ana.lee@example.com,Ana,,,,,\r\n")
+    assert renamed.plan[0]["changes"] == {"email": ["ana@example.com", "ana.lee@example.com"]}
+    clash = run_of(prop, "users", USERS + "e1,bo@example.com,Ana,,,,,\r\n")
+    assert clash.plan == []
+    assert clash.errors[0]["row"] == 2 and "matches another person" in clash.errors[0]["reason"]
+
+
+def test_unknown_unit_and_group_are_row_errors_and_apply_waits_for_consent(prop):
+    run = run_of(
+        prop,
+        "users",
+        USERS
+        + ",ana@example.com,Ana,,,,Tower B / 1A,\r\n,bo@example.com,Bo,,,,,Pool|Gym\r\n,cy@example.com,Cy,,,,,\r\n",
+    )
+    assert [(e["row"], e["column"], e["value"], e["reason"]) for e in run.errors] == [
+        (2, "unit", "Tower B / 1A", "no such area in this property"),
+        (3, "groups", "Pool", "no such group in this property"),
+    ]
+    before = snapshot(prop)
+    with pytest.raises(ApplicationError, match="2 errors"):
+        services.import_run_apply_request(run=run, actor=SYSTEM)
+    assert snapshot(prop) == before
+    run = applied(run, valid_rows_only=True)
+    assert run.status == ImportRunStatus.APPLIED
+    assert User.objects.filter(email__in=["ana@example.com", "bo@example.com"]).count() == 0
+    assert list(User.objects.get(email="cy@example.com").user_groups.values_list("display_name", flat=True)) == [
+        "Residents"
+    ]
+
+
+def test_sync_mode_lists_and_applies_removals(prop):
+    applied(run_of(prop, "users", USERS + ",ana@example.com,Ana,,,,,Gym\r\n,bo@example.com,Bo,,,,,Gym\r\n"))
+    run = run_of(prop, "users", USERS + ",ana@example.com,Ana,,,,,Gym\r\n", mode="sync")
+    assert ops(run) == [("unchanged", "ana@example.com"), ("remove", "bo@example.com")]
+    applied(run)
+    bo = User.objects.get(email="bo@example.com")
+    assert bo.is_active and not bo.user_groups.filter(property=prop).exists()
+
+
+def test_a_stale_plan_is_refused_naming_what_changed(prop):
+    bo = d.user_create(email="bo@example.com", display_name="Bo")
+    run = run_of(prop, "users", USERS + ",bo@example.com,Bo Brown,,,,,\r\n")
+    from apps.accounts import services as account_services
+
+    account_services.user_update(user=bo, display_name="Robert", actor=SYSTEM)
+    run = applied(run)
+    assert run.status == ImportRunStatus.FAILED
+    assert "changed since validation" in run.failure and "row 2" in run.failure and "Robert" in run.failure
+    assert User.objects.get(pk=bo.pk).display_name == "Robert"
+
+
+def test_a_killed_worker_rolls_back_and_the_retry_applies_once(prop, monkeypatch):
+    lines = "".join(f",p{i}@example.com,Person {i},,,,,Gym\r\n" for i in range(30))
+    run = run_of(prop, "users", USERS + lines)
+    monkeypatch.setattr("apps.imports.tasks.import_run_apply.delay", lambda run_id: None)
+    run = applied(run)
+    with pytest.raises(services.WorkerLost):
+        services.import_run_apply(run_id=run.pk, fail_after=17)
+    assert User.objects.filter(email__startswith="p").count() == 0  # nothing of the dead attempt stays
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRunStatus.APPLYING
+    services.import_run_apply(run_id=run.pk)  # the redelivered task
+    services.import_run_apply(run_id=run.pk)  # and a duplicate delivery does nothing
+    assert User.objects.filter(email__startswith="p").count() == 30
+    assert Membership.objects.filter(user_group__display_name="Gym").count() == 30
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRunStatus.APPLIED
+
+
+def test_groups_and_memberships(prop):
+    run = applied(run_of(prop, "groups", "name,type\r\nGym,resident\r\nPool,common\r\n"))
+    assert ops(run) == [("unchanged", "Gym"), ("create", "Pool")]
+    bad = run_of(prop, "groups", "name,type\r\nGym,staff\r\n")
+    assert "type is set when it is made" in bad.errors[0]["reason"]
+    ana = d.user_create(email="ana@example.com")
+    run = run_of(prop, "memberships", "email,group\r\nana@example.com,Pool\r\nzed@example.com,Pool\r\n")
+    assert run.errors == [
+        {"row": 3, "column": "email", "value": "zed@example.com", "reason": "no such person (import users first)"}
+    ]
+    assert applied(run, valid_rows_only=True).status == ImportRunStatus.APPLIED
+    assert ana.user_groups.filter(display_name="Pool").exists()
+
+
+def test_areas_parents_cycles_and_missing_parents(prop):
+    run = run_of(
+        prop,
+        "areas",
+        "name,parent,type\r\n4A,Tower A / Floor 4,resident\r\nFloor 4,Tower A,common\r\n"
+        "9Z,Tower A / Floor 9,resident\r\nTower A,Tower A / Floor 3,common\r\nX,Y,common\r\nY,X,common\r\n",
+    )
+    reasons = {(e["row"], e["reason"]) for e in run.errors}
+    assert (4, "no such area in this property or this file") in reasons
+    assert (5, "a cycle: the area would be inside itself") in reasons
+    assert (6, "a cycle: the area would be inside itself") in reasons
+    assert (7, "a cycle: the area would be inside itself") in reasons
+    assert ops(run) == [("create", "Tower A / Floor 4"), ("create", "Tower A / Floor 4 / 4A")]
+    run = applied(run, valid_rows_only=True)
+    assert run.status == ImportRunStatus.APPLIED, run.failure
+    four_a = Area.objects.get(display_name="4A")
+    assert four_a.parent.display_name == "Floor 4" and four_a.parent.parent.display_name == "Tower A"
+
+
+@pytest.mark.parametrize("kind", ["users", "groups", "memberships", "areas"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_then_import_untouched_changes_nothing(prop, kind, fmt):
+    applied(
+        run_of(
+            prop,
+            "users",
+            USERS
+            + "e1,ana@example.com,=Ana,,,+447700900123,Tower A / Floor 3 / 3B,Gym\r\n,bo@example.com,-Bo,,,,,\r\n",
+        )
+    )
+    header, rows = selectors.export_rows(prop=prop, kind=kind)
+    stream = writers.csv_stream if fmt == "csv" else writers.xlsx_stream
+    data = b"".join(stream(header, rows))
+    run = run_of(prop, kind, data, mode="sync")
+    assert run.errors == []
+    assert run.summary["create"] == run.summary["update"] == run.summary["remove"] == 0, run.plan
+    assert run.summary["unchanged"] > 0
+
+
+def test_over_the_limit_is_413_and_keeps_nothing(prop, settings):
+    settings.KEYHOUSE_IMPORT_MAX_BYTES = 1024
+    with pytest.raises(services.FileTooLarge) as refusal:
+        run_of(prop, "users", USERS + "x" * 2000)
+    assert refusal.value.status == 413
+    assert ImportRun.objects.count() == 0
+
+
+def test_cancel(prop):
+    run = run_of(prop, "groups", "name,type\r\nPool,common\r\n")
+    services.import_run_cancel(run=run, actor=SYSTEM)
+    with pytest.raises(ApplicationError):
+        services.import_run_apply_request(run=run, actor=SYSTEM)
+    assert not UserGroup.objects.filter(display_name="Pool").exists()
