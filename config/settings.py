@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AreaOrGroupTypeEnum": "apps.areas.models.AreaAreaType",
         "UserDeviceTypeEnum": "apps.devices.choices.UserDeviceDeviceType",
+        "ImportKindEnum": "apps.imports.models.ImportRunKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
