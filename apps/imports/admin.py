@@ -164,6 +164,9 @@ class ImportRunAdmin(admin.ModelAdmin):
         done, total = services.import_run_progress(run)
         groups = {"create": [], "update": [], "unchanged": [], "remove": []}
         for op in run.plan:
+            if op["op"] == "create":
+                shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in op["values"].items() if v)
+                op = {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
             groups[op["op"]].append(op)
         context = {
             **self.admin_site.each_context(request),

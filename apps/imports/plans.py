@@ -186,6 +186,8 @@ def _plan_users(prop, rows: list[Row], mode: str, principal) -> tuple[list, list
             values = {field: json_value(v[field]) for field in USER_FIELDS if field in v}
             if v.get("externalId"):
                 values["externalId"] = v["externalId"]
+            if wanted:
+                values["groups"] = [group_by_id[g].display_name for g in wanted]
             ops.append(
                 {"op": "create", "row": row.number, "key": v["email"], "values": values, "groupIds": _ids(wanted)}
             )
