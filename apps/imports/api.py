@@ -116,13 +116,13 @@ class ExportApi(ApiView):
         tags=TAGS,
     )
     def get(self, request, propertyId, kind):
-        """A kind's rows (users, areas, groups, memberships), streamed, in the columns an import
+        """A kind's rows (users, areas, groups, memberships, grants), streamed, in the columns an import
         reads back; cells a spreadsheet would run as formulas are escaped with '."""
         prop = property_or_404(propertyId)
         fmt = request.query_params.get("fileType", "csv")
         if fmt not in ("csv", "xlsx"):
             raise ValidationError({"fileType": ["Must be csv or xlsx."]})
-        if kind not in ImportRunKind.values or kind == ImportRunKind.GRANTS:
-            raise ValidationError({"kind": ["Must be users, areas, groups or memberships."]})
+        if kind not in ImportRunKind.values:
+            raise ValidationError({"kind": [f"Must be one of {', '.join(ImportRunKind.values)}."]})
         template = request.query_params.get("template", "false").lower() == "true"
         return export_response(prop, kind, fmt, template=template)

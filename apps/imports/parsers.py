@@ -304,6 +304,9 @@ def parse(data: bytes, *, kind: str, time_zone: str = "UTC", max_bytes: int = DE
         if not data.strip().lstrip(b"\xef\xbb\xbf").strip():
             raise FileProblem("The file is empty.")
         reader = iter(records(data))
+        # A spreadsheet stores no trailing blank cells, so a short XLSX row is padded; in a CSV
+        # a short row is a mistake (a lost delimiter shifts every later cell).
+        pad = data.startswith(b"PK\x03\x04")
         header = next(reader, None)
         by_name = _header(header or [], columns)
         parsed.columns = [column.name for column in by_name.values()]
@@ -312,7 +315,15 @@ def parse(data: bytes, *, kind: str, time_zone: str = "UTC", max_bytes: int = DE
             if not any(cell.strip() for cell in cells):
                 continue
             parsed.total += 1
-            _row(parsed, kind, number, cells, by_name, time_zone, seen)
+            _row(
+                parsed,
+                kind,
+                number,
+                cells + [""] * (len(by_name) - len(cells)) if pad else cells,
+                by_name,
+                time_zone,
+                seen,
+            )
     except FileProblem as problem:
         parsed.errors.append(problem.error)
         return parsed

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from apps.access.models import Membership
-from apps.access.selectors import user_group_list
+from apps.access.selectors import grant_list, user_group_list
 from apps.accounts.models import User
 from apps.core.models import ExternalRef
 from apps.imports.models import ImportRun
@@ -33,6 +34,7 @@ def export_rows(*, prop, kind: str, ids=None) -> tuple[list[str], Iterator[list]
         "groups": _groups,
         "memberships": _memberships,
         "areas": _areas,
+        "grants": _grants,
     }[kind](prop, ids)
 
 
@@ -98,3 +100,29 @@ def _areas(prop, ids) -> Iterator[list]:
     for pk in sorted(chosen, key=lambda pk: (len(index.path(pk)), index.path(pk))):
         area = index.areas[pk]
         yield [area.display_name, path_join(index.path(area.parent_id)) if area.parent_id else "", types[pk]]
+
+
+def _grants(prop, ids) -> Iterator[list]:
+    """Active grants, times in the property's zone with their offset (so they read back as the
+    same instants); timeZone is left blank."""
+    zone = ZoneInfo(prop.time_zone)
+    refs = dict(
+        ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(User), source=external_source(prop)
+        ).values_list("object_id", "external_id")
+    )
+    index = AreaIndex(prop)
+    grants = grant_list(property_id=prop.pk, active_only=True).select_related("user", "lock")
+    if ids is not None:
+        grants = grants.filter(pk__in=ids)
+    for grant in grants.order_by("user__email", "created_at").iterator(chunk_size=CHUNK):
+        yield [
+            refs.get(grant.user_id, ""),
+            grant.user.email,
+            grant.lock.display_name if grant.lock_id else "",
+            path_join(index.path(grant.area_id)) if grant.area_id else "",
+            grant.access_level,
+            grant.valid_from.astimezone(zone).isoformat() if grant.valid_from else "",
+            grant.valid_until.astimezone(zone).isoformat() if grant.valid_until else "",
+            "",
+        ]

@@ -4,6 +4,7 @@ derived access and key maps follow exactly as for the API (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.access import services as access_services
-from apps.access.models import UserGroup
+from apps.access.models import AccessGrant, UserGroup
 from apps.accounts import services as account_services
 from apps.accounts.models import User
 from apps.areas.models import Area
@@ -23,6 +24,7 @@ from apps.events.services import event_append
 from apps.imports import plans
 from apps.imports.models import ImportRun, ImportRunStatus
 from apps.imports.parsers import parse
+from apps.locks.models import Lock
 
 BATCH = 200  # operations between progress reports while applying
 
@@ -228,9 +230,14 @@ def _fail(run: ImportRun, reason: str) -> ImportRun:
 
 
 def _apply(run: ImportRun, op: dict) -> None:
-    {"users": _apply_user, "groups": _apply_group, "memberships": _apply_membership, "areas": _apply_area}[run.kind](
-        run, op, run.applied_by
-    )
+    appliers = {
+        "users": _apply_user,
+        "groups": _apply_group,
+        "memberships": _apply_membership,
+        "areas": _apply_area,
+        "grants": _apply_grant,
+    }
+    appliers[run.kind](run, op, run.applied_by)
 
 
 def _groups(ids) -> list[UserGroup]:
@@ -317,3 +324,25 @@ def _apply_area(run: ImportRun, op: dict, actor: str) -> None:
         access_services.area_update(area=area, actor=actor, **kwargs)
     elif op["op"] == "remove":
         access_services.area_delete(area=Area.objects.get(pk=op["id"]), actor=actor)
+
+
+def _moment(text: str | None):
+    return datetime.fromisoformat(text) if text else None
+
+
+def _apply_grant(run: ImportRun, op: dict, actor: str) -> None:
+    """A grant cannot be edited: an update revokes the old one and gives the new one."""
+    if op["op"] in ("update", "remove"):
+        access_services.grant_revoke(grant=AccessGrant.objects.get(pk=op["id"]), actor=actor)
+    if op["op"] in ("create", "update"):
+        values = op["values"]
+        access_services.grant_create(
+            prop=run.property,
+            user=User.objects.get(pk=values["userId"]),
+            lock=Lock.objects.get(pk=values["lockId"]) if values["lockId"] else None,
+            area=Area.objects.get(pk=values["areaId"]) if values["areaId"] else None,
+            access_level=values["accessLevel"],
+            valid_from=_moment(values["validFrom"]),
+            valid_until=_moment(values["validUntil"]),
+            actor=actor,
+        )

@@ -278,3 +278,11 @@ def test_csv_stream_chunks_large_exports():
     chunks = list(writers.csv_stream(["email", "displayName"], ([f"u{i}@example.com", f"U{i}"] for i in range(1200))))
     assert len(chunks) == 3
     assert parse(b"".join(chunks), kind="users").total == 1200
+
+
+def test_xlsx_rows_without_trailing_blank_cells_are_padded_but_csv_rows_are_not():
+    data = xlsx([["email", "displayName", "lastName"], ["ana@example.com", "Ana"]])
+    parsed = parse(data, kind="users")
+    assert parsed.errors == [] and parsed.rows[0].values["lastName"] == ""
+    csv_parsed = parse(b"email,displayName,lastName\r\nana@example.com,Ana\r\n", kind="users")
+    assert csv_parsed.errors == [RowError(2, "", "", "2 cells; the header has 3")]

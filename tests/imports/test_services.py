@@ -1,9 +1,11 @@
 """Import runs against the database: the dry-run plan, apply through the domain services,
 the stale-diff refusal, the killed worker, and export → import round trips."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from apps.access.models import Membership, UserGroup
+from apps.access.models import AccessGrant, Membership, UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.actors import SYSTEM
@@ -12,6 +14,7 @@ from apps.events.models import Event
 from apps.imports import selectors, services, writers
 from apps.imports.models import ImportRun, ImportRunStatus
 from tests.factories import directory as d
+from tests.factories.access import lock_in, locks_of, process_events
 
 pytestmark = pytest.mark.django_db
 
@@ -201,7 +204,47 @@ def test_areas_parents_cycles_and_missing_parents(prop):
     assert four_a.parent.display_name == "Floor 4" and four_a.parent.parent.display_name == "Tower A"
 
 
-@pytest.mark.parametrize("kind", ["users", "groups", "memberships", "areas"])
+def test_grants_create_update_and_refuse(prop):
+    ana = d.user_create(email="ana@example.com")
+    d.member_add(d.property_group(prop), ana)
+    tower = Area.objects.get(display_name="Tower A")
+    door = lock_in(tower, "Front door")
+    run = run_of(
+        prop,
+        "grants",
+        "email,lock,area,accessLevel,validFrom,validUntil\r\n"
+        "ana@example.com,Front door,,user,2030-01-01 09:00,\r\n"
+        "ana@example.com,,Tower A / Floor 3 / 3B,GUEST,,2030-02-01T00:00+00:00\r\n"
+        "ana@example.com,Back door,,USER,,\r\n"
+        "ana@example.com,,Tower A,GUEST,,\r\n"
+        "ana@example.com,,Tower A,USER,,2020-01-01\r\n",
+    )
+    assert [(e["row"], e["column"], e["reason"]) for e in run.errors] == [
+        (4, "lock", "no such lock in this property"),
+        (5, "validUntil", "required for GUEST grants: guest access must end"),
+        (6, "validUntil", "must be in the future"),
+    ]
+    assert ops(run) == [
+        ("create", "ana@example.com at Front door"),
+        ("create", "ana@example.com at Tower A / Floor 3 / 3B"),
+    ]
+    assert run.plan[0]["values"]["validFrom"] == "2030-01-01T09:00:00+00:00"  # London winter time
+    applied(run, valid_rows_only=True)
+    grant = AccessGrant.objects.get(lock=door, revoked_at__isnull=True)
+    assert grant.access_level == "USER" and grant.granted_by == "staff:test"
+    process_events()
+    assert str(door.pk) in locks_of(ana, prop)  # derived access followed the service's event
+
+    run = run_of(
+        prop, "grants", "email,lock,accessLevel,validFrom\r\nana@example.com,Front door,ADMIN,2030-01-01T09:00Z\r\n"
+    )
+    assert run.plan[0]["changes"] == {"accessLevel": ["USER", "ADMIN"]}
+    applied(run)
+    grants = AccessGrant.objects.filter(lock=door).order_by("created_at")
+    assert [(g.access_level, g.revoked_at is None) for g in grants] == [("USER", False), ("ADMIN", True)]
+
+
+@pytest.mark.parametrize("kind", ["users", "groups", "memberships", "areas", "grants"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_untouched_changes_nothing(prop, kind, fmt):
     applied(
@@ -211,6 +254,20 @@ def test_export_then_import_untouched_changes_nothing(prop, kind, fmt):
             USERS
             + "e1,ana@example.com,=Ana,,,+447700900123,Tower A / Floor 3 / 3B,Gym\r\n,bo@example.com,-Bo,,,,,\r\n",
         )
+    )
+    ana = User.objects.get(email="ana@example.com")
+    door = lock_in(Area.objects.get(display_name="3B"), "=Door")
+    from apps.access import services as access_services
+
+    access_services.grant_create(prop=prop, user=ana, lock=door, access_level="USER", actor=SYSTEM)
+    access_services.grant_create(
+        prop=prop,
+        user=ana,
+        area=Area.objects.get(display_name="Floor 3"),
+        access_level="GUEST",
+        valid_from=datetime(2030, 1, 1, 8, tzinfo=UTC),
+        valid_until=datetime(2030, 7, 1, 8, tzinfo=UTC),
+        actor=SYSTEM,
     )
     header, rows = selectors.export_rows(prop=prop, kind=kind)
     stream = writers.csv_stream if fmt == "csv" else writers.xlsx_stream
