@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from uuid import UUID
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -25,6 +26,7 @@ from apps.access import policies as access_policies
 from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.access.selectors import grant_list, user_group_list
 from apps.accounts.models import User
+from apps.accounts.selectors import member_property_ids
 from apps.areas.models import Area
 from apps.areas.selectors import area_list
 from apps.core.exceptions import Forbidden
@@ -60,8 +62,20 @@ def principal_load(data: dict | None) -> Principal | None:
     """The API caller kept on the run (None: the staff admin)."""
     if not data:
         return None
-    grants = tuple(Grant(g["permission"], g.get("propertyId"), g.get("userId")) for g in data["grants"])
-    return Principal(kind=data["kind"], id=data["id"], grants=grants, label=data["label"], user_id=data.get("userId"))
+
+    def uuid(value):
+        return UUID(value) if value else None
+
+    grants = tuple(Grant(g["permission"], uuid(g.get("propertyId")), uuid(g.get("userId"))) for g in data["grants"])
+    user_id = uuid(data.get("userId"))
+    return Principal(
+        kind=data["kind"],
+        id=UUID(data["id"]),
+        grants=grants,
+        label=data["label"],
+        user_id=user_id,
+        member_properties=(lambda: member_property_ids(user_id=user_id)) if user_id else frozenset(),
+    )
 
 
 def principal_dump(principal: Principal | None) -> dict | None:

@@ -123,3 +123,42 @@ def test_export_streams_the_rows(prop, manager, fmt):
     template = manager.get(f"/api/v1/properties/{prop.pk}/exports/groups", {"template": "true"})
     assert b"".join(template.streaming_content).decode("utf-8-sig") == "name,type\r\n"
     d.refused(manager.get(f"/api/v1/properties/{prop.pk}/exports/keys"), 400)
+
+
+def test_a_manager_changes_only_accounts_within_reach(prop, manager, commits):
+    """The run keeps the caller; check_may_administer decides per row, as updateUser would."""
+    local = d.user_create(email="local@example.com", display_name="Local")
+    d.member_add(d.property_group(prop), local)
+    wider = d.user_create(email="wider@example.com", display_name="Wider")
+    d.member_add(d.property_group(prop), wider)
+    d.member_add(d.property_group(d.property_create()), wider)
+    data = b"email,displayName\r\nlocal@example.com,Local Renamed\r\nwider@example.com,Wider Renamed\r\n"
+    with commits():
+        run = d.ok(upload(manager, prop, data))
+    url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
+    run = d.ok(manager.get(url))
+    assert [(op["op"], op["key"]) for op in run["operations"]] == [("update", "local@example.com")]
+    assert [(e["row"], e["column"]) for e in run["errors"]] == [(3, "email")]
+    assert "beyond your permissions" in run["errors"][0]["reason"]
+    with commits():
+        d.ok(manager.post(f"{url}/apply", {"validRowsOnly": True}, format="json"))
+    assert User.objects.get(email="local@example.com").display_name == "Local Renamed"
+    assert User.objects.get(email="wider@example.com").display_name == "Wider"
+
+
+def test_a_manager_imports_grants(prop, manager, commits):
+    """check_may_grant sees the kept caller as the manager it is (its grants' property ids)."""
+    from apps.access.models import AccessGrant
+    from tests.factories.access import lock_in
+
+    ana = d.user_create(email="ana@example.com")
+    d.member_add(d.property_group(prop), ana)
+    lock_in(d.area_create(prop, display_name="Lobby", area_type="common"), "Front door")
+    data = b"email,lock,accessLevel\r\nana@example.com,Front door,ADMIN\r\n"
+    with commits():
+        run = d.ok(upload(manager, prop, data, kind="grants"))
+    url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
+    assert d.ok(manager.get(url))["errors"] == []
+    with commits():
+        d.ok(manager.post(f"{url}/apply", {}, format="json"))
+    assert AccessGrant.objects.get(user=ana).access_level == "ADMIN"
