@@ -8,7 +8,7 @@ Every write goes through apps.imports.services; the admin parses the form and sh
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,10 +19,10 @@ from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.actors import actor_for_staff
 from apps.core.exceptions import ApplicationError
-from apps.imports import services
+from apps.imports import services, writers
 from apps.imports.api import export_response
 from apps.imports.models import ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
-from apps.imports.parsers import KINDS
+from apps.imports.parsers import KINDS, template
 from apps.properties.models import Property
 
 ACTIVE = (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING, ImportRunStatus.APPLYING)
@@ -81,6 +81,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         return [
             path("upload/", wrap(self.upload_view), name="imports_importrun_upload"),
             path("<uuid:run_id>/run/", wrap(self.run_view), name="imports_importrun_run"),
+            path("template/<str:kind>/", wrap(self.template_view), name="imports_importrun_template"),
             *super().get_urls(),
         ]
 
@@ -137,10 +138,22 @@ class ImportRunAdmin(admin.ModelAdmin):
             "title": "Upload a file to import",
             "form": form,
             "kinds": {
-                kind: [c.name + (" (required)" if c.required else "") for c in cols] for kind, cols in KINDS.items()
+                kind: (
+                    [c.name + (" (required)" if c.required else "") for c in cols],
+                    reverse("admin:imports_importrun_template", args=[kind]),
+                )
+                for kind, cols in KINDS.items()
             },
         }
         return TemplateResponse(request, "admin/imports/upload.html", context)
+
+    def template_view(self, request, kind):
+        """A kind's template: the header row as CSV."""
+        if kind not in KINDS:
+            raise Http404(kind)
+        response = StreamingHttpResponse(writers.csv_stream(template(kind), []), content_type=writers.CSV_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+        return response
 
     def run_view(self, request, run_id):
         run = get_object_or_404(ImportRun.objects.select_related("property"), pk=run_id)
@@ -199,7 +212,7 @@ def _who(actor: str) -> str:
 # --- "Export" on the list pages of users, areas and groups -----------------------------------
 
 
-def _export(kind: str, property_of):
+def _export(kind: str, property_of, file_type: str = "csv"):
     def export(modeladmin, request, queryset):
         properties = property_of(queryset, request)
         if len(properties) != 1:
@@ -208,12 +221,10 @@ def _export(kind: str, property_of):
             )
             return None
         prop = Property.objects.get(pk=properties.pop())
-        return export_response(
-            prop, kind, request.POST.get("file_type", "csv"), ids=list(queryset.values_list("pk", flat=True))
-        )
+        return export_response(prop, kind, file_type, ids=list(queryset.values_list("pk", flat=True)))
 
-    export.short_description = f"Export selected {kind} (CSV)"
-    export.__name__ = f"export_{kind}"
+    export.short_description = f"Export selected {kind} ({file_type.upper()})"
+    export.__name__ = f"export_{kind}" if file_type == "csv" else f"export_{kind}_{file_type}"
     export.allowed_permissions = ("view",)
     return export
 
@@ -227,20 +238,24 @@ def _user_properties(queryset, request) -> set:
     )
 
 
+def _rows_properties(queryset, request) -> set:
+    return set(queryset.values_list("property_id", flat=True).distinct())
+
+
 EXPORTS = {
-    Area: _export("areas", lambda qs, request: set(qs.values_list("property_id", flat=True).distinct())),
-    UserGroup: _export("groups", lambda qs, request: set(qs.values_list("property_id", flat=True).distinct())),
-    User: _export("users", _user_properties),
+    Area: [_export("areas", _rows_properties), _export("areas", _rows_properties, "xlsx")],
+    UserGroup: [_export("groups", _rows_properties), _export("groups", _rows_properties, "xlsx")],
+    User: [_export("users", _user_properties), _export("users", _user_properties, "xlsx")],
 }
 
 
 def export_actions_add(site=admin.site) -> None:
     """Give the registered list pages of users, areas and groups their Export action (the
     admins belong to accounts and access; the export is imports', so it joins from here)."""
-    for model, action in EXPORTS.items():
+    for model, actions in EXPORTS.items():
         model_admin = site._registry.get(model)
-        if model_admin is not None and action not in model_admin.actions:
-            model_admin.actions = [*(model_admin.actions or ()), action]
+        if model_admin is not None:
+            model_admin.actions = [*(model_admin.actions or ()), *(a for a in actions if a not in model_admin.actions)]
 
 
 export_actions_add()

@@ -1,9 +1,13 @@
 """Staff admin for imports: upload, the diff as tables, Apply only without errors (or with
 "valid rows only"), history with who ran it, and the Export action on list pages."""
 
+import io
+
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.access.models import UserGroup
 from apps.accounts.models import User
 from apps.imports.models import ImportRun, ImportRunStatus
 from tests.factories import directory as d
@@ -87,3 +91,18 @@ def test_export_action_on_the_areas_list(staff_client, prop):
         follow=True,
     ).content.decode()
     assert "Choose rows of one property" in page
+
+
+def test_templates_and_xlsx_export(staff_client, prop):
+    page = staff_client.get(UPLOAD).content.decode()
+    assert "/admin/imports/importrun/template/grants/" in page
+    response = staff_client.get("/admin/imports/importrun/template/grants/")
+    header = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert header == "externalId,email,lock,area,accessLevel,validFrom,validUntil,timeZone\r\n"
+    assert staff_client.get("/admin/imports/importrun/template/keys/").status_code == 404
+    gym = UserGroup.objects.get(display_name="Gym")
+    response = staff_client.post(
+        "/admin/access/usergroup/", {"action": "export_groups_xlsx", "_selected_action": [gym.pk]}
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [["name", "type"], ["Gym", "resident"]]
