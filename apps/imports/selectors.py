@@ -39,34 +39,40 @@ def export_rows(*, prop, kind: str, ids=None) -> tuple[list[str], Iterator[list]
 
 
 def _users(prop, ids) -> Iterator[list]:
+    """The property's people (in one of its groups), by email, CHUNK at a time: each chunk's
+    memberships and external ids are read with it, so memory stays flat however many."""
     groups = {g.pk: g for g in user_group_list(property_id=prop.pk)}
     areas = AreaIndex(prop)
-    member_of: dict = defaultdict(list)
-    for user_id, group_id in Membership.objects.filter(user_group__in=list(groups)).values_list(
-        "user_id", "user_group_id"
-    ):
-        member_of[user_id].append(group_id)
-    people = User.objects.alive().filter(pk__in=list(member_of)).order_by("email")
+    user_type = ContentType.objects.get_for_model(User)
+    people = User.objects.alive().filter(memberships__user_group__in=list(groups)).distinct().order_by("email")
     if ids is not None:
         people = people.filter(pk__in=ids)
-    refs = dict(
-        ExternalRef.objects.filter(
-            content_type=ContentType.objects.get_for_model(User), source=external_source(prop)
-        ).values_list("object_id", "external_id")
-    )
-    for user in people.iterator(chunk_size=CHUNK):
-        mine = [groups[g] for g in member_of[user.pk]]
-        units = sorted(path_join(areas.path(g.area_id)) for g in mine if g.area_id)
-        yield [
-            refs.get(user.pk, ""),
-            user.email,
-            user.display_name,
-            user.first_name,
-            user.last_name,
-            user.phone_number,
-            units[0] if units else "",
-            "|".join(sorted(g.display_name for g in mine if not g.area_id)),
-        ]
+    last = ""
+    while chunk := list(people.filter(email__gt=last)[:CHUNK]):
+        last = chunk[-1].email
+        member_of: dict = defaultdict(list)
+        for user_id, group_id in Membership.objects.filter(user__in=chunk, user_group__in=list(groups)).values_list(
+            "user_id", "user_group_id"
+        ):
+            member_of[user_id].append(groups[group_id])
+        refs = dict(
+            ExternalRef.objects.filter(
+                content_type=user_type, source=external_source(prop), object_id__in=[u.pk for u in chunk]
+            ).values_list("object_id", "external_id")
+        )
+        for user in chunk:
+            mine = member_of[user.pk]
+            units = sorted(path_join(areas.path(g.area_id)) for g in mine if g.area_id)
+            yield [
+                refs.get(user.pk, ""),
+                user.email,
+                user.display_name,
+                user.first_name,
+                user.last_name,
+                user.phone_number,
+                units[0] if units else "",
+                "|".join(sorted(g.display_name for g in mine if not g.area_id)),
+            ]
 
 
 def _groups(prop, ids) -> Iterator[list]:

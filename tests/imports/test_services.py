@@ -292,3 +292,14 @@ def test_cancel(prop):
     with pytest.raises(ApplicationError):
         services.import_run_apply_request(run=run, actor=SYSTEM)
     assert not UserGroup.objects.filter(display_name="Pool").exists()
+
+
+def test_users_export_reads_people_a_chunk_at_a_time(prop, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr(selectors, "CHUNK", 3)
+    gym = UserGroup.objects.get(display_name="Gym")
+    for i in range(7):
+        d.member_add(gym, d.user_create(email=f"p{i}@example.com"))
+    header, rows = selectors.export_rows(prop=prop, kind="users")
+    with django_assert_max_num_queries(20):  # 3 chunks x 3 queries and the setup, not one per person
+        emails = [row[1] for row in rows]
+    assert emails == [f"p{i}@example.com" for i in range(7)]
