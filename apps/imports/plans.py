@@ -392,6 +392,11 @@ def _plan_areas(prop, rows: list[Row], mode: str, principal) -> tuple[list, list
         if len(found) > 1:
             _error(errors, row, "name", f"matches {len(found)} areas in this property")
             continue
+        parent = row.values.get("parent") or ()
+        parents = index.by_name.get(parent[-1].casefold(), []) if parent else []
+        if len(parents) > 1:
+            _error(errors, row, "parent", f"the parent's name matches {len(parents)} areas in this property")
+            continue
         if found and live[found[0]].area_type != row.values["type"]:
             _error(
                 errors, row, "type", f"an area's type is set when it is made (this one is {live[found[0]].area_type})"
@@ -609,11 +614,17 @@ PLANNERS = {
 }
 
 
+SYNC_WITH_ERRORS = "Sync mode removes nothing while the file has errors: fix them to see the removals."
+
+
 def plan_build(*, prop, parsed: Parsed, mode: str, principal: Principal | None = None) -> tuple[list, list]:
     """(operations, row errors) for `parsed` against the property as it is now."""
-    if parsed.kind not in PLANNERS:
-        raise NotImplementedError(f"importing {parsed.kind} is not built yet")
-    return PLANNERS[parsed.kind](prop, parsed.rows, mode, principal)
+    ops, errors = PLANNERS[parsed.kind](prop, parsed.rows, mode, principal)
+    if mode == "sync" and (parsed.errors or errors) and any(op["op"] == "remove" for op in ops):
+        # A bad row may name something that would otherwise look left out: remove nothing.
+        ops = [op for op in ops if op["op"] != "remove"]
+        errors.append(RowError(0, "", "", SYNC_WITH_ERRORS).as_dict())
+    return ops, errors
 
 
 def plan_summary(ops: list[dict]) -> dict:

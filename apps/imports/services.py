@@ -10,7 +10,8 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.access import services as access_services
@@ -187,6 +188,7 @@ def import_run_apply(*, run_id, fail_after: int | None = None) -> ImportRun | No
     changed = _stale(run.plan, ops) + (["the row errors changed"] if errors != run.errors else [])
     if changed:
         return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed[:20]))
+    op: dict = {}
     try:
         with transaction.atomic():
             run = ImportRun.objects.select_for_update().select_related("property").get(pk=run.pk)
@@ -203,8 +205,9 @@ def import_run_apply(*, run_id, fail_after: int | None = None) -> ImportRun | No
             run.summary = {**run.summary, "applied": plans.plan_summary(run.plan)}
             run.save()
             _event("import.applied", run, run.applied_by, summary=run.summary["applied"])
-    except ApplicationError as refusal:
-        return _fail(run, f"{_where(op)}: {refusal}")
+    except (ApplicationError, ValidationError, ObjectDoesNotExist, MultipleObjectsReturned, IntegrityError) as refusal:
+        # A service refused (or the data moved under the plan): all rolled back; say where.
+        return _fail(run, f"{_where(op)}: {getattr(refusal, 'message', None) or refusal}")
     cache.delete(progress_key(run.pk))
     return run
 

@@ -11,7 +11,7 @@ from apps.areas.models import Area
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError
 from apps.events.models import Event
-from apps.imports import selectors, services, writers
+from apps.imports import plans, selectors, services, writers
 from apps.imports.models import ImportRun, ImportRunStatus
 from tests.factories import directory as d
 from tests.factories.access import lock_in, locks_of, process_events
@@ -303,3 +303,30 @@ def test_users_export_reads_people_a_chunk_at_a_time(prop, monkeypatch, django_a
     with django_assert_max_num_queries(20):  # 3 chunks x 3 queries and the setup, not one per person
         emails = [row[1] for row in rows]
     assert emails == [f"p{i}@example.com" for i in range(7)]
+
+
+def test_sync_removes_nothing_while_the_file_has_errors(prop):
+    applied(run_of(prop, "users", USERS + ",ana@example.com,Ana,,,,,Gym\r\n,bo@example.com,Bo,,,,,Gym\r\n"))
+    run = run_of(prop, "users", USERS + ",ana@example.com,Ana,,,,,Gym\r\n,bo@example.com,Bo,,,12345,,Gym\r\n", "sync")
+    assert ops(run) == [("unchanged", "ana@example.com")]  # Bo's bad row does not make Bo "left out"
+    assert run.errors[0] == {"row": 0, "column": "", "value": "", "reason": plans.SYNC_WITH_ERRORS}
+    applied(run, valid_rows_only=True)
+    assert User.objects.get(email="bo@example.com").user_groups.filter(display_name="Gym").exists()
+
+
+def test_a_parent_name_used_twice_is_an_error_not_a_guess(prop):
+    tower_b = d.area_create(prop, display_name="Tower B", area_type="common")
+    d.area_create(prop, display_name="Floor 3", area_type="common", parent=tower_b)
+    run = run_of(prop, "areas", "name,parent,type\r\n3C,Tower B / Floor 3,resident\r\n")
+    assert run.plan == []
+    assert run.errors[0]["reason"] == "the parent's name matches 2 areas in this property"
+
+
+def test_a_service_refusal_fails_the_run_naming_it_and_keeps_nothing(prop):
+    lock_in(Area.objects.get(display_name="3B"), "3B door")
+    run = run_of(prop, "areas", "name,parent,type\r\nTower A,,common\r\nLobby,Tower A,common\r\n", mode="sync")
+    assert ops(run)[-2:] == [("remove", "Tower A / Floor 3 / 3B"), ("remove", "Tower A / Floor 3")]
+    run = applied(run)
+    assert run.status == ImportRunStatus.FAILED
+    assert run.failure.startswith("Tower A / Floor 3 / 3B: ") and "lock" in run.failure
+    assert not Area.objects.filter(display_name="Lobby").exists()  # the create before it rolled back
