@@ -33,9 +33,9 @@ class ImportRun(Entity):
     """A file's way from upload to applied.
 
     `plan` is the dry-run diff: one operation per row (create, update with field-level
-    before/after, unchanged) and, in sync mode, the removals. Apply runs it in batches;
-    `applied_ops` counts the operations done and is saved in each batch's transaction, so a
-    worker that dies resumes after the last committed batch and never applies one twice.
+    before/after, unchanged) and, in sync mode, the removals. Apply carries it out in one
+    transaction, `applied_ops` included, so a worker that dies leaves nothing half-applied
+    and the redelivered task starts again from the first operation (docs/IMPORT.md).
     """
 
     property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="import_runs")
@@ -55,7 +55,7 @@ class ImportRun(Entity):
     plan = models.JSONField(default=list, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     valid_rows_only = models.BooleanField(default=False)
-    applied_ops = models.PositiveIntegerField(default=0, help_text="Operations applied so far (resume point).")
+    applied_ops = models.PositiveIntegerField(default=0, help_text="Operations applied (committed with them).")
     failure = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -175,12 +175,11 @@ def _stale(stored: list, fresh: list) -> list[str]:
     return lines
 
 
-def import_run_apply(*, run_id, fail_after: int | None = None) -> ImportRun | None:
+def import_run_apply(*, run_id) -> ImportRun | None:
     """Carry out a run's plan in one transaction (events of every service called, then
     `import.applied`), or refuse it when the data changed since validation (`import.failed`
     naming what changed). All or nothing: a worker that dies mid-way rolls everything back and
-    the redelivered task starts again, so nothing is applied twice and nothing is lost.
-    `fail_after` is for the killed-worker test only."""
+    the redelivered task starts again, so nothing is applied twice and nothing is lost."""
     run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
     if run is None or run.status != ImportRunStatus.APPLYING:
         return run
@@ -195,8 +194,6 @@ def import_run_apply(*, run_id, fail_after: int | None = None) -> ImportRun | No
             if run.status != ImportRunStatus.APPLYING:
                 return run
             for done, op in enumerate(run.plan, start=1):
-                if fail_after is not None and done > fail_after:
-                    raise WorkerLost()
                 _apply(run, op)
                 if done % BATCH == 0:
                     cache.set(progress_key(run.pk), done, 3600)
@@ -210,10 +207,6 @@ def import_run_apply(*, run_id, fail_after: int | None = None) -> ImportRun | No
         return _fail(run, f"{_where(op)}: {getattr(refusal, 'message', None) or refusal}")
     cache.delete(progress_key(run.pk))
     return run
-
-
-class WorkerLost(Exception):
-    """Raised by the killed-worker test in the middle of an apply."""
 
 
 def _where(op: dict) -> str:

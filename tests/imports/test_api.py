@@ -162,3 +162,14 @@ def test_a_manager_imports_grants(prop, manager, commits):
     with commits():
         d.ok(manager.post(f"{url}/apply", {}, format="json"))
     assert AccessGrant.objects.get(user=ana).access_level == "ADMIN"
+
+
+def test_sync_removals_show_without_a_row(prop, manager, commits):
+    bo = d.user_create(email="bo@example.com", display_name="Bo")
+    d.member_add(d.property_group(prop), bo)
+    with commits():
+        run = d.ok(upload(manager, prop, b"email,displayName\r\nana@example.com,Ana\r\n", mode="sync"))
+    run = d.ok(manager.get(f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"))
+    assert run["mode"] == "sync"
+    assert run["operations"][-1] == {"op": "remove", "key": "bo@example.com", "id": str(bo.pk)}
+    assert run["summary"] == {"create": 1, "update": 0, "unchanged": 0, "remove": 1, "errors": 0}

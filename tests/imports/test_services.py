@@ -155,13 +155,27 @@ def test_a_stale_plan_is_refused_naming_what_changed(prop):
     assert User.objects.get(pk=bo.pk).display_name == "Robert"
 
 
+class WorkerLost(BaseException):
+    """Like SystemExit when a worker is killed: not an Exception, so nothing catches it."""
+
+
 def test_a_killed_worker_rolls_back_and_the_retry_applies_once(prop, monkeypatch):
     lines = "".join(f",p{i}@example.com,Person {i},,,,,Gym\r\n" for i in range(30))
     run = run_of(prop, "users", USERS + lines)
     monkeypatch.setattr("apps.imports.tasks.import_run_apply.delay", lambda run_id: None)
     run = applied(run)
-    with pytest.raises(services.WorkerLost):
-        services.import_run_apply(run_id=run.pk, fail_after=17)
+    real_apply, calls = services._apply, []
+
+    def dies_at_the_18th(run, op):
+        calls.append(op)
+        if len(calls) == 18:
+            raise WorkerLost  # the process is gone: no except clause of the service runs
+        real_apply(run, op)
+
+    monkeypatch.setattr(services, "_apply", dies_at_the_18th)
+    with pytest.raises(WorkerLost):
+        services.import_run_apply(run_id=run.pk)
+    monkeypatch.setattr(services, "_apply", real_apply)
     assert User.objects.filter(email__startswith="p").count() == 0  # nothing of the dead attempt stays
     assert ImportRun.objects.get(pk=run.pk).status == ImportRunStatus.APPLYING
     services.import_run_apply(run_id=run.pk)  # the redelivered task

@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('plan', models.JSONField(blank=True, default=list)),
                 ('summary', models.JSONField(blank=True, default=dict)),
                 ('valid_rows_only', models.BooleanField(default=False)),
-                ('applied_ops', models.PositiveIntegerField(default=0, help_text='Operations applied so far (resume point).')),
+                ('applied_ops', models.PositiveIntegerField(default=0, help_text='Operations applied (committed with them).')),
                 ('failure', models.TextField(blank=True, default='')),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
                 ('property', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_runs', to='properties.property')),
