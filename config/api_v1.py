@@ -6,6 +6,7 @@ from apps.areas.urls import api_urlpatterns as areas_api
 from apps.devices.urls import api_urlpatterns as devices_api
 from apps.events.urls import api_urlpatterns as events_api
 from apps.firmware.urls import api_urlpatterns as firmware_api
+from apps.imports.urls import api_urlpatterns as imports_api
 from apps.integrations.urls import api_urlpatterns as integrations_api
 from apps.locks.urls import api_urlpatterns as locks_api
 from apps.properties.urls import api_urlpatterns as properties_api
@@ -20,4 +21,5 @@ urlpatterns = [
     *events_api,
     *firmware_api,
     *integrations_api,
+    *imports_api,
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.devices",
     "apps.integrations",
     "apps.integrations.lockt.emulator",
+    "apps.imports",
 ]
 
 MIDDLEWARE = [
@@ -229,7 +230,13 @@ KEYHOUSE_EMULATORS = env_bool("KEYHOUSE_EMULATORS", DEBUG or _TESTING)
 # --- firmware (docs/FIRMWARE.md) -------------------------------------------------------
 KEYHOUSE_FIRMWARE_MAX_BYTES = env_int("KEYHOUSE_FIRMWARE_MAX_BYTES", 64 * 1024 * 1024, minimum=1)
 # Routes whose request body may exceed KEYHOUSE_API_MAX_BODY_BYTES: (path regex, setting with the limit).
-KEYHOUSE_API_BODY_LIMIT_ROUTES = [(r"^/api/v1/firmware/[^/]+/upload$", "KEYHOUSE_FIRMWARE_MAX_BYTES")]
+KEYHOUSE_API_BODY_LIMIT_ROUTES = [
+    (r"^/api/v1/firmware/[^/]+/upload$", "KEYHOUSE_FIRMWARE_MAX_BYTES"),
+    (r"^/api/v1/properties/[^/]+/imports$", "KEYHOUSE_IMPORT_MAX_BODY_BYTES"),
+]
+# Imports (docs/IMPORT.md): the largest file accepted; the request may carry 64 KiB of multipart framing more.
+KEYHOUSE_IMPORT_MAX_BYTES = env_int("KEYHOUSE_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+KEYHOUSE_IMPORT_MAX_BODY_BYTES = KEYHOUSE_IMPORT_MAX_BYTES + 64 * 1024
 # Ed25519 key that signs firmware manifests: base64 of the raw 32-byte private key, and its id.
 # Without one, development generates a key into var/; with DEBUG off that is refused.
 KEYHOUSE_FIRMWARE_SIGNING_KEY = env_secret("KEYHOUSE_FIRMWARE_SIGNING_KEY", "")
@@ -356,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "IntegrationAccountKindEnum": "apps.integrations.choices.IntegrationAccountKind",
         "IntegrationAccountStatusEnum": "apps.integrations.choices.IntegrationAccountStatus",
         "SyncRunStatusEnum": "apps.integrations.choices.SyncRunStatus",
+        "ImportKindEnum": "apps.imports.models.ImportRunKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -7,6 +7,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -21,8 +22,9 @@ from apps.accounts.credentials import (
     secret_matches,
 )
 from apps.accounts.models import ApiKey, PermissionGrant, SignInCode, User, UserToken
-from apps.core.choices import EntityTypeState
+from apps.core.choices import EntityTypeState, ExternalRefSyncDirection
 from apps.core.exceptions import ApplicationError
+from apps.core.models import ExternalRef
 from apps.core.operations import ME
 from apps.core.ports import Port
 from apps.core.principal import Grant
@@ -136,6 +138,32 @@ def user_update(*, user: User, actor: str, grants: list[Grant] | None = None, **
         user.save()
         event_append(event_name="user.updated", actor=actor, user_id=user.id, payload={"changed": changed})
     return user
+
+
+@transaction.atomic
+def user_external_id_set(*, user: User, source: str, external_id: str, actor: str) -> bool:
+    """Link a person to their record in an external system (spec ExternalRef; one per source),
+    replacing an earlier id from that source (event `user.updated`, changed `externalRefs`).
+    Imports match people by it. Returns False when it was already so."""
+    user_type = ContentType.objects.get_for_model(User)
+    current = ExternalRef.objects.filter(content_type=user_type, object_id=user.pk, source=source).first()
+    if current is not None and current.external_id == external_id:
+        return False
+    taken = ExternalRef.objects.filter(content_type=user_type, source=source, external_id=external_id)
+    if taken.exclude(object_id=user.pk).exists():
+        message = f"{external_id!r} is another person's id in {source}."
+        raise ApplicationError(f"externalId: {message}", fields={"externalId": [message]})
+    ref = current or ExternalRef(
+        content_type=user_type,
+        object_id=user.pk,
+        source=source,
+        sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+    )
+    ref.external_id = external_id
+    ref.full_clean()
+    ref.save()
+    event_append(event_name="user.updated", actor=actor, user_id=user.pk, payload={"changed": ["externalRefs"]})
+    return True
 
 
 @transaction.atomic

@@ -160,6 +160,13 @@ OPERATIONS: dict[str, OperationRule] = {
     "revokeAuthToken": rule(Scope.SELF, ME, spec=False),
     "requestEmailChange": rule(Scope.SELF, ME, spec=False),
     "confirmEmailChange": rule(Scope.SELF, ME, spec=False),
+    # Keyhouse extensions: bulk import and export (docs/IMPORT.md); areas need OWNER (imports.policies)
+    "listImports": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "createImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "getImport": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "applyImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "cancelImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
+    "exportProperty": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
 }
 
 SPEC_OPERATION_IDS = frozenset(op for op, r in OPERATIONS.items() if r.spec)

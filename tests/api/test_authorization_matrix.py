@@ -46,6 +46,7 @@ from apps.core.actors import SYSTEM
 from apps.core.operations import GRANTABLE_PERMISSIONS, ME, OPERATIONS, SUPPORT, Scope
 from apps.core.principal import Grant
 from apps.events.models import Event
+from apps.imports.services import import_run_create
 from apps.keys import crypto
 from apps.locks import services as lock_services
 from tests.devices.factories import device_provision
@@ -90,6 +91,9 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
     device, _ = device_provision(member)
     api_key, _ = api_key_create(display_name=f"{name} key", grants=[Grant("owner", property_id=prop.pk)], actor=SYSTEM)
     account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # never called here
+    import_run = import_run_create(
+        prop=prop, kind="users", mode="merge", file_name="people.csv", content=b"email\r\n", actor=SYSTEM
+    )
     event = Event.objects.filter(property_id=prop.pk).order_by("-created_at").first()
     return SimpleNamespace(
         prop=prop,
@@ -103,6 +107,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
         device=device,
         api_key=api_key,
         account=account,
+        import_run=import_run,
         event=event,
     )
 
@@ -116,8 +121,11 @@ def world():
 
 PATH_PARAMETERS = frozenset(
     {"propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId"}
-    | {"userDeviceId", "apiKeyId", "eventId", "accountId", "version"}
+    | {"userDeviceId", "apiKeyId", "eventId", "accountId", "importId", "kind", "version"}
 )
+
+
+NOT_OBJECTS = frozenset({"version", "kind"})  # path parameters that name no object of a property
 
 
 def path_values(a) -> dict[str, str]:
@@ -134,12 +142,14 @@ def path_values(a) -> dict[str, str]:
         "apiKeyId": str(a.api_key.pk),
         "eventId": str(a.event.pk),
         "accountId": str(a.account.pk),
+        "importId": str(a.import_run.pk),
+        "kind": "users",  # an export kind: not a property's object
         "version": "1.0.0",  # firmware is not a property's: scope `any`, checked below
     }
 
 
 def _a_ids(a) -> set[str]:
-    return {v for k, v in path_values(a).items() if k != "version"} | {str(a.area.area_user_group.pk)}
+    return {v for k, v in path_values(a).items() if k not in NOT_OBJECTS} | {str(a.area.area_user_group.pk)}
 
 
 def _bearer(secret: str) -> APIClient:
@@ -258,7 +268,7 @@ def _refusal_problem(world, schema_operations, op_id: str, caller: str) -> str |
     values = path_values(world.a)
     if caller == "cross_ids":
         params = {part[1:-1] for part in path.split("/") if part.startswith("{")}
-        if not params - set(ANCHORS) - {"version"}:
+        if not params - set(ANCHORS) - NOT_OBJECTS:
             return None  # the path names no object besides the property or person
         values |= {k: v for k, v in path_values(world.b).items() if k in ANCHORS}
     url = path.format(**values)

@@ -10,7 +10,10 @@ from django.utils.module_loading import import_string
 from apps.core.api.views import ApiView
 from apps.core.operations import OPERATIONS, SPEC_OPERATION_IDS
 
-FILE_OPERATIONS = {"downloadFirmwareVersion"}
+FILE_OPERATIONS = {  # the bytes themselves, by content type
+    "downloadFirmwareVersion": {"application/octet-stream"},
+    "exportProperty": {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+}
 ACCEPTED_OPERATIONS = {"pollIntegrationAccount"}
 
 
@@ -53,7 +56,7 @@ def test_envelope_and_errors_are_documented(schema):
         success = "202" if op["operationId"] in ACCEPTED_OPERATIONS else "200"
         assert {success, "400", "401", "403", "404"} <= set(op["responses"]), (path, method)
         if op["operationId"] in FILE_OPERATIONS:  # spec return type `File`: the bytes themselves
-            assert set(op["responses"]["200"]["content"]) == {"application/octet-stream"}, (path, method)
+            assert set(op["responses"]["200"]["content"]) == FILE_OPERATIONS[op["operationId"]], (path, method)
             continue
         ok = op["responses"][success]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         assert ok.endswith("Output"), (path, method, ok)

@@ -1,0 +1,344 @@
+"""Import runs: upload, validate (dry run), apply, cancel. Every write to the domain goes
+through the owning app's services (accounts, areas, access), so events are emitted and
+derived access and key maps follow exactly as for the API (docs/IMPORT.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.access import services as access_services
+from apps.access.models import AccessGrant, UserGroup
+from apps.accounts import services as account_services
+from apps.accounts.models import User
+from apps.areas.models import Area
+from apps.core.exceptions import ApplicationError, ConflictError
+from apps.core.principal import Principal
+from apps.events.services import event_append
+from apps.imports import plans
+from apps.imports.models import ImportRun, ImportRunStatus
+from apps.imports.parsers import parse
+from apps.locks.models import Lock
+
+BATCH = 200  # operations between progress reports while applying
+
+
+class FileTooLarge(ApplicationError):
+    status = 413
+
+
+def max_bytes() -> int:
+    return settings.KEYHOUSE_IMPORT_MAX_BYTES
+
+
+def _enqueue(task, run_id) -> None:
+    transaction.on_commit(partial(task.delay, str(run_id)))
+
+
+def _event(name: str, run: ImportRun, actor: str, **payload) -> None:
+    event_append(
+        event_name=name,
+        actor=actor,
+        property_id=run.property_id,
+        payload={"importRunId": str(run.pk), "kind": run.kind, "mode": run.mode, **payload},
+    )
+
+
+@transaction.atomic
+def import_run_create(
+    *, prop, kind: str, mode: str, file_name: str, content: bytes, actor: str, principal: Principal | None = None
+) -> ImportRun:
+    """Keep an uploaded file and queue its validation (event `import.created`). A file over the
+    limit is refused (413) before anything is kept."""
+    if len(content) > max_bytes():
+        message = f"The file is {len(content):,} bytes; the limit is {max_bytes():,} bytes."
+        raise FileTooLarge(f"file: {message}", fields={"file": [message]})
+    run = ImportRun(
+        property=prop,
+        kind=kind,
+        mode=mode,
+        file_name=file_name[:255],
+        content=content,
+        principal=plans.principal_dump(principal),
+        created_by=actor,
+        last_modified_by=actor,
+    )
+    run.full_clean(exclude=["content"])
+    run.save()
+    _event("import.created", run, actor, fileName=run.file_name)
+    from apps.imports import tasks  # local: the tasks module imports this one
+
+    _enqueue(tasks.import_run_validate, run.pk)
+    return run
+
+
+def _plan(run: ImportRun) -> tuple[list, list, int]:
+    parsed = parse(bytes(run.content), kind=run.kind, time_zone=run.property.time_zone, max_bytes=max_bytes())
+    ops, plan_errors = plans.plan_build(
+        prop=run.property, parsed=parsed, mode=run.mode, principal=plans.principal_load(run.principal)
+    )
+    errors = [e.as_dict() for e in parsed.errors] + plan_errors
+    errors.sort(key=lambda e: e["row"])
+    return ops, errors, parsed.total
+
+
+def import_run_validate(*, run_id) -> ImportRun | None:
+    """Parse the file and build the dry-run plan (event `import.validated`). Reads only, then
+    one short transaction to keep the result; a second call for a validated run does nothing."""
+    run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
+    if run is None or run.status not in (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING):
+        return run
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRunStatus.VALIDATING)
+    ops, errors, total = _plan(run)
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != ImportRunStatus.VALIDATING:  # cancelled meanwhile
+            return run
+        run.plan, run.errors, run.rows_total, run.rows_done = ops, errors, total, total
+        run.summary = {**plans.plan_summary(ops), "errors": len(errors)}
+        run.status = ImportRunStatus.VALIDATED
+        run.save()
+        _event("import.validated", run, run.created_by, summary=run.summary)
+    return run
+
+
+@transaction.atomic
+def import_run_apply_request(*, run: ImportRun, actor: str, valid_rows_only: bool = False) -> ImportRun:
+    """Queue applying a validated run. Refused while it has row errors, unless the caller
+    chose explicitly to apply the valid rows only."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != ImportRunStatus.VALIDATED:
+        raise ConflictError(f"status: the import is {run.status}; only a validated import can be applied")
+    if run.errors and not valid_rows_only:
+        count = len(run.errors)
+        message = f"The file has {count} error{'s' if count > 1 else ''}; fix them, or apply the valid rows only."
+        raise ApplicationError(f"validRowsOnly: {message}", fields={"validRowsOnly": [message]})
+    run.status, run.applied_by, run.valid_rows_only, run.last_modified_by = (
+        ImportRunStatus.APPLYING,
+        actor,
+        valid_rows_only,
+        actor,
+    )
+    run.rows_done = 0
+    run.save()
+    from apps.imports import tasks  # local: the tasks module imports this one
+
+    _enqueue(tasks.import_run_apply, run.pk)
+    return run
+
+
+@transaction.atomic
+def import_run_cancel(*, run: ImportRun, actor: str) -> ImportRun:
+    """Stop a run before it is applied (event `import.cancelled`); an applying or finished run
+    cannot be cancelled (409)."""
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status not in (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING, ImportRunStatus.VALIDATED):
+        raise ConflictError(f"status: the import is {run.status}; it can no longer be cancelled")
+    run.status, run.finished_at, run.last_modified_by = ImportRunStatus.CANCELLED, timezone.now(), actor
+    run.save()
+    _event("import.cancelled", run, actor)
+    return run
+
+
+def progress_key(run_id) -> str:
+    return f"imports:progress:{run_id}"
+
+
+def import_run_progress(run: ImportRun) -> tuple[int, int]:
+    """(rows done, rows total): while applying, the worker's count, which lives in the cache
+    because the apply transaction is not visible until it commits."""
+    if run.status == ImportRunStatus.APPLYING:
+        return cache.get(progress_key(run.pk), run.rows_done), len(run.plan)
+    if run.status == ImportRunStatus.APPLIED:
+        return len(run.plan), len(run.plan)
+    return run.rows_done, run.rows_total
+
+
+def _stale(stored: list, fresh: list) -> list[str]:
+    """What changed since validation, one line per row whose operation differs."""
+    lines = []
+    by_row = {(op.get("row"), op.get("key")): op for op in fresh}
+    for op in stored:
+        now = by_row.pop((op.get("row"), op.get("key")), None)
+        if now != op:
+            where = f"row {op['row']}" if op.get("row") else op["key"]
+            now_text = "nothing" if now is None else f"{now['op']} {now.get('changes', '')}".strip()
+            lines.append(f"{where}: planned {op['op']} {op.get('changes', '')}".strip() + f", now {now_text}")
+    lines += [f"{op.get('row') or op['key']}: now {op['op']}, not planned" for op in by_row.values()]
+    return lines
+
+
+def import_run_apply(*, run_id) -> ImportRun | None:
+    """Carry out a run's plan in one transaction (events of every service called, then
+    `import.applied`), or refuse it when the data changed since validation (`import.failed`
+    naming what changed). All or nothing: a worker that dies mid-way rolls everything back and
+    the redelivered task starts again, so nothing is applied twice and nothing is lost."""
+    run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
+    if run is None or run.status != ImportRunStatus.APPLYING:
+        return run
+    ops, errors, _ = _plan(run)
+    changed = _stale(run.plan, ops) + (["the row errors changed"] if errors != run.errors else [])
+    if changed:
+        return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed[:20]))
+    op: dict = {}
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.select_for_update().select_related("property").get(pk=run.pk)
+            if run.status != ImportRunStatus.APPLYING:
+                return run
+            for done, op in enumerate(run.plan, start=1):
+                _apply(run, op)
+                if done % BATCH == 0:
+                    cache.set(progress_key(run.pk), done, 3600)
+            run.applied_ops = run.rows_done = len(run.plan)
+            run.status, run.finished_at = ImportRunStatus.APPLIED, timezone.now()
+            run.summary = {**run.summary, "applied": plans.plan_summary(run.plan)}
+            run.save()
+            _event("import.applied", run, run.applied_by, summary=run.summary["applied"])
+    except (ApplicationError, ValidationError, ObjectDoesNotExist, MultipleObjectsReturned, IntegrityError) as refusal:
+        # A service refused (or the data moved under the plan): all rolled back; say where.
+        return _fail(run, f"{_where(op)}: {getattr(refusal, 'message', None) or refusal}")
+    cache.delete(progress_key(run.pk))
+    return run
+
+
+def _where(op: dict) -> str:
+    return f"row {op['row']}" if op.get("row") else op.get("key", "")
+
+
+@transaction.atomic
+def _fail(run: ImportRun, reason: str) -> ImportRun:
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    run.status, run.failure, run.finished_at = ImportRunStatus.FAILED, reason[:5000], timezone.now()
+    run.save()
+    _event("import.failed", run, run.applied_by or run.created_by, reason=reason[:500])
+    return run
+
+
+# --- one operation, through the owning app's service ------------------------------------------
+
+
+def _apply(run: ImportRun, op: dict) -> None:
+    appliers = {
+        "users": _apply_user,
+        "groups": _apply_group,
+        "memberships": _apply_membership,
+        "areas": _apply_area,
+        "grants": _apply_grant,
+    }
+    appliers[run.kind](run, op, run.applied_by)
+
+
+def _groups(ids) -> list[UserGroup]:
+    return list(UserGroup.objects.filter(pk__in=[UUID(i) for i in ids]))
+
+
+def _apply_user(run: ImportRun, op: dict, actor: str) -> None:
+    prop = run.property
+    if op["op"] == "unchanged":
+        return
+    if op["op"] == "remove":
+        user = User.objects.get(pk=op["id"])
+        for group in _groups(op["groupIds"]):
+            access_services.membership_remove(group=group, user=user, actor=actor)
+        return
+    if op["op"] == "create":
+        values = op["values"]
+        fields = {plans.USER_FIELDS[c]: values[c] for c in plans.USER_FIELDS if c in values and c != "email"}
+        user = account_services.user_create(email=values["email"], actor=actor, **fields)
+        external_id = values.get("externalId")
+    else:
+        user = User.objects.get(pk=op["id"])
+        changes = op["changes"]
+        fields = {plans.USER_FIELDS[c]: changes[c][1] for c in plans.USER_FIELDS if c in changes}
+        if fields:
+            user = account_services.user_update(user=user, actor=actor, **fields)
+        external_id = changes.get("externalId", [None, None])[1]
+    if external_id:
+        account_services.user_external_id_set(
+            user=user, source=plans.external_source(prop), external_id=external_id, actor=actor
+        )
+    for group in _groups(op.get("groupIds", [])):
+        access_services.membership_add(group=group, user=user, actor=actor)
+
+
+def _apply_group(run: ImportRun, op: dict, actor: str) -> None:
+    if op["op"] == "create":
+        values = op["values"]
+        access_services.user_group_create(
+            prop=run.property, display_name=values["name"], group_type=values["type"], actor=actor
+        )
+    elif op["op"] == "update":
+        group = UserGroup.objects.get(pk=op["id"])
+        access_services.user_group_update(group=group, display_name=op["changes"]["name"][1], actor=actor)
+    elif op["op"] == "remove":
+        access_services.user_group_delete(group=UserGroup.objects.get(pk=op["id"]), actor=actor)
+
+
+def _apply_membership(run: ImportRun, op: dict, actor: str) -> None:
+    if op["op"] in ("create", "remove"):
+        ids = op["values"] if op["op"] == "create" else op
+        group, user = UserGroup.objects.get(pk=ids["groupId"]), User.objects.get(pk=ids["userId"])
+        service = access_services.membership_add if op["op"] == "create" else access_services.membership_remove
+        service(group=group, user=user, actor=actor)
+
+
+def _area_named(prop, name: str | None) -> Area | None:
+    if name is None:
+        return None
+    return Area.objects.alive().get(property=prop, display_name__iexact=name)
+
+
+def _apply_area(run: ImportRun, op: dict, actor: str) -> None:
+    prop = run.property
+    if op["op"] == "create":
+        values = op["values"]
+        parent = _area_named(prop, values["parent"])
+        access_services.area_create(
+            prop=prop,
+            display_name=values["name"],
+            area_type=values["type"],
+            parent_id=parent.pk if parent else None,
+            actor=actor,
+        )
+    elif op["op"] == "update":
+        area, changes = Area.objects.get(pk=op["id"]), op["changes"]
+        kwargs = {}
+        if "name" in changes:
+            kwargs["display_name"] = changes["name"][1]
+        if "parent" in changes:
+            after = changes["parent"][1]
+            parent = _area_named(prop, after.split("/")[-1].strip()) if after else None
+            kwargs["parent_id"] = parent.pk if parent else None
+        access_services.area_update(area=area, actor=actor, **kwargs)
+    elif op["op"] == "remove":
+        access_services.area_delete(area=Area.objects.get(pk=op["id"]), actor=actor)
+
+
+def _moment(text: str | None):
+    return datetime.fromisoformat(text) if text else None
+
+
+def _apply_grant(run: ImportRun, op: dict, actor: str) -> None:
+    """A grant cannot be edited: an update revokes the old one and gives the new one."""
+    if op["op"] in ("update", "remove"):
+        access_services.grant_revoke(grant=AccessGrant.objects.get(pk=op["id"]), actor=actor)
+    if op["op"] in ("create", "update"):
+        values = op["values"]
+        access_services.grant_create(
+            prop=run.property,
+            user=User.objects.get(pk=values["userId"]),
+            lock=Lock.objects.get(pk=values["lockId"]) if values["lockId"] else None,
+            area=Area.objects.get(pk=values["areaId"]) if values["areaId"] else None,
+            access_level=values["accessLevel"],
+            valid_from=_moment(values["validFrom"]),
+            valid_until=_moment(values["validUntil"]),
+            actor=actor,
+        )
