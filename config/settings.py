@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.firmware",
     "apps.keys",
     "apps.devices",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,12 @@ KEYHOUSE_PAGE_SIZE_DEFAULT = env_int("KEYHOUSE_PAGE_SIZE_DEFAULT", 50, minimum=1
 KEYHOUSE_PAGE_SIZE_MAX = 500
 KEYHOUSE_IDEMPOTENCY_TTL_SECONDS = env_int("KEYHOUSE_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 KEYHOUSE_API_DOCS_PUBLIC = env_bool("KEYHOUSE_API_DOCS_PUBLIC", True)
+# Resident portal (docs/PORTAL.md): its address in invitation emails, and the per-property
+# token bucket of the portal API (burst, refill per second).
+KEYHOUSE_PORTAL_URL = env_str("KEYHOUSE_PORTAL_URL", "http://localhost:8000/portal/")
+KEYHOUSE_PORTAL_RATE_BURST = env_int("KEYHOUSE_PORTAL_RATE_BURST", 100, minimum=1)
+KEYHOUSE_PORTAL_RATE_PER_SECOND = env_int("KEYHOUSE_PORTAL_RATE_PER_SECOND", 80, minimum=1)
+KEYHOUSE_PORTAL_FAILED_AUTH_BURST = env_int("KEYHOUSE_PORTAL_FAILED_AUTH_BURST", 20, minimum=1)
 
 # --- firmware (docs/FIRMWARE.md) -------------------------------------------------------
 KEYHOUSE_FIRMWARE_MAX_BYTES = env_int("KEYHOUSE_FIRMWARE_MAX_BYTES", 64 * 1024 * 1024, minimum=1)
