@@ -7,6 +7,7 @@ from apps.devices.urls import api_urlpatterns as devices_api
 from apps.events.urls import api_urlpatterns as events_api
 from apps.firmware.urls import api_urlpatterns as firmware_api
 from apps.locks.urls import api_urlpatterns as locks_api
+from apps.portal.urls import api_urlpatterns as portal_api
 from apps.properties.urls import api_urlpatterns as properties_api
 
 urlpatterns = [
@@ -18,4 +19,5 @@ urlpatterns = [
     *locks_api,
     *events_api,
     *firmware_api,
+    *portal_api,
 ]
