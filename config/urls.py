@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core.views import healthz
+from apps.portal.urls import page_urlpatterns as portal_pages
 from apps.portal.urls import portal_api_urlpatterns
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("config.api_v1")),
     path("api/portal/v1/", include(portal_api_urlpatterns)),
+    path("portal/", include((portal_pages, "portal"))),
 ]
 
 admin.site.site_header = "Keyhouse"

@@ -1,12 +1,16 @@
 """Reads of the portal: units, their tokens and people, the caller's rights, passphrases
 (decrypted only for whoever may see them), and the staff DPSK export."""
 
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from apps.access.models import UserAccessMap
+from apps.access import doors
+from apps.access.models import LockAccessEntry, Schedule, UserAccessMap, UserGroup
+from apps.accounts.models import UserToken
 from apps.areas.models import Area, AreaAreaType
 from apps.core.principal import Principal
 from apps.portal import passphrases
@@ -168,3 +172,100 @@ def doors_of(*, property_id, user_id) -> list[dict]:
     [{lockId, scheduleId, validFrom, validUntil, source}]."""
     found = UserAccessMap.objects.filter(property_id=property_id, user_id=user_id).first()
     return list(found.entries) if found is not None else []
+
+
+# --- page sessions ----------------------------------------------------------------------------
+
+
+def session_caller(session_data: dict | None) -> PortalCaller | None:
+    """The caller a portal page session stands for, while its credential is still live: the
+    unit token it was opened with (rotation ends it), or the person's sign-in token."""
+    if not session_data:
+        return None
+    if session_data.get("kind") == "unit":
+        token = UnitToken.objects.filter(pk=session_data.get("token_id"), revoked_at__isnull=True).first()
+        if token is None:
+            return None
+        area = Area.objects.alive().filter(pk=token.area_id).select_related("property").first()
+        return PortalCaller(area=area, unit_user=None) if area is not None else None
+    if session_data.get("kind") == "user":
+        token = (
+            UserToken.objects.filter(
+                pk=session_data.get("token_id"), revoked_at__isnull=True, expires_at__gt=timezone.now()
+            )
+            .select_related("user")
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return None
+        principal = Principal(kind="user", id=token.user_id, grants=(), label="", user_id=token.user_id)
+        return caller_for(principal=principal, property_id=session_data.get("property_id"))
+    return None
+
+
+def portal_property_of(*, user_id):
+    """The property where a signed-in person is an ACTIVE UNIT or LINKED user (the first)."""
+    found = (
+        UnitUser.objects.alive()
+        .filter(
+            user_id=user_id,
+            status=UnitUserStatus.ACTIVE,
+            user_type__in=(UnitUserType.UNIT, UnitUserType.LINKED),
+            area__type_state="active",
+        )
+        .order_by("id")
+        .first()
+    )
+    return found.property_id if found is not None else None
+
+
+def unit_doors(caller: PortalCaller) -> list[dict]:
+    """The doors of the caller and when, from derived access (the lines the locks use): a
+    person's own access map; for the unit token, the unit's area group's lines."""
+    property_id = caller.area.property_id
+    if caller.unit_user is not None:
+        entries = doors_of(property_id=property_id, user_id=caller.unit_user.user_id)
+    else:
+        group = UserGroup.objects.filter(area=caller.area).first()
+        rows = LockAccessEntry.objects.filter(
+            property_id=property_id, kind="group", subject_id=group.pk if group else None
+        )
+        entries = [
+            {
+                "lockId": str(r.lock_id),
+                "scheduleId": str(r.schedule_id) if r.schedule_id else None,
+                "validFrom": r.valid_from.isoformat() if r.valid_from else None,
+                "validUntil": r.valid_until.isoformat() if r.valid_until else None,
+            }
+            for r in rows
+        ]
+    names = doors.names(property_id)
+    schedules = dict(Schedule.objects.filter(property_id=property_id).values_list("id", "display_name"))
+    found = {}
+    for entry in entries:
+        name = names.get(entry["lockId"]) or names.get(uuid_or_none(entry["lockId"]))
+        schedule = schedules.get(uuid_or_none(entry.get("scheduleId"))) if entry.get("scheduleId") else None
+        found.setdefault(entry["lockId"], {"name": name or "Door", "windows": []})["windows"].append(
+            {
+                "schedule": schedule,
+                "validFrom": _when(entry.get("validFrom")),
+                "validUntil": _when(entry.get("validUntil")),
+            }
+        )
+    return sorted(found.values(), key=lambda door: door["name"])
+
+
+def _when(value):
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def sign_in_token(*, token_id) -> UserToken | None:
+    """A page session's person sign-in token (live or not), to revoke on sign-out."""
+    return UserToken.objects.filter(pk=token_id).first() if uuid_or_none(token_id) else None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.portal import api
+from apps.portal import api, views
 
 _units = "residents/properties/<uuid:propertyId>/units"
 
@@ -16,4 +16,18 @@ portal_api_urlpatterns = [
 
 api_urlpatterns = [
     path("properties/<uuid:propertyId>/dpsk", api.DpskExportApi.as_view()),
+]
+
+app_name = "portal"
+
+page_urlpatterns = [
+    path("", views.home, name="home"),
+    path("access/<str:token>", views.access_link, name="access"),
+    path("sign-in", views.sign_in, name="sign-in"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("passphrase", views.passphrase, name="passphrase"),
+    path("people", views.people, name="people"),
+    path("people/<uuid:user_id>", views.person_action, name="person"),
+    path("devices", views.devices, name="devices"),
+    path("account", views.account, name="account"),
 ]
