@@ -68,7 +68,7 @@ def _context(request, **extra) -> dict:
 
 def _no_store(response):
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer would make form posts Origin: null (CSRF)
     return response
 
 
@@ -252,7 +252,8 @@ def person_action(request, user_id):
         else:
             raise Http404
     except ApplicationError as error:
-        messages.error(request, " ".join(sum(error.fields.values(), [])) or error.message)
+        fields = error.fields or error.extra.get("fields") or {}
+        messages.error(request, " ".join(sum(fields.values(), [])) or error.message)
     return redirect("portal:people")
 
 
