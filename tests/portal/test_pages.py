@@ -2,10 +2,13 @@
 per-person sign-in, reveal and reset, people actions, invite errors with input kept,
 devices and account, CSRF."""
 
+import io
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -122,3 +125,16 @@ def test_pages_need_csrf(building):
     client.get(f"/portal/access/{building.token1}")
     assert client.post(f"/portal/people/{building.lena.user_id}", {"action": "block"}).status_code == 403
     assert UnitUser.objects.get(pk=building.lena.pk).status == "ACTIVE"
+
+
+def test_seed_demo_prints_a_working_sign_in_link_each_run(db):
+    links = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        links.append(re.search(r"(/portal/access/\S+)", out.getvalue()).group(1))
+    assert links[0] != links[1]
+    assert Client().get(links[0]).status_code == 404  # rotated away by the second run
+    client = Client()
+    assert client.get(links[1]).status_code == 302
+    assert "Unit 101 · Maple Court Apartments" in client.get("/portal/").content.decode()
