@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from apps.areas.models import Area
 from apps.core.ids import uuid7
 from apps.core.models import Entity
 
@@ -126,3 +127,12 @@ class UnitUser(Entity):
 
     def __str__(self) -> str:
         return f"{self.user_name} ({self.user_type.lower()})"
+
+
+class Unit(Area):
+    """A unit as the portal's admin shows it (a proxy of the resident area)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unit (resident portal)"
+        verbose_name_plural = "units (resident portal)"

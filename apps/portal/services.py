@@ -256,8 +256,8 @@ def unit_user_create(
     _contact_clean(email=email, phone_number=phone_number, user_name=user_name)
     if UnitUser.objects.filter(property_id=area.property_id, user=user).exists():
         raise ConflictError(
-            "userId: this person is already a unit user at this property",
-            extra={"fields": {"userId": ["Already a unit user at this property."]}},
+            "userId: Already a unit user at this property.",
+            fields={"userId": ["Already a unit user at this property."]},
         )
     unit_user = UnitUser(
         property_id=area.property_id,
@@ -368,8 +368,8 @@ def unit_user_block(*, unit_user: UnitUser, actor: str) -> UnitUser:
         return unit_user
     if _last_unit_user(unit_user):
         raise ConflictError(
-            "status: the last active UNIT user of a unit cannot be blocked",
-            extra={"fields": {"status": ["The last active UNIT user of a unit cannot be blocked."]}},
+            "status: The last active UNIT user of a unit cannot be blocked.",
+            fields={"status": ["The last active UNIT user of a unit cannot be blocked."]},
         )
     _access_take(unit_user, actor)
     _passphrase_store(unit_user, None)

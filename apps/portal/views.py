@@ -252,7 +252,7 @@ def person_action(request, user_id):
         else:
             raise Http404
     except ApplicationError as error:
-        fields = error.fields or error.extra.get("fields") or {}
+        fields = error.fields
         messages.error(request, " ".join(sum(fields.values(), [])) or error.message)
     return redirect("portal:people")
 
