@@ -223,6 +223,7 @@ class UnitUserAdmin(ServiceModelAdmin):
             phone_number=data.get("phone_number") or None,
             valid_from=data.get("valid_from") if data["user_type"] == UnitUserType.GUEST else None,
             valid_until=data.get("valid_until") if data["user_type"] == UnitUserType.GUEST else None,
+            invite=True,
             actor=self.actor(request),
         )
 

@@ -5,6 +5,7 @@ through their services: membership and grants (apps.access), people (apps.accoun
 import logging
 from datetime import datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -238,6 +239,7 @@ def unit_user_create(
     phone_number: str | None = None,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
+    invite: bool = False,
 ) -> UnitUser:
     """Add a person to a unit with a generated passphrase (events `unit_user.created`, and
     `group.member_added` or `grant.created` from apps.access). A GUEST's access and passphrase
@@ -278,33 +280,36 @@ def unit_user_create(
     _access_give(unit_user, actor)
     unit_user.save(update_fields=["grant_ids"])
     _event("unit_user.created", unit_user, actor, type=user_type)
+    if invite:
+        transaction.on_commit(partial(_invitation_send, unit_user.pk, settings.KEYHOUSE_PORTAL_URL))
     return unit_user
 
 
 def _invitation_send(unit_user_id, portal_url: str) -> None:
+    """Mail the invitation (after commit): a guest learns their window and to use the app; a
+    UNIT or LINKED person how to sign in to the portal (their email and a one-time code)."""
     unit_user = UnitUser.objects.select_related("area", "property").filter(pk=unit_user_id).first()
     if unit_user is None or not unit_user.email:
         return
-    local = (
-        timezone.localtime(unit_user.valid_until, timezone=_zone(unit_user.property)) if unit_user.valid_until else None
-    )
-    until = f" until {local:%a %d %b %Y %H:%M} ({unit_user.property.time_zone})" if local else ""
-    try:
-        send_mail(
-            f"You're invited to {unit_user.property.display_name}",
-            f"You have access to {unit_user.area.display_name} at {unit_user.property.display_name}{until}.\n"
-            f"Sign in with this email to see your doors and Wi-Fi passphrase: {portal_url}",
-            None,
-            [unit_user.email],
+    place = f"{unit_user.area.display_name} at {unit_user.property.display_name}"
+    if unit_user.user_type == UnitUserType.GUEST:
+        zone = ZoneInfo(unit_user.property.time_zone)
+        until = timezone.localtime(unit_user.valid_until, timezone=zone)
+        body = (
+            f"You have guest access to {place} until {until:%a %d %b %Y %H:%M} ({unit_user.property.time_zone}).\n"
+            "Sign in to the Keyhouse app with this email (we send you a one-time code) to open the doors. "
+            "Your host can tell you the Wi-Fi passphrase."
         )
+    else:
+        body = (
+            f"You are now a resident of {place}.\n"
+            f"Sign in to the resident portal with this email at {portal_url.rstrip('/')}/sign-in "
+            "(ask for a one-time code, or use your password) to see your doors and your Wi-Fi passphrase."
+        )
+    try:
+        send_mail(f"You're invited to {unit_user.property.display_name}", body, None, [unit_user.email])
     except Exception:  # noqa: BLE001 - mail errors vary; the person is already added
         logger.warning("could not send the portal invitation for unit user %s", unit_user_id, exc_info=True)
-
-
-def _zone(prop):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(prop.time_zone)
 
 
 @transaction.atomic

@@ -211,7 +211,7 @@ def people(request):
                 valid_from=data["valid_from"],
                 valid_until=data["valid_until"],
                 actor=caller.label,
-                portal_url=request.build_absolute_uri("/portal/sign-in"),
+                portal_url=request.build_absolute_uri("/portal/"),
             )
         except ApplicationError as error:
             forms.errors_onto(form, error)

@@ -4,6 +4,7 @@ shown once, the old token refused), block / reset passphrase actions, adding a u
 import re
 
 import pytest
+from django.core import mail
 
 from apps.accounts.selectors import credential_authenticate
 from apps.portal import selectors
@@ -53,13 +54,19 @@ def test_block_and_reset_passphrase_actions(staff_client, building):
     assert UnitUser.objects.get(pk=building.ulla.pk).status == "ACTIVE"
 
 
-def test_staff_add_a_unit_user(staff_client, building):
+def test_staff_add_a_unit_user_who_is_emailed_how_to_sign_in(
+    staff_client, building, django_capture_on_commit_callbacks
+):
     person = d.user_create(display_name="Nia New", email="nia@example.test")
-    response = staff_client.post(
-        "/admin/portal/unituser/add/",
-        {"area": str(building.unit2.pk), "user": str(person.pk), "user_type": "LINKED", "user_name": ""},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            "/admin/portal/unituser/add/",
+            {"area": str(building.unit2.pk), "user": str(person.pk), "user_type": "LINKED", "user_name": ""},
+        )
     assert response.status_code == 302, response.content.decode()[:3000]
+    invitation = mail.outbox[-1]
+    assert invitation.to == ["nia@example.test"] and "/portal/sign-in" in invitation.body
+    assert "Unit 2 at Harbour View" in invitation.body
     added = UnitUser.objects.get(user=person)
     assert added.area_id == building.unit2.pk and added.user_name == "Nia New" and selectors.passphrase_of(added)
     again = staff_client.post(
