@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.throttling import BaseThrottle
 
@@ -75,6 +76,7 @@ def _no_store(response):
 # --- signing in -------------------------------------------------------------------------------
 
 
+@sensitive_variables("token", "found", "credential")
 def access_link(request, token: str):
     """The unit's sign-in link: check the token, keep it in the session only by id, redirect so
     the token leaves the address bar (and the history entry the browser keeps)."""
@@ -92,16 +94,17 @@ def access_link(request, token: str):
     return _no_store(redirect("portal:home"))
 
 
+@sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
     form = forms.SignInForm(request.POST or None)
-    code_form = forms.CodeRequestForm()
+    code_form = forms.CodeRequestForm(prefix="code")
     if request.method == "POST":
         throttled = _too_many(request)
         if throttled is not None:
             return throttled
         if "send_code" in request.POST:
-            code_form = forms.CodeRequestForm(request.POST)
+            code_form = forms.CodeRequestForm(request.POST, prefix="code")
             if code_form.is_valid():
                 account_services.sign_in_code_request(email=code_form.cleaned_data["email"])
                 messages.info(request, "If that email has an account, a code is on its way.")
@@ -166,6 +169,7 @@ def home(request):
     return _no_store(render(request, "portal/home.html", context))
 
 
+@sensitive_post_parameters("passphrase")
 @portal_page
 @require_http_methods(["GET", "POST"])
 def passphrase(request):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -138,3 +139,16 @@ def test_seed_demo_prints_a_working_sign_in_link_each_run(db):
     client = Client()
     assert client.get(links[1]).status_code == 302
     assert "Unit 101 · Maple Court Apartments" in client.get("/portal/").content.decode()
+
+
+def test_a_person_signs_in_with_an_emailed_code(building, django_capture_on_commit_callbacks):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/portal/sign-in", {"send_code": "1", "code-email": "ulla@example.test"})
+    assert "a code is on its way" in response.content.decode()
+    code = re.search(r"code is (\d{6})", mail.outbox[-1].body).group(1)
+    response = client.post("/portal/sign-in", {"email": "ulla@example.test", "code": code})
+    assert response.status_code == 302
+    assert "Signed in as Ulla Unit" in client.get("/portal/").content.decode()
+    client.post("/portal/sign-out")
+    assert client.get("/portal/").status_code == 302
