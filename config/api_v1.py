@@ -9,6 +9,7 @@ from apps.firmware.urls import api_urlpatterns as firmware_api
 from apps.imports.urls import api_urlpatterns as imports_api
 from apps.integrations.urls import api_urlpatterns as integrations_api
 from apps.locks.urls import api_urlpatterns as locks_api
+from apps.portal.urls import api_urlpatterns as portal_api
 from apps.properties.urls import api_urlpatterns as properties_api
 
 urlpatterns = [
@@ -22,4 +23,5 @@ urlpatterns = [
     *firmware_api,
     *integrations_api,
     *imports_api,
+    *portal_api,
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.integrations.lockt.emulator",
     "apps.imports",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,12 @@ KEYHOUSE_PAGE_SIZE_DEFAULT = env_int("KEYHOUSE_PAGE_SIZE_DEFAULT", 50, minimum=1
 KEYHOUSE_PAGE_SIZE_MAX = 500
 KEYHOUSE_IDEMPOTENCY_TTL_SECONDS = env_int("KEYHOUSE_IDEMPOTENCY_TTL_SECONDS", 24 * 3600, minimum=60)
 KEYHOUSE_API_DOCS_PUBLIC = env_bool("KEYHOUSE_API_DOCS_PUBLIC", True)
+# Resident portal (docs/PORTAL.md): its address in invitation emails, and the per-property
+# token bucket of the portal API (burst, refill per second).
+KEYHOUSE_PORTAL_URL = env_str("KEYHOUSE_PORTAL_URL", "http://localhost:8000/portal/")
+KEYHOUSE_PORTAL_RATE_BURST = env_int("KEYHOUSE_PORTAL_RATE_BURST", 100, minimum=1)
+KEYHOUSE_PORTAL_RATE_PER_SECOND = env_int("KEYHOUSE_PORTAL_RATE_PER_SECOND", 80, minimum=1)
+KEYHOUSE_PORTAL_FAILED_AUTH_BURST = env_int("KEYHOUSE_PORTAL_FAILED_AUTH_BURST", 20, minimum=1)
 
 # --- vendor emulators (docs/INTEGRATIONS.md) --------------------------------------------
 # /_emulators/<kind>/ (stand-ins for vendor clouds, with /_control/ hooks) is mounted when true:
@@ -363,6 +370,7 @@ SPECTACULAR_SETTINGS = {
         "IntegrationAccountKindEnum": "apps.integrations.choices.IntegrationAccountKind",
         "IntegrationAccountStatusEnum": "apps.integrations.choices.IntegrationAccountStatus",
         "SyncRunStatusEnum": "apps.integrations.choices.SyncRunStatus",
+        "UnitUserStatusEnum": "apps.portal.models.UnitUserStatus",
         "ImportKindEnum": "apps.imports.models.ImportRunKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],

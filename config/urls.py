@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from apps.core.views import healthz
+from apps.portal.urls import page_urlpatterns as portal_pages
+from apps.portal.urls import portal_api_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +14,8 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("config.api_v1")),
+    path("api/portal/v1/", include(portal_api_urlpatterns)),
+    path("portal/", include((portal_pages, "portal"))),
 ]
 
 if settings.KEYHOUSE_EMULATORS:

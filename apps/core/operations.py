@@ -15,6 +15,8 @@ device). Scopes:
 - `object`   the view loads the object (lock, event, api key) through a scoped selector and
              checks the object's property; otherwise 404.
 - `public`   no credential (sign-in).
+- `portal`   the resident portal's own check (apps.portal.api): a unit token or a signed-in
+             unit user of a unit at the path's property; otherwise 404 (docs/PORTAL.md).
 
 Missing the permission entirely is 403; holding it but not for that object is 404, so a
 key for property A cannot even learn that property B's objects exist.
@@ -32,6 +34,7 @@ class Scope(StrEnum):
     SELF = "self"
     OBJECT = "object"
     PUBLIC = "public"
+    PORTAL = "portal"
 
 
 OWNER = "owner"
@@ -43,6 +46,7 @@ MANAGE_FIRMWARE = "manage-firmware"
 SUPPORT = "support"
 LOCK = "lock"
 DEVICE = "device"
+RESIDENT = "resident"  # a unit's portal token or a signed-in unit user (docs/PORTAL.md)
 
 GRANTABLE_PERMISSIONS = (ME, OWNER, PROVISION_LOCK, INSTALL_LOCK, MANAGE_ACCESS, MANAGE_FIRMWARE, SUPPORT)
 
@@ -167,6 +171,14 @@ OPERATIONS: dict[str, OperationRule] = {
     "applyImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "cancelImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "exportProperty": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    # Keyhouse extensions: the resident portal (docs/PORTAL.md; seed 002 and its extensions)
+    "listDpskPassphrases": rule(Scope.PROPERTY, OWNER, MANAGE_ACCESS, spec=False),
+    "getUnitUser": rule(Scope.PORTAL, RESIDENT, spec=False),
+    "updateUnitUser": rule(Scope.PORTAL, RESIDENT, spec=False),
+    "queryUnitUsers": rule(Scope.PORTAL, RESIDENT, spec=False),
+    "listUnitUserDevices": rule(Scope.PORTAL, RESIDENT, spec=False),
+    "deleteUnitUserDevice": rule(Scope.PORTAL, RESIDENT, spec=False),
+    "createUnitGuest": rule(Scope.PORTAL, RESIDENT, spec=False),
 }
 
 SPEC_OPERATION_IDS = frozenset(op for op, r in OPERATIONS.items() if r.spec)

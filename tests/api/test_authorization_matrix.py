@@ -1,4 +1,4 @@
-"""Authorization matrix over the whole OpenAPI schema: every operation, ten callers that
+"""Authorization matrix over the whole OpenAPI schema: every operation, eleven callers that
 must be refused (tests/api/test_isolation_matrix.py checks operations 1–25 in depth, with
 the callers that must succeed too).
 
@@ -18,6 +18,10 @@ fails `test_every_operation_is_in_the_matrix` until a value is added to `path_va
 | `someone_else`        | B's resident's sign-in token (`me`)               | by scope |
 | `lock`                | B's lock with its own credential                  | by scope |
 | `cross_ids`           | B's `owner` key, B's property (and person) in the path, A's other ids | 404 |
+| `other_unit`          | the portal token of a unit of property B          | by scope |
+
+The resident portal's operations (scope `portal`) answer 404 to every credential that is not
+a resident of the path's property, staff keys included (docs/PORTAL.md).
 
 `cross_ids` is the classic IDOR: a path the caller may use (its own property) naming an
 object of another one. It runs where the path names such an object.
@@ -43,12 +47,13 @@ from apps.access import services as access_services
 from apps.accounts.models import UserToken
 from apps.accounts.services import api_key_create, api_key_revoke, user_token_create
 from apps.core.actors import SYSTEM
-from apps.core.operations import GRANTABLE_PERMISSIONS, ME, OPERATIONS, SUPPORT, Scope
+from apps.core.operations import GRANTABLE_PERMISSIONS, ME, OPERATIONS, RESIDENT, SUPPORT, Scope
 from apps.core.principal import Grant
 from apps.events.models import Event
 from apps.imports.services import import_run_create
 from apps.keys import crypto
 from apps.locks import services as lock_services
+from apps.portal.services import unit_create
 from tests.devices.factories import device_provision
 from tests.factories import directory as d
 from tests.factories.integrations import lockt_account
@@ -91,6 +96,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
     device, _ = device_provision(member)
     api_key, _ = api_key_create(display_name=f"{name} key", grants=[Grant("owner", property_id=prop.pk)], actor=SYSTEM)
     account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # never called here
+    _, unit_token = unit_create(prop=prop, display_name=f"{name} Unit 1", actor=SYSTEM)
     import_run = import_run_create(
         prop=prop, kind="users", mode="merge", file_name="people.csv", content=b"email\r\n", actor=SYSTEM
     )
@@ -107,6 +113,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
         device=device,
         api_key=api_key,
         account=account,
+        unit_token=unit_token,
         import_run=import_run,
         event=event,
     )
@@ -121,7 +128,7 @@ def world():
 
 PATH_PARAMETERS = frozenset(
     {"propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId"}
-    | {"userDeviceId", "apiKeyId", "eventId", "accountId", "importId", "kind", "version"}
+    | {"userDeviceId", "apiKeyId", "eventId", "accountId", "importId", "deviceId", "kind", "version"}
 )
 
 
@@ -139,6 +146,7 @@ def path_values(a) -> dict[str, str]:
         "scheduleId": str(a.schedule.pk),
         "grantId": str(a.grant.pk),
         "userDeviceId": str(a.device.pk),
+        "deviceId": str(a.device.pk),  # the portal's name for a person's phone
         "apiKeyId": str(a.api_key.pk),
         "eventId": str(a.event.pk),
         "accountId": str(a.account.pk),
@@ -202,11 +210,13 @@ def caller_client(w, caller: str, rule) -> APIClient | None:
         return _bearer(b.lock_secret)
     if caller == "cross_ids":
         return _key(Grant("owner", property_id=b.prop.pk))
+    if caller == "other_unit":
+        return _bearer(b.unit_token)
     raise AssertionError(caller)
 
 
 # caller → the permission its credential carries (for "by scope" callers)
-CALLER_PERMISSION = {"other_property": "owner", "someone_else": ME, "lock": "lock"}
+CALLER_PERMISSION = {"other_property": "owner", "someone_else": ME, "lock": "lock", "other_unit": RESIDENT}
 CALLERS = (
     "anonymous",
     "garbage",
@@ -218,6 +228,7 @@ CALLERS = (
     "someone_else",
     "lock",
     "cross_ids",
+    "other_unit",
 )
 # path parameters that place a call: in `cross_ids` they name B's, every other one A's
 ANCHORS = ("propertyId", "userId")
@@ -227,6 +238,8 @@ def expected(caller: str, rule) -> set[int]:
     """The statuses that refuse `caller` (a set: `any`/`self` scopes may answer 2xx)."""
     if caller in ("anonymous", "garbage", "revoked_key", "expired_token"):
         return {401}
+    if rule.scope == Scope.PORTAL:
+        return {404}  # the portal answers only a resident of that property (docs/PORTAL.md)
     if caller in ("without_permission", "read_only"):
         return {403}
     if caller == "cross_ids":

@@ -130,6 +130,7 @@ def test_every_rule_names_known_permissions_and_a_scope():
         "support",
         "lock",
         "device",
+        "resident",
     }
     for operation_id, rule in OPERATIONS.items():
         assert rule.permissions <= known, operation_id

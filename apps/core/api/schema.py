@@ -153,6 +153,9 @@ class EnvelopeAutoSchema(AutoSchema):
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if str(status_code) == "204":  # no content: no body, no envelope
+            response.pop("content", None)
+            return response
         if not ("200" <= str(status_code) < "300"):
             return response
         content = response.setdefault("content", {"application/json": {"schema": None}})
