@@ -88,3 +88,13 @@ def pytest_sessionfinish(session, exitstatus):
     for logger_name, kind in sorted(set(leaks)):
         reporter.write_line(f"  logger {logger_name!r}: a {kind}", red=True)
     session.exitstatus = 1
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Run Celery tasks in the calling process, as `make run` does, also where REDIS_URL is set
+    (CI phase 2 sends them to Redis, where no worker of these tests listens). For tests of what
+    a task does; the brokered path has its own tests with a live worker (tests/events). Celery
+    reads the CELERY_* Django settings at each use (config/celery.py), so overriding them works."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_TASK_EAGER_PROPAGATES = True

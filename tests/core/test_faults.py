@@ -51,21 +51,18 @@ def test_rate_limits_fail_open_while_the_cache_is_down(owner_client, caplog, mon
 
 
 @pytest.fixture
-def broker_down():
-    """Celery sends to a Redis where nothing listens (not eagerly) until the test ends."""
-    conf = celery_app.conf
-    saved = {key: conf[key] for key in ("task_always_eager", "broker_url", "broker_connection_timeout")}
-    saved_policy = conf.task_publish_retry_policy
-    conf.update(
-        task_always_eager=False,
-        broker_url=f"redis://{NOBODY_LISTENS}:{closed_port()}/0",
-        broker_connection_timeout=1,
-        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
-    )
+def broker_down(settings):
+    """Celery sends to a Redis where nothing listens (not eagerly) until the test ends. Celery
+    reads the CELERY_* Django settings at each use (config/celery.py); its connection pool,
+    made for the old broker, is dropped on the way in and out."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = f"redis://{NOBODY_LISTENS}:{closed_port()}/0"
+    settings.CELERY_BROKER_CONNECTION_TIMEOUT = 1
+    settings.CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
     celery_app.pool.force_close_all()
     celery_app._pool = None
+    assert not celery_app.conf.task_always_eager and str(celery_app.conf.broker_url).endswith("/0")
     yield
-    conf.update(**saved, task_publish_retry_policy=saved_policy)
     celery_app.pool.force_close_all()
     celery_app._pool = None
 

@@ -51,3 +51,8 @@ def building(db) -> Building:
     uma = add(unit2, name="Uma Other", user_type="UNIT")
     a.process_events()
     return Building(prop, tower, unit1, unit2, lobby, token1, token2, ulla, lena, uma, doors)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_here(eager_celery):
+    """Tasks (polls, mails) run in the test's process, also under CI phase 2 (tests/conftest.py)."""
