@@ -176,9 +176,12 @@ class ImportRunAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:imports_importrun_run", args=[run.pk]))
         done, total = services.import_run_progress(run)
         groups = {"create": [], "update": [], "unchanged": [], "remove": []}
+        order = {name: index for index, name in enumerate(template(run.kind))}
         for op in run.plan:
             if op["op"] == "create":
-                shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in op["values"].items() if v)
+                # in the kind's column order: PostgreSQL's jsonb keeps no key order
+                values = sorted(op["values"].items(), key=lambda item: order.get(item[0], len(order)))
+                shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in values if v)
                 op = {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
             groups[op["op"]].append(op)
         context = {

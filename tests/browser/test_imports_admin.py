@@ -13,7 +13,7 @@ from apps.imports.models import ImportRun
 from tests.browser.test_admin_and_docs import admin_login, failed_responses, staff_user  # noqa: F401 (fixtures)
 from tests.factories import directory as d
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager_celery")]
 
 SHOTS = Path("/tmp/keyhouse-imports")  # noqa: S108 - screenshots for a person to look at, not kept
 

@@ -53,18 +53,23 @@ def test_rate_limits_fail_open_while_the_cache_is_down(owner_client, caplog, mon
 @pytest.fixture
 def broker_down(settings):
     """Celery sends to a Redis where nothing listens (not eagerly) until the test ends. Celery
-    reads the CELERY_* Django settings at each use (config/celery.py); its connection pool,
-    made for the old broker, is dropped on the way in and out."""
+    reads the CELERY_* Django settings at each use (config/celery.py); its pools, made for the
+    old broker, are forgotten on the way in and out."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = f"redis://{NOBODY_LISTENS}:{closed_port()}/0"
     settings.CELERY_BROKER_CONNECTION_TIMEOUT = 1
     settings.CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1}
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    _new_connections()
     assert not celery_app.conf.task_always_eager and str(celery_app.conf.broker_url).endswith("/0")
     yield
-    celery_app.pool.force_close_all()
+    _new_connections()
+
+
+def _new_connections() -> None:
+    """Forget the app's connection and producer pools, so the next send connects to the broker
+    the settings name now. Not closed: kombu's global pools share them with later tests."""
     celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)
