@@ -15,7 +15,7 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.integrations.models import IntegrationAccount, ParqExDoor, SyncRun
 from apps.properties.models import Property
 
 
@@ -259,3 +259,28 @@ class SyncRunAdmin(ReadOnlyModelAdmin):
     @admin.display(description="property", ordering="account__property__display_name")
     def property_name(self, obj):
         return obj.account.property.display_name
+
+
+@admin.register(ParqExDoor)
+class ParqExDoorAdmin(ReadOnlyModelAdmin):
+    """ParqEx doors mirrored as locks: their controller, state, battery and whether still listed."""
+
+    list_display = (
+        "lock",
+        "account",
+        "controller_id",
+        "blackbox_code",
+        "entity_number",
+        "door_state",
+        "battery",
+        "active",
+        "user_relationship",
+        "missing_since",
+    )
+    list_select_related = ("lock", "account")
+    list_filter = (("account", admin.RelatedOnlyFieldListFilter), "active", "door_state")
+    search_fields = ("lock__display_name", "door_id", "controller_id", "blackbox_code")
+
+    @admin.display(description="battery")
+    def battery(self, obj):
+        return "unknown" if obj.battery_level is None else f"{obj.battery_level} %"

@@ -20,6 +20,10 @@ class IntegrationsConfig(AppConfig):
             "integration_account.poll_requested",
             "sync_run.started",
             "sync_run.finished",
+            "parqex_door.linked",
+            "parqex_door.updated",
+            "parqex_door.missing",
+            "parqex_door.failed",
         )
         from apps.integrations import selectors, services
         from apps.keys.holders import WrappedSecretHolder, wrapped_secret_holder_register

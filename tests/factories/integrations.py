@@ -16,3 +16,18 @@ def lockt_account(prop, *, base_url: str, display_name: str = "Lockt cloud", **k
         actor=SYSTEM,
         **kw,
     )
+
+
+def parqex_account(prop, *, base_url: str, display_name: str = "ParqEx", token: str | None = None, **kw):
+    """A ParqEx integration account of `prop`, with the emulator's token unless told otherwise."""
+    from apps.integrations.parqex.emulator.state import EMULATOR_TOKEN
+
+    return services.integration_account_create(
+        prop=prop,
+        kind="parqex",
+        display_name=display_name,
+        base_url=base_url,
+        credentials={"token": token or EMULATOR_TOKEN},
+        actor=SYSTEM,
+        **kw,
+    )

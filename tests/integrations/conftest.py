@@ -1,6 +1,8 @@
 import pytest
 
+from apps.integrations.parqex.emulator import state as parqex_emulator
 from tests.integrations.loopback import LoopbackServer
+from tests.integrations.parqex_support import EMULATOR as PARQEX_EMULATOR
 
 
 @pytest.fixture
@@ -8,3 +10,13 @@ def remote():
     """A loopback HTTP server standing in for a remote API (tests/integrations/loopback.py)."""
     with LoopbackServer() as server:
         yield server
+
+
+@pytest.fixture
+def parqex_url(live_server, settings):
+    """The ParqEx emulator on a live server (tests/integrations/emulator_urls.py), fresh state."""
+    settings.ROOT_URLCONF = "tests.integrations.emulator_urls"
+    settings.KEYHOUSE_INTEGRATION_ALLOW_HTTP = True
+    parqex_emulator.reset()
+    yield f"{live_server.url}{PARQEX_EMULATOR}"
+    parqex_emulator.reset()

@@ -14,6 +14,7 @@ from apps.locks.services.key_maps import (
 )
 from apps.locks.services.locks import (
     ProvisionedLock,
+    lock_activity_set,
     lock_create,
     lock_credential_create,
     lock_deprovision,
@@ -26,6 +27,7 @@ from apps.locks.services.locks import (
 from apps.locks.services.sync import SyncOutcome, lock_sync
 
 __all__ = [
+    "lock_activity_set",
     "ProvisionedLock",
     "SyncOutcome",
     "access_keys_for_users",
