@@ -350,6 +350,8 @@ SPECTACULAR_SETTINGS = {
         "SyncRunStatusEnum": "apps.integrations.choices.SyncRunStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # /compat/ speaks other vendors' shapes; it has its own schema (docs/INTEGRATIONS.md).
+    "PREPROCESSING_HOOKS": ["apps.integrations.smartphonekey.compat.schema.exclude_compat"],
 }
 
 # --- i18n, static, media ---------------------------------------------------------------

@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("config.api_v1")),
+    # SmartphoneKey's own API shape, served by Keyhouse (docs/INTEGRATIONS.md), outside /api/.
+    path("compat/smartphonekey/", include("apps.integrations.smartphonekey.compat.urls")),
 ]
 
 handler500 = "apps.core.views.server_error"

@@ -24,6 +24,7 @@ class IntegrationsConfig(AppConfig):
             "parqex_door.updated",
             "parqex_door.missing",
             "parqex_door.failed",
+            "smartphonekey_compat.applied",
         )
         from apps.integrations import selectors, services
         from apps.keys.holders import WrappedSecretHolder, wrapped_secret_holder_register

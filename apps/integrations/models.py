@@ -114,3 +114,14 @@ class ParqExDoor(models.Model):
 
     def __str__(self) -> str:
         return f"ParqEx door {self.door_id}"
+
+
+class SmartphoneKeyCompatVersion(models.Model):
+    """The `version` the SmartphoneKey compatibility endpoint answers for a user: it rises by 1
+    per change to that user's locks made through the endpoint (docs/INTEGRATIONS.md)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="smartphonekey_compat_version")
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"SmartphoneKey version {self.version} of {self.user_id}"
