@@ -150,6 +150,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "deleteIntegrationAccount": rule(Scope.OBJECT, OWNER, spec=False),
     "pollIntegrationAccount": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "listIntegrationSyncRuns": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "listIntegrationPushes": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

@@ -25,6 +25,9 @@ class IntegrationsConfig(AppConfig):
             "parqex_door.missing",
             "parqex_door.failed",
             "smartphonekey_compat.applied",
+            "smartphonekey_push.queued",
+            "smartphonekey_push.pushed",
+            "smartphonekey_push.failed",
         )
         from apps.integrations import selectors, services
         from apps.keys.holders import WrappedSecretHolder, wrapped_secret_holder_register

@@ -125,3 +125,33 @@ class SmartphoneKeyCompatVersion(models.Model):
 
     def __str__(self) -> str:
         return f"SmartphoneKey version {self.version} of {self.user_id}"
+
+
+class SmartphoneKeyPushState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PUSHED = "pushed", "Pushed"
+    FAILED = "failed", "Failed"
+
+
+class SmartphoneKeyPush(models.Model):
+    """One native grant × one SmartphoneKey account (target): where its push stands
+    (docs/INTEGRATIONS.md "SmartphoneKey push"). Pending until the account's next push run;
+    pushed with the remote's `version`; failed with the reason (no secrets)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    grant = models.ForeignKey("access.AccessGrant", on_delete=models.CASCADE, related_name="smartphonekey_pushes")
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="smartphonekey_pushes")
+    state = models.CharField(max_length=8, choices=SmartphoneKeyPushState.choices, default="pending")
+    remote_version = models.FloatField(null=True, blank=True, help_text="The remote's `version` after the push.")
+    reason = models.TextField(blank=True, default="", help_text="Why it failed (no secrets).")
+    sent_valid_until = models.DateTimeField(null=True, blank=True, help_text="validUntil of the last push.")
+    queued_at = models.DateTimeField()
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        constraints = [models.UniqueConstraint(fields=["grant", "account"], name="smartphonekey_push_one_per_target")]
+        indexes = [models.Index(fields=["account", "state"], name="smartphonekey_push_due")]
+
+    def __str__(self) -> str:
+        return f"push of grant {self.grant_id}: {self.state}"

@@ -1,6 +1,7 @@
 import pytest
 
 from apps.integrations.parqex.emulator import state as parqex_emulator
+from apps.integrations.smartphonekey.emulator import state as smartphonekey_emulator
 from tests.integrations.loopback import LoopbackServer
 from tests.integrations.parqex_support import EMULATOR as PARQEX_EMULATOR
 
@@ -20,3 +21,13 @@ def parqex_url(live_server, settings):
     parqex_emulator.reset()
     yield f"{live_server.url}{PARQEX_EMULATOR}"
     parqex_emulator.reset()
+
+
+@pytest.fixture
+def smartphonekey_url(live_server, settings):
+    """The SmartphoneKey emulator on a live server (tests/integrations/emulator_urls.py), fresh state."""
+    settings.ROOT_URLCONF = "tests.integrations.emulator_urls"
+    settings.KEYHOUSE_INTEGRATION_ALLOW_HTTP = True
+    smartphonekey_emulator.reset()
+    yield f"{live_server.url}/_emulators/smartphonekey"
+    smartphonekey_emulator.reset()

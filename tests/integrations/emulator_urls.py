@@ -7,5 +7,6 @@ from config.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [
     path("_emulators/parqex/", include("apps.integrations.parqex.emulator.urls")),
+    path("_emulators/smartphonekey/", include("apps.integrations.smartphonekey.emulator.urls")),
     *project_urlpatterns,
 ]
