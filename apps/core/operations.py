@@ -113,6 +113,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "uninstallLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK),
     "syncLock": rule(Scope.OBJECT, LOCK),
     "listLockAccessLogs": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT),
+    "getLockHealth": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
     # Firmware
     "uploadFirmwareVersion": rule(Scope.GLOBAL, MANAGE_FIRMWARE),
     "getFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE, OWNER, SUPPORT, LOCK),

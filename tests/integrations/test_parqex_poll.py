@@ -164,3 +164,20 @@ def test_integration_poll_parqex_command(parqex_url, capsys):
     call_command("integration_poll", "parqex", "--account", str(account.pk))
     out = capsys.readouterr().out
     assert "ParqEx" in out and "created 2" in out
+
+
+def test_doors_report_health_battery_only_with_a_sensor(parqex_url):
+    from apps.locks.models import LockHealth
+
+    account = parqex_account(property_create(), base_url=parqex_url)
+    _poll(account)
+    kitty = LockHealth.objects.get(lock__parqex_door__door_id=KITTY)
+    last = LockHealth.objects.get(lock__parqex_door__door_id=LAST)
+    assert (kitty.source, kitty.battery_level, kitty.door_state) == ("parqex", None, "open")
+    assert last.battery_level == 98 and not last.battery_low
+    assert last.held_open_after_seconds == 3600 and kitty.held_open_after_seconds == 900
+    assert not kitty.online  # last contact in 2020
+    control(parqex_url, "PATCH", f"doors/{LAST}", {"bluetooth_sensor_battery_level": 12})
+    _poll(account)
+    assert LockHealth.objects.get(lock__parqex_door__door_id=LAST).battery_low
+    assert Event.objects.filter(event_name="lock.battery_low").count() == 1

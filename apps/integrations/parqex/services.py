@@ -20,7 +20,7 @@ from apps.integrations.parqex import mapping
 from apps.integrations.parqex.client import ParqExClient, http_for_token
 from apps.integrations.registry import PollContext
 from apps.locks.models import Lock
-from apps.locks.services import lock_activity_set, lock_create, lock_update
+from apps.locks.services import lock_activity_set, lock_create, lock_health_record, lock_update
 
 logger = logging.getLogger("keyhouse.integrations.parqex")
 
@@ -72,6 +72,24 @@ def _fields(values: mapping.DoorValues) -> dict:
     }
 
 
+def _health(lock, values: mapping.DoorValues, actor: str) -> None:
+    """The door's health as ParqEx reports it (held open after the auto-close delay when
+    auto-close is on, else after the controller's `time_before_door_open_alert`)."""
+    held_after = (
+        values.auto_close_delay_seconds if values.auto_close_enabled else values.controller.time_before_door_open_alert
+    )
+    lock_health_record(
+        lock=lock,
+        source=SOURCE,
+        actor=actor,
+        door_state=values.door_state,
+        door_changed_at=values.last_toggled,
+        held_open_after_seconds=held_after,
+        battery_level=values.battery_level,
+        last_contact_at=values.controller.last_contact,
+    )
+
+
 def _payload(account: IntegrationAccount, door_id: str, **extra) -> dict:
     return {"accountId": str(account.pk), "accountName": account.display_name, "doorId": door_id, **extra}
 
@@ -94,6 +112,7 @@ def parqex_door_create(*, account: IntegrationAccount, values: mapping.DoorValue
         last_sync_date=timezone.now(),
     )
     door = ParqExDoor.objects.create(account=account, lock=lock, door_id=values.external_id, **_fields(values))
+    _health(lock, values, actor)
     event_append(
         event_name="parqex_door.linked",
         actor=actor,
@@ -119,6 +138,7 @@ def parqex_door_update(*, door: ParqExDoor, values: mapping.DoorValues) -> ParqE
             setattr(door, name, value)
     door.save(update_fields=DOOR_FIELDS)
     _link_set(door, ExternalRefSyncStatus.SYNCED)
+    _health(lock, values, actor)
     event_append(
         event_name="parqex_door.updated",
         actor=actor,
