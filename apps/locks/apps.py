@@ -25,6 +25,8 @@ class LocksConfig(AppConfig):
             "lock.offline_cleared",
             "lock.held_open",
             "lock.held_open_cleared",
+            "lock.stale",
+            "lock.stale_cleared",
         )
         from apps.access import doors
         from apps.accounts.credentials import credential_kind_register

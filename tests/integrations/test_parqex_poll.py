@@ -181,3 +181,18 @@ def test_doors_report_health_battery_only_with_a_sensor(parqex_url):
     _poll(account)
     assert LockHealth.objects.get(lock__parqex_door__door_id=LAST).battery_low
     assert Event.objects.filter(event_name="lock.battery_low").count() == 1
+
+
+def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_clears_it(parqex_url, settings):
+    from apps.locks.models import LockHealth
+
+    settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES = 0
+    account = parqex_account(property_create(), base_url=parqex_url)
+    _poll(account)
+    control(parqex_url, "POST", "fail", {"mode": "500"})
+    _poll(account)
+    assert LockHealth.objects.filter(stale=True).count() == 2
+    assert Event.objects.filter(event_name="lock.stale").count() == 2
+    _poll(account)
+    assert not LockHealth.objects.filter(stale=True).exists()
+    assert Event.objects.filter(event_name="lock.stale_cleared").count() == 2

@@ -4,6 +4,7 @@ The token is sent as `Authorization: Bearer <token>` (seed 004), so the poll bui
 client from it (`client.http_for_token`) rather than a plain credential header.
 """
 
+from apps.integrations.parqex import handlers  # noqa: F401 - registers the stale-health handler
 from apps.integrations.parqex.client import HEADERS
 from apps.integrations.parqex.services import parqex_poll
 from apps.integrations.registry import Vendor, vendor_register

@@ -5,7 +5,7 @@
 - `sync`: syncLock (verify the lock's signed request, store logs and its ack, answer signed).
 """
 
-from apps.locks.services.health import lock_health_record, lock_health_sweep
+from apps.locks.services.health import lock_health_record, lock_health_stale_set, lock_health_sweep
 from apps.locks.services.key_maps import (
     access_keys_for_users,
     key_maps_build,
@@ -29,6 +29,7 @@ from apps.locks.services.sync import SyncOutcome, lock_sync
 
 __all__ = [
     "lock_health_record",
+    "lock_health_stale_set",
     "lock_health_sweep",
     "lock_activity_set",
     "ProvisionedLock",

@@ -142,3 +142,24 @@ def lock_health_sweep(*, now: dt.datetime | None = None) -> int:
                 health.save(update_fields=[*changed, "updated_at"])
                 turned += len(changed)
     return turned
+
+
+@transaction.atomic
+def lock_health_stale_set(*, lock_ids, stale: bool, actor: str) -> int:
+    """Mark these locks' health stale (their integration is failing) or fresh again; events
+    `lock.stale` / `lock.stale_cleared` per lock that turns. Nothing turns, nothing written."""
+    rows = list(
+        LockHealth.objects.select_for_update()
+        .select_related("lock")
+        .filter(lock_id__in=list(lock_ids))
+        .exclude(stale=stale)
+    )
+    for health in rows:
+        health.stale = stale
+        health.save(update_fields=["stale"])
+        refs = {"actor": actor, "lock_id": health.lock_id, "property_id": health.lock.property_id}
+        if stale:
+            event_append(event_name="lock.stale", payload={"source": health.source}, **refs)
+        else:
+            event_append(event_name="lock.stale_cleared", payload={"source": health.source}, **refs)
+    return len(rows)
