@@ -12,6 +12,7 @@ from apps.events.models import Event
 from apps.integrations import services
 from apps.integrations.models import ParqExDoor
 from apps.locks.models import Lock
+from tests.factories.access import process_events
 from tests.factories.directory import property_create
 from tests.factories.integrations import parqex_account
 from tests.integrations.parqex_support import control
@@ -189,10 +190,13 @@ def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_cle
     settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES = 0
     account = parqex_account(property_create(), base_url=parqex_url)
     _poll(account)
+    process_events()  # what the worker does after commit: the sync_run.finished handler
     control(parqex_url, "POST", "fail", {"mode": "500"})
     _poll(account)
+    process_events()  # what the worker does after commit: the sync_run.finished handler
     assert LockHealth.objects.filter(stale=True).count() == 2
     assert Event.objects.filter(event_name="lock.stale").count() == 2
     _poll(account)
+    process_events()  # what the worker does after commit: the sync_run.finished handler
     assert not LockHealth.objects.filter(stale=True).exists()
     assert Event.objects.filter(event_name="lock.stale_cleared").count() == 2

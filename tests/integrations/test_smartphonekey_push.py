@@ -14,12 +14,14 @@ from apps.access.models import AccessGrant
 from apps.accounts.models import User
 from apps.core.actors import SYSTEM
 from apps.core.models import ExternalRef
+from apps.integrations import services
 from apps.integrations.mapping import LossyMappingError
 from apps.integrations.models import SmartphoneKeyPush
 from apps.integrations.smartphonekey import push
 from apps.locks.models import Lock
 from tests.factories import access as a
 from tests.factories import directory as d
+from tests.factories.access import process_events
 from tests.factories.integrations import smartphonekey_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,10 +55,19 @@ def _remote_locks(world) -> list:
     return requests.get(f"{world['url']}/_control/users/{SPK_USER}/locks", timeout=5).json()["locks"]
 
 
+def _deliver(world) -> None:
+    """What the workers do after commit: process the events (the grant handlers mark pushes
+    pending and ask for the account's run), then that run."""
+    process_events()
+    services.integration_account_poll(account_id=world["account"].pk, trigger="test worker")
+
+
 def _grant(world, **kw):
-    return access_services.grant_create(
+    grant = access_services.grant_create(
         prop=world["prop"], user=world["alice"], lock=world["door"], access_level="USER", actor=SYSTEM, **kw
     )
+    _deliver(world)
+    return grant
 
 
 def test_grant_is_pushed_after_commit_and_revoke_sends_valid_until_now(world):
@@ -69,6 +80,7 @@ def test_grant_is_pushed_after_commit_and_revoke_sends_valid_until_now(world):
     assert stored["validFrom"] is None and stored["validUntil"].startswith(until.strftime("%Y-%m-%dT%H:%M"))
     before = timezone.now()
     access_services.grant_revoke(grant=grant, actor=SYSTEM)
+    _deliver(world)
     (stored,) = _remote_locks(world)
     sent = dt.datetime.fromisoformat(stored["validUntil"])
     assert before - dt.timedelta(seconds=1) <= sent <= timezone.now()
@@ -80,6 +92,7 @@ def test_expiry_is_pushed_as_valid_until_now(world):
     grant = _grant(world, valid_until=timezone.now() + dt.timedelta(hours=1))
     AccessGrant.objects.filter(pk=grant.pk).update(valid_until=timezone.now() - dt.timedelta(seconds=1))
     assert access_services.grants_expire() == 1
+    _deliver(world)
     (stored,) = _remote_locks(world)
     assert dt.datetime.fromisoformat(stored["validUntil"]) > timezone.now() - dt.timedelta(seconds=10)
     assert SmartphoneKeyPush.objects.get(grant=grant).remote_version == 2
@@ -90,6 +103,7 @@ def test_a_grant_without_links_is_not_a_target(world):
     grant = access_services.grant_create(
         prop=world["prop"], user=bob, lock=world["door"], access_level="USER", actor=SYSTEM
     )
+    _deliver(world)
     assert not SmartphoneKeyPush.objects.filter(grant=grant).exists()
     assert _remote_locks(world) == []
 
