@@ -374,6 +374,8 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "apps.imports.models.ImportRunKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    # /compat/ speaks other vendors' shapes; it has its own schema (docs/INTEGRATIONS.md).
+    "PREPROCESSING_HOOKS": ["apps.integrations.smartphonekey.compat.schema.exclude_compat"],
 }
 
 # --- i18n, static, media ---------------------------------------------------------------

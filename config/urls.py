@@ -16,6 +16,8 @@ urlpatterns = [
     path("api/v1/", include("config.api_v1")),
     path("api/portal/v1/", include(portal_api_urlpatterns)),
     path("portal/", include((portal_pages, "portal"))),
+    # SmartphoneKey's own API shape, served by Keyhouse (docs/INTEGRATIONS.md), outside /api/.
+    path("compat/smartphonekey/", include("apps.integrations.smartphonekey.compat.urls")),
 ]
 
 if settings.KEYHOUSE_EMULATORS:

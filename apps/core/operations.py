@@ -117,6 +117,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "uninstallLock": rule(Scope.OBJECT, OWNER, INSTALL_LOCK),
     "syncLock": rule(Scope.OBJECT, LOCK),
     "listLockAccessLogs": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT),
+    "getLockHealth": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
     # Firmware
     "uploadFirmwareVersion": rule(Scope.GLOBAL, MANAGE_FIRMWARE),
     "getFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE, OWNER, SUPPORT, LOCK),
@@ -154,6 +155,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "deleteIntegrationAccount": rule(Scope.OBJECT, OWNER, spec=False),
     "pollIntegrationAccount": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "listIntegrationSyncRuns": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "listIntegrationPushes": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

@@ -15,7 +15,7 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.integrations.models import IntegrationAccount, ParqExDoor, SmartphoneKeyPush, SyncRun
 from apps.properties.models import Property
 
 
@@ -259,3 +259,46 @@ class SyncRunAdmin(ReadOnlyModelAdmin):
     @admin.display(description="property", ordering="account__property__display_name")
     def property_name(self, obj):
         return obj.account.property.display_name
+
+
+@admin.register(ParqExDoor)
+class ParqExDoorAdmin(ReadOnlyModelAdmin):
+    """ParqEx doors mirrored as locks: their controller, state, battery and whether still listed."""
+
+    list_display = (
+        "lock",
+        "account",
+        "controller_id",
+        "blackbox_code",
+        "entity_number",
+        "door_state",
+        "battery",
+        "active",
+        "user_relationship",
+        "missing_since",
+    )
+    list_select_related = ("lock", "account")
+    list_filter = (("account", admin.RelatedOnlyFieldListFilter), "active", "door_state")
+    search_fields = ("lock__display_name", "door_id", "controller_id", "blackbox_code")
+
+    @admin.display(description="battery")
+    def battery(self, obj):
+        return "unknown" if obj.battery_level is None else f"{obj.battery_level} %"
+
+
+@admin.register(SmartphoneKeyPush)
+class SmartphoneKeyPushAdmin(ReadOnlyModelAdmin):
+    """Each native grant × SmartphoneKey account: pending, pushed (remote version) or failed (reason)."""
+
+    list_display = ("person", "lock", "account", "state", "remote_version", "reason", "queued_at", "pushed_at")
+    list_select_related = ("grant__user", "grant__lock", "account")
+    list_filter = ("state", ("account", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("grant__user__display_name", "grant__lock__display_name", "reason")
+
+    @admin.display(description="person", ordering="grant__user__display_name")
+    def person(self, obj):
+        return obj.grant.user.display_name
+
+    @admin.display(description="lock", ordering="grant__lock__display_name")
+    def lock(self, obj):
+        return obj.grant.lock.display_name if obj.grant.lock else "—"

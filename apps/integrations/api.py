@@ -20,6 +20,7 @@ from apps.integrations.serializers import (
     IntegrationAccountCreateSerializer,
     IntegrationAccountSerializer,
     IntegrationAccountUpdateSerializer,
+    SmartphoneKeyPushSerializer,
     SyncRunSerializer,
 )
 from apps.properties import selectors as property_selectors
@@ -135,3 +136,15 @@ class IntegrationSyncRunListApi(_AccountApi):
     def get(self, request, accountId):
         account = self.account_or_404(accountId)
         return self.paginated(selectors.sync_run_list(account=account), SyncRunSerializer)
+
+
+class IntegrationPushListApi(_AccountApi):
+    """A SmartphoneKey account's grant pushes, newest first (empty for other kinds)."""
+
+    page_items_key = "pushes"
+    pagination_class = NewestFirstPagination
+
+    @operation("listIntegrationPushes", responses=SmartphoneKeyPushSerializer(many=True), tags=TAGS)
+    def get(self, request, accountId):
+        account = self.account_or_404(accountId)
+        return self.paginated(selectors.smartphonekey_push_list(account=account), SmartphoneKeyPushSerializer)

@@ -20,6 +20,14 @@ class IntegrationsConfig(AppConfig):
             "integration_account.poll_requested",
             "sync_run.started",
             "sync_run.finished",
+            "parqex_door.linked",
+            "parqex_door.updated",
+            "parqex_door.missing",
+            "parqex_door.failed",
+            "smartphonekey_compat.applied",
+            "smartphonekey_push.queued",
+            "smartphonekey_push.pushed",
+            "smartphonekey_push.failed",
         )
         from apps.integrations import selectors, services
         from apps.keys.holders import WrappedSecretHolder, wrapped_secret_holder_register

@@ -5,4 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("lockt/", include("apps.integrations.lockt.emulator.urls")),
+    path("parqex/", include("apps.integrations.parqex.emulator.urls")),
+    path("smartphonekey/", include("apps.integrations.smartphonekey.emulator.urls")),
 ]

@@ -73,3 +73,85 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ParqExDoor(models.Model):
+    """A ParqEx door mirrored as a Keyhouse lock, with what Keyhouse keeps of it and its
+    controller (docs/INTEGRATIONS.md "ParqEx"). The lock's link is its `ExternalRef` (source
+    `parqex`, external id = the door id); this row holds the vendor fields a lock has no place
+    for, and the digest that lets an unchanged door be skipped without a write."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="parqex_doors")
+    lock = models.OneToOneField("locks.Lock", on_delete=models.CASCADE, related_name="parqex_door")
+    door_id = models.CharField(max_length=64)
+    entity_number = models.PositiveIntegerField(null=True, blank=True)
+    controller_id = models.CharField(max_length=64)
+    blackbox_code = models.CharField(max_length=64, blank=True, default="")
+    software_version = models.CharField(max_length=64, blank=True, default="")
+    controller_last_contact = models.DateTimeField(null=True, blank=True)
+    time_before_door_open_alert = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds.")
+    entities_controlled = models.PositiveIntegerField(
+        null=True, blank=True, help_text="As the remote says; may differ from the doors it lists."
+    )
+    active = models.BooleanField(default=True, help_text="False when the door or its controller is inactive.")
+    door_state = models.CharField(max_length=8, default="unknown")  # open | closed | unknown
+    last_toggled = models.DateTimeField(null=True, blank=True)
+    battery_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Percent; empty = unknown (no Bluetooth sensor)."
+    )
+    auto_close_enabled = models.BooleanField(default=False)
+    auto_close_delay_seconds = models.PositiveIntegerField(null=True, blank=True)
+    user_relationship = models.CharField(max_length=64, blank=True, default="")
+    digest = models.CharField(max_length=64, blank=True, default="")
+    missing_since = models.DateTimeField(
+        null=True, blank=True, help_text="When a poll first did not list this door (never deleted)."
+    )
+
+    class Meta:
+        ordering = ["controller_id", "entity_number", "door_id"]
+        constraints = [models.UniqueConstraint(fields=["account", "door_id"], name="parqex_door_one_per_account")]
+
+    def __str__(self) -> str:
+        return f"ParqEx door {self.door_id}"
+
+
+class SmartphoneKeyCompatVersion(models.Model):
+    """The `version` the SmartphoneKey compatibility endpoint answers for a user: it rises by 1
+    per change to that user's locks made through the endpoint (docs/INTEGRATIONS.md)."""
+
+    user = models.OneToOneField("accounts.User", on_delete=models.CASCADE, related_name="smartphonekey_compat_version")
+    version = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"SmartphoneKey version {self.version} of {self.user_id}"
+
+
+class SmartphoneKeyPushState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PUSHED = "pushed", "Pushed"
+    FAILED = "failed", "Failed"
+
+
+class SmartphoneKeyPush(models.Model):
+    """One native grant × one SmartphoneKey account (target): where its push stands
+    (docs/INTEGRATIONS.md "SmartphoneKey push"). Pending until the account's next push run;
+    pushed with the remote's `version`; failed with the reason (no secrets)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    grant = models.ForeignKey("access.AccessGrant", on_delete=models.CASCADE, related_name="smartphonekey_pushes")
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="smartphonekey_pushes")
+    state = models.CharField(max_length=8, choices=SmartphoneKeyPushState.choices, default="pending")
+    remote_version = models.FloatField(null=True, blank=True, help_text="The remote's `version` after the push.")
+    reason = models.TextField(blank=True, default="", help_text="Why it failed (no secrets).")
+    sent_valid_until = models.DateTimeField(null=True, blank=True, help_text="validUntil of the last push.")
+    queued_at = models.DateTimeField()
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        constraints = [models.UniqueConstraint(fields=["grant", "account"], name="smartphonekey_push_one_per_target")]
+        indexes = [models.Index(fields=["account", "state"], name="smartphonekey_push_due")]
+
+    def __str__(self) -> str:
+        return f"push of grant {self.grant_id}: {self.state}"

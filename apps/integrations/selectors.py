@@ -52,3 +52,10 @@ def integration_credentials_remaining_by_kek(current_id: int) -> dict[int, int]:
     for kek_id in IntegrationAccount.objects.exclude(kek_id=current_id).values_list("kek_id", flat=True):
         remaining[kek_id] = remaining.get(kek_id, 0) + 1
     return remaining
+
+
+def smartphonekey_push_list(*, account):
+    """An account's grant pushes (grant × this account), with their grants."""
+    from apps.integrations.models import SmartphoneKeyPush
+
+    return SmartphoneKeyPush.objects.filter(account=account).select_related("grant")

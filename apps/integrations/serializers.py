@@ -9,11 +9,12 @@ from apps.core.api.serializers import EntitySerializer, InputSerializer, Timesta
 from apps.integrations import registry
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import CREDENTIAL_MAX_LENGTH, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
-from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.integrations.models import IntegrationAccount, SmartphoneKeyPush, SmartphoneKeyPushState, SyncRun
 
 CREDENTIALS_HELP = (
     "Write-only. The remote system's credentials, exactly these members per kind: "
-    "lockt: `apiuser`, `apikey`. Each a non-empty single-line string of at most "
+    "lockt: `apiuser`, `apikey`; smartphonekey: `api_key`; parqex: `token`. "
+    "Each a non-empty single-line string of at most "
     f"{CREDENTIAL_MAX_LENGTH} characters. Stored encrypted; never returned."
 )
 
@@ -136,3 +137,35 @@ class IntegrationAccountUpdateSerializer(InputSerializer):
         min_value=POLL_INTERVAL_MIN, max_value=POLL_INTERVAL_MAX, required=False
     )
     enabled = serializers.BooleanField(required=False, help_text="false: never polled (status disabled).")
+
+
+class SmartphoneKeyPushSerializer(serializers.ModelSerializer):
+    """One native grant × one SmartphoneKey account: pending, pushed (remote version) or failed (reason)."""
+
+    pushId = serializers.UUIDField(source="id", read_only=True)
+    accountId = serializers.UUIDField(source="account_id", read_only=True)
+    grantId = serializers.UUIDField(source="grant_id", read_only=True)
+    userId = serializers.UUIDField(source="grant.user_id", read_only=True)
+    lockId = serializers.UUIDField(source="grant.lock_id", read_only=True)
+    state = serializers.ChoiceField(choices=SmartphoneKeyPushState.choices, read_only=True)
+    remoteVersion = serializers.FloatField(
+        source="remote_version", read_only=True, allow_null=True, help_text="The remote's `version` after the push."
+    )
+    reason = serializers.CharField(read_only=True, help_text="Why it failed; empty otherwise.")
+    queuedAt = TimestampField(source="queued_at", read_only=True)
+    pushedAt = TimestampField(source="pushed_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = SmartphoneKeyPush
+        fields = (
+            "pushId",
+            "accountId",
+            "grantId",
+            "userId",
+            "lockId",
+            "state",
+            "remoteVersion",
+            "reason",
+            "queuedAt",
+            "pushedAt",
+        )

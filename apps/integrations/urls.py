@@ -7,4 +7,5 @@ api_urlpatterns = [
     path("integrations/accounts/<uuid:accountId>", api.IntegrationAccountDetailApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/poll", api.IntegrationAccountPollApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/runs", api.IntegrationSyncRunListApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/pushes", api.IntegrationPushListApi.as_view()),
 ]

@@ -20,13 +20,14 @@ from apps.locks import selectors, services, signing
 from apps.locks.choices import LockUninstallMode
 from apps.locks.constants import LOCK_CALLER
 from apps.locks.filters import LockFilterSet
-from apps.locks.models import LockCredential
+from apps.locks.models import LockCredential, LockHealth
 from apps.locks.pagination import NewestSequenceFirstPagination
 from apps.locks.serializers import (
     EventAcknowledgementsSerializer,
     LockAccessLogGapSerializer,
     LockAccessLogSerializer,
     LockEmptyInputSerializer,
+    LockHealthSerializer,
     LockProvisionSerializer,
     LockSerializer,
     LockSyncOutputSerializer,
@@ -266,3 +267,13 @@ class EventAcknowledgementsApi(ApiView):
         still pending."""
         event = or_404(event_selectors.event_get(event_id=eventId, property_ids=self.property_scope()))
         return Response(EventAcknowledgementsSerializer(selectors.event_acknowledgements(event=event)).data)
+
+
+class LockHealthApi(_LockApi):
+    @operation("getLockHealth", responses=LockHealthSerializer, tags=TAGS)
+    def get(self, request, lockId):
+        """The lock's health: door state, battery, last contact, online, held open, stale, source
+        (extension; docs/INTEGRATIONS.md "Lock health"). Never reported: unknown, source null."""
+        lock = self.lock_or_404(lockId)
+        health = LockHealth.objects.filter(lock=lock).first() or LockHealth(lock=lock, source=None, updated_at=None)
+        return Response(LockHealthSerializer(health).data)

@@ -19,6 +19,14 @@ class LocksConfig(AppConfig):
             "lock.key_maps_signed",
             "lock.key_map_acknowledged",
             "lock.key_map_version_ahead",
+            "lock.battery_low",
+            "lock.battery_low_cleared",
+            "lock.offline",
+            "lock.offline_cleared",
+            "lock.held_open",
+            "lock.held_open_cleared",
+            "lock.stale",
+            "lock.stale_cleared",
         )
         from apps.access import doors
         from apps.accounts.credentials import credential_kind_register

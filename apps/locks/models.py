@@ -230,3 +230,25 @@ class LockAccessLogGap(models.Model):
     @property
     def missing(self) -> int:
         return self.last_sequence - self.first_sequence + 1
+
+
+class LockHealth(models.Model):
+    """One lock's health, whatever reports it (docs/INTEGRATIONS.md "Lock health"): door state,
+    battery, last contact, and the flags derived from them. Written only by
+    apps.locks.services.health; one event per flag transition."""
+
+    lock = models.OneToOneField(Lock, on_delete=models.CASCADE, primary_key=True, related_name="health")
+    source = models.CharField(max_length=32, help_text="Who reported last: parqex, lockt, keyhouse.")
+    door_state = models.CharField(max_length=8, default="unknown")  # open | closed | unknown
+    door_opened_at = models.DateTimeField(null=True, blank=True, help_text="When the door last opened.")
+    held_open_after_seconds = models.PositiveIntegerField(null=True, blank=True)
+    battery_level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Percent; empty = unknown.")
+    battery_low = models.BooleanField(default=False)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    online = models.BooleanField(default=False)
+    held_open = models.BooleanField(default=False)
+    stale = models.BooleanField(default=False, help_text="Its integration is failing (not the same as offline).")
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"health of {self.lock_id}"

@@ -293,3 +293,22 @@ class EventAcknowledgementsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     acknowledgedLocks = AckLockSerializer(many=True)
     pendingLocks = AckLockSerializer(many=True)
+
+
+class LockHealthSerializer(serializers.Serializer):
+    """A lock's health from whatever reports it (docs/INTEGRATIONS.md "Lock health")."""
+
+    lockId = serializers.UUIDField(source="lock_id", read_only=True)
+    source = serializers.CharField(
+        read_only=True, allow_null=True, help_text="parqex, lockt or keyhouse; null = never reported."
+    )
+    doorState = serializers.ChoiceField(source="door_state", choices=["open", "closed", "unknown"], read_only=True)
+    batteryLevel = serializers.IntegerField(
+        source="battery_level", read_only=True, allow_null=True, help_text="Percent; null = unknown."
+    )
+    batteryLow = serializers.BooleanField(source="battery_low", read_only=True)
+    lastContactAt = TimestampField(source="last_contact_at", read_only=True, allow_null=True)
+    online = serializers.BooleanField(read_only=True)
+    heldOpen = serializers.BooleanField(source="held_open", read_only=True)
+    stale = serializers.BooleanField(read_only=True, help_text="Its integration is failing (not the same as offline).")
+    updatedAt = TimestampField(source="updated_at", read_only=True, allow_null=True)

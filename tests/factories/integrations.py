@@ -16,3 +16,32 @@ def lockt_account(prop, *, base_url: str, display_name: str = "Lockt cloud", **k
         actor=SYSTEM,
         **kw,
     )
+
+
+def parqex_account(prop, *, base_url: str, display_name: str = "ParqEx", token: str | None = None, **kw):
+    """A ParqEx integration account of `prop`, with the emulator's token unless told otherwise."""
+    from apps.integrations.parqex.emulator.state import EMULATOR_TOKEN
+
+    return services.integration_account_create(
+        prop=prop,
+        kind="parqex",
+        display_name=display_name,
+        base_url=base_url,
+        credentials={"token": token or EMULATOR_TOKEN},
+        actor=SYSTEM,
+        **kw,
+    )
+
+
+def smartphonekey_account(prop, *, base_url: str, display_name: str = "SmartphoneKey", api_key: str | None = None):
+    """A SmartphoneKey account of `prop`, with the emulator's API key unless told otherwise."""
+    from apps.integrations.smartphonekey.emulator.state import EMULATOR_API_KEY
+
+    return services.integration_account_create(
+        prop=prop,
+        kind="smartphonekey",
+        display_name=display_name,
+        base_url=base_url,
+        credentials={"api_key": api_key or EMULATOR_API_KEY},
+        actor=SYSTEM,
+    )

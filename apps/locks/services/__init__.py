@@ -5,6 +5,7 @@
 - `sync`: syncLock (verify the lock's signed request, store logs and its ack, answer signed).
 """
 
+from apps.locks.services.health import lock_health_record, lock_health_stale_set, lock_health_sweep
 from apps.locks.services.key_maps import (
     access_keys_for_users,
     key_maps_build,
@@ -14,6 +15,7 @@ from apps.locks.services.key_maps import (
 )
 from apps.locks.services.locks import (
     ProvisionedLock,
+    lock_activity_set,
     lock_create,
     lock_credential_create,
     lock_deprovision,
@@ -26,6 +28,10 @@ from apps.locks.services.locks import (
 from apps.locks.services.sync import SyncOutcome, lock_sync
 
 __all__ = [
+    "lock_health_record",
+    "lock_health_stale_set",
+    "lock_health_sweep",
+    "lock_activity_set",
     "ProvisionedLock",
     "SyncOutcome",
     "access_keys_for_users",

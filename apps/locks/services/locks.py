@@ -202,6 +202,27 @@ def lock_update(*, lock: Lock, display_name: str, actor: str) -> Lock:
 
 
 @transaction.atomic
+def lock_activity_set(*, lock: Lock, active: bool, actor: str) -> Lock:
+    """Mark a lock active or inactive (spec typeState; a remote system switched it off or on);
+    event `lock.updated` only when it changes. A deleted lock is left alone."""
+    lock = Lock.objects.select_for_update().get(pk=lock.pk)
+    wanted = EntityTypeState.ACTIVE if active else EntityTypeState.INACTIVE
+    if lock.type_state in (wanted, EntityTypeState.DELETED):
+        return lock
+    previous = lock.type_state
+    lock.type_state, lock.last_modified_by = wanted, actor
+    lock.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
+    event_append(
+        event_name="lock.updated",
+        actor=actor,
+        lock_id=lock.id,
+        property_id=lock.property_id,
+        payload={"typeState": {"from": previous, "to": wanted}},
+    )
+    return lock
+
+
+@transaction.atomic
 def lock_deprovision(*, lock: Lock, actor: str) -> Lock:
     """deprovisionLock: uninstall it if installed, revoke its API secret, retire its keys, and
     soft-delete it (event `lock.deprovisioned`). Its access logs and acks stay."""

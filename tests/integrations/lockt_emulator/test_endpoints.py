@@ -240,10 +240,10 @@ def test_setting_defaults(tmp_path, env, expected):
     assert _emulators_setting(tmp_path, **env) == expected
 
 
-def test_emulator_urls_lists_lockt():
+def test_emulator_urls_lists_every_vendor():
     from apps.integrations import emulator_urls
 
-    assert [str(p.pattern) for p in emulator_urls.urlpatterns] == ["lockt/"]
+    assert [str(p.pattern) for p in emulator_urls.urlpatterns] == ["lockt/", "parqex/", "smartphonekey/"]
     assert BASE == "/_emulators/lockt/"
 
 

@@ -1,0 +1,1 @@
+"""SmartphoneKey compatibility endpoint: `/compat/smartphonekey/` (docs/INTEGRATIONS.md)."""

@@ -1,0 +1,84 @@
+"""Lock health: one model, transitions with one event each, the sweep, the API."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.core.actors import SYSTEM
+from apps.core.principal import Grant
+from apps.events.models import Event
+from apps.locks.models import LockHealth
+from apps.locks.services import lock_create, lock_health_record, lock_health_sweep
+from tests.factories import directory as d
+from tests.factories.accounts import key_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(name):
+    return Event.objects.filter(event_name=name).count()
+
+
+def test_battery_low_below_20_once_and_cleared_unknown_is_not_low():
+    lock = lock_create(display_name="Gate", prop=d.property_create(), actor=SYSTEM)
+    health = lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=None)
+    assert health.battery_low is False
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=19)
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=12)
+    assert LockHealth.objects.get(lock=lock).battery_low and _events("lock.battery_low") == 1
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=20)
+    assert _events("lock.battery_low_cleared") == 1
+
+
+def test_offline_and_held_open_turn_with_time_in_the_sweep():
+    lock = lock_create(display_name="Gate", prop=d.property_create(), actor=SYSTEM)
+    now = timezone.now()
+    health = lock_health_record(
+        lock=lock,
+        source="parqex",
+        actor=SYSTEM,
+        door_state="open",
+        door_changed_at=now,
+        held_open_after_seconds=900,
+        last_contact_at=now,
+        now=now,
+    )
+    assert health.online and not health.held_open and _events("lock.offline_cleared") == 1
+    assert lock_health_sweep(now=now + dt.timedelta(minutes=16)) == 1  # held open past 900 s
+    assert _events("lock.held_open") == 1
+    assert lock_health_sweep(now=now + dt.timedelta(minutes=31)) == 1  # no contact for 30 min
+    assert _events("lock.offline") == 1 and not LockHealth.objects.get(lock=lock).online
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, door_state="closed", last_contact_at=now)
+    assert _events("lock.held_open_cleared") == 1
+
+
+def test_an_unchanged_report_writes_nothing():
+    lock = lock_create(display_name="Gate", prop=d.property_create(), actor=SYSTEM)
+    seen = timezone.now()
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=50, last_contact_at=seen)
+    before = LockHealth.objects.get(lock=lock).updated_at
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, battery_level=50, last_contact_at=seen)
+    assert LockHealth.objects.get(lock=lock).updated_at == before
+
+
+def test_health_api_and_command(capsys):
+    prop = d.property_create()
+    lock = lock_create(display_name="Gate", prop=prop, actor=SYSTEM)
+    manager = key_client(Grant("manage-access", property_id=prop.pk))
+    empty = manager.get(f"/api/v1/locks/{lock.pk}/health").json()["data"]
+    assert empty["source"] is None and empty["doorState"] == "unknown" and empty["batteryLevel"] is None
+    lock_health_record(lock=lock, source="parqex", actor=SYSTEM, door_state="closed", battery_level=98)
+    data = manager.get(f"/api/v1/locks/{lock.pk}/health").json()["data"]
+    assert (data["source"], data["doorState"], data["batteryLevel"], data["batteryLow"]) == (
+        "parqex",
+        "closed",
+        98,
+        False,
+    )
+    assert set(data) >= {"lastContactAt", "online", "heldOpen", "stale"}
+    other = key_client(Grant("owner", property_id=d.property_create().pk))
+    assert other.get(f"/api/v1/locks/{lock.pk}/health").status_code == 404
+    call_command("lock_health_sweep")
+    assert "turned" in capsys.readouterr().out
