@@ -1,21 +1,13 @@
 """The emulator's in-memory state: one ParqEx cloud per process, guarded by a lock."""
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 
+from apps.integrations.emulator_memory import FAILURE_MODES, Failure, MemoryCloud  # noqa: F401 - re-exported
 from apps.integrations.parqex.fixture import seed_sync
 
 EMULATOR_TOKEN = "parqex-emulator-token"  # the demo account's token; not a secret of anyone's
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the seed's zoneless form; the emulator's clock is UTC
-FAILURE_MODES = ("401", "500", "slow", "malformed")
-
-
-@dataclass
-class Failure:
-    mode: str
-    times: int = 1
-    seconds: float = 0.0
 
 
 @dataclass
@@ -27,22 +19,8 @@ class EmulatorState:
     opened_at: dict = field(default_factory=dict)  # door id -> when the emulator opened it (toggle)
 
 
-_lock = threading.RLock()
-_state = EmulatorState()
-
-
-def lock() -> threading.RLock:
-    return _lock
-
-
-def state() -> EmulatorState:
-    return _state
-
-
-def reset() -> None:
-    global _state
-    with _lock:
-        _state = EmulatorState()
+_cloud = MemoryCloud(EmulatorState)
+lock, state, reset, failure_next = _cloud.lock, _cloud.state, _cloud.reset, _cloud.failure_next
 
 
 def now_text(now: dt.datetime | None = None) -> str:
@@ -53,7 +31,7 @@ def doors() -> list[tuple[dict, dict]]:
     """(controller, door) pairs of the current state."""
     return [
         (device, door)
-        for device in _state.body.get("devices", [])
+        for device in state().body.get("devices", [])
         if isinstance(device, dict) and isinstance(device.get("doors"), list)
         for door in device["doors"]
         if isinstance(door, dict)
@@ -70,11 +48,11 @@ def auto_close(now: dt.datetime | None = None) -> None:
     answer stays the seed's, field for field."""
     now = now or dt.datetime.now(dt.UTC)
     for _, door in doors():
-        opened = _state.opened_at.get(door.get("id"))
+        opened = state().opened_at.get(door.get("id"))
         if opened is None or door.get("state") != "OPEN" or not door.get("door_auto_close_enabled"):
             continue
         closes_at = opened + dt.timedelta(seconds=door.get("door_auto_close_delay") or 0)
         if closes_at <= now:
             door["state"] = "CLOSED"
             door["last_toggled"] = now_text(closes_at)
-            del _state.opened_at[door["id"]]
+            del state().opened_at[door["id"]]

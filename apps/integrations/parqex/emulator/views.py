@@ -22,23 +22,11 @@ def _json(body, *, status: int = 200, request: HttpRequest | None = None) -> Htt
     return response
 
 
-def _failure() -> emu.Failure | None:
-    with emu.lock():
-        failures = emu.state().failures
-        if not failures:
-            return None
-        failure = failures[0]
-        failure.times -= 1
-        if failure.times <= 0:
-            failures.pop(0)
-        return failure
-
-
 def sync(request: HttpRequest) -> HttpResponse:
     """GET /oauth/v1/endpoints/sync: every controller the token's user owns or may use."""
     if request.method != "GET":
         return _json({"error": "Method Not Allowed"}, status=405)
-    failure = _failure()
+    failure = emu.failure_next()
     if failure is not None:
         if failure.mode == "401":
             return _json(INVALID_TOKEN, status=401)

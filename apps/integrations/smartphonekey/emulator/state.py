@@ -1,18 +1,11 @@
 """The emulator's in-memory state: one SmartphoneKey cloud per process, guarded by a lock."""
 
 import secrets
-import threading
 from dataclasses import dataclass, field
 
+from apps.integrations.emulator_memory import FAILURE_MODES, Failure, MemoryCloud  # noqa: F401 - re-exported
+
 EMULATOR_API_KEY = "spk-emulator-api-key"  # the demo account's key; not anyone's secret
-FAILURE_MODES = ("401", "500", "slow", "malformed")
-
-
-@dataclass
-class Failure:
-    mode: str
-    times: int = 1
-    seconds: float = 0.0
 
 
 @dataclass
@@ -24,26 +17,12 @@ class EmulatorState:
     failures: list[Failure] = field(default_factory=list)
 
 
-_lock = threading.RLock()
-_state = EmulatorState()
-
-
-def lock() -> threading.RLock:
-    return _lock
-
-
-def state() -> EmulatorState:
-    return _state
-
-
-def reset() -> None:
-    global _state
-    with _lock:
-        _state = EmulatorState()
+_cloud = MemoryCloud(EmulatorState)
+lock, state, reset, failure_next = _cloud.lock, _cloud.state, _cloud.reset, _cloud.failure_next
 
 
 def token_new() -> str:
     # An opaque stand-in for SmartphoneKey's JWT (three dot-separated parts, like one).
     token = ".".join(secrets.token_urlsafe(12) for _ in range(3))
-    _state.tokens.add(token)
+    state().tokens.add(token)
     return token

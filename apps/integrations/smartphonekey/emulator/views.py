@@ -18,14 +18,9 @@ def _error(status: int, error: str) -> JsonResponse:
 
 
 def _failure() -> JsonResponse | None:
-    with emu.lock():
-        failures = emu.state().failures
-        if not failures:
-            return None
-        failure = failures[0]
-        failure.times -= 1
-        if failure.times <= 0:
-            failures.pop(0)
+    failure = emu.failure_next()
+    if failure is None:
+        return None
     if failure.mode == "401":
         return _error(401, "Authorization: invalid token")
     if failure.mode == "500":
