@@ -610,3 +610,14 @@ def test_with_a_single_property_the_explain_page_offers_its_locks_at_once(staff_
     page = staff_client.get("/admin/access/accessgrant/explain/").content.decode()
     assert f'<option value="{tower.prop.pk}" selected>' in page
     assert "Lobby door" in page
+
+
+@pytest.mark.parametrize("field", ["user", "lock"])
+def test_explain_with_an_id_that_is_not_a_uuid_asks_again_instead_of_500(staff_client, tower, field):
+    """Regression: user=not-a-uuid answered 500 (the autocomplete queried the UUID column)."""
+    w = tower
+    params = {"property": w.prop.pk, "user": w.alice.pk, "lock": w.lobby_door.pk, "at": "2025-07-14T09:30"}
+    response = staff_client.get(EXPLAIN, {**params, field: "not-a-uuid", "explain": "Explain"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This field is required." in page and "<h2>Allowed</h2>" not in page
