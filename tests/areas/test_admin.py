@@ -185,7 +185,11 @@ def test_delete_with_sub_areas_is_refused_with_a_message(staff_client, prop):
     floor = make_area(prop, "Floor", parent=building)
 
     response = staff_client.post(f"{CHANGELIST}{building.pk}/delete/", {"post": "yes"}, follow=True)
-    assert "cannot be deleted: subAreaIds" in response.content.decode()
+    page = response.content.decode()
+    # Regression: the message named the area and its sub-areas by UUID and API field.
+    assert "Area &#x27;Building&#x27; cannot be deleted: it has sub-areas: &#x27;Floor&#x27;." in page
+    message = page.split('class="messagelist"', 1)[1].split("</ul>", 1)[0]
+    assert str(floor.pk) not in message and "subAreaIds" not in message
     building.refresh_from_db()
     assert building.type_state == "active"
 

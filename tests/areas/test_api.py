@@ -308,7 +308,7 @@ def test_delete_area_named_by_another_access_list_is_409(owner_client, prop, via
     d.ok(_put(owner_client, prop, holder, accessList=[entry]))
     body = d.refused(owner_client.delete(_url(prop, target)), 409)
     assert body["data"]["blockedBy"] == {"referencedByAreaIds": [str(holder.pk)]}
-    assert str(holder.pk) in body["error"]
+    assert f"'{holder.display_name}'" in body["error"]  # names for people; ids in blockedBy
 
 
 def test_deleted_area_leaves_lists_and_its_parent_and_is_404(owner_client, prop):
