@@ -468,6 +468,9 @@ def test_grant_added_through_the_service_then_revoked_by_the_action(staff_client
     )
     assert response.status_code == 302, page_text(response)[:3000]
     grant = AccessGrant.objects.get(user=walker)
+    # Regression: the message read "GUEST grant to 01a240fb-… on area None".
+    added = page_text(staff_client.get(response["Location"]))
+    assert "Guest grant to Dog walker on Unit 1 door" in added and str(walker.pk) not in added
     assert (grant.lock, grant.access_level, grant.granted_by) == (w.door1, "GUEST", f"staff:{grant.granted_by[6:]}")
     assert Event.objects.filter(event_name="grant.created", user_id=walker.pk).exists()
 
