@@ -67,7 +67,8 @@ def area_create(
 def _move(area: Area, parent: Area | None, actor: str) -> None:
     """Re-hang `area` (and its subtree) under `parent`, refusing cycles."""
     if parent is not None and (parent.pk == area.pk or str(area.pk) in parent.ancestor_ids):
-        message = f"moving area {area.pk} under area {parent.pk} would create a cycle"
+        where = "itself" if parent.pk == area.pk else f"'{parent.display_name}', which is inside it"
+        message = f"Area '{area.display_name}' cannot move under {where}: that would create a cycle."
         raise ApplicationError(message, fields={"parentAreaId": [message]})
     old_parent_id = area.parent_id
     area.parent = parent
