@@ -116,8 +116,11 @@ class AccessGrant(Entity):
         ]
 
     def __str__(self) -> str:
-        target = f"lock {self.lock_id}" if self.lock_id else f"area {self.area_id}"
-        return f"{self.access_level} grant to {self.user_id} on {target}"
+        """ "Guest grant to Dog walker on Unit 1 door": names, as a person reads them."""
+        who = self.user.display_name if self.user_id else "someone"
+        target = self.lock if self.lock_id else self.area if self.area_id else None
+        on = f" on {target.display_name}" if target is not None else ""
+        return f"{self.get_access_level_display()} grant to {who}{on}"
 
 
 class AccessBlock(models.Model):
@@ -135,7 +138,7 @@ class AccessBlock(models.Model):
         constraints = [models.UniqueConstraint(fields=["property", "user"], name="block_unique")]
 
     def __str__(self) -> str:
-        return f"block of {self.user_id} at {self.property_id}"
+        return f"Block of {self.user.display_name} at {self.property.display_name}"
 
 
 # --- derived (written only by apps.access.derive) ---------------------------------------------

@@ -114,6 +114,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.success(request, f"Revoked {queryset.count()} API key(s).")
 
 
+# "Is staff" read like building staff (the Staff group); the flag is about this admin site.
+STAFF_LABEL = "May sign in to this admin"
+STAFF_HELP = (
+    "Admin sign-in (Django's staff flag). Not the same as the property's Staff group, which is "
+    "about doors: building staff who open doors need no admin sign-in."
+)
+
+
 class UserAddForm(forms.ModelForm):
     password = forms.CharField(
         widget=forms.PasswordInput,
@@ -124,12 +132,16 @@ class UserAddForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "display_name", "is_staff")
+        labels = {"is_staff": STAFF_LABEL}
+        help_texts = {"is_staff": STAFF_HELP}
 
 
 class UserChangeForm(forms.ModelForm):
     class Meta:
         model = User
         fields = services.USER_UPDATABLE
+        labels = {"is_staff": STAFF_LABEL}
+        help_texts = {"is_staff": STAFF_HELP}
 
 
 def _group_choices(queryset) -> list:
@@ -220,11 +232,15 @@ class UserAdmin(ServiceModelAdmin):
 
     add_form = UserAddForm
     form = UserChangeForm
-    list_display = ("email", "display_name", "is_staff", "is_active", "type_state", "last_login")
+    list_display = ("email", "display_name", "admin_sign_in", "is_active", "type_state", "last_login")
     list_filter = (UserPropertyFilter, UserGroupFilter, "is_staff", "is_active", "type_state")
     search_fields = ("email", "display_name", "first_name", "last_name", "phone_number")
     ordering = ("email",)
     actions = ["add_to_group"]
+
+    @admin.display(boolean=True, description="Admin sign-in", ordering="is_staff")
+    def admin_sign_in(self, obj):
+        return obj.is_staff
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

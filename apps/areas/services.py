@@ -67,7 +67,8 @@ def area_create(
 def _move(area: Area, parent: Area | None, actor: str) -> None:
     """Re-hang `area` (and its subtree) under `parent`, refusing cycles."""
     if parent is not None and (parent.pk == area.pk or str(area.pk) in parent.ancestor_ids):
-        message = f"moving area {area.pk} under area {parent.pk} would create a cycle"
+        where = "itself" if parent.pk == area.pk else f"'{parent.display_name}', which is inside it"
+        message = f"Area '{area.display_name}' cannot move under {where}: that would create a cycle."
         raise ApplicationError(message, fields={"parentAreaId": [message]})
     old_parent_id = area.parent_id
     area.parent = parent
@@ -155,11 +156,31 @@ def area_delete(
     if blocked_by is not None:
         blocked.update(blocked_by(area))
     if blocked:
-        detail = "; ".join(f"{k}: {', '.join(v)}" for k, v in blocked.items())
-        raise ConflictError(f"area {area.pk} cannot be deleted: {detail}", extra={"blockedBy": blocked})
+        raise ConflictError(_delete_refusal(area, blocked), extra={"blockedBy": blocked})
     if cascade is not None:
         cascade(area)
     area.type_state = EntityTypeState.DELETED
     area.last_modified_by = actor
     area.save(update_fields=["type_state", "last_modified_by", "last_modified_at"])
     event_append(event_name="area.deleted", actor=actor, property_id=area.property_id, area_id=area.pk)
+
+
+# What blocks a delete, in words a manager reads (the ids stay in the 409's `blockedBy`).
+_BLOCKER_WORDS = {
+    "subAreaIds": "it has sub-areas",
+    "lockIds": "locks are installed in it",
+    "referencedByAreaIds": "the access lists of these areas name it",
+}
+
+
+def _delete_refusal(area: Area, blocked: dict[str, list[str]]) -> str:
+    """ "Area 'Building' cannot be deleted: it has sub-areas 'Floor 1', 'Floor 2'." """
+    lock_names = dict(area.locks.values_list("id", "display_name"))
+    area_ids = [i for key, ids in blocked.items() if key != "lockIds" for i in ids]
+    area_names = dict(Area.objects.filter(pk__in=area_ids).values_list("id", "display_name"))
+    names = {str(k): v for k, v in (lock_names | area_names).items()}
+    parts = []
+    for key, ids in blocked.items():
+        listed = ", ".join(f"'{names.get(i, i)}'" for i in ids)
+        parts.append(f"{_BLOCKER_WORDS.get(key, key)}: {listed}")
+    return f"Area '{area.display_name}' cannot be deleted: {'; '.join(parts)}."

@@ -42,8 +42,11 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         saved = self.service_save(request, obj, form, change)
         if saved is not None and saved.pk != obj.pk:
-            # The service made its own instance: point the admin's redirect and log at it.
-            obj.pk = saved.pk
+            # The service made its own instance: point the admin's redirect, log and message
+            # at it (its fields too, so "added" names what was saved, not the unsaved form).
+            for field in obj._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(saved, field.attname))
+            obj._state.fields_cache = {}
             obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):

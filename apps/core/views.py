@@ -1,4 +1,5 @@
-"""Operational endpoints outside the API: /healthz, and the 500 handler."""
+"""Endpoints outside the API proper: /healthz, the site root `/`, the API root `/api/v1/`, and
+the 500 handler."""
 
 import logging
 import sys
@@ -6,6 +7,8 @@ import sys
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
@@ -64,3 +67,31 @@ def server_error(request):
         content_type="text/plain; charset=utf-8",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
+
+
+def home(request):
+    """`/`: the staff admin is the site's front page (the admin's "View site" link lands here)."""
+    return redirect("admin:index")
+
+
+# The top resources a reader of /api/v1/ starts from; the full list is the schema.
+API_ROOT_RESOURCES = {
+    "properties": "properties",
+    "locks": "locks",
+    "users": "users",
+    "me": "me",
+    "apiKeys": "api-keys",
+}
+
+
+def api_root(request):
+    """`/api/v1/`: where the docs, the schema and the top resources are, in the API envelope.
+    Plain Django (no authentication, no data): it names addresses, never rows."""
+    base = request.build_absolute_uri("/api/v1/")
+    data = {
+        "docs": request.build_absolute_uri(reverse("api-docs")),
+        "redoc": request.build_absolute_uri(reverse("api-redoc")),
+        "schema": request.build_absolute_uri(reverse("schema")),
+        "resources": {name: base + path for name, path in API_ROOT_RESOURCES.items()},
+    }
+    return JsonResponse({"success": True, "error": None, "data": data})

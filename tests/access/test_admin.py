@@ -468,6 +468,9 @@ def test_grant_added_through_the_service_then_revoked_by_the_action(staff_client
     )
     assert response.status_code == 302, page_text(response)[:3000]
     grant = AccessGrant.objects.get(user=walker)
+    # Regression: the message read "GUEST grant to 01a240fb-… on area None".
+    added = page_text(staff_client.get(response["Location"]))
+    assert "Guest grant to Dog walker on Unit 1 door" in added and str(walker.pk) not in added
     assert (grant.lock, grant.access_level, grant.granted_by) == (w.door1, "GUEST", f"staff:{grant.granted_by[6:]}")
     assert Event.objects.filter(event_name="grant.created", user_id=walker.pk).exists()
 
@@ -610,3 +613,14 @@ def test_with_a_single_property_the_explain_page_offers_its_locks_at_once(staff_
     page = staff_client.get("/admin/access/accessgrant/explain/").content.decode()
     assert f'<option value="{tower.prop.pk}" selected>' in page
     assert "Lobby door" in page
+
+
+@pytest.mark.parametrize("field", ["user", "lock"])
+def test_explain_with_an_id_that_is_not_a_uuid_asks_again_instead_of_500(staff_client, tower, field):
+    """Regression: user=not-a-uuid answered 500 (the autocomplete queried the UUID column)."""
+    w = tower
+    params = {"property": w.prop.pk, "user": w.alice.pk, "lock": w.lobby_door.pk, "at": "2025-07-14T09:30"}
+    response = staff_client.get(EXPLAIN, {**params, field: "not-a-uuid", "explain": "Explain"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This field is required." in page and "<h2>Allowed</h2>" not in page

@@ -103,3 +103,13 @@ def test_admin_refuses_a_key_acting_as_a_person_on_the_row_at_fault(staff_client
     assert response.status_code == 200 and "No such property." in response.content.decode()
     assert not ApiKey.objects.exists()
     assert not Event.objects.filter(event_name="api_key.created").exists()
+
+
+def test_staff_flag_reads_as_admin_sign_in_not_building_staff(staff_client, staff_user):
+    """Regression: "Is staff" read like the property's Staff group."""
+    for url in ("/admin/accounts/user/add/", f"/admin/accounts/user/{staff_user.pk}/change/"):
+        page = staff_client.get(url).content.decode()
+        assert "May sign in to this admin" in page and "Is staff" not in page
+        assert "Not the same as the property" in page and "Staff group, which is about doors" in page
+    listing = staff_client.get("/admin/accounts/user/").content.decode()
+    assert "Admin sign-in" in listing and "Is staff" not in listing

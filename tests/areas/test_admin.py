@@ -106,7 +106,9 @@ def test_a_move_into_its_own_subtree_is_shown_on_the_form(staff_client, prop):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "would create a cycle" in page
+    # Regression: the message named both areas by UUID.
+    assert "Area &#x27;Renamed too&#x27; cannot move under &#x27;Floor 1&#x27;, which is inside it" in page
+    assert str(floor.pk) not in page.split("errorlist", 1)[1].split("</ul>", 1)[0]
     assert re.search(r'class="[^"]*errors[^"]*field-parent', page)  # on the parent field
     building.refresh_from_db()
     assert building.display_name == "Building" and building.parent is None  # rolled back as a whole
@@ -141,7 +143,7 @@ def test_move_action_reports_a_cycle_and_moves_the_rest(staff_client, prop):
 
     page = staff_client.post(CHANGELIST, selection, follow=True).content.decode()
 
-    assert "Building: moving area" in page and "would create a cycle" in page
+    assert "Building: Area &#x27;Building&#x27; cannot move under &#x27;Floor&#x27;" in page
     assert "Moved 1 area(s)." in page
     building.refresh_from_db()
     loose.refresh_from_db()
@@ -185,7 +187,11 @@ def test_delete_with_sub_areas_is_refused_with_a_message(staff_client, prop):
     floor = make_area(prop, "Floor", parent=building)
 
     response = staff_client.post(f"{CHANGELIST}{building.pk}/delete/", {"post": "yes"}, follow=True)
-    assert "cannot be deleted: subAreaIds" in response.content.decode()
+    page = response.content.decode()
+    # Regression: the message named the area and its sub-areas by UUID and API field.
+    assert "Area &#x27;Building&#x27; cannot be deleted: it has sub-areas: &#x27;Floor&#x27;." in page
+    message = page.split('class="messagelist"', 1)[1].split("</ul>", 1)[0]
+    assert str(floor.pk) not in message and "subAreaIds" not in message
     building.refresh_from_db()
     assert building.type_state == "active"
 

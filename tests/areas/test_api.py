@@ -262,7 +262,8 @@ def test_move_that_would_make_a_cycle_is_400_naming_both_areas(owner_client, pro
     c = d.area_create(prop, parent=b)
     parent = {"self": a, "child": b, "grandchild": c}[target]
     body = d.refused(_put(owner_client, prop, a, displayName="Renamed", parentAreaId=str(parent.pk)), 400)
-    assert str(a.pk) in body["error"] and str(parent.pk) in body["error"]
+    assert "Area 'Renamed' cannot move under" in body["error"] and str(a.pk) not in body["error"]
+    assert target == "self" or f"'{parent.display_name}', which is inside it" in body["error"]
     assert "parentAreaId" in body["data"]["fields"]
     # nothing changed, not even the name sent alongside
     after = _get(owner_client, prop, a)
@@ -308,7 +309,7 @@ def test_delete_area_named_by_another_access_list_is_409(owner_client, prop, via
     d.ok(_put(owner_client, prop, holder, accessList=[entry]))
     body = d.refused(owner_client.delete(_url(prop, target)), 409)
     assert body["data"]["blockedBy"] == {"referencedByAreaIds": [str(holder.pk)]}
-    assert str(holder.pk) in body["error"]
+    assert f"'{holder.display_name}'" in body["error"]  # names for people; ids in blockedBy
 
 
 def test_deleted_area_leaves_lists_and_its_parent_and_is_404(owner_client, prop):

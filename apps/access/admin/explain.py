@@ -115,7 +115,14 @@ def explain_view(model_admin, request):
     initial = {"property": prop, "at": timezone.now().astimezone(tz).strftime(EXPLAIN_TIME_FORMAT)}
     initial |= {name: request.GET[name] for name in ("user", "lock") if is_uuid(request.GET.get(name))}
     with timezone.override(tz):
-        form = ExplainForm(request.GET if "explain" in request.GET else None, prop=prop, initial=initial)
+        # An id that is not a UUID reads as "not chosen" (the person's autocomplete widget
+        # would otherwise query the UUID column with it and answer 500).
+        data = request.GET.copy() if "explain" in request.GET else None
+        if data is not None:
+            for name in ("user", "lock"):
+                if name in data and not is_uuid(data.get(name)):
+                    data.pop(name)
+        form = ExplainForm(data, prop=prop, initial=initial)
         context = {
             **model_admin.admin_site.each_context(request),
             "title": "Explain access",

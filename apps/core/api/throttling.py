@@ -17,6 +17,8 @@ import time
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.principal import Principal
+
 logger = logging.getLogger("keyhouse.api")
 
 _WARN_EVERY_SECONDS = 60
@@ -64,15 +66,22 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
 
 
 class PrincipalRateThrottle(FixedWindowRateThrottle):
-    """Per API key / sign-in token; unauthenticated calls are left to the address limit."""
+    """Per API key / sign-in token; unauthenticated calls are left to the address limit.
+
+    The API docs and schema views authenticate by admin session, so there `request.user` is
+    a Django `User` (or AnonymousUser), not a Principal: counted per staff account then."""
 
     scope = "principal"
 
     def get_cache_key(self, request, view):
         principal = request.user
-        if principal is None:
+        if isinstance(principal, Principal):
+            ident = f"{principal.kind}:{principal.id}"
+        elif getattr(principal, "is_authenticated", False):
+            ident = f"session:{principal.pk}"
+        else:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": f"{principal.kind}:{principal.id}"}
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class AddressRateThrottle(FixedWindowRateThrottle):
