@@ -98,3 +98,13 @@ def eager_celery(settings):
     reads the CELERY_* Django settings at each use (config/celery.py), so overriding them works."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+@pytest.fixture
+def one_throttle_window(monkeypatch):
+    """Every request of a test in one rate-limit window: with the real clock, a test that
+    crossed a minute boundary (a password check takes a while) started a fresh window and
+    failed now and then."""
+    from apps.core.api.throttling import FixedWindowRateThrottle
+
+    monkeypatch.setattr(FixedWindowRateThrottle, "timer", staticmethod(lambda: 1_800_000_030.0))

@@ -225,7 +225,7 @@ def test_only_a_signed_in_person_may_change_their_email(rae, client_for):
     d.refused(_confirm(owner_key, "x@example.test", "123456"), 403)
 
 
-def test_requests_and_confirmations_are_throttled_per_person(rae, monkeypatch):
+def test_requests_and_confirmations_are_throttled_per_person(rae, monkeypatch, one_throttle_window):
     monkeypatch.setattr(EmailChangeRateThrottle, "THROTTLE_RATES", {"email_change": "3/min"})
     client = _signed_in(rae)
     statuses = [_request(client, "new@example.test").status_code for _ in range(2)]

@@ -2,7 +2,7 @@ import pytest
 
 from apps.core.api.throttling import AddressRateThrottle, PrincipalRateThrottle, SignInRateThrottle
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_throttle_window")]
 
 
 def test_per_key_limit_answers_429_in_the_envelope_with_retry_after(client_for, monkeypatch):
