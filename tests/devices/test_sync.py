@@ -30,10 +30,10 @@ def _sync(client, phone: Phone, body: dict | None = None, **url):
 
 
 def _ok(response) -> dict:
-    """The `data` of a sync answer: a signed envelope {success, error, data, signatures}."""
+    """The `data` of a sync answer: a signed envelope {success, error, data, signatures, eventIds}."""
     assert response.status_code == 200, (response.status_code, response.content[:300])
     body = response.json()
-    assert set(body) == {"success", "error", "data", "signatures"} and body["success"] is True, body
+    assert set(body) == {"success", "error", "data", "signatures", "eventIds"} and body["success"] is True, body
     return body["data"]
 
 

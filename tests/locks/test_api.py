@@ -241,3 +241,29 @@ def test_an_owner_provisions_and_deprovisions_its_own_property_s_locks(world):
     d.refused(key_client(Grant("owner", property_id=other.pk)).delete(f"/api/v1/locks/{lock.lock_id}"), 404)
     assert d.ok(owner.delete(f"/api/v1/locks/{lock.lock_id}")) == {}
     assert Lock.objects.get(pk=lock.lock_id).type_state == "deleted"
+
+
+def test_a_write_answers_its_event_ids_and_the_change_is_followed_to_the_locks(world):
+    """API.md "Following a write": removeUserFromUserGroup answers exactly its own event's id
+    (not a racing change's, not the worker's derived events), and that id is the one
+    GET /api/v1/events/{eventId}/acknowledgements follows to "effective on N/M locks"."""
+    Phone.provision(world.alice)
+    d.member_add(world.residents, world.alice)
+    settle()
+    world.sync()
+    world.sync()
+    member_url = f"/api/v1/properties/{world.prop.pk}/groups/{world.residents.pk}/users/{world.alice.pk}"
+    body = world.manager.delete(member_url).json()
+    assert body["success"] is True and body["data"] == {}
+    removed = Event.objects.get(event_name="group.member_removed", user_id=world.alice.pk)
+    assert body["eventIds"] == [str(removed.pk)]
+    assert "eventIds" not in world.manager.get(f"/api/v1/locks/{world.lock.lock_id}").json()  # reads carry none
+
+    url = f"/api/v1/events/{body['eventIds'][0]}/acknowledgements"
+    settle()
+    status = d.ok(world.manager.get(url))
+    assert (status["tracked"], status["keyMapsBuilt"], status["locks"], status["acknowledged"]) == (True, True, 1, 0)
+    world.sync()  # gets the map without Alice
+    world.sync()  # acknowledges it
+    status = d.ok(world.manager.get(url))
+    assert (status["locks"], status["acknowledged"], status["pending"]) == (1, 1, 0)

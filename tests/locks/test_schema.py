@@ -42,7 +42,7 @@ def _assert_signatures(envelope: dict) -> None:
 def test_signed_lock_outputs_list_signatures(schema, operation_id):
     name, envelope = _ok_envelope(schema, operation_id)
     assert name == "SignedLockOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "eventIds"}
     assert envelope["properties"]["success"] == {"type": "boolean"}
     _assert_signatures(envelope)
 
@@ -50,7 +50,7 @@ def test_signed_lock_outputs_list_signatures(schema, operation_id):
 def test_sync_lock_lists_signatures_and_the_nullable_signed_key_map(schema):
     name, envelope = _ok_envelope(schema, "syncLock")
     assert name == "SignedLockSyncOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "keyMap"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "keyMap", "eventIds"}
     assert set(envelope["required"]) == {"success", "error", "data", "signatures", "keyMap"}
     _assert_signatures(envelope)
     key_map = envelope["properties"]["keyMap"]
@@ -64,14 +64,14 @@ def test_sync_lock_lists_signatures_and_the_nullable_signed_key_map(schema):
 def test_sync_user_device_lists_signatures(schema):
     name, envelope = _ok_envelope(schema, "syncUserDevice")
     assert name == "UserDeviceSyncOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "eventIds"}
     _assert_signatures(envelope)
 
 
 def test_unsigned_outputs_keep_the_plain_envelope(schema):
     for operation_id in ("listLocks", "deprovisionLock", "listLockAccessLogs", "listUserDevices", "getUserDevice"):
         _, envelope = _ok_envelope(schema, operation_id)
-        assert set(envelope["properties"]) == {"success", "error", "data"}, operation_id
+        assert set(envelope["properties"]) == {"success", "error", "data", "eventIds"}, operation_id
         assert set(envelope["required"]) == {"success", "error", "data"}, operation_id
 
 
@@ -83,7 +83,7 @@ def test_answers_carry_exactly_the_documented_members(schema, world):
     assert set(body) == set(envelope["properties"])
     response = world.manager.get(f"/api/v1/locks/{world.lock.lock_id}")
     _, envelope = _ok_envelope(schema, "getLock")
-    assert set(response.json()) == set(envelope["properties"])
+    assert set(response.json()) == set(envelope["properties"]) - {"eventIds"}  # a read: no eventIds
 
 
 def test_two_operations_sharing_an_envelope_must_declare_the_same_members():
