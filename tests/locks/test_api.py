@@ -267,3 +267,34 @@ def test_a_write_answers_its_event_ids_and_the_change_is_followed_to_the_locks(w
     world.sync()  # acknowledges it
     status = d.ok(world.manager.get(url))
     assert (status["locks"], status["acknowledged"], status["pending"]) == (1, 1, 0)
+
+
+def test_a_factory_fresh_lock_takes_its_first_clock_from_the_command_then_from_a_sync(world):
+    """PROTOCOL.md §9.1 "First clock": a lock with no trusted time (its clock at 1970 here)
+    applies its provisioning command without the time check, takes the signed `issuedAt` as a
+    provisional clock, and trusts time only once a signed sync answer sets it; from then on a
+    command outside its validity by that clock is refused, and so is any older command."""
+    import time
+
+    fresh = ReferenceLock(clock_offset=-int(time.time()))  # no RTC: the clock reads 1970
+    assert fresh.now() < 10 and not fresh.clock_trusted
+    response = world.manager.post("/api/v1/locks", fresh.provision_body(propertyId=str(world.prop.pk)), format="json")
+    command = fresh.apply_command(response.json())
+    assert abs(fresh.now() - command["issuedAt"]) <= 1 and not fresh.clock_trusted
+    assert fresh.trusted and fresh.api_secret
+
+    api = lock_client(fresh)
+    answer = api.put(f"/api/v1/locks/{fresh.lock_id}/sync", fresh.sync_body(), format="json").json()
+    assert answer["success"] is True, answer
+    fresh.receive_sync(answer)
+    assert fresh.clock_trusted and abs(fresh.now() - int(time.time())) <= 2
+
+    state = world.manager.get(f"/api/v1/locks/{fresh.lock_id}").json()
+    fresh.clock_offset += 2 * 86400  # a trusted clock two days on: yesterday's command is stale
+    with pytest.raises(LockRefused, match="outside its validity"):
+        fresh.apply_command(state)
+    fresh.clock_offset -= 2 * 86400
+    fresh.apply_command(state)
+    reset = ReferenceLock(signing_key=fresh.signing_key, command_sequence=fresh.command_sequence + 1)
+    with pytest.raises(LockRefused, match="stale command"):  # no clock, yet no replay: the sequence
+        reset.apply_command(response.json())
