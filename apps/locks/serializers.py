@@ -214,6 +214,13 @@ class LockSyncOutputSerializer(serializers.Serializer):
     accessLogs = AccessLogSummarySerializer()
 
 
+class _BlankAsNullCharField(serializers.CharField):
+    """A string the model stores as "" when absent, answered as null (as the schema says)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class LockAccessLogSerializer(EntitySerializer):
     """Spec LockAccessLog (+ `sequence`, `result`, `reason`, `kid`, `keyMapVersion`, `receivedAt`)."""
 
@@ -224,7 +231,12 @@ class LockAccessLogSerializer(EntitySerializer):
     accessDate = TimestampField(source="access_date", read_only=True)
     userId = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
     userDeviceId = serializers.UUIDField(source="user_device_id", read_only=True, allow_null=True)
-    deviceSignature = serializers.CharField(source="device_signature", read_only=True, allow_null=True)
+    deviceSignature = _BlankAsNullCharField(
+        source="device_signature",
+        read_only=True,
+        allow_null=True,
+        help_text="The failed signature of a `bad-signature` denial (PROTOCOL.md §6.5); null on every other log.",
+    )
     propertyId = serializers.UUIDField(source="property_id", read_only=True, allow_null=True)
     areaId = serializers.UUIDField(source="area_id", read_only=True, allow_null=True)
     userGroupId = serializers.UUIDField(source="user_group_id", read_only=True, allow_null=True)

@@ -10,6 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView
 from tests.locks.conftest import settle
+from tests.locks.reference_lock import SYNC_REQUEST, sign
 
 SIGNED_LOCK_OPERATIONS = ("provisionLock", "getLock", "updateLock", "installLock", "uninstallLock")
 
@@ -111,3 +112,43 @@ def test_two_operations_sharing_an_envelope_must_declare_the_same_members():
     finally:
         GENERATOR_STATS.reset()
     assert any("envelope SignedLockOutput is declared with different members" in w for w in warnings), warnings
+
+
+SYNC_REQUIRED = {
+    "lockId",
+    "syncSequence",
+    "syncDate",
+    "currentKeyMapVersion",
+    "currentFirmwareVersion",
+    "encryptedAccessLogs",
+    "nonce",
+    "signatures",
+}
+
+
+def test_the_sync_request_s_required_members_are_those_of_the_protocol(schema, world):
+    """PROTOCOL.md §6.4 "Required": all but `accessLogsKid` and `ack`, in the schema and on the
+    server: a signed sync without the optional two is accepted, one without `nonce` is refused."""
+    for item in schema["paths"].values():
+        for op in item.values():
+            if op["operationId"] == "syncLock":
+                ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert set(component["required"]) == SYNC_REQUIRED
+    assert set(component["properties"]) == SYNC_REQUIRED | {"accessLogsKid", "ack"}
+
+    settle()
+    lean = world.lock.sync_body()
+    lean.pop("signatures")
+    lean.pop("accessLogsKid", None)
+    lean.pop("ack", None)
+    url = f"/api/v1/locks/{world.lock.lock_id}/sync"
+    body = {**lean, "signatures": sign(world.lock.signing_key, lean, SYNC_REQUEST)}
+    assert world.lock_api.put(url, body, format="json").status_code == 200
+    world.lock.sync_sequence += 1
+    bare = world.lock.sync_body()
+    bare.pop("signatures")
+    bare.pop("nonce")
+    bare = {**bare, "signatures": sign(world.lock.signing_key, bare, SYNC_REQUEST)}
+    refused = world.lock_api.put(url, bare, format="json").json()
+    assert refused["success"] is False and "nonce" in refused["data"]["fields"]
