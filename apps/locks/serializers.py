@@ -305,3 +305,34 @@ class EventAcknowledgementsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     acknowledgedLocks = AckLockSerializer(many=True)
     pendingLocks = AckLockSerializer(many=True)
+
+
+class _KeyRefSerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    publicKey = serializers.CharField(help_text="base64url raw public key")
+
+
+class LockCommandSerializer(serializers.Serializer):
+    """Extension `lockCommand` (PROTOCOL.md §6.2): what the lock applies; signed with `data`."""
+
+    command = serializers.ChoiceField(choices=["provision", "install", "uninstall", "state"])
+    lockId = serializers.UUIDField()
+    lockKid = serializers.CharField(allow_null=True)
+    propertyId = serializers.UUIDField(allow_null=True)
+    areaId = serializers.UUIDField(allow_null=True)
+    sequence = serializers.IntegerField(min_value=0)
+    issuedAt = serializers.IntegerField(help_text="integer Unix seconds")
+    notAfter = serializers.IntegerField(help_text="integer Unix seconds")
+    propertyKeys = _KeyRefSerializer(many=True)
+    propertySealKey = _KeyRefSerializer(allow_null=True)
+    uninstallMode = serializers.ChoiceField(choices=["area", "property", "owner"], allow_null=True)
+
+
+@extend_schema_serializer(component_name="SignedLock")
+class SignedLockSerializer(LockSerializer):
+    """Schema only: the `data` of SignedLockOutput, the spec Lock plus the signed `lockCommand`."""
+
+    lockCommand = LockCommandSerializer(read_only=True)
+
+    class Meta(LockSerializer.Meta):
+        fields = (*LockSerializer.Meta.fields, "lockCommand")
