@@ -5,9 +5,15 @@ from apps.accounts.models import User
 
 
 class UserFilterSet(django_filters.FilterSet):
-    """User list filters: `q` (name or email contains), `userGroupId`."""
+    """User list filters: `q` (name or email contains), `email` (exact, any case), `userGroupId`."""
 
     q = django_filters.CharFilter(method="filter_q", help_text="Name or email contains (case-insensitive).")
+    email = django_filters.CharFilter(
+        field_name="email",
+        lookup_expr="iexact",
+        help_text="Exactly this email address, any case: how to look a person up by email "
+        "(among the people the caller may see).",
+    )
     userGroupId = django_filters.UUIDFilter(
         field_name="memberships__user_group_id", help_text="Only members of this user group."
     )

@@ -13,6 +13,7 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.written import event_id_record, event_ids_paused
 from apps.events.backoff import retry_delay
 from apps.events.constants import SWEEP_BATCH, SWEEP_GRACE  # noqa: F401 - SWEEP_GRACE is re-exported
 from apps.events.models import Event
@@ -29,7 +30,8 @@ def _enqueue(event_id: UUID) -> None:
     from apps.events import tasks  # local: its tasks module imports this one (Celery calls the services)
 
     try:
-        tasks.event_process.delay(str(event_id))
+        with event_ids_paused():  # an eager worker's derived events are not the request's write
+            tasks.event_process.delay(str(event_id))
     except Exception:  # noqa: BLE001 - broker errors vary by transport; the row is safe
         logger.warning("could not enqueue event %s; the sweep will retry", event_id, exc_info=True)
 
@@ -51,6 +53,7 @@ def event_append(*, event_name: str, actor: str, payload: dict | None = None, **
     )
     event.full_clean()
     event.save()
+    event_id_record(event.id)
     transaction.on_commit(partial(_enqueue, event.id))
     return event
 

@@ -21,7 +21,7 @@ from apps.locks.choices import LockUninstallMode
 from apps.locks.constants import LOCK_CALLER
 from apps.locks.filters import LockFilterSet
 from apps.locks.models import LockCredential, LockHealth
-from apps.locks.pagination import NewestSequenceFirstPagination
+from apps.locks.pagination import AccessLogPagination
 from apps.locks.serializers import (
     EventAcknowledgementsSerializer,
     LockAccessLogGapSerializer,
@@ -33,6 +33,7 @@ from apps.locks.serializers import (
     LockSyncOutputSerializer,
     LockSyncSerializer,
     LockWritableSerializer,
+    SignedLockSerializer,
 )
 from apps.properties import selectors as property_selectors
 
@@ -105,7 +106,7 @@ class LockListCreateApi(_LockApi):
     @operation(
         "provisionLock",
         request=LockProvisionSerializer,
-        responses=LockSerializer,
+        responses=SignedLockSerializer,
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
         tags=TAGS,
@@ -149,7 +150,7 @@ class LockListCreateApi(_LockApi):
 
 
 class LockDetailApi(_LockApi):
-    @operation("getLock", responses=LockSerializer, envelope=SIGNED, envelope_extra=SIGNED_EXTRA, tags=TAGS)
+    @operation("getLock", responses=SignedLockSerializer, envelope=SIGNED, envelope_extra=SIGNED_EXTRA, tags=TAGS)
     def get(self, request, lockId):
         """The lock, with a signed `state` command the lock may apply (PROTOCOL.md §6.2)."""
         return self.signed(self.lock_or_404(lockId), command="state")
@@ -157,7 +158,7 @@ class LockDetailApi(_LockApi):
     @operation(
         "updateLock",
         request=LockWritableSerializer,
-        responses=LockSerializer,
+        responses=SignedLockSerializer,
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
         tags=TAGS,
@@ -178,7 +179,7 @@ class LockInstallApi(_LockApi):
     @operation(
         "installLock",
         request=LockEmptyInputSerializer,
-        responses=LockSerializer,
+        responses=SignedLockSerializer,
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
         tags=["areas", *TAGS],
@@ -199,7 +200,7 @@ class LockUninstallApi(_LockApi):
     @operation(
         "uninstallLock",
         request=LockEmptyInputSerializer,
-        responses=LockSerializer,
+        responses=SignedLockSerializer,
         parameters=[UNINSTALL_MODE],
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
@@ -244,7 +245,7 @@ class LockSyncApi(_LockApi):
 
 
 class LockAccessLogListApi(_LockApi):
-    pagination_class = NewestSequenceFirstPagination
+    pagination_class = AccessLogPagination
     page_items_key = "accessLogs"
 
     @operation("listLockAccessLogs", responses=LockAccessLogSerializer(many=True), tags=TAGS)

@@ -214,6 +214,13 @@ class LockSyncOutputSerializer(serializers.Serializer):
     accessLogs = AccessLogSummarySerializer()
 
 
+class _BlankAsNullCharField(serializers.CharField):
+    """A string the model stores as "" when absent, answered as null (as the schema says)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class LockAccessLogSerializer(EntitySerializer):
     """Spec LockAccessLog (+ `sequence`, `result`, `reason`, `kid`, `keyMapVersion`, `receivedAt`)."""
 
@@ -224,7 +231,12 @@ class LockAccessLogSerializer(EntitySerializer):
     accessDate = TimestampField(source="access_date", read_only=True)
     userId = serializers.UUIDField(source="user_id", read_only=True, allow_null=True)
     userDeviceId = serializers.UUIDField(source="user_device_id", read_only=True, allow_null=True)
-    deviceSignature = serializers.CharField(source="device_signature", read_only=True, allow_null=True)
+    deviceSignature = _BlankAsNullCharField(
+        source="device_signature",
+        read_only=True,
+        allow_null=True,
+        help_text="The failed signature of a `bad-signature` denial (PROTOCOL.md §6.5); null on every other log.",
+    )
     propertyId = serializers.UUIDField(source="property_id", read_only=True, allow_null=True)
     areaId = serializers.UUIDField(source="area_id", read_only=True, allow_null=True)
     userGroupId = serializers.UUIDField(source="user_group_id", read_only=True, allow_null=True)
@@ -312,3 +324,34 @@ class LockHealthSerializer(serializers.Serializer):
     heldOpen = serializers.BooleanField(source="held_open", read_only=True)
     stale = serializers.BooleanField(read_only=True, help_text="Its integration is failing (not the same as offline).")
     updatedAt = TimestampField(source="updated_at", read_only=True, allow_null=True)
+
+
+class _KeyRefSerializer(serializers.Serializer):
+    kid = serializers.CharField()
+    publicKey = serializers.CharField(help_text="base64url raw public key")
+
+
+class LockCommandSerializer(serializers.Serializer):
+    """Extension `lockCommand` (PROTOCOL.md §6.2): what the lock applies; signed with `data`."""
+
+    command = serializers.ChoiceField(choices=["provision", "install", "uninstall", "state"])
+    lockId = serializers.UUIDField()
+    lockKid = serializers.CharField(allow_null=True)
+    propertyId = serializers.UUIDField(allow_null=True)
+    areaId = serializers.UUIDField(allow_null=True)
+    sequence = serializers.IntegerField(min_value=0)
+    issuedAt = serializers.IntegerField(help_text="integer Unix seconds")
+    notAfter = serializers.IntegerField(help_text="integer Unix seconds")
+    propertyKeys = _KeyRefSerializer(many=True)
+    propertySealKey = _KeyRefSerializer(allow_null=True)
+    uninstallMode = serializers.ChoiceField(choices=["area", "property", "owner"], allow_null=True)
+
+
+@extend_schema_serializer(component_name="SignedLock")
+class SignedLockSerializer(LockSerializer):
+    """Schema only: the `data` of SignedLockOutput, the spec Lock plus the signed `lockCommand`."""
+
+    lockCommand = LockCommandSerializer(read_only=True)
+
+    class Meta(LockSerializer.Meta):
+        fields = (*LockSerializer.Meta.fields, "lockCommand")

@@ -223,3 +223,19 @@ def test_a_manager_cannot_scope_a_new_person_s_permission_to_a_stranger(owner_a,
         refused = d.refused(owner_a.post("/api/v1/users", body, format="json"), 400)
         assert refused["data"]["fields"] == {"userPermissions[0].userId": ["No such user."]}
     assert not User.objects.filter(email="new@example.test").exists()
+
+
+def test_a_person_is_looked_up_by_email_among_those_the_caller_reaches(owner_a, a, b):
+    """API.md "Finding things": listUsersForGroup?email= matches the whole address, any case,
+    within the group the caller names (its property's group: everyone it placed there); another
+    property's group is a 404, so a person of another property is never found."""
+    resident, outsider = d.user_create(email="Rae@Example.test"), d.user_create(email="out@example.test")
+    group_a, group_b = d.property_group(a), d.property_group(b)
+    d.member_add(group_a, resident)
+    d.member_add(group_b, outsider)
+    url = f"/api/v1/properties/{a.pk}/groups/{group_a.pk}/users"
+    found = d.ok(owner_a.get(url, {"email": "rae@example.TEST"}))["users"]
+    assert [u["userId"] for u in found] == [str(resident.pk)]
+    assert d.ok(owner_a.get(url, {"email": "rae@example"}))["users"] == []  # whole address, not contains
+    assert d.ok(owner_a.get(url, {"email": "out@example.test"}))["users"] == []
+    d.refused(owner_a.get(f"/api/v1/properties/{b.pk}/groups/{group_b.pk}/users", {"email": "out@example.test"}), 404)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -30,10 +31,10 @@ def _sync(client, phone: Phone, body: dict | None = None, **url):
 
 
 def _ok(response) -> dict:
-    """The `data` of a sync answer: a signed envelope {success, error, data, signatures}."""
+    """The `data` of a sync answer: a signed envelope {success, error, data, signatures, eventIds}."""
     assert response.status_code == 200, (response.status_code, response.content[:300])
     body = response.json()
-    assert set(body) == {"success", "error", "data", "signatures"} and body["success"] is True, body
+    assert set(body) == {"success", "error", "data", "signatures", "eventIds"} and body["success"] is True, body
     return body["data"]
 
 
@@ -90,6 +91,12 @@ def test_first_sync_delivers_the_sealed_map_and_the_phone_reads_it(world, alice_
     server_time = dt.datetime.fromisoformat(data["serverTime"].replace("Z", "+00:00"))
     assert abs((dt.datetime.now(dt.UTC) - server_time).total_seconds()) < 5
     assert opened["notAfter"] == data["notAfter"] > data["serverTime"]
+    # PROTOCOL.md §7.5 "Types": every time in the map is a spec timestamp string, never a number
+    stamp = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+    assert stamp.match(opened["issuedAt"]) and stamp.match(opened["notAfter"])
+    for entry in opened["entries"]:
+        for bound in (entry["validFrom"], entry["validUntil"]):
+            assert bound is None or stamp.match(bound), entry
 
     device.refresh_from_db()
     assert device.last_sync_counter == 1 and device.last_known_sync_date is not None

@@ -184,3 +184,19 @@ def test_the_reference_phone_answers_a_challenge_with_the_same_bytes():
     }
     with pytest.raises(crypto.InvalidSignature):
         canonical.verify_message(other, UNLOCK["context"], [h(key["publicKeyHex"])])
+
+
+def test_the_vector_pins_the_types_of_the_map_s_times():
+    """PROTOCOL.md §7.5 "Types": `issuedAt`, `notAfter` and every entry's and schedule's
+    `validFrom`/`validUntil` are timestamp strings (`YYYY-MM-DDTHH:MM:SS.sssZ`, UTC) or null,
+    unlike the lock's key map (§6.3), whose times are integer Unix seconds."""
+    import re
+
+    stamp = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+    document = SYNC["map"]["document"]
+    assert stamp.match(document["issuedAt"]) and stamp.match(document["notAfter"])
+    bounds = [(e["validFrom"], e["validUntil"]) for e in document["entries"]]
+    bounds += [(e["schedule"]["validFrom"], e["schedule"]["validUntil"]) for e in document["entries"] if e["schedule"]]
+    assert any(b is not None for pair in bounds for b in pair)  # the vector has non-null bounds to pin
+    assert all(b is None or (isinstance(b, str) and stamp.match(b)) for pair in bounds for b in pair)
+    assert '"validFrom":"2026-11-01T00:00:00.000Z"' in SYNC["map"]["documentCanonical"]

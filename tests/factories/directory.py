@@ -88,7 +88,10 @@ def ok(response) -> dict:
     """The `data` of a successful enveloped response (asserting 200 and the envelope)."""
     assert response.status_code == 200, (response.status_code, response.content[:500])
     body = response.json()
-    assert set(body) == {"success", "error", "data"}, body
+    write = (getattr(response, "request", None) or {}).get("REQUEST_METHOD", "GET") not in ("GET", "HEAD", "OPTIONS")
+    # a write also answers the ids of the events it appended (docs/API.md "Following a write")
+    assert set(body) == {"success", "error", "data", *(["eventIds"] if write else [])}, body
+    assert all(isinstance(event_id, str) for event_id in body.get("eventIds", [])), body
     assert body["success"] is True and body["error"] is None, body
     return body["data"]
 

@@ -230,3 +230,12 @@ def test_signatures_by_weak_keys_are_refused(case):
     assert pt.cofactorless_verify(public, message, signature)
     with pytest.raises(crypto.InvalidSignature):
         crypto.verify(public, message, signature)
+
+
+def test_no_seal_case_passes_for_an_access_map():
+    """A seal case under the user-access-map info seals arbitrary bytes; it says so and points
+    at device_sync.json, the only vector of a real §7.5 map (its aad and JCS document)."""
+    for case in SEAL["cases"]:
+        if case["info"] == "keyhouse/user-access-map/v1":
+            assert "not a §7.5 map" in case["name"] and "device_sync.json" in case["note"]
+            assert b'"format"' not in h(case["plaintextHex"])

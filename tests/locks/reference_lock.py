@@ -142,6 +142,7 @@ class ReferenceLock:
     seal_key: X25519PrivateKey = field(default_factory=X25519PrivateKey.generate)
     firmware: str = "1.0.0"
     clock_offset: int = 0  # the lock's clock = real time + offset (tests move it)
+    clock_trusted: bool = False  # factory-fresh: no signed server time yet (§9.1 "First clock")
     lock_id: str | None = None
     api_secret: str | None = None
     property_id: str | None = None
@@ -188,11 +189,16 @@ class ReferenceLock:
             raise LockRefused("a command for another lock")
         if command["lockKid"] != self.kid:
             raise LockRefused("a command for another lock key")
-        now = self.now()
-        if not command["issuedAt"] - MAP_SKEW <= now < command["notAfter"]:
-            raise LockRefused("command outside its validity")
         if command["sequence"] < self.command_sequence:
             raise LockRefused("stale command (replayed)")
+        if self.clock_trusted:
+            now = self.now()
+            if not command["issuedAt"] - MAP_SKEW <= now < command["notAfter"]:
+                raise LockRefused("command outside its validity")
+        else:
+            # §9.1 "First clock": no trusted time yet, so no time check; the command's signed
+            # issuedAt becomes a provisional clock (still untrusted) until a sync answer sets it.
+            self.clock_offset = command["issuedAt"] - int(time.time())
         self.lock_id, self.command_sequence = command["lockId"], command["sequence"]
         secret = (data.get("private") or {}).get("apiKeySecret")
         if secret:
@@ -374,6 +380,7 @@ class ReferenceLock:
         if data["syncSequence"] != self.sent.get("syncSequence"):
             raise LockRefused("answer to another sync")
         self.clock_offset += data["serverTime"] - self.now()
+        self.clock_trusted = True
         if not data["accepted"]:
             return data
         confirmed = data["accessLogs"]["highestSequence"]

@@ -241,3 +241,60 @@ def test_an_owner_provisions_and_deprovisions_its_own_property_s_locks(world):
     d.refused(key_client(Grant("owner", property_id=other.pk)).delete(f"/api/v1/locks/{lock.lock_id}"), 404)
     assert d.ok(owner.delete(f"/api/v1/locks/{lock.lock_id}")) == {}
     assert Lock.objects.get(pk=lock.lock_id).type_state == "deleted"
+
+
+def test_a_write_answers_its_event_ids_and_the_change_is_followed_to_the_locks(world):
+    """API.md "Following a write": removeUserFromUserGroup answers exactly its own event's id
+    (not a racing change's, not the worker's derived events), and that id is the one
+    GET /api/v1/events/{eventId}/acknowledgements follows to "effective on N/M locks"."""
+    Phone.provision(world.alice)
+    d.member_add(world.residents, world.alice)
+    settle()
+    world.sync()
+    world.sync()
+    member_url = f"/api/v1/properties/{world.prop.pk}/groups/{world.residents.pk}/users/{world.alice.pk}"
+    body = world.manager.delete(member_url).json()
+    assert body["success"] is True and body["data"] == {}
+    removed = Event.objects.get(event_name="group.member_removed", user_id=world.alice.pk)
+    assert body["eventIds"] == [str(removed.pk)]
+    assert "eventIds" not in world.manager.get(f"/api/v1/locks/{world.lock.lock_id}").json()  # reads carry none
+
+    url = f"/api/v1/events/{body['eventIds'][0]}/acknowledgements"
+    settle()
+    status = d.ok(world.manager.get(url))
+    assert (status["tracked"], status["keyMapsBuilt"], status["locks"], status["acknowledged"]) == (True, True, 1, 0)
+    world.sync()  # gets the map without Alice
+    world.sync()  # acknowledges it
+    status = d.ok(world.manager.get(url))
+    assert (status["locks"], status["acknowledged"], status["pending"]) == (1, 1, 0)
+
+
+def test_a_factory_fresh_lock_takes_its_first_clock_from_the_command_then_from_a_sync(world):
+    """PROTOCOL.md §9.1 "First clock": a lock with no trusted time (its clock at 1970 here)
+    applies its provisioning command without the time check, takes the signed `issuedAt` as a
+    provisional clock, and trusts time only once a signed sync answer sets it; from then on a
+    command outside its validity by that clock is refused, and so is any older command."""
+    import time
+
+    fresh = ReferenceLock(clock_offset=-int(time.time()))  # no RTC: the clock reads 1970
+    assert fresh.now() < 10 and not fresh.clock_trusted
+    response = world.manager.post("/api/v1/locks", fresh.provision_body(propertyId=str(world.prop.pk)), format="json")
+    command = fresh.apply_command(response.json())
+    assert abs(fresh.now() - command["issuedAt"]) <= 1 and not fresh.clock_trusted
+    assert fresh.trusted and fresh.api_secret
+
+    api = lock_client(fresh)
+    answer = api.put(f"/api/v1/locks/{fresh.lock_id}/sync", fresh.sync_body(), format="json").json()
+    assert answer["success"] is True, answer
+    fresh.receive_sync(answer)
+    assert fresh.clock_trusted and abs(fresh.now() - int(time.time())) <= 2
+
+    state = world.manager.get(f"/api/v1/locks/{fresh.lock_id}").json()
+    fresh.clock_offset += 2 * 86400  # a trusted clock two days on: yesterday's command is stale
+    with pytest.raises(LockRefused, match="outside its validity"):
+        fresh.apply_command(state)
+    fresh.clock_offset -= 2 * 86400
+    fresh.apply_command(state)
+    reset = ReferenceLock(signing_key=fresh.signing_key, command_sequence=fresh.command_sequence + 1)
+    with pytest.raises(LockRefused, match="stale command"):  # no clock, yet no replay: the sequence
+        reset.apply_command(response.json())

@@ -10,6 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView
 from tests.locks.conftest import settle
+from tests.locks.reference_lock import SYNC_REQUEST, sign
 
 SIGNED_LOCK_OPERATIONS = ("provisionLock", "getLock", "updateLock", "installLock", "uninstallLock")
 
@@ -42,7 +43,7 @@ def _assert_signatures(envelope: dict) -> None:
 def test_signed_lock_outputs_list_signatures(schema, operation_id):
     name, envelope = _ok_envelope(schema, operation_id)
     assert name == "SignedLockOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "eventIds"}
     assert envelope["properties"]["success"] == {"type": "boolean"}
     _assert_signatures(envelope)
 
@@ -50,7 +51,7 @@ def test_signed_lock_outputs_list_signatures(schema, operation_id):
 def test_sync_lock_lists_signatures_and_the_nullable_signed_key_map(schema):
     name, envelope = _ok_envelope(schema, "syncLock")
     assert name == "SignedLockSyncOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "keyMap"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "keyMap", "eventIds"}
     assert set(envelope["required"]) == {"success", "error", "data", "signatures", "keyMap"}
     _assert_signatures(envelope)
     key_map = envelope["properties"]["keyMap"]
@@ -64,14 +65,14 @@ def test_sync_lock_lists_signatures_and_the_nullable_signed_key_map(schema):
 def test_sync_user_device_lists_signatures(schema):
     name, envelope = _ok_envelope(schema, "syncUserDevice")
     assert name == "UserDeviceSyncOutput"
-    assert set(envelope["properties"]) == {"success", "error", "data", "signatures"}
+    assert set(envelope["properties"]) == {"success", "error", "data", "signatures", "eventIds"}
     _assert_signatures(envelope)
 
 
 def test_unsigned_outputs_keep_the_plain_envelope(schema):
     for operation_id in ("listLocks", "deprovisionLock", "listLockAccessLogs", "listUserDevices", "getUserDevice"):
         _, envelope = _ok_envelope(schema, operation_id)
-        assert set(envelope["properties"]) == {"success", "error", "data"}, operation_id
+        assert set(envelope["properties"]) == {"success", "error", "data", "eventIds"}, operation_id
         assert set(envelope["required"]) == {"success", "error", "data"}, operation_id
 
 
@@ -83,7 +84,7 @@ def test_answers_carry_exactly_the_documented_members(schema, world):
     assert set(body) == set(envelope["properties"])
     response = world.manager.get(f"/api/v1/locks/{world.lock.lock_id}")
     _, envelope = _ok_envelope(schema, "getLock")
-    assert set(response.json()) == set(envelope["properties"])
+    assert set(response.json()) == set(envelope["properties"]) - {"eventIds"}  # a read: no eventIds
 
 
 def test_two_operations_sharing_an_envelope_must_declare_the_same_members():
@@ -111,3 +112,43 @@ def test_two_operations_sharing_an_envelope_must_declare_the_same_members():
     finally:
         GENERATOR_STATS.reset()
     assert any("envelope SignedLockOutput is declared with different members" in w for w in warnings), warnings
+
+
+SYNC_REQUIRED = {
+    "lockId",
+    "syncSequence",
+    "syncDate",
+    "currentKeyMapVersion",
+    "currentFirmwareVersion",
+    "encryptedAccessLogs",
+    "nonce",
+    "signatures",
+}
+
+
+def test_the_sync_request_s_required_members_are_those_of_the_protocol(schema, world):
+    """PROTOCOL.md §6.4 "Required": all but `accessLogsKid` and `ack`, in the schema and on the
+    server: a signed sync without the optional two is accepted, one without `nonce` is refused."""
+    for item in schema["paths"].values():
+        for op in item.values():
+            if op["operationId"] == "syncLock":
+                ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert set(component["required"]) == SYNC_REQUIRED
+    assert set(component["properties"]) == SYNC_REQUIRED | {"accessLogsKid", "ack"}
+
+    settle()
+    lean = world.lock.sync_body()
+    lean.pop("signatures")
+    lean.pop("accessLogsKid", None)
+    lean.pop("ack", None)
+    url = f"/api/v1/locks/{world.lock.lock_id}/sync"
+    body = {**lean, "signatures": sign(world.lock.signing_key, lean, SYNC_REQUEST)}
+    assert world.lock_api.put(url, body, format="json").status_code == 200
+    world.lock.sync_sequence += 1
+    bare = world.lock.sync_body()
+    bare.pop("signatures")
+    bare.pop("nonce")
+    bare = {**bare, "signatures": sign(world.lock.signing_key, bare, SYNC_REQUEST)}
+    refused = world.lock_api.put(url, bare, format="json").json()
+    assert refused["success"] is False and "nonce" in refused["data"]["fields"]

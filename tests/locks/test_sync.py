@@ -52,6 +52,23 @@ def synced(world):
     return world, phone
 
 
+def test_only_a_signature_failure_carries_device_signature(synced):
+    """PROTOCOL.md §6.5: `deviceSignature` is the failed signature of a `bad-signature` denial,
+    for the record; a granted log never carries one (the lock verified the proof), and one sent
+    anyway is not stored. listLockAccessLogs answers null where there is none."""
+    world, phone = synced
+    world.lock.unlock(phone.proof(world.lock.challenge(), at=world.lock.now()))
+    world.lock.logs[-1]["deviceSignature"] = b64url(bytes(64))  # a lock that sends one anyway
+    forged = phone.proof(world.lock.challenge(), at=world.lock.now())
+    forged["signatures"] = {phone.access.kid: b64url(bytes(64))}
+    assert world.lock.unlock(forged) == (False, "bad-signature")
+    ok_signed(world.sync())
+    logs = d.ok(world.manager.get(f"/api/v1/locks/{world.lock.lock_id}/logs"))["accessLogs"]
+    by_result = {log["result"]: log for log in logs}
+    assert by_result["granted"]["deviceSignature"] is None and by_result["granted"]["deviceSignatureFailure"] is False
+    assert by_result["denied"]["deviceSignature"] == b64url(bytes(64)) and by_result["denied"]["deviceSignatureFailure"]
+
+
 def test_a_sync_stores_versions_logs_and_the_ack_and_answers_signed(synced):
     world, phone = synced
     lock = Lock.objects.get(pk=world.lock.lock_id)

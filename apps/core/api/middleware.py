@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.middleware.common import CommonMiddleware
 
 from apps.core.api.envelope import envelope
+from apps.core.written import event_ids_collected
 
 logger = logging.getLogger("keyhouse.api")
 
@@ -83,7 +84,8 @@ class ApiEnvelopeMiddleware:
             return json_error(400, "invalid Content-Length header")
         if length > limit:
             return json_error(413, f"request body too large: {length} bytes, limit {limit}")
-        response = self.get_response(request)
+        with event_ids_collected():  # the envelope answers a write's `eventIds` (rendered in here)
+            response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and not content_type.startswith("application/json"):
             return json_error(response.status_code)

@@ -88,6 +88,14 @@ _ENVELOPE_BASE = {
     "success": {"type": "boolean"},
     "error": {"type": "string", "nullable": True, "description": "will be non-null on error"},
 }
+# Keyhouse extension (docs/API.md "Following a write"): not in `required`, as reads and errors omit it.
+EVENT_IDS = {
+    "type": "array",
+    "items": {"type": "string", "format": "uuid"},
+    "description": "present on every successful write (any method but GET): the ids of the events "
+    "this request appended, in order (`[]` when it changed nothing); follow one with "
+    "GET /api/v1/events/{eventId}/acknowledgements",
+}
 
 
 class EnvelopeAutoSchema(AutoSchema):
@@ -103,6 +111,8 @@ class EnvelopeAutoSchema(AutoSchema):
             "required": ["success", "error", "data", *extra],
             "properties": {**_ENVELOPE_BASE, "data": data_schema, **extra},
         }
+        if name != "ErrorOutput":
+            schema["properties"]["eventIds"] = EVENT_IDS
         key = (name, ResolvedComponent.SCHEMA)
         registered = self.registry._components.get(key)
         if registered is not None and registered.schema != schema:

@@ -222,7 +222,8 @@ def _logs_store(lock: Lock, logs: list[dict], *, actor: str) -> tuple[int, int, 
                 area_id=lock.area_id,
                 key_map_version=log.get("keyMapVersion", 0),
                 device_signature_failure=bool(log.get("deviceSignatureFailure", False)),
-                device_signature=log.get("deviceSignature") or "",
+                # §6.5: kept only with a signature failure, never on a granted log
+                device_signature=(log.get("deviceSignature") or "") if log.get("deviceSignatureFailure") else "",
                 last_modified_by=actor,
             )
         )
