@@ -75,6 +75,8 @@ class PropertyForm(forms.ModelForm):
 
 @admin.register(Property)
 class PropertyAdmin(ServiceModelAdmin):
+    property_field = "pk"
+
     """Properties with their live area and group counts; the change page shows the area tree."""
 
     form = PropertyForm

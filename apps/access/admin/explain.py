@@ -24,6 +24,7 @@ from apps.access.admin.display import (
 from apps.access.models import AccessGrant, UserAccessMap
 from apps.accounts.models import User
 from apps.areas.selectors import area_tree
+from apps.core.admin_base import scope_to_properties
 from apps.locks.models import Lock
 from apps.properties.models import Property
 
@@ -107,15 +108,19 @@ def explain_view(model_admin, request):
     (selectors.access_explain), and the person's stored access map at the property."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    properties = scope_to_properties(Property.objects.alive(), request.user, "pk")
     prop = alive_or_none(Property, request.GET.get("property"))
+    if prop is not None and not properties.filter(pk=prop.pk).exists():
+        prop = None  # another property's: as if it did not exist
     if prop is None and "property" not in request.GET:
-        only = list(Property.objects.alive()[:2])
+        only = list(properties[:2])
         prop = only[0] if len(only) == 1 else None  # one property: nothing to pick
     tz = ZoneInfo(prop.time_zone) if prop else ZoneInfo("UTC")
     initial = {"property": prop, "at": timezone.now().astimezone(tz).strftime(EXPLAIN_TIME_FORMAT)}
     initial |= {name: request.GET[name] for name in ("user", "lock") if is_uuid(request.GET.get(name))}
     with timezone.override(tz):
         form = ExplainForm(request.GET if "explain" in request.GET else None, prop=prop, initial=initial)
+        model_admin.scope_form_choices(request, form)
         context = {
             **model_admin.admin_site.each_context(request),
             "title": "Explain access",
