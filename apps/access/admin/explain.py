@@ -119,7 +119,12 @@ def explain_view(model_admin, request):
     initial = {"property": prop, "at": timezone.now().astimezone(tz).strftime(EXPLAIN_TIME_FORMAT)}
     initial |= {name: request.GET[name] for name in ("user", "lock") if is_uuid(request.GET.get(name))}
     with timezone.override(tz):
-        form = ExplainForm(request.GET if "explain" in request.GET else None, prop=prop, initial=initial)
+        data = None
+        if "explain" in request.GET:
+            data = request.GET.copy()
+            if data.get("user") and not is_uuid(data["user"]):
+                data["user"] = ""  # a malformed id: the autocomplete widget cannot render it; ask again
+        form = ExplainForm(data, prop=prop, initial=initial)
         model_admin.scope_form_choices(request, form)
         context = {
             **model_admin.admin_site.each_context(request),

@@ -72,7 +72,14 @@ class PrincipalRateThrottle(FixedWindowRateThrottle):
         principal = request.user
         if principal is None:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": f"{principal.kind}:{principal.id}"}
+        kind = getattr(principal, "kind", None)
+        if kind is None:
+            # A Django user signed in to the admin (session auth on the docs pages), or an
+            # anonymous one: the pages are not the API, the address limit covers them.
+            if not getattr(principal, "is_authenticated", False):
+                return None
+            return self.cache_format % {"scope": self.scope, "ident": f"session:{principal.pk}"}
+        return self.cache_format % {"scope": self.scope, "ident": f"{kind}:{principal.id}"}
 
 
 class AddressRateThrottle(FixedWindowRateThrottle):
