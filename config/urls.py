@@ -3,16 +3,18 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from apps.core.views import healthz
+from apps.core.views import api_root, healthz, home
 from apps.portal.urls import page_urlpatterns as portal_pages
 from apps.portal.urls import portal_api_urlpatterns
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", api_root, name="api-root"),
     path("api/v1/", include("config.api_v1")),
     path("api/portal/v1/", include(portal_api_urlpatterns)),
     path("portal/", include((portal_pages, "portal"))),

@@ -5,7 +5,7 @@ import sys
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
@@ -64,3 +64,25 @@ def server_error(request):
         content_type="text/plain; charset=utf-8",
         headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
     )
+
+
+# The top resources of /api/v1/ (docs/API.md lists every operation; the schema has them all).
+API_ROOT_RESOURCES = ("properties", "locks", "users", "me", "api-keys", "events", "firmware", "integrations")
+
+
+def api_root(request):
+    """GET /api/v1/: where the documentation, the schema and the top resources are, in the
+    Keyhouse envelope. Public like the docs; every resource still asks for its credential."""
+    base = request.build_absolute_uri("/api/v1/")
+    data = {
+        "docs": base + "docs/",
+        "redoc": base + "redoc/",
+        "schema": base + "schema/",
+        "resources": {name: base + name for name in API_ROOT_RESOURCES},
+    }
+    return JsonResponse({"success": True, "error": None, "data": data})
+
+
+def home(request):
+    """`/` goes to the staff admin (residents have /portal/, programs /api/v1/)."""
+    return HttpResponseRedirect("/admin/")

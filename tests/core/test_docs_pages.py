@@ -24,3 +24,20 @@ def test_explain_page_with_a_malformed_person_id_shows_the_form(staff_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Explain access" in html and "errorlist" in html  # asked again, not a 500
+
+
+def test_api_root_lists_docs_schema_and_resources(client):
+    response = client.get("/api/v1/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["success"] is True and body["error"] is None
+    assert body["data"]["schema"].endswith("/api/v1/schema/")
+    assert body["data"]["docs"].endswith("/api/v1/docs/")
+    assert body["data"]["resources"]["properties"].endswith("/api/v1/properties")
+    for url in (body["data"]["docs"], body["data"]["schema"]):
+        assert client.get(url).status_code == 200
+
+
+def test_home_goes_to_the_admin(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
