@@ -2,8 +2,11 @@
 
 import logging
 import sys
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views import defaults
@@ -86,3 +89,21 @@ def api_root(request):
 def home(request):
     """`/` goes to the staff admin (residents have /portal/, programs /api/v1/)."""
     return HttpResponseRedirect("/admin/")
+
+
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+REDOC_FOREIGN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def _redoc_bundle() -> bytes:
+    # ReDoc's sidebar always loads its vendor's logo from a CDN, which img-src 'self' refuses
+    # (a CSP violation on every visit). "data:," fails to load, and ReDoc then hides the logo.
+    return Path(finders.find(REDOC_BUNDLE)).read_bytes().replace(REDOC_FOREIGN_LOGO, b"data:,")
+
+
+def redoc_bundle(request):
+    """The sidecar's ReDoc bundle, served without the foreign logo (docs/API.md)."""
+    response = HttpResponse(_redoc_bundle(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
