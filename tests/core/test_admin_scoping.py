@@ -122,6 +122,7 @@ def test_manager_sees_and_opens_their_own_objects(client, world):
     alpha, bravo, manager = world
     client.force_login(manager)
     assert client.get(admin_url(Property, "change", alpha.pk)).status_code == 200
+    assert client.get(admin_url(Property, "add")).status_code == 403  # a new one would be outside the grant
     lobby = Area.objects.get(property=alpha, display_name="Alphahaus Lobby")
     page = client.get(admin_url(Area, "change", lobby.pk))
     assert page.status_code == 200 and "Alphahaus Lobby" in page.content.decode()
