@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from apps.core.views import api_root, healthz, home
+from apps.core.views import api_root, healthz, home, redoc_bundle
 from apps.portal.urls import page_urlpatterns as portal_pages
 from apps.portal.urls import portal_api_urlpatterns
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/redoc/redoc.standalone.js", redoc_bundle, name="api-redoc-bundle"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", api_root, name="api-root"),
     path("api/v1/", include("config.api_v1")),

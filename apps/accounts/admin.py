@@ -13,7 +13,7 @@ from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
 from apps.core.actors import actor_for_staff
-from apps.core.admin_base import ServiceModelAdmin
+from apps.core.admin_base import PropertyScopedAdmin, ServiceModelAdmin, scope_to_properties
 from apps.core.operations import ME
 from apps.core.principal import Grant
 from apps.properties.models import Property
@@ -57,7 +57,9 @@ class PermissionGrantInline(admin.TabularInline):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(PropertyScopedAdmin):
+    property_field = None  # API keys: superusers only
+
     """Create (secret shown once), rename, re-scope and revoke API keys."""
 
     list_display = ("display_name", "prefix", "permissions", "last_used_at", "revoked_at", "created_at")
@@ -188,7 +190,9 @@ class UserPropertyFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             (str(pk), name)
-            for pk, name in Property.objects.alive().order_by("display_name").values_list("pk", "display_name")
+            for pk, name in scope_to_properties(Property.objects.alive(), request.user, "pk")
+            .order_by("display_name")
+            .values_list("pk", "display_name")
         ]
 
     def queryset(self, request, queryset):
@@ -207,7 +211,7 @@ class UserGroupFilter(admin.SimpleListFilter):
     LOOKUPS_SHOWN = 100
 
     def lookups(self, request, model_admin):
-        groups = _live_groups()
+        groups = scope_to_properties(_live_groups(), request.user, "property")
         property_id = request.GET.get(UserPropertyFilter.parameter_name)
         if property_id:
             try:
@@ -228,6 +232,11 @@ class UserGroupFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin):
+    # People in a group of the manager's properties; read-only to managers (a manager never
+    # edits a person's sign-in, staff flag or permission grants here: docs/ADMIN.md).
+    property_field = "memberships__user_group__property"
+    manager_read_only = True
+
     """People: staff and app users. Grants (spec userPermissions) are edited inline."""
 
     add_form = UserAddForm

@@ -86,6 +86,8 @@ class AreaMoveForm(forms.Form):
 
 @admin.register(Area)
 class AreaAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """Areas of every property; the tree itself is shown on the property's page."""
 
     form = AreaForm

@@ -19,9 +19,189 @@ from django.utils.text import capfirst
 
 from apps.core.actors import actor_for_staff
 from apps.core.exceptions import ApplicationError
+from apps.core.operations import MANAGE_ACCESS, OWNER
+
+# The permissions that make a user a property's manager in the staff admin: the same two the
+# API calls managers (apps/accounts/policies.MANAGERS). docs/ADMIN.md.
+ADMIN_PERMISSIONS = (OWNER, MANAGE_ACCESS)
 
 
-class ServiceModelAdmin(admin.ModelAdmin):
+def admin_property_ids(user) -> frozenset | None:
+    """The properties `user` manages in the admin; None means every property (a superuser, or
+    an owner / manage-access grant that names no property and no user). Cached on the user."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return None
+    if not hasattr(user, "_keyhouse_admin_property_ids"):
+        rows = user.grants.filter(permission__in=ADMIN_PERMISSIONS, scope_user_id__isnull=True)
+        ids = list(rows.values_list("property_id", flat=True))
+        user._keyhouse_admin_property_ids = None if None in ids else frozenset(ids)
+    return user._keyhouse_admin_property_ids
+
+
+def may_use_admin(user) -> bool:
+    """Superusers, and anyone who manages at least one property (is_staff alone grants nothing
+    but the sign-in: every page below is scoped by the grants)."""
+    ids = admin_property_ids(user)
+    return ids is None or bool(ids) or bool(getattr(user, "is_active", False) and user.is_staff)
+
+
+def scope_to_properties(queryset, user, property_field: str | None):
+    """`queryset` cut to the rows whose `property_field` path names a property `user` manages.
+    `property_field` None: the model belongs to no property, so only superusers see it."""
+    ids = admin_property_ids(user)
+    if ids is None:
+        return queryset
+    if property_field is None or not ids:
+        return queryset.none()
+    inside = queryset.model._base_manager.filter(**{f"{property_field}__in": ids}).values("pk")
+    return queryset.filter(pk__in=inside)
+
+
+class PropertyScopedAdmin(admin.ModelAdmin):
+    """The one place the admin scopes a manager to their properties (docs/ADMIN.md).
+
+    `property_field` is the lookup path from the model to its Property ("property",
+    "lock__property", "pk" for Property itself); None keeps the model to superusers.
+    Superusers keep Django's model permissions; a manager (owner / manage-access grant) gets
+    view, and unless `manager_read_only`, add/change/delete, on the rows of their properties
+    only: lists, object pages, autocomplete, actions and foreign-key choices all read
+    `get_queryset`, and an object outside answers 404 as if it did not exist."""
+
+    property_field: str | None = None
+    manager_read_only = False
+
+    def get_queryset(self, request):
+        return scope_to_properties(super().get_queryset(request), request.user, self.property_field)
+
+    def _manager_may(self, request, obj, write: bool) -> bool:
+        ids = admin_property_ids(request.user)
+        if self.property_field is None or ids == frozenset():
+            return False
+        if write and self.manager_read_only:
+            return False
+        if obj is None or getattr(obj, "pk", None) is None:
+            return True
+        inside = scope_to_properties(self.model._base_manager.filter(pk=obj.pk), request.user, self.property_field)
+        return inside.exists()
+
+    def has_module_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_module_permission(request)
+        return self._manager_may(request, None, write=False)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self._manager_may(request, obj, write=False)
+
+    def has_add_permission(self, request):
+        if request.user.is_superuser:
+            return super().has_add_permission(request)
+        return self._manager_may(request, None, write=True)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self._manager_may(request, obj, write=True)
+
+    def has_delete_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_delete_permission(request, obj)
+        return self._manager_may(request, obj, write=True)
+
+    def may_write_pages(self, request, django_perm: str) -> bool:
+        """Custom pages that write (uploads, applying imports): Django's model permission for
+        staff, the manager grant for managers."""
+        if request.user.is_superuser:
+            return request.user.has_perm(django_perm)
+        return self._manager_may(request, None, write=True)
+
+    def scoped_queryset_for(self, request, model):
+        """The rows of `model` this request may pick: its registered admin's queryset when
+        that admin is property-scoped, else the default manager (superusers) or none."""
+        related_admin = self.admin_site._registry.get(model)
+        if isinstance(related_admin, PropertyScopedAdmin):
+            return related_admin.get_queryset(request)
+        if admin_property_ids(request.user) is None:
+            return model._default_manager.all()
+        return model._default_manager.none()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and not request.user.is_superuser:
+            kwargs["queryset"] = self.scoped_queryset_for(request, db_field.related_model)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def scope_form_choices(self, request, form) -> None:
+        """Cut every model choice of `form` to the manager's rows, including the querysets
+        a form sets in its own __init__ (they bypass formfield_for_foreignkey)."""
+        if request.user.is_superuser:
+            return
+        for field in form.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None:
+                allowed = self.scoped_queryset_for(request, queryset.model)
+                field.queryset = queryset.filter(pk__in=allowed.values("pk"))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        model_admin = self
+
+        class ScopedForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                model_admin.scope_form_choices(request, self)
+
+        ScopedForm.__name__ = form_class.__name__
+        return ScopedForm
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and not request.user.is_superuser:
+            kwargs["queryset"] = self.scoped_queryset_for(request, db_field.related_model)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class PropertyScopedInline:
+    """Inline rows of an object the manager may see: they follow the parent's permissions."""
+
+    def _parent_admin(self):
+        return self.admin_site._registry.get(self.parent_model)
+
+    def _manager_may(self, request, obj, write):
+        parent = self._parent_admin()
+        if not isinstance(parent, PropertyScopedAdmin):
+            return False
+        return parent._manager_may(request, obj, write)
+
+    def has_view_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_view_permission(request, obj)
+        return self._manager_may(request, obj, write=False)
+
+    def has_add_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_add_permission(request, obj)
+        return self._manager_may(request, obj, write=True)
+
+    def has_change_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        return self._manager_may(request, obj, write=True)
+
+    def has_delete_permission(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().has_delete_permission(request, obj)
+        return self._manager_may(request, obj, write=True)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        parent = self._parent_admin()
+        if "queryset" not in kwargs and not request.user.is_superuser and isinstance(parent, PropertyScopedAdmin):
+            kwargs["queryset"] = parent.scoped_queryset_for(request, db_field.related_model)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ServiceModelAdmin(PropertyScopedAdmin):
     """Subclasses implement `service_save` (add/change) and `service_delete`."""
 
     # ApplicationError.fields uses the API's names ("parentAreaId"); map them to form fields.
@@ -142,7 +322,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
         return actions
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+class ReadOnlyModelAdmin(PropertyScopedAdmin):
     """Rows written only by the system (events, lock syncs, workers): staff read, nobody adds,
     edits or deletes them in the admin (actions a subclass declares still run)."""
 

@@ -3,18 +3,29 @@
 Top floor (docs/ARCHITECTURE.md): the dashboard counts rows of every app, so it lives here
 with the admin, not among core's HTTP-free modules on the ground floor."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.urls import reverse
 
 from apps.accounts.models import ApiKey, User
 from apps.areas.models import Area
+from apps.core.admin_base import admin_property_ids, may_use_admin, scope_to_properties
 from apps.events.models import Event
 from apps.properties.models import Property
 
 
-def dashboard_figures() -> list[tuple[str, int, str]]:
-    """(label, count, admin changelist url) for the dashboard; apps add theirs as they land."""
+def dashboard_figures(user) -> list[tuple[str, int, str]]:
+    """(label, count, admin changelist url) for the dashboard; apps add theirs as they land.
+    A manager sees the counts of their own properties only (docs/ADMIN.md)."""
+    if admin_property_ids(user) is not None:
+        props = scope_to_properties(Property.objects.alive(), user, "pk")
+        areas = scope_to_properties(Area.objects.alive(), user, "property")
+        return [
+            ("Properties", props.count(), reverse("admin:properties_property_changelist")),
+            ("Areas", areas.count(), reverse("admin:areas_area_changelist")),
+        ]
     events_url = reverse("admin:events_event_changelist")
     return [
         ("Properties", Property.objects.alive().count(), reverse("admin:properties_property_changelist")),
@@ -45,14 +56,30 @@ class KeyhouseAutocompleteJsonView(AutocompleteJsonView):
         return result
 
 
+class KeyhouseAuthenticationForm(AdminAuthenticationForm):
+    """Staff, and property managers by their owner / manage-access grants (docs/ADMIN.md)."""
+
+    def confirm_login_allowed(self, user):
+        if not may_use_admin(user):
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login", params={"username": "email"}
+            )
+
+
 class KeyhouseAdminSite(admin.AdminSite):
     site_header = "Keyhouse"
     site_title = "Keyhouse admin"
     index_title = "Keyhouse dashboard"
     index_template = "admin/keyhouse_index.html"
 
+    login_form = KeyhouseAuthenticationForm
+
+    def has_permission(self, request):
+        return may_use_admin(request.user)
+
     def index(self, request, extra_context=None):
-        return super().index(request, {"keyhouse_figures": dashboard_figures(), **(extra_context or {})})
+        figures = dashboard_figures(request.user)
+        return super().index(request, {"keyhouse_figures": figures, **(extra_context or {})})
 
     def autocomplete_view(self, request):
         return KeyhouseAutocompleteJsonView.as_view(admin_site=self)(request)

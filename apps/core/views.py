@@ -3,12 +3,13 @@ the 500 handler."""
 
 import logging
 import sys
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from kombu import Connection
@@ -69,29 +70,49 @@ def server_error(request):
     )
 
 
-def home(request):
-    """`/`: the staff admin is the site's front page (the admin's "View site" link lands here)."""
-    return redirect("admin:index")
-
-
-# The top resources a reader of /api/v1/ starts from; the full list is the schema.
+# The top resources of /api/v1/ (docs/API.md lists every operation; the schema has them all).
 API_ROOT_RESOURCES = {
     "properties": "properties",
     "locks": "locks",
     "users": "users",
     "me": "me",
     "apiKeys": "api-keys",
+    "events": "events",
+    "integrationAccounts": "integrations/accounts",
 }
 
 
 def api_root(request):
-    """`/api/v1/`: where the docs, the schema and the top resources are, in the API envelope.
-    Plain Django (no authentication, no data): it names addresses, never rows."""
+    """GET /api/v1/: where the documentation, the schema and the top resources are, in the
+    Keyhouse envelope. Public like the docs; every resource still asks for its credential."""
     base = request.build_absolute_uri("/api/v1/")
     data = {
-        "docs": request.build_absolute_uri(reverse("api-docs")),
-        "redoc": request.build_absolute_uri(reverse("api-redoc")),
-        "schema": request.build_absolute_uri(reverse("schema")),
+        "docs": base + "docs/",
+        "redoc": base + "redoc/",
+        "schema": base + "schema/",
         "resources": {name: base + path for name, path in API_ROOT_RESOURCES.items()},
     }
     return JsonResponse({"success": True, "error": None, "data": data})
+
+
+def home(request):
+    """`/` goes to the staff admin (residents have /portal/, programs /api/v1/)."""
+    return HttpResponseRedirect("/admin/")
+
+
+REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+REDOC_FOREIGN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def _redoc_bundle() -> bytes:
+    # ReDoc's sidebar always loads its vendor's logo from a CDN, which img-src 'self' refuses
+    # (a CSP violation on every visit). "data:," fails to load, and ReDoc then hides the logo.
+    return Path(finders.find(REDOC_BUNDLE)).read_bytes().replace(REDOC_FOREIGN_LOGO, b"data:,")
+
+
+def redoc_bundle(request):
+    """The sidecar's ReDoc bundle, served without the foreign logo (docs/API.md)."""
+    response = HttpResponse(_redoc_bundle(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

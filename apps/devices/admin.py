@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core.actors import actor_for_staff
+from apps.core.admin_base import PropertyScopedAdmin
 from apps.devices import services
 from apps.devices.models import UserDevice
 
@@ -21,7 +22,9 @@ _SYNC = (
 
 
 @admin.register(UserDevice)
-class UserDeviceAdmin(admin.ModelAdmin):
+class UserDeviceAdmin(PropertyScopedAdmin):
+    property_field = None  # devices belong to people, not properties: superusers only
+
     """Devices per user (filter by person from the user column), sync state and keys."""
 
     list_display = (

@@ -56,6 +56,8 @@ class FailingFilter(admin.SimpleListFilter):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyModelAdmin):
+    property_field = None  # the whole outbox: superusers only
+
     """Read-only event log; staff may re-run processing."""
 
     list_display = (

@@ -4,6 +4,7 @@ table of locks with required vs reported firmware. Events as in apps.firmware.se
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.forms.models import construct_instance
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -45,6 +46,8 @@ class FirmwareUploadForm(forms.ModelForm):
 
 @admin.register(FirmwareVersion)
 class FirmwareVersionAdmin(ServiceModelAdmin):
+    property_field = None  # firmware is global: superusers only
+
     """Uploaded versions. A version never changes after upload and is never deleted."""
 
     form = FirmwareUploadForm
@@ -133,6 +136,8 @@ class FirmwareVersionAdmin(ServiceModelAdmin):
     def lock_table_view(self, request):
         """For one property: every lock, the version it must run, what decided that, and the
         version it last reported."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied  # firmware pages are superusers' (docs/ADMIN.md)
         properties = Property.objects.alive().order_by("display_name")
         chosen = None
         if request.GET.get("property"):
@@ -221,6 +226,8 @@ class FirmwareAssignmentForm(forms.ModelForm):
 
 @admin.register(FirmwareAssignment)
 class FirmwareAssignmentAdmin(ServiceModelAdmin):
+    property_field = None  # firmware rollout: superusers only (manage-firmware is not a manager grant)
+
     """Where each version is required. Adding one at a target that has one replaces it;
     deleting unassigns."""
 

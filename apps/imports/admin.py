@@ -18,6 +18,7 @@ from apps.access.models import UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.core.actors import actor_for_staff
+from apps.core.admin_base import PropertyScopedAdmin
 from apps.core.exceptions import ApplicationError
 from apps.imports import services, writers
 from apps.imports.api import export_response
@@ -46,7 +47,9 @@ class UploadForm(forms.Form):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(PropertyScopedAdmin):
+    property_field = "property"
+
     """The history of runs; a run's page is its diff (see `run_view`)."""
 
     list_display = (
@@ -114,9 +117,10 @@ class ImportRunAdmin(admin.ModelAdmin):
     # --- pages ----------------------------------------------------------------------------
 
     def upload_view(self, request):
-        if not self.has_view_permission(request) or not request.user.has_perm("imports.add_importrun"):
+        if not self.has_view_permission(request) or not self.may_write_pages(request, "imports.add_importrun"):
             raise PermissionDenied
         form = UploadForm(request.POST or None, request.FILES or None)
+        self.scope_form_choices(request, form)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -156,9 +160,9 @@ class ImportRunAdmin(admin.ModelAdmin):
         return response
 
     def run_view(self, request, run_id):
-        run = get_object_or_404(ImportRun.objects.select_related("property"), pk=run_id)
+        run = get_object_or_404(self.get_queryset(request).select_related("property"), pk=run_id)
         if request.method == "POST":
-            if not request.user.has_perm("imports.change_importrun"):
+            if not self.may_write_pages(request, "imports.change_importrun"):
                 raise PermissionDenied
             try:
                 if "apply" in request.POST:

@@ -73,6 +73,8 @@ class IntegrationAccountForm(forms.ModelForm):
 
 @admin.register(IntegrationAccount)
 class IntegrationAccountAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """Remote accounts mirrored into properties: how each is doing, its last run, Poll now."""
 
     form = IntegrationAccountForm
@@ -235,6 +237,8 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyModelAdmin):
+    property_field = "account__property"
+
     """Every poll of every account, newest first, with its counts and error."""
 
     list_display = (

@@ -22,7 +22,7 @@ from apps.access.models import LockAccessVersion
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
-from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
+from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, scope_to_properties
 from apps.core.exceptions import ApplicationError
 from apps.events.models import Event
 from apps.locks import selectors, services
@@ -130,6 +130,8 @@ class UninstallForm(forms.Form):
 
 @admin.register(Lock)
 class LockAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """Locks of every property with their area, access-lines version and signed key map; the
     change page shows the lines the lock enforces (as the workers last derived them)."""
 
@@ -322,7 +324,7 @@ class LockAdmin(ServiceModelAdmin):
         if len(property_ids - {None}) > 1:
             self.message_user(request, "Select locks of one property to install them together.", messages.ERROR)
             return None
-        properties = Property.objects.alive().order_by("display_name")
+        properties = scope_to_properties(Property.objects.alive(), request.user, "pk").order_by("display_name")
         if property_ids != {None}:
             properties = properties.filter(pk__in=property_ids - {None})
         form = AreaChoiceForm(request.POST if "apply" in request.POST else None, properties=list(properties))
@@ -388,6 +390,8 @@ class DeniedFilter(admin.SimpleListFilter):
 
 @admin.register(LockAccessLog)
 class LockAccessLogAdmin(ReadOnlyModelAdmin):
+    property_field = "lock__property"
+
     """What locks reported (PROTOCOL.md §6.5), newest first by the lock's own sequence; a lock's
     missing sequence numbers are on its page and behind the lock list's "access logs" filter."""
 
@@ -405,6 +409,8 @@ class LockAccessLogAdmin(ReadOnlyModelAdmin):
 
 @admin.register(KeyMapRequest)
 class KeyMapChangeAdmin(ReadOnlyModelAdmin):
+    property_field = None  # the key-map build queue spans properties: superusers only
+
     """Provable revocation: for each change (event) that touched key maps, on how many locks a
     key map carrying it is acknowledged and which locks are still pending (PROTOCOL.md §8.2)."""
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.areas.models import Area, AreaAreaType
-from apps.core.admin_base import ServiceModelAdmin
+from apps.core.admin_base import PropertyScopedAdmin, PropertyScopedInline, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.portal import selectors, services
 from apps.portal.models import PortalSettings, Unit, UnitUser, UnitUserType
@@ -36,7 +36,7 @@ class ShownOnlyFormSet(BaseInlineFormSet):
         return []
 
 
-class UnitUserInline(admin.TabularInline):
+class UnitUserInline(PropertyScopedInline, admin.TabularInline):
     """The unit's people, read-only (changes go through the unit user's page and its actions)."""
 
     model = UnitUser
@@ -77,7 +77,9 @@ if _area_admin is not None and UnitUserInline not in _area_admin.inlines:
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(PropertyScopedAdmin):
+    property_field = "property"
+
     """Resident areas with their portal token; created and changed on the area page."""
 
     list_display = ("display_name", "property", "people", "token")
@@ -154,6 +156,8 @@ class UnitUserChangeForm(forms.ModelForm):
 
 @admin.register(UnitUser)
 class UnitUserAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     list_display = ("user_name", "unit", "property", "user_type", "status", "valid_until")
     list_select_related = ("area", "property")
     list_filter = (("property", admin.RelatedOnlyFieldListFilter), "user_type", "status")
@@ -263,6 +267,8 @@ class UnitUserAdmin(ServiceModelAdmin):
 
 @admin.register(PortalSettings)
 class PortalSettingsAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     list_display = ("property", "wifi_network_name", "passphrase_length", "guest_max_days")
     fields = ("property", "wifi_network_name", "passphrase_length", "guest_max_days")
 

@@ -13,7 +13,7 @@ from apps.access.models import UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
-from apps.core.admin_base import ServiceModelAdmin, count_of
+from apps.core.admin_base import ServiceModelAdmin, admin_property_ids, count_of
 from apps.core.validators import validate_address
 from apps.properties import services
 from apps.properties.models import Property
@@ -75,6 +75,12 @@ class PropertyForm(forms.ModelForm):
 
 @admin.register(Property)
 class PropertyAdmin(ServiceModelAdmin):
+    property_field = "pk"
+
+    def has_add_permission(self, request):
+        # A new property is outside every property grant: only those who see all add one.
+        return admin_property_ids(request.user) is None and super().has_add_permission(request)
+
     """Properties with their live area and group counts; the change page shows the area tree."""
 
     form = PropertyForm

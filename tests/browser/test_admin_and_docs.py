@@ -134,3 +134,14 @@ def test_api_docs_render_from_local_assets(page, live_server, failed_responses, 
     assert failed_responses == []
 
     page.screenshot(path=str(screenshot_dir / "api_docs.png"), full_page=False)
+
+
+def test_redoc_renders_without_foreign_fonts_or_csp_violations(page, live_server, failed_responses):
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/api/v1/redoc/")
+    page.get_by_text("DoorLock API").first.wait_for(state="visible")
+    page.wait_for_load_state("networkidle")
+    foreign = [url for url in requested if urlsplit(url).hostname not in LOCAL_HOSTS and url.startswith("http")]
+    assert foreign == []
+    assert failed_responses == []

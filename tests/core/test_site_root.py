@@ -22,4 +22,6 @@ def test_api_root_lists_docs_schema_and_top_resources(client):
     assert data["resources"]["properties"] == "http://testserver/api/v1/properties"
     # Every listed resource exists: an anonymous call is refused (401), never 404.
     for url in data["resources"].values():
-        assert client.get(url.removeprefix("http://testserver")).status_code != 404
+        assert client.get(url.removeprefix("http://testserver")).status_code != 404, url
+    for url in (data["docs"], data["schema"]):
+        assert client.get(url).status_code == 200

@@ -27,6 +27,8 @@ class AccessBlockForm(forms.ModelForm):
 
 @admin.register(AccessBlock)
 class AccessBlockAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """People blocked at a property (no access there at all). Added with block_create, removed
     ("unblocked") with block_delete; a block is never edited."""
 

@@ -24,6 +24,7 @@ from apps.access.admin.display import (
 from apps.access.models import AccessGrant, UserAccessMap
 from apps.accounts.models import User
 from apps.areas.selectors import area_tree
+from apps.core.admin_base import scope_to_properties
 from apps.locks.models import Lock
 from apps.properties.models import Property
 
@@ -107,22 +108,25 @@ def explain_view(model_admin, request):
     (selectors.access_explain), and the person's stored access map at the property."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    properties = scope_to_properties(Property.objects.alive(), request.user, "pk")
     prop = alive_or_none(Property, request.GET.get("property"))
+    if prop is not None and not properties.filter(pk=prop.pk).exists():
+        prop = None  # another property's: as if it did not exist
     if prop is None and "property" not in request.GET:
-        only = list(Property.objects.alive()[:2])
+        only = list(properties[:2])
         prop = only[0] if len(only) == 1 else None  # one property: nothing to pick
     tz = ZoneInfo(prop.time_zone) if prop else ZoneInfo("UTC")
     initial = {"property": prop, "at": timezone.now().astimezone(tz).strftime(EXPLAIN_TIME_FORMAT)}
     initial |= {name: request.GET[name] for name in ("user", "lock") if is_uuid(request.GET.get(name))}
     with timezone.override(tz):
-        # An id that is not a UUID reads as "not chosen" (the person's autocomplete widget
-        # would otherwise query the UUID column with it and answer 500).
-        data = request.GET.copy() if "explain" in request.GET else None
-        if data is not None:
+        data = None
+        if "explain" in request.GET:
+            data = request.GET.copy()
             for name in ("user", "lock"):
-                if name in data and not is_uuid(data.get(name)):
-                    data.pop(name)
+                if data.get(name) and not is_uuid(data[name]):
+                    data[name] = ""  # a malformed id: the autocomplete widget cannot render it; ask again
         form = ExplainForm(data, prop=prop, initial=initial)
+        model_admin.scope_form_choices(request, form)
         context = {
             **model_admin.admin_site.each_context(request),
             "title": "Explain access",

@@ -98,6 +98,8 @@ class AccessGrantAddForm(forms.ModelForm):
 
 @admin.register(AccessGrant)
 class AccessGrantAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """Personal grants. Added through grant_create, ended with the "revoke" action (grant_revoke);
     a grant's row stays forever, so it is never edited or deleted here."""
 

@@ -9,11 +9,11 @@ from django.utils.html import format_html
 from apps.access import services
 from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts.models import User
-from apps.core.admin_base import ServiceModelAdmin, count_of
+from apps.core.admin_base import PropertyScopedInline, ServiceModelAdmin, count_of
 from apps.properties.models import Property
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(PropertyScopedInline, admin.TabularInline):
     """The group's members, read-only; tick "delete" to take someone out of the group."""
 
     model = Membership
@@ -46,7 +46,7 @@ class MemberAddForm(forms.ModelForm):
         self.fields["user"].queryset = User.objects.alive()
 
 
-class MemberAddInline(admin.TabularInline):
+class MemberAddInline(PropertyScopedInline, admin.TabularInline):
     """Empty rows with an autocomplete: each picked person is added to the group."""
 
     model = Membership
@@ -78,6 +78,8 @@ class UserGroupAddForm(forms.ModelForm):
 
 @admin.register(UserGroup)
 class UserGroupAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """User groups of every property, with their members."""
 
     add_form = UserGroupAddForm

@@ -80,6 +80,8 @@ def _areas_using(property_id, *, key: str, value) -> list[Area]:
 
 @admin.register(Schedule)
 class ScheduleAdmin(ServiceModelAdmin):
+    property_field = "property"
+
     """Schedules per property; the change page edits the weekly windows on a grid."""
 
     form = ScheduleForm

@@ -78,9 +78,9 @@ class PrincipalRateThrottle(FixedWindowRateThrottle):
         if isinstance(principal, Principal):
             ident = f"{principal.kind}:{principal.id}"
         elif getattr(principal, "is_authenticated", False):
-            ident = f"session:{principal.pk}"
+            ident = f"session:{principal.pk}"  # a Django user signed in to the admin (the docs pages)
         else:
-            return None
+            return None  # anonymous: the address limit covers it
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
