@@ -109,6 +109,7 @@ class ParqExDoor(models.Model):
     )
 
     class Meta:
+        verbose_name = "ParqEx door"
         ordering = ["controller_id", "entity_number", "door_id"]
         constraints = [models.UniqueConstraint(fields=["account", "door_id"], name="parqex_door_one_per_account")]
 
@@ -149,6 +150,8 @@ class SmartphoneKeyPush(models.Model):
     pushed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "SmartphoneKey push"
+        verbose_name_plural = "SmartphoneKey pushes"
         ordering = ["-queued_at"]
         constraints = [models.UniqueConstraint(fields=["grant", "account"], name="smartphonekey_push_one_per_target")]
         indexes = [models.Index(fields=["account", "state"], name="smartphonekey_push_due")]
