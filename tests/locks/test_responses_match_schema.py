@@ -10,6 +10,8 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from apps.events.models import Event
+from tests.devices.conftest import PASSWORD, person_client
+from tests.devices.phone import Phone as DevicePhone
 from tests.factories import directory as d
 from tests.locks.conftest import Phone, ok_signed, settle
 
@@ -72,3 +74,28 @@ def test_the_protocol_flow_answers_exactly_what_the_schema_says(openapi, world):
     response = world.manager.put(f"/api/v1/locks/{lock.lock_id}/uninstall?uninstallMode=area", format="json")
     ok_signed(response)
     check("uninstallLock", response)
+
+
+def test_the_phone_flow_answers_exactly_what_the_schema_says(openapi, world, fast_password_hashing):
+    """The phone's side: provision, get, list, a sync that delivers the sealed map, and a
+    no-change sync that renews it (PROTOCOL.md §7)."""
+    check = lambda op, r: _check(openapi, op, r)  # noqa: E731
+    world.alice.set_password(PASSWORD)
+    world.alice.save(update_fields=["password"])
+    d.member_add(world.residents, world.alice)
+    settle()
+    person = person_client(world.alice)
+    phone = DevicePhone.generate()
+    devices = f"/api/v1/users/{world.alice.pk}/devices"
+    response = person.post(devices, phone.provision_body(), format="json")
+    check("provisionUserDevice", response)
+    phone.user_id, phone.user_device_id = str(world.alice.pk), response.json()["data"]["userDeviceId"]
+    check("getUserDevice", person.get(f"{devices}/{phone.user_device_id}"))
+    check("listUserDevices", person.get(devices))
+    sync_url = f"{devices}/{phone.user_device_id}/sync"
+    first = person.put(sync_url, phone.sync_body(), format="json")
+    check("syncUserDevice", first)
+    assert phone.receive(first.json()) is not None, "the first sync delivers the sealed map"
+    again = person.put(sync_url, phone.sync_body(), format="json")
+    check("syncUserDevice", again)
+    assert again.json()["data"]["encryptedUserAccessMapEntries"] is None  # a renewal
