@@ -18,8 +18,12 @@ class PortalConfig(AppConfig):
             "unit_user.blocked",
             "unit_user.unblocked",
             "unit_user.guest_ended",
+            "unit_user.removed",
             "portal_settings.updated",
         )
+        from apps.portal import handlers
+
+        handlers.register()
         from apps.accounts.credentials import credential_kind_register
         from apps.portal import selectors
         from apps.portal.models import UNIT_TOKEN_KIND

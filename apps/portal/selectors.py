@@ -12,6 +12,7 @@ from apps.access import doors
 from apps.access.models import LockAccessEntry, Schedule, UserAccessMap, UserGroup
 from apps.accounts.models import UserToken
 from apps.areas.models import Area, AreaAreaType
+from apps.core.choices import EntityTypeState
 from apps.core.principal import Principal
 from apps.portal import passphrases
 from apps.portal.models import PortalSettings, UnitToken, UnitUser, UnitUserStatus, UnitUserType
@@ -101,7 +102,14 @@ def caller_for(*, principal: Principal | None, property_id) -> PortalCaller | No
 
 
 def unit_user_list(*, area_id) -> QuerySet[UnitUser]:
-    return UnitUser.objects.alive().filter(area_id=area_id).select_related("user", "area")
+    """The unit's people; a person whose account is deleted is gone at once (the `user.deleted`
+    handler then removes the row)."""
+    return (
+        UnitUser.objects.alive()
+        .filter(area_id=area_id)
+        .exclude(user__type_state=EntityTypeState.DELETED)
+        .select_related("user", "area")
+    )
 
 
 def unit_user_get(*, area_id, user_id) -> UnitUser | None:
@@ -149,7 +157,12 @@ def dpsk_export(*, property_id) -> list[dict]:
     """Every unit user of the property with a passphrase or without (the controller drops
     inactive ones): what a Wi-Fi controller pulls."""
     now = timezone.now()
-    rows = UnitUser.objects.alive().filter(property_id=property_id, area__type_state="active").select_related("area")
+    rows = (
+        UnitUser.objects.alive()
+        .filter(property_id=property_id, area__type_state="active")
+        .exclude(user__type_state=EntityTypeState.DELETED)
+        .select_related("area")
+    )
     return [
         {
             "userId": str(u.user_id),

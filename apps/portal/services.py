@@ -20,6 +20,7 @@ from apps.accounts import services as account_services
 from apps.accounts.credentials import current_pepper_id, secret_digest, secret_generate
 from apps.accounts.models import User
 from apps.areas.models import Area, AreaAreaType
+from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.models import Event
 from apps.events.services import event_append
@@ -421,6 +422,32 @@ def guest_end(*, unit_user: UnitUser, actor: str) -> UnitUser:
     unit_user.save()
     _event("unit_user.guest_ended", unit_user, actor)
     return unit_user
+
+
+@transaction.atomic
+def unit_user_remove(*, unit_user: UnitUser, actor: str) -> UnitUser:
+    """The person leaves the unit for good (their account was deleted): what they had through
+    the unit goes (membership or grants, passphrase) and the row is soft-deleted (event
+    `unit_user.removed`). Unlike blocking, this may take the last UNIT user: there is no one
+    left to protect. Removing a removed row changes nothing."""
+    unit_user = _locked(unit_user)
+    if unit_user.type_state == EntityTypeState.DELETED:
+        return unit_user
+    _access_take(unit_user, actor)
+    _passphrase_store(unit_user, None)
+    unit_user.type_state = EntityTypeState.DELETED
+    unit_user.last_modified_by = actor
+    unit_user.save()
+    _event("unit_user.removed", unit_user, actor)
+    return unit_user
+
+
+def unit_users_of_deleted_user(*, user_id, actor: str) -> int:
+    """Every unit row of a deleted person removed (the `user.deleted` handler); idempotent."""
+    rows = list(UnitUser.objects.alive().filter(user_id=user_id))
+    for unit_user in rows:
+        unit_user_remove(unit_user=unit_user, actor=actor)
+    return len(rows)
 
 
 @transaction.atomic

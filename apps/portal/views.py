@@ -228,7 +228,17 @@ def people(request):
         target = selectors.unit_user_get(area_id=caller.area.pk, user_id=request.POST.get("user_id"))
         if target is not None:
             revealed = {"user_id": target.user_id, "passphrase": selectors.passphrase_of(target)}
-    context = _context(request, people=rows, form=form, revealed=revealed, guest_type=UnitUserType.GUEST)
+    leaseholders = [p for p in rows if p.user_type == UnitUserType.UNIT and p.status == UnitUserStatus.ACTIVE]
+    # The last active leaseholder cannot be blocked (services.unit_user_block): offer no button.
+    sole_leaseholder = leaseholders[0].user_id if len(leaseholders) == 1 else None
+    context = _context(
+        request,
+        people=rows,
+        form=form,
+        revealed=revealed,
+        guest_type=UnitUserType.GUEST,
+        sole_leaseholder=sole_leaseholder,
+    )
     return _no_store(render(request, "portal/people.html", context, status=400 if form.errors else 200))
 
 

@@ -14,12 +14,15 @@ from pathlib import Path
 from tests.bench.common import CONNECTIONS, DURATION, HOST, ROOT, ROUNDS, WARMUP, BenchError, run_checked
 from tests.bench.load import tool_version
 from tests.bench.part_http import BARE, ENVELOPED
+from tests.bench.part_portal import portal_failures, portal_rows
 from tests.bench.part_protocol import PROBE_SECONDS
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 
 
-def print_parts(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> list[str]:
+def print_parts(
+    meta: dict, http: dict | None, access: dict | None, protocol: dict | None, portal: dict | None = None
+) -> list[str]:
     """Print the figures of the parts that ran; returns the failures (a query count that must be
     flat and is not, a target missed)."""
     failures = []
@@ -31,10 +34,15 @@ def print_parts(meta: dict, http: dict | None, access: dict | None, protocol: di
     if protocol:
         print_protocol(protocol, meta["database"])
         failures += [f"protocol target missed: {what}" for what in protocol_failures(protocol)]
+    if portal:
+        print_portal(portal)
+        failures += [f"portal target missed: {what}" for what in portal_failures(portal)]
     return failures
 
 
-def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> None:
+def write_docs(
+    meta: dict, http: dict | None, access: dict | None, protocol: dict | None, portal: dict | None = None
+) -> None:
     """Rewrite this database's blocks of docs/PERFORMANCE.md for the parts that ran."""
     if http:
         write_doc("api-overhead", meta["db_key"], figures_block(http["results"], http["seed"], meta, http["pairs"]))
@@ -43,6 +51,8 @@ def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dic
         write_doc("access", meta["db_key"], access_block(access, meta))
     if protocol:
         write_doc("protocol", meta["db_key"], protocol_block(protocol, meta))
+    if portal and "skipped" not in portal:
+        write_doc("portal", meta["db_key"], portal_block(portal, meta))
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -593,6 +603,41 @@ def protocol_block(protocol: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
+def print_portal(portal: dict) -> None:
+    print()
+    if "skipped" in portal:
+        print(f"Portal rate limit: SKIPPED ({portal['skipped']})")
+        return
+    print(f"Portal rate limit ({portal['redis']}, gunicorn -w {portal['workers']})")
+    width = 100
+    print(f"{'measure':<{width}} {'figure':>20} {'target':>22}  result")
+    for what, figure, target, passed in portal_rows(portal):
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {figure:>20} {target:>22}  {verdict(passed)}")
+
+
+def portal_block(portal: dict, meta: dict) -> str:
+    start, end = marks("portal", meta["db_key"])
+    failed = portal_failures(portal)
+    lines = [
+        start,
+        f"**{meta['database']}**, {portal['redis']}: measured {meta['date']} by `{meta['command']}` "
+        f"(tests/bench/part_portal.py), gunicorn -w {portal['workers']} on loopback, the load generator "
+        "on the same machine.",
+        "",
+        "| measure | figure | target | result |",
+        "| --- | ---: | ---: | --- |",
+        *(
+            f"| {what} | {figure} | {target} | {verdict(passed)} |"
+            for what, figure, target, passed in portal_rows(portal)
+        ),
+        "",
+        f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.**",
+        end,
+    ]
+    return "\n".join(lines)
+
+
 # --- docs/PERFORMANCE.md --------------------------------------------------------------------------
 def marks(section: str, db_key: str) -> tuple[str, str]:
     return f"<!-- bench:{section}:{db_key}:start -->", f"<!-- bench:{section}:{db_key}:end -->"
@@ -641,6 +686,20 @@ cost must not grow with the property), a structural change, and a full rebuild w
 memory (`tests/bench/access.py`). Re-run: `make bench` (SQLite) or
 `BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL); `BENCH_PARTS=access` runs only this
 part. Each run rewrites its database's block below.
+
+{block}
+""",
+    "portal": """
+## Resident portal: the rate limit per property
+
+Issue 13, "Benchmark" (`tests/bench/part_portal.py`; alone: `BENCH_PARTS=portal make bench`):
+the token bucket per property (100 burst, 80 per second, one Lua script in Redis timed by
+Redis `TIME`) shared by 4 gunicorn workers. A paced 300 requests/s on property A must be
+accepted at exactly 100 + 80·T (within 1 %, never above), 50 requests/s on property B at the
+same time must see no 429, and a 200-request burst on a full bucket must pass 100 plus the
+refill (a bucket per process would pass all 200). Needs Redis: BENCH_REDIS_URL, or a
+`redis-server` on the PATH that the run starts on loopback; without either the part is
+skipped. Each run rewrites its database's block below.
 
 {block}
 """,

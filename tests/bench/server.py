@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.bench.common import HOST, ROOT, BenchError, log
 
 
-def gunicorn_command(port: int) -> list[str]:
+def gunicorn_command(port: int, workers: int = 2) -> list[str]:
     exe = Path(sys.executable).parent / "gunicorn"
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
     return [
@@ -25,7 +25,7 @@ def gunicorn_command(port: int) -> list[str]:
         "config/gunicorn.py",  # the project's limits and JSON error worker, as `make serve-prod`
         "config.wsgi:application",
         "-w",
-        "2",
+        str(workers),
         "-b",
         f"{HOST}:{port}",
         "--log-level",
@@ -51,15 +51,15 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn_running(env: dict, tmp: Path, name: str):
-    """A gunicorn -w 2 on a free loopback port for the block; yields its Server."""
+def gunicorn_running(env: dict, tmp: Path, name: str, workers: int = 2):
+    """A gunicorn -w `workers` on a free loopback port for the block; yields its Server."""
     port = free_port()
     base = f"http://{HOST}:{port}"
     log_path = tmp / f"gunicorn-{name}.log"
-    log(f"{name}: starting gunicorn -w 2 on {base}")
+    log(f"{name}: starting gunicorn -w {workers} on {base}")
     with open(log_path, "wb") as gunicorn_log:
         proc = subprocess.Popen(
-            gunicorn_command(port),
+            gunicorn_command(port, workers),
             cwd=ROOT,
             env=env,
             stdout=gunicorn_log,

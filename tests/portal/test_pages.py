@@ -18,6 +18,7 @@ from apps.portal import selectors, services
 from apps.portal.models import UnitUser
 from tests.factories import access as a
 from tests.locks.conftest import Phone
+from tests.portal.conftest import add
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -110,6 +111,19 @@ def test_block_and_unblock_from_the_people_page(building):
     client.post(f"/portal/people/{b.lena.user_id}", {"action": "unblock"})
     assert UnitUser.objects.get(pk=b.lena.pk).status == "ACTIVE"
     a.process_events()
+
+
+def test_the_only_leaseholder_is_offered_no_block_button(building):
+    b = building
+    page = signed_in(b.token1).get("/portal/people").content.decode()
+    ulla = page.split('data-person="Ulla Unit"')[1].split("</li>")[0]
+    lena = page.split('data-person="Lena Linked"')[1].split("</li>")[0]
+    assert 'value="block"' not in ulla and "Only leaseholder" in ulla
+    assert 'value="block"' in lena
+    add(b.unit1, name="Ursula Second", user_type="UNIT")
+    page = signed_in(b.token1).get("/portal/people").content.decode()
+    ulla = page.split('data-person="Ulla Unit"')[1].split("</li>")[0]
+    assert 'value="block"' in ulla and "Only leaseholder" not in ulla
 
 
 def test_devices_page_removes_a_phone(building):

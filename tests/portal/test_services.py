@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.access import services as access_services
 from apps.access.models import AccessGrant
 from apps.accounts.selectors import credential_authenticate
 from apps.core.actors import SYSTEM
@@ -90,6 +91,25 @@ def test_the_last_active_unit_user_cannot_be_blocked(building):
     with pytest.raises(ConflictError):
         services.unit_user_block(unit_user=second, actor=SYSTEM)
     assert UnitUser.objects.get(pk=second.pk).status == "ACTIVE"
+
+
+def test_a_deleted_person_leaves_the_unit_the_portal_and_the_wifi_export(building):
+    b = building
+    passphrase = selectors.passphrase_of(b.lena)
+    access_services.user_delete(user=b.lena.user, actor=SYSTEM)
+    assert b.lena.user_id not in {u.user_id for u in selectors.unit_user_list(area_id=b.unit1.pk)}
+    a.process_events()
+    row = UnitUser.objects.get(pk=b.lena.pk)
+    assert row.type_state == "deleted" and selectors.passphrase_of(row) is None
+    assert passphrase not in {entry["passphrase"] for entry in selectors.dpsk_export(property_id=b.prop.pk)}
+    assert Event.objects.filter(event_name="unit_user.removed", user_id=b.lena.user_id).count() == 1
+    # The handler runs again (a redelivered event): nothing more happens.
+    services.unit_users_of_deleted_user(user_id=b.lena.user_id, actor=SYSTEM)
+    assert Event.objects.filter(event_name="unit_user.removed", user_id=b.lena.user_id).count() == 1
+    # The last leaseholder may leave this way (there is no one left to protect).
+    access_services.user_delete(user=b.uma.user, actor=SYSTEM)
+    a.process_events()
+    assert not selectors.unit_user_list(area_id=b.unit2.pk).exists()
 
 
 def test_a_guest_gets_guest_grants_on_the_unit_and_the_areas_above_until_the_window_ends(building):
