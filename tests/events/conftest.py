@@ -97,53 +97,97 @@ def redis_broker():
     return app
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, redis_broker, tmp_path):
-    """Start a real `celery worker` on the test database; yield a LiveWorker; stop it after."""
+def _worker_start(app, tmp_path: Path, *, celery_app: str = "config", env: dict | None = None) -> LiveWorker:
+    """Start a real `celery worker` (app module `celery_app`) on the test database and wait
+    until it answers a ping."""
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        _unavailable("the test database is SQLite (set DATABASE_URL=postgres://...): a worker cannot share it")
-
-    app = redis_broker
-    # Tasks left in the queue by earlier tests (on-commit enqueues without a worker) would run
-    # against rows that no longer exist; start from an empty queue.
-    app.control.purge()
-
     hostname = f"keyhouse-test-{uuid.uuid4().hex[:10]}@localhost"
-    env = {
+    environment = {
         **os.environ,
         "DATABASE_URL": _database_url(connection.settings_dict),
         "DB_CONN_MAX_AGE": "0",  # no idle connection left to block the test database's DROP
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **(env or {}),
     }
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+    environment.pop("CELERY_TASK_ALWAYS_EAGER", None)
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
+        sys.executable, "-m", "celery", "-A", celery_app, "worker",
         "--pool=solo", "--concurrency=1", "-Q", "celery", "--loglevel=INFO",
         "-n", hostname, "--without-gossip", "--without-mingle",
     ]  # fmt: skip
-    log_path = tmp_path / "celery-worker.log"
+    log_path = tmp_path / f"celery-worker-{hostname.split('@')[0]}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # noqa: S603 - fixed argv
-            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            command, cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             start_new_session=True,  # own process group: killpg reaches the worker and nothing else
         )  # fmt: skip
     worker = LiveWorker(hostname=hostname, process=process, log_path=log_path)
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while True:
+        if not worker.alive():
+            pytest.fail(f"celery worker exited with {process.returncode} while starting:\n{worker.log_tail()}")
+        if app.control.ping(destination=[hostname], timeout=0.5):
+            return worker
+        if time.monotonic() > deadline:
+            _stop(process)
+            pytest.fail(f"celery worker did not answer ping in {WORKER_START_TIMEOUT:.0f}s:\n{worker.log_tail()}")
+        time.sleep(0.2)
+
+
+def _live_database_required() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        _unavailable("the test database is SQLite (set DATABASE_URL=postgres://...): a worker cannot share it")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_broker, tmp_path):
+    """Start a real `celery worker` on the test database; yield a LiveWorker; stop it after."""
+    _live_database_required()
+    # Tasks left in the queue by earlier tests (on-commit enqueues without a worker) would run
+    # against rows that no longer exist; start from an empty queue.
+    redis_broker.control.purge()
+    worker = _worker_start(redis_broker, tmp_path)
     try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT
-        while True:
-            if not worker.alive():
-                pytest.fail(f"celery worker exited with {process.returncode} while starting:\n{worker.log_tail()}")
-            if app.control.ping(destination=[hostname], timeout=0.5):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"celery worker did not answer ping in {WORKER_START_TIMEOUT:.0f}s:\n{worker.log_tail()}")
-            time.sleep(0.2)
         yield worker
     finally:
-        _stop(process)
+        _stop(worker.process)
+
+
+class LiveWorkers:
+    """Start workers (`start`), kill one as a crash would (`kill`); all stopped after the test."""
+
+    def __init__(self, app, tmp_path: Path):
+        self.app, self.tmp_path, self.started = app, tmp_path, []
+
+    def start(self, *, celery_app: str = "config", env: dict | None = None) -> LiveWorker:
+        worker = _worker_start(self.app, self.tmp_path, celery_app=celery_app, env=env)
+        self.started.append(worker)
+        return worker
+
+    @staticmethod
+    def kill(worker: LiveWorker) -> None:
+        """SIGKILL the worker's whole process group: no warm shutdown, no ack, no cleanup."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+
+@pytest.fixture
+def live_workers(transactional_db, redis_broker, tmp_path):
+    """Workers a test starts and kills itself (tests/events/test_worker_killed.py)."""
+    _live_database_required()
+    redis_broker.control.purge()
+    workers = LiveWorkers(redis_broker, tmp_path)
+    try:
+        yield workers
+    finally:
+        for worker in workers.started:
+            _stop(worker.process)
+        redis_broker.control.purge()  # a killed worker's task must not reach the next test
 
 
 @pytest.fixture
