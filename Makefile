@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint worker beat serve-prod install migrate chromium clean
+.PHONY: run test bench soak lint worker beat serve-prod install migrate chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: install chromium
 
 bench: install
 	$(PY) tests/bench/run.py
+
+# Several hosts (network namespaces) under load, one web and one worker host killed mid-run:
+# needs root, iproute2, PostgreSQL 15 and redis-server. Figures: docs/RELIABILITY.md.
+soak: install
+	$(PY) tests/soak/run.py
 
 lint: install
 	$(VENV)/bin/ruff check .
