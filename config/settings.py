@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # staff sign-in lockout ("Staff sign-in" below)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "apps.core",
     "apps.accounts",
     "apps.events",
@@ -69,10 +72,31 @@ MIDDLEWARE = [
     "apps.core.api.middleware.ApiCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a TOTP code this session
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.api.idempotency.IdempotencyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: answers a locked-out sign-in
 ]
+
+# --- staff sign-in (docs/ADMIN.md "Signing in") ----------------------------------------------
+# django-axes counts failed admin sign-ins per account and per address (either one locks);
+# the API and the portal have their own throttles, so axes watches the admin site only.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = env_int("KEYHOUSE_STAFF_SIGN_IN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("KEYHOUSE_STAFF_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field (its value is the email)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "apps.core.admin_two_factor.client_address"
+AXES_VERBOSE = False
+# Two-factor (TOTP, django-otp): a staff member who set it up must enter a code at every sign-in;
+# with KEYHOUSE_STAFF_OTP_REQUIRED every staff member must set it up before using the admin.
+KEYHOUSE_STAFF_OTP_REQUIRED = env_bool("KEYHOUSE_STAFF_OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = "Keyhouse"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -3,15 +3,18 @@
 Top floor (docs/ARCHITECTURE.md): the dashboard counts rows of every app, so it lives here
 with the admin, not among core's HTTP-free modules on the ground floor."""
 
-from django import forms
+from functools import update_wrapper
+
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django_otp import login as otp_login
 
 from apps.accounts.models import ApiKey, User
 from apps.areas.models import Area
 from apps.core.admin_base import admin_property_ids, may_use_admin, scope_to_properties
+from apps.core.admin_two_factor import KeyhouseAuthenticationForm, otp_required, two_factor_view
 from apps.events.models import Event
 from apps.properties.models import Property
 
@@ -56,16 +59,6 @@ class KeyhouseAutocompleteJsonView(AutocompleteJsonView):
         return result
 
 
-class KeyhouseAuthenticationForm(AdminAuthenticationForm):
-    """Staff, and property managers by their owner / manage-access grants (docs/ADMIN.md)."""
-
-    def confirm_login_allowed(self, user):
-        if not may_use_admin(user):
-            raise forms.ValidationError(
-                self.error_messages["invalid_login"], code="invalid_login", params={"username": "email"}
-            )
-
-
 class KeyhouseAdminSite(admin.AdminSite):
     site_header = "Keyhouse"
     site_title = "Keyhouse admin"
@@ -76,6 +69,31 @@ class KeyhouseAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         return may_use_admin(request.user)
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        device = getattr(request.user, "otp_device", None)  # set by the form when a code was checked
+        if request.method == "POST" and request.user.is_authenticated and device is not None:
+            otp_login(request, device)
+        return response
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page; with KEYHOUSE_STAFF_OTP_REQUIRED a person signed in without a code
+        goes to "Two-factor sign-in" first (sign-out and that page excepted)."""
+        inner = super().admin_view(view, cacheable)
+
+        def wrapper(request, *args, **kwargs):
+            exempt = request.path in (reverse("admin:two_factor"), reverse("admin:logout"))
+            user = request.user
+            if otp_required() and user.is_authenticated and not exempt and not user.is_verified():
+                return redirect("admin:two_factor")
+            return inner(request, *args, **kwargs)
+
+        return update_wrapper(wrapper, view)
+
+    def get_urls(self):
+        two_factor = self.admin_view(lambda request: two_factor_view(request, self))
+        return [path("two-factor/", two_factor, name="two_factor"), *super().get_urls()]
 
     def index(self, request, extra_context=None):
         figures = dashboard_figures(request.user)
