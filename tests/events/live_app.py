@@ -1,9 +1,12 @@
 """The Celery app of the killed-worker tests: the project's app (`celery -A tests.events.live_app`)
-plus a slow handler for `test_events.slow`, so a test can kill the worker inside it.
+plus two places where the worker can be made to stop and wait, so a test can kill it there.
 
-The handler appends one `test_events.effect` event (its effect, in the handler's transaction)
-and, on its first run only, writes the marker file named by KEYHOUSE_TEST_SLOW_MARKER and
-sleeps: the test sees the marker and SIGKILLs the worker there. Later runs return at once.
+- A slow handler for `test_events.slow`: it appends one `test_events.effect` event (its effect,
+  in the handler's transaction) and, on its first run only, writes the marker file named by
+  KEYHOUSE_TEST_SLOW_MARKER and sleeps. Later runs return at once.
+- With KEYHOUSE_TEST_SLOW_SIGN_MARKER set, the first signature of a key-map build
+  (`canonical.sign_payload`, which every build calls per lock) writes that marker and sleeps:
+  the worker is then inside the build's transaction.
 """
 
 import os
@@ -30,3 +33,22 @@ def slow_handler(event) -> None:
 
 
 event_handler(SLOW)(slow_handler)
+
+
+def _slow_first_signature() -> None:
+    from apps.keys import canonical
+
+    sign_payload = canonical.sign_payload
+    marker = Path(os.environ["KEYHOUSE_TEST_SLOW_SIGN_MARKER"])
+
+    def slow(*args, **kwargs):
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(SLEEP)
+        return sign_payload(*args, **kwargs)
+
+    canonical.sign_payload = slow
+
+
+if os.environ.get("KEYHOUSE_TEST_SLOW_SIGN_MARKER"):
+    _slow_first_signature()

@@ -1,19 +1,27 @@
-"""A worker killed (SIGKILL) inside a handler, with a REAL Celery worker over Redis on the test
-database (PostgreSQL; `.ci/run` phase 2): the attempt is counted, the handler's writes roll
-back, and after a restart the event finishes exactly once in effect, also when the broker
-delivers it twice (issue 18, "Faults")."""
+"""A worker killed (SIGKILL) inside a handler and inside a key-map build, with a REAL Celery
+worker over Redis on the test database (PostgreSQL; `.ci/run` phase 2) (issue 18, "Faults"):
+- inside a handler: the attempt is counted, the handler's writes roll back, and after a
+  restart the event finishes exactly once in effect, also when the broker delivers it twice;
+- inside a key-map build: nothing of the build is kept, its requests stay open, and after a
+  restart the lock's map is signed once (version 1), also when the build is delivered again."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from apps.core.actors import SYSTEM
 from apps.events import services, tasks
 from apps.events.models import Event
+from apps.locks import tasks as lock_tasks
+from apps.locks.models import KeyMapRequest, Lock, SignedKeyMap
 from tests.events.helpers import make_due
 from tests.events.live_app import EFFECT, SLOW
 from tests.events.test_worker_live import _wait_processed
+from tests.factories import access as a
+from tests.factories import directory as d
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +71,47 @@ def test_a_worker_killed_inside_a_handler_leaves_an_event_that_finishes_once_aft
     event.refresh_from_db()
     assert event.attempts == 2
     assert Event.objects.filter(event_name=EFFECT).count() == 1
+
+
+def _wait_signed(lock, worker, timeout: float = 60.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        versions = sorted(SignedKeyMap.objects.filter(lock=lock).values_list("version", flat=True))
+        if versions and not KeyMapRequest.objects.filter(property_id=lock.property_id, build__isnull=True).exists():
+            return versions
+        if not worker.alive():
+            pytest.fail(f"worker died:\n{worker.log_tail()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the key map of {lock.display_name} was not signed in {timeout:.0f}s:\n{worker.log_tail()}")
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_inside_a_key_map_build_leaves_it_to_finish_once_after_restart(live_workers, tmp_path):
+    env = {"KEYHOUSE_TEST_SLOW_SIGN_MARKER": str(tmp_path / "signing")}
+    first = live_workers.start(celery_app="tests.events.live_app", env=env)
+    prop = d.property_create(display_name="Killed Build Court")
+    unit = d.area_create(prop, display_name="Unit 7")
+    lock = a.lock_in(unit, "Unit 7 door")
+    d.member_add(unit.area_user_group, d.user_create(display_name="Kim Resident"))
+    _wait_for(tmp_path / "signing", first, timeout=60)
+
+    live_workers.kill(first)
+
+    # The build's transaction rolled back: no map, the lock's version unmoved, the requests open.
+    assert not SignedKeyMap.objects.filter(lock=lock).exists()
+    assert Lock.objects.get(pk=lock.pk).signed_key_map_version == 0
+    assert KeyMapRequest.objects.filter(property_id=prop.pk, build__isnull=True).exists()
+
+    # A new worker: queued builds and the sweep (beat, every minute) finish it.
+    second = live_workers.start(celery_app="tests.events.live_app", env=env)
+    KeyMapRequest.objects.filter(property_id=prop.pk).update(requested_at=timezone.now() - timedelta(minutes=5))
+    lock_tasks.key_maps_sweep.delay()
+    assert _wait_signed(lock, second) == [1]
+    assert Lock.objects.get(pk=lock.pk).signed_key_map_version == 1
+
+    # The killed worker's build delivered again: nothing changed, so nothing is signed.
+    lock_tasks.key_maps_build.delay(str(prop.pk))
+    with transaction.atomic():
+        later = services.event_append(event_name="test_events.thing", actor=SYSTEM)
+    _wait_processed(later.pk, second)
+    assert sorted(SignedKeyMap.objects.filter(lock=lock).values_list("version", flat=True)) == [1]
