@@ -17,6 +17,7 @@ from apps.locks.models import Lock, LockAccessLog
 from tests.factories.directory import property_create
 from tests.factories.integrations import lockt_account
 from tests.integrations.lockt_emulator.conftest import Lockt
+from tests.locks.conftest import Phone, settle, world  # noqa: F401 - the reference-lock world fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -229,3 +230,28 @@ def test_a_broken_account_delays_no_other(lockt, client, settings, fault, status
     assert broken.status == status and broken.last_error
     assert not ExternalRef.objects.filter(account_id=broken.pk).exists()
     assert good.status == "ok" and ExternalRef.objects.filter(account_id=good.pk).count() > 10
+
+
+def test_a_user_removed_in_lockt_is_refused_at_the_locks_next_sync(lockt, world):  # noqa: F811
+    """The reference lock (tests/locks/reference_lock.py) on a Lockt door's area: a Lockt user's
+    phone is in its key map; Lockt deletes the user; after the next poll and lock sync it is not."""
+    account = lockt_account(world.prop, base_url=lockt.url)
+    _poll(account)
+    room1 = _linked(account, Lock, 187)
+    response = world.manager.put(
+        f"/api/v1/properties/{world.prop.pk}/areas/{room1.area_id}/install/{world.lock.lock_id}", {}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    world.lock.apply_command(response.json())
+    susan = _linked(account, User, 1693)
+    phone = Phone.provision(susan)
+    settle()
+    assert world.sync().status_code == 200
+    assert phone.access.kid in {e["kid"] for e in world.lock.key_map["entries"]}
+
+    assert lockt.delete("user", {"users": [{"id": 1693}]}).status_code == 200
+    assert _poll(account).status == "succeeded"
+    settle()
+    assert world.sync().status_code == 200
+    assert phone.access.kid not in {e["kid"] for e in world.lock.key_map["entries"]}
+    assert world.lock.unlock(phone.proof(world.lock.challenge(), at=world.lock.now())) == (False, "unknown-key")
