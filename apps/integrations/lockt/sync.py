@@ -179,7 +179,7 @@ def lockt_record_fail(
 ) -> bool:
     """A record that could not be applied: its record (and link) `failed` with field, value and
     reason (event `lockt_record.failed` when it was not already failed so). Returns True if written."""
-    value = str(error.value)[:VALUE_SHOWN_MAX]
+    value = "(missing)" if error.value in (None, "") else str(error.value)[:VALUE_SHOWN_MAX]
     record = state.records.get((kind, external_id))
     wanted = {"status": "failed", "error_field": error.field[:200], "error_value": value, "error_reason": error.reason}
     if record is not None and all(getattr(record, k) == v for k, v in wanted.items()):
@@ -665,11 +665,20 @@ class LocktSync:
     # removals ---------------------------------------------------------------------------------------------
 
     def _gone(self, kind: str, seen: set[str]) -> list[tuple[str, ExternalRef]]:
-        return [
+        """Lockt-owned links of `kind` whose record Lockt no longer lists. A list that came back
+        empty while Keyhouse holds some is not taken as "all deleted" (a remote glitch would
+        revoke everyone): nothing is removed and a warning is logged."""
+        gone = [
             (external_id, link)
             for (k, external_id), link in list(self.state.links.items())
             if k == kind and external_id not in seen and link.sync_direction == FROM_LOCKT
         ]
+        if gone and not seen:
+            logger.warning(
+                "lockt account %s: Lockt listed no %s records; %d linked ones kept", self.account.pk, kind, len(gone)
+            )
+            return []
+        return gone
 
     def gone_users_remove(self) -> None:
         for external_id, link in self._gone(KINDS.USER, self.users_seen):
