@@ -14,7 +14,7 @@ from apps.integrations import services
 from apps.integrations.lockt.sync import LocktSync
 from apps.integrations.models import LocktRecord
 from apps.locks.models import Lock, LockAccessLog
-from tests.factories.directory import property_create
+from tests.factories.directory import property_create, user_create
 from tests.factories.integrations import lockt_account
 from tests.integrations.lockt_emulator.conftest import Lockt
 from tests.locks.conftest import Phone, settle, world  # noqa: F401 - the reference-lock world fixture
@@ -175,7 +175,7 @@ def test_levels_without_schedules_fail_closed_naming_the_field(lockt):
 
 def test_bad_remote_records_fail_alone_and_never_duplicate():
     prop = property_create()
-    existing = User.objects.create(email="taken@web.place", display_name="Already Here")
+    existing = user_create(email="taken@web.place", display_name="Already Here")
     account = lockt_account(prop, base_url="https://cloudapi.lockt.com/api/v1")
     users = [
         {"id": 1, "first_name": "Bad", "last_name": "Mail", "email": "not-an-email", "accesslevels": []},
@@ -255,3 +255,72 @@ def test_a_user_removed_in_lockt_is_refused_at_the_locks_next_sync(lockt, world)
     assert world.sync().status_code == 200
     assert phone.access.kid not in {e["kid"] for e in world.lock.key_map["entries"]}
     assert world.lock.unlock(phone.proof(world.lock.challenge(), at=world.lock.now())) == (False, "unknown-key")
+
+
+def _remote_by_id_num(lockt, id_num):
+    found = lockt.data(f"user?id_num={id_num}")
+    return found[0] if found else None
+
+
+def test_keyhouse_people_in_lockt_groups_are_pushed_and_kept_as_keyhouse_says(lockt):
+    from apps.access import services as access_services
+    from apps.accounts import services as account_services
+
+    account = lockt_account(property_create(), base_url=lockt.url)
+    _poll(account)
+    office = _linked(account, UserGroup, 364)
+    ada = user_create(email="ada@example.test", display_name="Ada Lovelace", phone_number="+14155550123")
+    access_services.membership_add(group=office, user=ada, actor="test")
+    run = _poll(account)
+    assert run.status == "succeeded" and run.created >= 1, run.error
+    remote = _remote_by_id_num(lockt, str(ada.pk))
+    assert (remote["first_name"], remote["last_name"], remote["email"]) == ("Ada", "Lovelace", "ada@example.test")
+    assert [level["unid"] for level in remote["accesslevels"]] == [364]
+    link = ExternalRef.objects.get(account_id=account.pk, object_id=ada.pk)
+    assert (link.external_id, link.sync_direction) == (str(remote["id"]), "fromInternalToExternal")
+
+    # Edited in Lockt: Keyhouse owns Ada, so the next poll puts Keyhouse's values back.
+    edited = {**{k: remote[k] for k in ("id", "id_num", "email", "phone", "pin")}, "first_name": "Eve"}
+    edited["last_name"] = "Lovelace"
+    body = {"users": [edited], "options": {"update_existing": "true", "replace_privileges": "false"}}
+    assert lockt.post("user", body).status_code == 200
+    _poll(account)
+    assert _remote_by_id_num(lockt, str(ada.pk))["first_name"] == "Ada"
+    ada.refresh_from_db()
+    assert ada.display_name == "Ada Lovelace"  # the poll did not take Lockt's edit
+
+    # Renamed in Keyhouse: pushed. Then nothing changes: nothing is written.
+    account_services.user_update(user=ada, display_name="Ada King", actor="test")
+    _poll(account)
+    assert _remote_by_id_num(lockt, str(ada.pk))["last_name"] == "King"
+    _poll(account)
+    with CaptureQueriesContext(connection) as queries:
+        run = _poll(account)
+    assert (run.created, run.updated, run.failed) == (0, 0, 0)
+    assert set(_writes(queries.captured_queries)) <= {
+        "integrations_syncrun",
+        "integrations_integrationaccount",
+        "events_event",
+    }
+
+    # Out of every Lockt group: deleted in Lockt, unlinked; the person stays in Keyhouse.
+    access_services.membership_remove(group=office, user=ada, actor="test")
+    _poll(account)
+    assert _remote_by_id_num(lockt, str(ada.pk)) is None
+    assert not ExternalRef.objects.filter(account_id=account.pk, object_id=ada.pk).exists()
+    ada.refresh_from_db()
+    assert ada.type_state != "deleted"
+
+
+def test_a_keyhouse_person_without_a_phone_is_not_pushed_and_says_why(lockt):
+    from apps.access import services as access_services
+
+    account = lockt_account(property_create(), base_url=lockt.url)
+    _poll(account)
+    bob = user_create(email="bob@example.test", display_name="Bob")
+    access_services.membership_add(group=_linked(account, UserGroup, 364), user=bob, actor="test")
+    run = _poll(account)
+    assert run.status == "succeeded" and run.failed >= 1
+    record = LocktRecord.objects.get(account=account, external_id=f"keyhouse:{bob.pk}")
+    assert record.status == "failed" and record.error_field == "phone"
+    assert _remote_by_id_num(lockt, str(bob.pk)) is None

@@ -46,10 +46,8 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import ExternalRef
 from apps.events.services import event_append
 from apps.integrations.lockt import mapping
-from apps.integrations.lockt.client import LocktClient
 from apps.integrations.mapping import MappingError
 from apps.integrations.models import IntegrationAccount, LocktEventMark, LocktRecord, LocktRecordKind
-from apps.integrations.registry import PollContext
 from apps.locks import services as lock_services
 from apps.locks.models import Lock
 
@@ -538,6 +536,9 @@ class LocktSync:
                 raise RecordFailed(what, key, f"another Lockt user ({taken[key]}) of this account has it too")
             if key:
                 taken[key] = external_id
+        link = self.state.links.get((KINDS.USER, external_id))
+        if link is not None and link.sync_direction == FROM_KEYHOUSE:
+            return "unchanged", self.users.get(link.object_id)  # Keyhouse owns it: the push's
         phone = values.phone if _phone_ok(values.phone) else ""
         in_window = (values.valid_from is None or values.valid_from <= self.now) and (
             values.valid_until is None or self.now < values.valid_until
@@ -579,7 +580,7 @@ class LocktSync:
                 raise RecordFailed("id", values.external_id, "its Keyhouse person was deleted; unlink it to relink")
         link = self.state.links[KINDS.USER, external_id]
         if link.sync_direction == FROM_KEYHOUSE:
-            return outcome, user  # Keyhouse owns this person: the poll does not overwrite it
+            return outcome, user  # first linked now, Keyhouse-owned: the poll does not overwrite it
         fields = {}
         if user.email != values.email.lower():
             fields["email"] = values.email
@@ -862,19 +863,3 @@ def _as_failure(exc: Exception) -> RecordFailed:
 def lockt_event_mark(account: IntegrationAccount) -> int | None:
     mark = LocktEventMark.objects.filter(account=account).first()
     return None if mark is None else mark.last_event_id
-
-
-def lockt_poll(context: PollContext) -> None:
-    """Read everything, then reconcile (vendor poll function, apps.integrations.registry)."""
-    account = IntegrationAccount.objects.select_related("property").get(pk=context.account.pk)
-    client = LocktClient(context.http)
-    client.ping()  # Spec: S06; a refused key says so on the first, cheapest call
-    schedules = client.schedules()
-    doors = client.doors()
-    levels = client.access_levels()
-    users = client.users()
-    after = lockt_event_mark(account)
-    events = client.events(after=after)
-    LocktSync(account, progress=context.progress).run(
-        schedules=schedules, doors=doors, levels=levels, users=users, events=events
-    )

@@ -5,7 +5,7 @@ doors, access levels, users and events mirrored into the account's property.
 """
 
 from apps.integrations.lockt.client import LocktClient
-from apps.integrations.lockt.sync import lockt_poll
+from apps.integrations.lockt.poll import lockt_poll
 from apps.integrations.registry import PollContext, Vendor, vendor_register
 
 DEFAULT_BASE_URL = "https://cloudapi.lockt.com/api/v1"  # Spec: lockt-cloud-api.md §2.2
