@@ -324,3 +324,17 @@ def test_a_keyhouse_person_without_a_phone_is_not_pushed_and_says_why(lockt):
     record = LocktRecord.objects.get(account=account, external_id=f"keyhouse:{bob.pk}")
     assert record.status == "failed" and record.error_field == "phone"
     assert _remote_by_id_num(lockt, str(bob.pk)) is None
+
+
+def test_manage_py_integration_poll_runs_the_sync_for_one_account(lockt):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    first = lockt_account(property_create(display_name="Harbour House"), base_url=lockt.url, display_name="Harbour")
+    second = lockt_account(property_create(), base_url=lockt.url, display_name="Other")
+    out = StringIO()
+    call_command("integration_poll", "lockt", "--account", str(first.pk), stdout=out)
+    assert "Harbour (Harbour House): succeeded, fetched 25, created 20" in out.getvalue()
+    assert ExternalRef.objects.filter(account_id=first.pk).count() > 10
+    assert not ExternalRef.objects.filter(account_id=second.pk).exists()
