@@ -69,6 +69,7 @@ def test_first_poll_brings_users_groups_and_locks_in(lockt):
     room1 = _linked(account, Lock, 187)
     assert room1.display_name == "Room 1" and room1.property == prop
     assert room1.area.display_name == "Room 1" and room1.area.area_type == "common"
+    assert (room1.health.source, room1.health.battery_level) == ("lockt", 64)  # /doorstate 0.64
     weekdays = _linked(account, Schedule, 543)
     assert {"accessType": "group", "userGroupId": str(office.pk), "scheduleId": str(weekdays.pk)} in (
         room1.area.access_list

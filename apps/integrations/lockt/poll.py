@@ -15,10 +15,11 @@ def lockt_poll(context: PollContext) -> None:
     client.ping()  # Spec: S06; a refused key says so on the first, cheapest call
     schedules = client.schedules()
     doors = client.doors()
+    door_states = client.door_states()
     levels = client.access_levels()
     users = client.users()
     events = client.events(after=lockt_event_mark(account))
     sync = LocktSync(account, progress=context.progress)
-    sync.run(schedules=schedules, doors=doors, levels=levels, users=users, events=events)
+    sync.run(schedules=schedules, doors=doors, levels=levels, users=users, events=events, door_states=door_states)
     LocktPush(sync, client, users).run()
     sync.flush(final=True)

@@ -49,7 +49,7 @@ from apps.integrations.lockt import mapping
 from apps.integrations.mapping import MappingError
 from apps.integrations.models import IntegrationAccount, LocktEventMark, LocktRecord, LocktRecordKind
 from apps.locks import services as lock_services
-from apps.locks.models import Lock
+from apps.locks.models import Lock, LockHealth
 
 logger = logging.getLogger("keyhouse.integrations.lockt")
 
@@ -73,7 +73,10 @@ class RecordFailed(Exception):
 
     @classmethod
     def of(cls, error: MappingError) -> "RecordFailed":
-        shown = str(error).rsplit("(got ", 1)[-1].rstrip(")") if "(got " in str(error) else repr(error.value)
+        """The mapping's refusal, its value shown as the mapping shows it (card numbers and PINs hidden)."""
+        leaf = error.field.rsplit(".", 1)[-1].split("[", 1)[0]
+        hidden = leaf in MappingError.SENSITIVE_FIELDS
+        shown = f"<{len(str(error.value))} characters, hidden>" if hidden else repr(error.value)
         return cls(error.field, shown, error.reason)
 
 
@@ -278,11 +281,34 @@ class LocktSync:
             self._fail(kind, external_id, label, RecordFailed.of(exc))
             return None
 
-    def run(self, *, schedules, doors, levels, users, events) -> Counts:
+    def batteries_apply(self, records: list[dict]) -> None:
+        """`/doorstate` batteries → the locks' health (source `lockt`, percent); a reading the
+        mapping refuses is logged and skipped (battery only: it never fails the door)."""
+        for record in records:
+            try:
+                values = mapping.battery_from_lockt(record)
+            except MappingError as exc:
+                logger.warning("lockt account %s: door state skipped: %s", self.account.pk, exc)
+                continue
+            lock_id = self._object_id(KINDS.LOCK, str(values.external_id))
+            lock = self.locks.get(lock_id) if lock_id else None
+            if lock is None:
+                continue
+            percent = round(values.level * 100)
+            if self.health.get(lock.pk) != percent:
+                lock_services.lock_health_record(lock=lock, source=SOURCE, actor=self.actor, battery_level=percent)
+
+    def run(self, *, schedules, doors, levels, users, events, door_states=()) -> Counts:
         self.counts.fetched = len(schedules) + len(doors) + len(levels) + len(users) + len(events)
         self.schedules_apply(schedules)
         self.flush()
         self.doors_apply(doors)
+        self.health = dict(
+            LockHealth.objects.filter(lock_id__in=list(self.locks), source=SOURCE).values_list(
+                "lock_id", "battery_level"
+            )
+        )
+        self.batteries_apply(door_states)
         self.flush()
         self.groups_apply(levels)
         self.access_lists_apply()
