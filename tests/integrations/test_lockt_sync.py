@@ -336,6 +336,40 @@ def test_manage_py_integration_poll_runs_the_sync_for_one_account(lockt):
     second = lockt_account(property_create(), base_url=lockt.url, display_name="Other")
     out = StringIO()
     call_command("integration_poll", "lockt", "--account", str(first.pk), stdout=out)
-    assert "Harbour (Harbour House): succeeded, fetched 25, created 20" in out.getvalue()
+    assert "Harbour (Harbour House): succeeded, fetched 27, created 20" in out.getvalue()
     assert ExternalRef.objects.filter(account_id=first.pk).count() > 10
     assert not ExternalRef.objects.filter(account_id=second.pk).exists()
+
+
+def test_a_delegate_is_a_time_bound_grant_on_its_doors_to_its_holder(lockt):
+    from apps.access.models import AccessGrant
+
+    account = lockt_account(property_create(), base_url=lockt.url)
+    _poll(account)
+    assert not AccessGrant.objects.filter(property=account.property).exists()  # the seed's expired in 2022
+    delegate = {
+        "from_user_id": "1693",
+        "to_user_id": "244",
+        "access_effective": "2030-01-01 08:00:00",
+        "access_expires": "2030-01-02 08:00:00",
+        "doors": [{"id": 166}],
+    }
+    assert lockt.post("delegate", {"delegates": [delegate]}).status_code == 200
+    run = _poll(account)
+    assert run.created == 1, run.error
+    grant = AccessGrant.objects.get(property=account.property)
+    assert (grant.user, grant.lock, grant.access_level) == (
+        _linked(account, User, 244),
+        _linked(account, Lock, 166),
+        "GUEST",
+    )
+    assert (grant.valid_from.isoformat(), grant.valid_until.isoformat()) == (
+        "2030-01-01T08:00:00+00:00",
+        "2030-01-02T08:00:00+00:00",
+    )
+    assert _poll(account).created == 0  # unchanged: the same grant
+    # Rhea deleted in Lockt: her delegate grant is revoked with the rest of her access.
+    assert lockt.delete("user", {"users": [{"id": 244}]}).status_code == 200
+    _poll(account)
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None

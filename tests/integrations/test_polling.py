@@ -21,7 +21,15 @@ from tests.integrations.loopback import Answer
 pytestmark = pytest.mark.django_db
 
 ABOUT = {"data": {"version": "1.1.0", "release_date": "Jul 10, 2022"}}
-LOCKT_READS = ("schedule", "door", "doorstate", "accesslevel", "user", "events")  # what a Lockt poll reads after /ping
+LOCKT_READS = (
+    "schedule",
+    "door",
+    "doorstate",
+    "accesslevel",
+    "delegate",
+    "user",
+    "events",
+)  # what a Lockt poll reads after /ping
 
 
 @pytest.fixture(autouse=True)

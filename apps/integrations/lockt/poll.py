@@ -17,9 +17,18 @@ def lockt_poll(context: PollContext) -> None:
     doors = client.doors()
     door_states = client.door_states()
     levels = client.access_levels()
+    delegates = client.delegates()
     users = client.users()
     events = client.events(after=lockt_event_mark(account))
     sync = LocktSync(account, progress=context.progress)
-    sync.run(schedules=schedules, doors=doors, levels=levels, users=users, events=events, door_states=door_states)
+    sync.run(
+        schedules=schedules,
+        doors=doors,
+        levels=levels,
+        users=users,
+        events=events,
+        door_states=door_states,
+        delegates=delegates,
+    )
     LocktPush(sync, client, users).run()
     sync.flush(final=True)

@@ -103,12 +103,14 @@ class State:
 
 KIND_MODELS = {KINDS.SCHEDULE: Schedule, KINDS.LOCK: Lock, KINDS.GROUP: UserGroup, KINDS.USER: User}
 AREA_KIND = "area"  # a door's area is linked too (content type Area, the door's id)
+GRANT_KIND = "grant"  # a delegate's grant: "<delegate id>:<user id>:<door id>"
 
 
 def _state(account: IntegrationAccount) -> State:
     state = State()
     state.content_types = {kind: ContentType.objects.get_for_model(model) for kind, model in KIND_MODELS.items()}
     state.content_types[AREA_KIND] = ContentType.objects.get_for_model(Area)
+    state.content_types[GRANT_KIND] = ContentType.objects.get_for_model(AccessGrant)
     kind_of = {ct.pk: kind for kind, ct in state.content_types.items()}
     for link in ExternalRef.objects.filter(account_id=account.pk, source=SOURCE):
         kind = kind_of.get(link.content_type_id)
@@ -134,7 +136,7 @@ def _link_create(account, state: State, kind: str, external_id: str, obj, direct
         last_sync_date=timezone.now(),
     )
     state.links[kind, external_id] = link
-    if kind != AREA_KIND:
+    if kind in KINDS.values:  # an area's or a grant's own events say enough
         event_append(
             event_name="lockt_record.linked",
             actor=actor_of(account),
@@ -219,7 +221,7 @@ def _unlink(account, state: State, kind: str, external_id: str) -> None:
         link.delete()
     state.records.pop((kind, external_id), None)
     LocktRecord.objects.filter(account=account, kind=kind, external_id=external_id).delete()
-    if kind != AREA_KIND:
+    if kind in KINDS.values:
         event_append(
             event_name="lockt_record.unlinked",
             actor=actor_of(account),
@@ -298,8 +300,8 @@ class LocktSync:
             if self.health.get(lock.pk) != percent:
                 lock_services.lock_health_record(lock=lock, source=SOURCE, actor=self.actor, battery_level=percent)
 
-    def run(self, *, schedules, doors, levels, users, events, door_states=()) -> Counts:
-        self.counts.fetched = len(schedules) + len(doors) + len(levels) + len(users) + len(events)
+    def run(self, *, schedules, doors, levels, users, events, door_states=(), delegates=()) -> Counts:
+        self.counts.fetched = len(schedules) + len(doors) + len(levels) + len(users) + len(events) + len(delegates)
         self.schedules_apply(schedules)
         self.flush()
         self.doors_apply(doors)
@@ -314,6 +316,7 @@ class LocktSync:
         self.access_lists_apply()
         self.flush()
         self.users_apply(users)
+        self.delegates_apply(delegates)
         self.flush()
         self.gone_users_remove()
         self.gone_doors_remove()
@@ -527,6 +530,7 @@ class LocktSync:
             AccessBlock.objects.filter(property=self.prop, created_by=self.actor).values_list("user_id", flat=True)
         )
         self.blocked_any = set(AccessBlock.objects.filter(property=self.prop).values_list("user_id", flat=True))
+        self.user_levels: dict[str, tuple[int, ...]] = {}
         self.taken_emails: dict[str, str] = {}
         self.taken_id_nums: dict[str, str] = {}
         for index, record in enumerate(records):
@@ -535,6 +539,7 @@ class LocktSync:
             values = self._map(KINDS.USER, record, lambda r: mapping.user_from_lockt(r, site_tz=self.site_tz), index)
             if values is None:
                 continue
+            self.user_levels[str(values.external_id)] = values.group_external_ids
             self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
 
     def _user_match(self, values: mapping.UserValues):
@@ -642,6 +647,65 @@ class LocktSync:
         if created_here is not None:
             self._created_here = created_here
         return outcome, user
+
+    # delegates → grants ----------------------------------------------------------------------------------
+
+    def delegates_apply(self, records) -> None:
+        """Each delegate level (F11): a grant on each of its doors' locks to each user holding it
+        (users list it in `accesslevels`, A49), for its window; GUEST when it ends, else USER.
+        Expired or gone → revoked. Linked per (delegate, user, door); Lockt owns them."""
+        desired: dict[str, tuple] = {}
+        for record in records:
+            try:
+                values = mapping.delegate_from_lockt(record, site_tz=self.site_tz)
+            except MappingError as exc:
+                logger.warning("lockt account %s: delegate skipped: %s", self.account.pk, exc)
+                self._count("failed")
+                continue
+            if values.valid_until is not None and values.valid_until <= self.now:
+                continue  # expired: no access (a purge removes it in Lockt)
+            for user_ext, levels in self.user_levels.items():
+                user_id = self._object_id(KINDS.USER, user_ext)
+                if values.external_id not in levels or user_id is None:
+                    continue
+                for door_ext in values.door_external_ids:
+                    lock_id = self._object_id(KINDS.LOCK, str(door_ext))
+                    if lock_id is not None:
+                        key = f"{values.external_id}:{user_ext}:{door_ext}"
+                        desired[key] = (user_id, lock_id, values.valid_from, values.valid_until)
+        linked = {ext: link for (kind, ext), link in self.state.links.items() if kind == GRANT_KIND}
+        grants = {g.pk: g for g in AccessGrant.objects.filter(pk__in=[link.object_id for link in linked.values()])}
+        for key, link in linked.items():
+            grant = grants.get(link.object_id)
+            held = grant is not None and grant.revoked_at is None
+            same = held and (grant.user_id, grant.lock_id, grant.valid_from, grant.valid_until) == desired.get(key)
+            if same:
+                desired.pop(key)
+                continue
+            with transaction.atomic():
+                if held:
+                    access_services.grant_revoke(grant=grant, actor=self.actor)
+                _unlink(self.account, self.state, GRANT_KIND, key)
+            if key not in desired:
+                self._count("updated")
+        for key, (user_id, lock_id, valid_from, valid_until) in desired.items():
+            try:
+                with transaction.atomic():
+                    grant = access_services.grant_create(
+                        prop=self.prop,
+                        user=self.users.get(user_id) or User.objects.get(pk=user_id),
+                        lock=self.locks.get(lock_id) or Lock.objects.get(pk=lock_id),
+                        access_level="GUEST" if valid_until else "USER",
+                        valid_from=valid_from,
+                        valid_until=valid_until,
+                        actor=self.actor,
+                    )
+                    _link_create(self.account, self.state, GRANT_KIND, key, grant)
+            except ApplicationError as exc:
+                logger.warning("lockt account %s: delegate grant %s not made: %s", self.account.pk, key, exc)
+                self._count("failed")
+                continue
+            self._count("created")
 
     # generic reconcile -----------------------------------------------------------------------------------
 
