@@ -325,6 +325,13 @@ def test_a_keyhouse_person_without_a_phone_is_not_pushed_and_says_why(lockt):
     record = LocktRecord.objects.get(account=account, external_id=f"keyhouse:{bob.pk}")
     assert record.status == "failed" and record.error_field == "phone"
     assert _remote_by_id_num(lockt, str(bob.pk)) is None
+    with CaptureQueriesContext(connection) as queries:
+        _poll(account)  # still no phone: nothing new to write
+    assert set(_writes(queries.captured_queries)) <= {
+        "integrations_syncrun",
+        "integrations_integrationaccount",
+        "events_event",
+    }
 
 
 def test_manage_py_integration_poll_runs_the_sync_for_one_account(lockt):

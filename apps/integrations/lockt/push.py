@@ -31,6 +31,7 @@ from apps.integrations.lockt.sync import (
     FROM_KEYHOUSE,
     FROM_LOCKT,
     KINDS,
+    PENDING_PREFIX,
     LocktSync,
     RecordFailed,
     _link_create,
@@ -41,8 +42,6 @@ from apps.integrations.lockt.sync import (
 from apps.integrations.mapping import MappingError
 
 logger = logging.getLogger("keyhouse.integrations.lockt")
-
-PENDING_PREFIX = "keyhouse:"  # a Keyhouse person's record before Lockt gave it an id
 
 
 def _names(display_name: str) -> tuple[str, str]:
@@ -110,6 +109,16 @@ class LocktPush:
         for user_id, (external_id, _link) in linked.items():
             if user_id not in people:
                 self._delete(external_id)
+        wanted_ids = {str(user_id) for user_id in people}
+        stale = [
+            key
+            for key in self.state.records
+            if key[0] == KINDS.USER
+            and key[1].startswith(PENDING_PREFIX)
+            and key[1][len(PENDING_PREFIX) :] not in wanted_ids
+        ]
+        for key in stale:  # a failed push of someone no longer to push: nothing left to fix
+            self.state.records.pop(key).delete()
 
     # ---------------------------------------------------------------------------------------------
 

@@ -103,6 +103,7 @@ class State:
 
 KIND_MODELS = {KINDS.SCHEDULE: Schedule, KINDS.LOCK: Lock, KINDS.GROUP: UserGroup, KINDS.USER: User}
 AREA_KIND = "area"  # a door's area is linked too (content type Area, the door's id)
+PENDING_PREFIX = "keyhouse:"  # the record of a Keyhouse person not (yet) in Lockt: "keyhouse:<user id>"
 GRANT_KIND = "grant"  # a delegate's grant: "<delegate id>:<user id>:<door id>"
 
 
@@ -782,12 +783,17 @@ class LocktSync:
         stale = [
             k
             for k in self.state.records
-            if k[0] == KINDS.USER and k[1] not in self.users_seen and k not in self.state.links
+            if k[0] == KINDS.USER
+            and k[1] not in self.users_seen
+            and k not in self.state.links
+            and not k[1].startswith(PENDING_PREFIX)  # a Keyhouse person's push: the push's to clear
         ]
         if stale:
             LocktRecord.objects.filter(
                 account=self.account, kind=KINDS.USER, external_id__in=[k[1] for k in stale]
             ).delete()
+            for k in stale:
+                self.state.records.pop(k, None)
 
     def gone_groups_remove(self) -> None:
         for external_id, link in self._gone(KINDS.GROUP, self.levels_seen | {str(i) for i in self.delegate_levels}):
