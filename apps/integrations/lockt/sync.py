@@ -183,7 +183,7 @@ def lockt_record_fail(
 ) -> bool:
     """A record that could not be applied: its record (and link) `failed` with field, value and
     reason (event `lockt_record.failed` when it was not already failed so). Returns True if written."""
-    value = "(missing)" if error.value in (None, "") else str(error.value)[:VALUE_SHOWN_MAX]
+    value = "(missing)" if error.value is None else str(error.value)[:VALUE_SHOWN_MAX]
     record = state.records.get((kind, external_id))
     wanted = {"status": "failed", "error_field": error.field[:200], "error_value": value, "error_reason": error.reason}
     if record is not None and all(getattr(record, k) == v for k, v in wanted.items()):
