@@ -21,7 +21,7 @@ migrate: install
 
 run: migrate
 	$(PY) manage.py admin_ensure
-	KEYHOUSE_PORTAL_URL=http://$(HOST):$(PORT)/portal/ $(PY) manage.py seed_demo
+	KEYHOUSE_PORTAL_URL=http://$(HOST):$(PORT)/portal/ KEYHOUSE_DEMO_SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py seed_demo
 	@echo "Keyhouse on http://$(HOST):$(PORT)/  (admin /admin/, API /api/v1/, docs /api/v1/docs/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

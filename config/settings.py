@@ -257,6 +257,9 @@ KEYHOUSE_PORTAL_FAILED_AUTH_BURST = env_int("KEYHOUSE_PORTAL_FAILED_AUTH_BURST",
 # by default in development (DEBUG) and under tests, off with DEBUG=false unless set explicitly.
 _TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 KEYHOUSE_EMULATORS = env_bool("KEYHOUSE_EMULATORS", DEBUG or _TESTING)
+# Where `make run` serves Keyhouse (and so its emulators): seed_demo links the demo property's
+# Lockt account to the emulator there (apps/integrations/demo.py).
+KEYHOUSE_DEMO_SITE_URL = env_str("KEYHOUSE_DEMO_SITE_URL", "http://127.0.0.1:8000")
 
 # --- firmware (docs/FIRMWARE.md) -------------------------------------------------------
 KEYHOUSE_FIRMWARE_MAX_BYTES = env_int("KEYHOUSE_FIRMWARE_MAX_BYTES", 64 * 1024 * 1024, minimum=1)

@@ -15,7 +15,8 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, ParqExDoor, SmartphoneKeyPush, SyncRun
+from apps.integrations.models import IntegrationAccount, LocktRecord, ParqExDoor, SmartphoneKeyPush, SyncRun
+from apps.integrations.selectors import lockt_record_object
 from apps.properties.models import Property
 
 
@@ -92,7 +93,7 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
     list_filter = ("kind", "status", ("property", admin.RelatedOnlyFieldListFilter))
     search_fields = ("display_name", "property__display_name", "=id")
     ordering = ("property__display_name", "display_name")
-    actions = ["poll_now"]
+    actions = ["poll_now", "test_connection"]
     service_error_fields = {
         "displayName": "display_name",
         "baseUrl": "base_url",
@@ -208,6 +209,14 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
         if polled:
             self.message_user(request, f"Poll requested: {', '.join(polled)}.", messages.SUCCESS)
 
+    @admin.action(description="Test connection of selected accounts")
+    def test_connection(self, request, queryset):
+        """The vendor's cheapest read, now, with the stored URL and credentials; one message per
+        account in plain words. Changes nothing (the next poll sets the status)."""
+        for account in queryset.select_related("property"):
+            worked, message = services.integration_account_check(account=account)
+            self.message_user(request, message, messages.SUCCESS if worked else messages.ERROR)
+
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
         return obj.get_status_display()
@@ -306,3 +315,48 @@ class SmartphoneKeyPushAdmin(ReadOnlyModelAdmin):
     @admin.display(description="lock", ordering="grant__lock__display_name")
     def lock(self, obj):
         return obj.grant.lock.display_name if obj.grant.lock else "—"
+
+
+@admin.register(LocktRecord)
+class LocktRecordAdmin(ReadOnlyModelAdmin):
+    """Every Lockt record an account's polls saw: the Keyhouse object it is (Lockt-owned, or
+    Keyhouse-owned for people Keyhouse pushed), and for a failed one the field, value and
+    reason. Filter by status "Failed" for what needs fixing in Lockt."""
+
+    property_field = "account__property"
+    list_display = (
+        "label_or_id",
+        "kind",
+        "account",
+        "keyhouse_object",
+        "owner",
+        "status",
+        "error_field",
+        "error_value",
+        "error_reason",
+        "updated_at",
+    )
+    list_select_related = ("account",)
+    list_filter = ("status", "kind", ("account", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("label", "=external_id", "error_reason")
+    ordering = ("account", "kind", "label")
+
+    @staticmethod
+    def _object_of(obj):
+        if not hasattr(obj, "_keyhouse_object"):
+            obj._keyhouse_object = lockt_record_object(obj)  # one lookup for both columns
+        return obj._keyhouse_object
+
+    @admin.display(description="Lockt record", ordering="label")
+    def label_or_id(self, obj):
+        return f"{obj.label} (Lockt id {obj.external_id})" if obj.label else f"Lockt id {obj.external_id}"
+
+    @admin.display(description="Keyhouse object")
+    def keyhouse_object(self, obj):
+        found = self._object_of(obj)
+        return found[0] if found else "— (not linked)"
+
+    @admin.display(description="owned by")
+    def owner(self, obj):
+        found = self._object_of(obj)
+        return found[1] if found else "—"

@@ -158,3 +158,63 @@ class SmartphoneKeyPush(models.Model):
 
     def __str__(self) -> str:
         return f"push of grant {self.grant_id}: {self.state}"
+
+
+class LocktRecordKind(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    LOCK = "lock", "Door"
+    GROUP = "group", "Access level"
+    USER = "user", "User"
+
+
+class LocktRecordStatus(models.TextChoices):
+    SYNCED = "synced", "Synced"
+    FAILED = "failed", "Failed"
+
+
+class LocktRecord(models.Model):
+    """One Lockt record of one account as the last poll saw it (docs/INTEGRATIONS.md "Lockt
+    sync"): the digest of what was applied, and, when it could not be applied, the field, value
+    and reason. A new record that fails has a row here and no Keyhouse object (nor link) yet;
+    a linked one keeps its Keyhouse object at its last good state."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="lockt_records")
+    kind = models.CharField(max_length=16, choices=LocktRecordKind.choices)
+    external_id = models.CharField(max_length=64, help_text="The record's id in Lockt.")
+    label = models.CharField(max_length=300, blank=True, default="", help_text="Its name, as Lockt shows it.")
+    digest = models.CharField(max_length=64, blank=True, default="", help_text="SHA-256 of the record last applied.")
+    status = models.CharField(max_length=8, choices=LocktRecordStatus.choices, default=LocktRecordStatus.SYNCED)
+    error_field = models.CharField(max_length=200, blank=True, default="")
+    error_value = models.CharField(max_length=300, blank=True, default="", help_text="Card numbers are never kept.")
+    error_reason = models.TextField(blank=True, default="")
+    created_here = models.BooleanField(
+        default=False, help_text="The sync made the Keyhouse object (so it removes it when Lockt does)."
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "Lockt record"
+        ordering = ["account", "kind", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "external_id"], name="lockt_record_one_per_account")
+        ]
+        indexes = [models.Index(fields=["account", "status"], name="lockt_record_status")]
+
+    def __str__(self) -> str:
+        return f"Lockt {self.get_kind_display().lower()} {self.label or self.external_id}"
+
+
+class LocktEventMark(models.Model):
+    """The durable high-water mark of an account's Lockt events: the largest event id imported
+    (spec §10.8). It moves in the transaction that stores the events, so each event is imported
+    once per account."""
+
+    account = models.OneToOneField(
+        IntegrationAccount, on_delete=models.CASCADE, primary_key=True, related_name="lockt_event_mark"
+    )
+    last_event_id = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Lockt events of {self.account} up to {self.last_event_id}"

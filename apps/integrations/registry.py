@@ -46,6 +46,9 @@ class Vendor:
     # vendor whose credentials are not plain headers leaves this empty and signs in `poll`.
     credential_headers: Mapping[str, str] | None = None
     headers: Mapping[str, str] | None = None  # sent on every request (Lockt: Content-Type on GETs too)
+    # "Test connection": one cheap read proving the URL and credentials work; returns what the
+    # remote said about itself in plain words (e.g. "Lockt 1.1.0"), or raises the http errors.
+    check: Callable[[PollContext], str] | None = None
 
 
 _VENDORS: dict[str, Vendor] = {}

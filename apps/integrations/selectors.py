@@ -1,12 +1,14 @@
 """Reads of integration accounts and their runs, scoped to the caller's properties."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.core.choices import EntityTypeState
+from apps.core.choices import EntityTypeState, ExternalRefSyncDirection
+from apps.core.models import ExternalRef
 from apps.core.principal import ALL
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.integrations.models import IntegrationAccount, LocktRecord, SyncRun
 
 POLLED_STATUSES = (IntegrationAccountStatus.OK, IntegrationAccountStatus.BACKING_OFF)
 
@@ -59,3 +61,26 @@ def smartphonekey_push_list(*, account):
     from apps.integrations.models import SmartphoneKeyPush
 
     return SmartphoneKeyPush.objects.filter(account=account).select_related("grant")
+
+
+LOCKT_RECORD_MODELS = {
+    "schedule": "access.schedule",
+    "lock": "locks.lock",
+    "group": "access.usergroup",
+    "user": "accounts.user",
+}
+
+
+def lockt_record_object(record: LocktRecord) -> tuple[str, str] | None:
+    """The Keyhouse object a Lockt record is linked to, by name, and who owns it ("Lockt", or
+    "Keyhouse" for a person Keyhouse pushed); None when it is not linked (a new record that failed)."""
+    app_label, model = LOCKT_RECORD_MODELS[record.kind].split(".")
+    content_type = ContentType.objects.get_by_natural_key(app_label, model)
+    link = ExternalRef.objects.filter(
+        account_id=record.account_id, content_type=content_type, external_id=record.external_id
+    ).first()
+    if link is None:
+        return None
+    obj = content_type.model_class()._base_manager.filter(pk=link.object_id).first()
+    owner = "Keyhouse" if link.sync_direction == ExternalRefSyncDirection.FROM_INTERNAL_TO_EXTERNAL else "Lockt"
+    return (str(obj) if obj is not None else "(gone)"), owner

@@ -399,15 +399,7 @@ def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun
     try:
         vendor = _vendor(account.kind)
         credentials = integration_account_credentials(account=account)
-        headers = {header: credentials[name] for name, header in (vendor.credential_headers or {}).items()}
-        client = http.HttpClient(
-            account.base_url,
-            secret_headers=headers,
-            headers=vendor.headers,
-            connect_timeout=settings.KEYHOUSE_INTEGRATION_CONNECT_TIMEOUT,
-            read_timeout=settings.KEYHOUSE_INTEGRATION_READ_TIMEOUT,
-            retries=settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES,
-        )
+        client = _http_client(account, vendor, credentials)
         try:
             vendor.poll(
                 registry.PollContext(account=account, http=client, credentials=credentials, progress=_progress(run))
@@ -424,6 +416,55 @@ def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun
         trace = _scrubbed("".join(traceback.format_exception(exc)), credentials, limit=None)
         logger.error("integration account %s (%s) poll crashed:\n%s", account.pk, account.kind, trace)
     return _finish(account.pk, run.pk, error=error, credentials=credentials)
+
+
+def _http_client(account: IntegrationAccount, vendor: registry.Vendor, credentials: Mapping[str, str]):
+    headers = {header: credentials[name] for name, header in (vendor.credential_headers or {}).items()}
+    return http.HttpClient(
+        account.base_url,
+        secret_headers=headers,
+        headers=vendor.headers,
+        connect_timeout=settings.KEYHOUSE_INTEGRATION_CONNECT_TIMEOUT,
+        read_timeout=settings.KEYHOUSE_INTEGRATION_READ_TIMEOUT,
+        retries=settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES,
+    )
+
+
+def integration_account_check(*, account: IntegrationAccount) -> tuple[bool, str]:
+    """ "Test connection": the vendor's cheapest read with the stored URL and credentials, at
+    once, in this process. Writes nothing (the account's status is the poll's to set). Returns
+    (worked, a sentence in plain words naming the account, never a credential)."""
+    vendor = _vendor(account.kind)
+    name = account.display_name
+    if vendor.check is None:
+        return False, f"{name}: this kind of account has no connection test."
+    credentials: dict[str, str] = {}
+    try:
+        credentials = integration_account_credentials(account=account)
+        client = _http_client(account, vendor, credentials)
+        try:
+            said = vendor.check(
+                registry.PollContext(account=account, http=client, credentials=credentials, progress=lambda **_: None)
+            )
+        finally:
+            client.close()
+    except http.AuthFailed as exc:
+        return False, _scrubbed(
+            f"{name}: the remote refused the credentials ({exc}). Enter a new key and save.", credentials
+        )
+    except http.Transient as exc:
+        return False, _scrubbed(
+            f"{name}: the remote could not be reached or is having trouble ({exc}). Try again later.", credentials
+        )
+    except http.Malformed as exc:
+        return False, _scrubbed(
+            f"{name}: something answered at {account.base_url}, but not as {account.kind} does ({exc}). "
+            "Check the base URL.",
+            credentials,
+        )
+    except http.IntegrationError as exc:
+        return False, _scrubbed(f"{name}: the remote answered with an error ({exc}). Check the base URL.", credentials)
+    return True, _scrubbed(f"{name}: connected; the credentials work ({said}).", credentials)
 
 
 @transaction.atomic

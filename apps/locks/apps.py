@@ -16,6 +16,7 @@ class LocksConfig(AppConfig):
             "lock.uninstalled",
             "lock.deprovisioned",
             "lock.synced",
+            "lock.access_logs_imported",
             "lock.key_maps_signed",
             "lock.key_map_acknowledged",
             "lock.key_map_version_ahead",

@@ -56,10 +56,12 @@ BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access, protocol and/or portal, comma-separated; default all: steps 1–4 are
-`http`, step 5 `access`, step 6 `protocol`, step 7 `portal`), BENCH_REDIS_URL (the portal
-part's Redis; default: a private redis-server, or the part is skipped), BENCH_PORTAL_SECONDS
-(default 10), BENCH_ACCESS_RUNS (membership changes timed per
+BENCH_PARTS (http, access, protocol, portal and/or lockt, comma-separated; default all: steps
+1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`, and `lockt` the Lockt sync
+(tests/bench/lockt.py, part_lockt.py; sizes BENCH_LOCKT_USERS, default 10000,50000; printed, not
+yet written to the doc)), BENCH_REDIS_URL (the portal part's Redis; default: a private
+redis-server, or the part is skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_ACCESS_RUNS
+(membership changes timed per
 campus and direction, default 15).
 """
 
@@ -84,6 +86,7 @@ from tests.bench.common import HOST, ROOT, BenchError, log, run_checked  # noqa:
 from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
+from tests.bench.part_lockt import lockt_bench, lockt_print  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
 
@@ -93,7 +96,7 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol", "portal")
+ALL_PARTS = ("http", "access", "protocol", "portal", "lockt")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(
@@ -198,7 +201,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = portal = None
+    http = access = protocol = portal = lockt = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -217,6 +220,8 @@ def main() -> int:
             protocol = protocol_bench(env, tmp)
         if "portal" in PARTS:
             portal = portal_bench(env, tmp)
+        if "lockt" in PARTS:  # fresh processes, no gunicorn: the emulator is served by each
+            lockt = lockt_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -243,6 +248,8 @@ def main() -> int:
         "elapsed": time.monotonic() - began,
     }
     failures = report.print_parts(meta, http, access, protocol, portal)
+    if lockt:
+        failures += lockt_print(lockt, meta["database"])
     if WRITE_DOC:
         report.write_docs(meta, http, access, protocol, portal)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")

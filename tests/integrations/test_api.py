@@ -123,7 +123,16 @@ def test_two_accounts_of_one_property_need_two_names():
 
 def test_poll_now_answers_202_and_the_run_shows_in_the_account_and_its_runs(remote, django_capture_on_commit_callbacks):
     remote.answer("/api/v1/ping", Answer(200, {}))
-    remote.answer("/api/v1/about", Answer(200, {"data": {"version": "1.1.0"}}))
+    for path in (
+        "schedule",
+        "door",
+        "doorstate",
+        "accesslevel",
+        "delegate",
+        "user",
+        "events",
+    ):  # an empty Lockt account
+        remote.answer(f"/api/v1/{path}", Answer(200, {"data": []}))
     prop = property_create()
     account = lockt_account(prop, base_url=f"{remote.url}/api/v1")
     client = key_client(Grant("support", property_id=prop.pk))

@@ -21,6 +21,15 @@ from tests.integrations.loopback import Answer
 pytestmark = pytest.mark.django_db
 
 ABOUT = {"data": {"version": "1.1.0", "release_date": "Jul 10, 2022"}}
+LOCKT_READS = (
+    "schedule",
+    "door",
+    "doorstate",
+    "accesslevel",
+    "delegate",
+    "user",
+    "events",
+)  # what a Lockt poll reads after /ping
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +41,8 @@ def _fast(settings):
 
 def _healthy(remote, prefix="/api/v1"):
     remote.answer(f"{prefix}/ping", Answer(200, {"data": [{"ping": "pong"}]}))
-    remote.answer(f"{prefix}/about", Answer(200, ABOUT))
+    for path in LOCKT_READS:  # an empty Lockt account
+        remote.answer(f"{prefix}/{path}", Answer(200, {"data": []}))
 
 
 def _account(remote, prefix="/api/v1", **kw):
@@ -79,7 +89,7 @@ def test_a_healthy_poll_sends_the_lockt_headers_and_schedules_the_next_after_the
     assert run.status == "succeeded" and run.error == "" and run.finished_at is not None
     assert account.status == "ok" and account.consecutive_failures == 0 and account.last_success_at
     assert 590 < _seconds_until(account.next_attempt_at) <= 600
-    assert remote.paths() == ["/api/v1/ping", "/api/v1/about"]
+    assert remote.paths() == ["/api/v1/ping", *(f"/api/v1/{path}" for path in LOCKT_READS)]
     for received in remote.received:
         assert received.headers["apiuser"] == APIUSER and received.headers["apikey"] == APIKEY
         assert received.headers["Content-Type"] == "application/json"
@@ -147,12 +157,12 @@ def test_a_hung_remote_times_out_and_backs_off(remote, settings):
 
 def test_a_malformed_answer_backs_off_naming_the_call(remote):
     remote.answer("/api/v1/ping", Answer(200, {}))
-    remote.answer("/api/v1/about", Answer(200, "<html>maintenance</html>"))
+    remote.answer("/api/v1/schedule", Answer(200, "<html>maintenance</html>"))
     account = _account(remote)
     run = _poll(account)
-    assert run.error == "GET about: HTTP 200 body is not JSON" and account.status == "backing_off"
-    remote.answer("/api/v1/about", Answer(200, {"result": "ok"}))
-    assert _poll(account).error == "GET about: no `data` object in the answer"
+    assert run.error == "GET schedule: HTTP 200 body is not JSON" and account.status == "backing_off"
+    remote.answer("/api/v1/schedule", Answer(200, {"result": "ok"}))
+    assert _poll(account).error == "GET schedule: no `data` list in the answer"
 
 
 def test_a_failing_account_delays_no_other(remote, settings, django_capture_on_commit_callbacks):
@@ -181,6 +191,8 @@ def test_a_failure_deletes_nothing(remote):
     _healthy(remote)
     account = _account(remote)
     person = user_create()
+    lockt_user = {"id": 1693, "first_name": "Susan", "last_name": "Brown", "email": person.email}
+    remote.answer("/api/v1/user", Answer(200, {"data": [lockt_user]}))  # still in Lockt
     ExternalRef.objects.create(
         entity=person,
         source="lockt",

@@ -25,9 +25,10 @@ from apps.locks.services.locks import (
     lock_update,
     public_key_decode,
 )
-from apps.locks.services.sync import SyncOutcome, lock_sync
+from apps.locks.services.sync import SyncOutcome, lock_access_logs_import, lock_sync
 
 __all__ = [
+    "lock_access_logs_import",
     "lock_health_record",
     "lock_health_stale_set",
     "lock_health_sweep",

@@ -395,3 +395,43 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         },
     }
     return SyncOutcome(data=data, signatures=keys.sign(data, canonical.CONTEXT_LOCK_SYNC_RESPONSE), key_map=key_map)
+
+
+@transaction.atomic
+def lock_access_logs_import(*, lock: Lock, logs: list[dict], source: str, actor: str) -> int:
+    """Access logs a remote system reported for one of its locks (a Lockt door event): each
+    `{"sequence": <the remote's event id>, "access_date", "result", "reason", "user_id"?}`.
+    The remote's id is the log's sequence, so a log imported twice is stored once (the lock's
+    own sequence counters and gaps are not touched: such a lock never syncs with Keyhouse).
+    Event `lock.access_logs_imported` with the count. Returns the number stored."""
+    if not logs:
+        return 0
+    sequences = [log["sequence"] for log in logs]
+    existing = set(LockAccessLog.objects.filter(lock=lock, sequence__in=sequences).values_list("sequence", flat=True))
+    fresh = {log["sequence"]: log for log in logs if log["sequence"] not in existing}
+    LockAccessLog.objects.bulk_create(
+        LockAccessLog(
+            lock=lock,
+            sequence=log["sequence"],
+            access_date=log["access_date"],
+            result=log["result"],
+            reason=log["reason"][:32],
+            user_id=log.get("user_id"),
+            property_id=lock.property_id,
+            area_id=lock.area_id,
+            last_modified_by=actor,
+        )
+        for log in fresh.values()
+    )
+    if fresh:
+        newest = max(log["access_date"] for log in fresh.values())
+        if lock.last_known_access_date is None or newest > lock.last_known_access_date:
+            Lock.objects.filter(pk=lock.pk).update(last_known_access_date=newest)
+        event_append(
+            event_name="lock.access_logs_imported",
+            actor=actor,
+            lock_id=lock.pk,
+            property_id=lock.property_id,
+            payload={"source": source, "count": len(fresh)},
+        )
+    return len(fresh)

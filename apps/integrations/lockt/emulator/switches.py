@@ -23,6 +23,10 @@ DEFAULTS = {
     # §5 "Length versus system limit" (A57): per-instance limits.
     "card_num_max_len": 10,
     "pin_max_len": 6,
+    # A28: GET /accesslevel doors as the example `{id, name}`; true adds each door's
+    # `schedule_id`, as the definition ("Door ID and Schedule ID only") says. The sync needs it to
+    # grant a door on its schedule; without it the sync fails closed (docs/INTEGRATIONS.md).
+    "accesslevel_doors_schedule_id": False,
     # §9.2: events served by GET /events (default 5000, L210).
     "event_cache_size": 5000,
 }

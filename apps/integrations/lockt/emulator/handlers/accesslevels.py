@@ -7,6 +7,7 @@ from apps.integrations.lockt.emulator import models as m
 from apps.integrations.lockt.emulator.handlers import shapes
 from apps.integrations.lockt.emulator.handlers.users import window_messages
 from apps.integrations.lockt.emulator.pipeline import Ctx, write_batch
+from apps.integrations.lockt.emulator.switches import switch
 from apps.integrations.lockt.emulator.values import as_int, as_text, blank, parse_date
 
 
@@ -15,11 +16,16 @@ def _levels(ctx: Ctx):
 
 
 def list_levels(ctx: Ctx) -> envelopes.Reply:  # F02 (delegates included, [Inference] A49)
-    return envelopes.read(shapes.access_levels(_levels(ctx)))
+    return envelopes.read(shapes.access_levels(_levels(ctx), with_schedule=_with_schedule(ctx)))
 
 
 def level_by_name(ctx: Ctx) -> envelopes.Reply:  # F03: exact, case-sensitive [Inference]
-    return envelopes.read(shapes.access_levels(_levels(ctx).filter(name=ctx.query.get("name", ""))))
+    levels = _levels(ctx).filter(name=ctx.query.get("name", ""))
+    return envelopes.read(shapes.access_levels(levels, with_schedule=_with_schedule(ctx)))
+
+
+def _with_schedule(ctx: Ctx) -> bool:
+    return bool(switch(ctx.instance, "accesslevel_doors_schedule_id"))
 
 
 def post_levels(ctx: Ctx) -> envelopes.Reply:  # F04: insert only [Inference]

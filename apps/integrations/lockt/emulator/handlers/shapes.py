@@ -20,22 +20,26 @@ def doors(door_qs) -> list[dict]:
     ]
 
 
-def level_doors(level_ids) -> dict[int, list[dict]]:
+def level_doors(level_ids, *, with_schedule: bool = False) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = defaultdict(list)
     rows = (
         m.AccessLevelDoor.objects.filter(level_id__in=level_ids)
         .order_by("level_id", "position", "id")
-        .values_list("level_id", "door__rid", "door__name")
+        .values_list("level_id", "door__rid", "door__name", "schedule__rid")
     )
-    for level_id, rid, name in rows:
-        out[level_id].append({"id": rid, "name": name})
+    for level_id, rid, name, schedule_rid in rows:
+        item = {"id": rid, "name": name}
+        if with_schedule and schedule_rid is not None:
+            item["schedule_id"] = schedule_rid  # the definition's "Door ID and Schedule ID" (A28)
+        out[level_id].append(item)
     return out
 
 
-def access_levels(level_qs) -> list[dict]:
-    """F02: `doors` as `[{id, name}]`, the key left out when there are none (L442)."""
+def access_levels(level_qs, *, with_schedule: bool = False) -> list[dict]:
+    """F02: `doors` as `[{id, name}]` (plus `schedule_id` under the switch
+    `accesslevel_doors_schedule_id`), the key left out when there are none (L442)."""
     levels = list(level_qs)
-    by_level = level_doors([lv.pk for lv in levels])
+    by_level = level_doors([lv.pk for lv in levels], with_schedule=with_schedule)
     out = []
     for lv in levels:
         row = {"id": lv.rid, "name": lv.name}

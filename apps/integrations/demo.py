@@ -1,0 +1,109 @@
+"""Demo integration: the demo property linked to the Lockt emulator's example instance (§9.13
+seed), polled once, so `make run` shows a Lockt account with its users, groups and locks.
+
+The emulator is served by Keyhouse itself (`/_emulators/lockt/`, only with
+KEYHOUSE_EMULATORS), at `KEYHOUSE_DEMO_SITE_URL` (the address `make run` serves on). The first
+poll runs after the demo data is committed; when nothing answers there yet (seed_demo runs
+before `runserver`), a short-lived local server answers for the duration of the poll. A poll
+that fails is printed and left to the schedule: the demo data stays.
+"""
+
+import contextlib
+import socket
+import threading
+from urllib.parse import urlsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import requests
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.db import connections, transaction
+
+from apps.core.actors import SYSTEM
+from apps.integrations import services
+from apps.integrations.models import IntegrationAccount
+from apps.properties.demo import DEMO_PROPERTY_NAME
+from apps.properties.models import Property
+
+DEMO_ACCOUNT_NAME = "Lockt (emulator)"
+# Spec §2.3's example pair: the emulator's instance with the doc seed (§9.13).
+DEMO_CREDENTIALS = {"apiuser": "9r8ehveyb5h8mnwwet4yf9ugjynz8pkn", "apikey": "hqx7wde64vwe987fvg6q4zaautrs3p7j"}
+EMULATOR_PATH = "/_emulators/lockt"
+
+
+def seed_demo(stdout) -> None:
+    if not settings.KEYHOUSE_EMULATORS:
+        stdout.write("Lockt demo account skipped: KEYHOUSE_EMULATORS is off.")
+        return
+    prop = Property.objects.alive().filter(display_name=DEMO_PROPERTY_NAME).first()
+    if prop is None:
+        return
+    site = settings.KEYHOUSE_DEMO_SITE_URL.rstrip("/")
+    account = IntegrationAccount.objects.filter(property=prop, kind="lockt", display_name=DEMO_ACCOUNT_NAME).first()
+    if account is None:
+        account = services.integration_account_create(
+            prop=prop,
+            kind="lockt",
+            display_name=DEMO_ACCOUNT_NAME,
+            base_url=f"{site}{EMULATOR_PATH}/api/v1",
+            credentials=DEMO_CREDENTIALS,
+            actor=SYSTEM,
+        )
+    transaction.on_commit(lambda: demo_poll(account_id=account.pk, site=site, stdout=stdout))
+
+
+def demo_poll(*, account_id, site: str, stdout) -> None:
+    """Turn on the emulator's `schedule_id` in level reads (so levels grant their doors on their
+    schedules) and poll the demo account once."""
+    with _served(site):
+        headers = {"apiuser": DEMO_CREDENTIALS["apiuser"], "apikey": DEMO_CREDENTIALS["apikey"]}
+        try:
+            requests.post(
+                f"{site}{EMULATOR_PATH}/_control/switches",
+                json={"accesslevel_doors_schedule_id": True},
+                headers=headers,
+                timeout=30,
+            ).raise_for_status()
+        except requests.RequestException as exc:
+            stdout.write(f"Lockt demo account: the emulator at {site} did not answer ({type(exc).__name__}).")
+            return
+        run = services.integration_account_poll(account_id=account_id, trigger="seed_demo")
+    if run is None:
+        return
+    counts = f"{run.fetched} fetched, {run.created} created, {run.updated} updated, {run.failed} failed"
+    stdout.write(f"Lockt demo account polled: {run.status} ({counts}){': ' + run.error if run.error else ''}.")
+
+
+@contextlib.contextmanager
+def _served(site: str):
+    """Keyhouse at `site` for the block: whatever already answers there, else a local server."""
+    parts = urlsplit(site)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        answering = probe.connect_ex((host, port)) == 0
+    if answering:
+        yield
+        return
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args) -> None:  # the demo's output stays short
+            pass
+
+    application = get_wsgi_application()
+
+    def serve(environ, start_response):
+        try:
+            return application(environ, start_response)
+        finally:
+            connections.close_all()  # this thread's connections, before the server stops
+
+    server: WSGIServer = make_server(host, port, serve, handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, name="lockt-demo-emulator", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,34 @@
+"""The Lockt vendor's poll (apps.integrations.registry): read, reconcile (sync.py), push (push.py)."""
+
+from apps.integrations.lockt.client import LocktClient
+from apps.integrations.lockt.push import LocktPush
+from apps.integrations.lockt.sync import LocktSync, lockt_event_mark
+from apps.integrations.models import IntegrationAccount
+from apps.integrations.registry import PollContext
+
+
+def lockt_poll(context: PollContext) -> None:
+    """Read everything first (a transport failure raises before any write), then reconcile
+    Lockt's records into Keyhouse, then push Keyhouse-owned people to Lockt."""
+    account = IntegrationAccount.objects.select_related("property").get(pk=context.account.pk)
+    client = LocktClient(context.http)
+    client.ping()  # Spec: S06; a refused key says so on the first, cheapest call
+    schedules = client.schedules()
+    doors = client.doors()
+    door_states = client.door_states()
+    levels = client.access_levels()
+    delegates = client.delegates()
+    users = client.users()
+    events = client.events(after=lockt_event_mark(account))
+    sync = LocktSync(account, progress=context.progress)
+    sync.run(
+        schedules=schedules,
+        doors=doors,
+        levels=levels,
+        users=users,
+        events=events,
+        door_states=door_states,
+        delegates=delegates,
+    )
+    LocktPush(sync, client, users).run()
+    sync.flush(final=True)
