@@ -27,7 +27,7 @@ from apps.imports.models import ImportRun, ImportRunStatus
 from apps.imports.parsers import parse
 from apps.locks.models import Lock
 
-BATCH = 200  # operations between progress reports while applying
+BATCH = 200  # operations applied together (batch services, one progress report each)
 
 
 class FileTooLarge(ApplicationError):
@@ -193,10 +193,12 @@ def import_run_apply(*, run_id) -> ImportRun | None:
             run = ImportRun.objects.select_for_update().select_related("property").get(pk=run.pk)
             if run.status != ImportRunStatus.APPLYING:
                 return run
-            for done, op in enumerate(run.plan, start=1):
-                _apply(run, op)
-                if done % BATCH == 0:
-                    cache.set(progress_key(run.pk), done, 3600)
+            state = _ApplyState(run)
+            for start in range(0, len(run.plan), BATCH):
+                batch = run.plan[start : start + BATCH]
+                op = batch[0]
+                _apply(state, batch)
+                cache.set(progress_key(run.pk), start + len(batch), 3600)
             run.applied_ops = run.rows_done = len(run.plan)
             run.status, run.finished_at = ImportRunStatus.APPLIED, timezone.now()
             run.summary = {**run.summary, "applied": plans.plan_summary(run.plan)}
@@ -204,7 +206,9 @@ def import_run_apply(*, run_id) -> ImportRun | None:
             _event("import.applied", run, run.applied_by, summary=run.summary["applied"])
     except (ApplicationError, ValidationError, ObjectDoesNotExist, MultipleObjectsReturned, IntegrityError) as refusal:
         # A service refused (or the data moved under the plan): all rolled back; say where.
-        return _fail(run, f"{_where(op)}: {getattr(refusal, 'message', None) or refusal}")
+        return _fail(
+            run, f"{getattr(refusal, 'where', None) or _where(op)}: {getattr(refusal, 'message', None) or refusal}"
+        )
     cache.delete(progress_key(run.pk))
     return run
 
@@ -222,51 +226,113 @@ def _fail(run: ImportRun, reason: str) -> ImportRun:
     return run
 
 
-# --- one operation, through the owning app's service ------------------------------------------
+# --- a batch of operations, through the owning apps' services -------------------------------
 
 
-def _apply(run: ImportRun, op: dict) -> None:
-    appliers = {
-        "users": _apply_user,
-        "groups": _apply_group,
-        "memberships": _apply_membership,
-        "areas": _apply_area,
-        "grants": _apply_grant,
-    }
-    appliers[run.kind](run, op, run.applied_by)
+class _ApplyState:
+    """What every batch of one apply shares: the run, who applies it, the property's groups."""
+
+    def __init__(self, run: ImportRun):
+        self.run, self.prop, self.actor = run, run.property, run.applied_by
+        self._groups: dict | None = None
+
+    def group(self, group_id) -> UserGroup:
+        if self._groups is None:
+            self._groups = {str(g.pk): g for g in UserGroup.objects.filter(property=self.prop)}
+        try:
+            return self._groups[str(group_id)]
+        except KeyError:
+            raise UserGroup.DoesNotExist(f"the group {group_id} is gone") from None
 
 
-def _groups(ids) -> list[UserGroup]:
-    return list(UserGroup.objects.filter(pk__in=[UUID(i) for i in ids]))
-
-
-def _apply_user(run: ImportRun, op: dict, actor: str) -> None:
-    prop = run.property
-    if op["op"] == "unchanged":
-        return
-    if op["op"] == "remove":
-        user = User.objects.get(pk=op["id"])
-        for group in _groups(op["groupIds"]):
-            access_services.membership_remove(group=group, user=user, actor=actor)
-        return
-    if op["op"] == "create":
-        values = op["values"]
-        fields = {plans.USER_FIELDS[c]: values[c] for c in plans.USER_FIELDS if c in values and c != "email"}
-        user = account_services.user_create(email=values["email"], actor=actor, **fields)
-        external_id = values.get("externalId")
+def _apply(state: _ApplyState, batch: list[dict]) -> None:
+    """Users and memberships go through the batch services (a few queries and one membership
+    event per batch); the other kinds, whose files are small, one service call per row."""
+    if state.run.kind == "users":
+        _apply_users(state, batch)
+    elif state.run.kind == "memberships":
+        _apply_memberships(state, batch)
     else:
-        user = User.objects.get(pk=op["id"])
-        changes = op["changes"]
-        fields = {plans.USER_FIELDS[c]: changes[c][1] for c in plans.USER_FIELDS if c in changes}
-        if fields:
-            user = account_services.user_update(user=user, actor=actor, **fields)
-        external_id = changes.get("externalId", [None, None])[1]
-    if external_id:
-        account_services.user_external_id_set(
-            user=user, source=plans.external_source(prop), external_id=external_id, actor=actor
-        )
-    for group in _groups(op.get("groupIds", [])):
-        access_services.membership_add(group=group, user=user, actor=actor)
+        applier = {"groups": _apply_group, "areas": _apply_area, "grants": _apply_grant}[state.run.kind]
+        for op in batch:
+            try:
+                applier(state.run, op, state.actor)
+            except Exception as refusal:  # name the row, then let import_run_apply roll back
+                refusal.where = _where(op)
+                raise
+
+
+def _people(ids) -> dict:
+    """The people the operations name, by id (one query); a missing one fails the apply."""
+    wanted = {UUID(str(i)) for i in ids}
+    found = {str(pk): u for pk, u in User.objects.in_bulk(list(wanted)).items()}
+    if len(found) < len(wanted):
+        raise User.DoesNotExist("a person named by the plan is gone")
+    return found
+
+
+def _rows(batch: list[dict]) -> str:
+    rows = [op["row"] for op in batch if op.get("row")]
+    return f"rows {rows[0]}–{rows[-1]}" if rows else _where(batch[0])
+
+
+def _apply_users(state: _ApplyState, batch: list[dict]) -> None:
+    actor, source = state.actor, plans.external_source(state.prop)
+    creates = [op for op in batch if op["op"] == "create"]
+    changed = [op for op in batch if op["op"] in ("update", "remove")]
+    people = _people(op["id"] for op in changed)
+    adds, removes = [], []
+    try:
+        made = []
+        if creates:
+            made = account_services.users_create(
+                people=[_person_fields(op["values"]) for op in creates], actor=actor, external_source=source
+            )
+        for op, user in zip(creates, made, strict=True):
+            adds += [(state.group(g), user) for g in op.get("groupIds", [])]
+        for op in changed:
+            user = people[op["id"]]
+            if op["op"] == "remove":
+                removes += [(state.group(g), user) for g in op["groupIds"]]
+                continue
+            changes = op["changes"]
+            fields = {plans.USER_FIELDS[c]: changes[c][1] for c in plans.USER_FIELDS if c in changes}
+            if fields:
+                user = account_services.user_update(user=user, actor=actor, **fields)
+            external_id = changes.get("externalId", [None, None])[1]
+            if external_id:
+                account_services.user_external_id_set(user=user, source=source, external_id=external_id, actor=actor)
+            adds += [(state.group(g), user) for g in op.get("groupIds", [])]
+        access_services.memberships_add(memberships=adds, actor=actor)
+        access_services.memberships_remove(memberships=removes, actor=actor)
+    except Exception as refusal:
+        refusal.where = _rows(batch)
+        raise
+
+
+def _person_fields(values: dict) -> dict:
+    fields = {plans.USER_FIELDS[c]: values[c] for c in plans.USER_FIELDS if c in values}
+    if values.get("externalId"):
+        fields["external_id"] = values["externalId"]
+    return fields
+
+
+def _apply_memberships(state: _ApplyState, batch: list[dict]) -> None:
+    adds, removes = [], []
+    try:
+        pairs = [op if op["op"] == "remove" else op["values"] for op in batch if op["op"] in ("create", "remove")]
+        people = _people(p["userId"] for p in pairs)
+        for op in batch:
+            if op["op"] in ("create", "remove"):
+                ids = op["values"] if op["op"] == "create" else op
+                (adds if op["op"] == "create" else removes).append(
+                    (state.group(ids["groupId"]), people[str(ids["userId"])])
+                )
+        access_services.memberships_add(memberships=adds, actor=state.actor)
+        access_services.memberships_remove(memberships=removes, actor=state.actor)
+    except Exception as refusal:
+        refusal.where = _rows(batch)
+        raise
 
 
 def _apply_group(run: ImportRun, op: dict, actor: str) -> None:
@@ -280,14 +346,6 @@ def _apply_group(run: ImportRun, op: dict, actor: str) -> None:
         access_services.user_group_update(group=group, display_name=op["changes"]["name"][1], actor=actor)
     elif op["op"] == "remove":
         access_services.user_group_delete(group=UserGroup.objects.get(pk=op["id"]), actor=actor)
-
-
-def _apply_membership(run: ImportRun, op: dict, actor: str) -> None:
-    if op["op"] in ("create", "remove"):
-        ids = op["values"] if op["op"] == "create" else op
-        group, user = UserGroup.objects.get(pk=ids["groupId"]), User.objects.get(pk=ids["userId"])
-        service = access_services.membership_add if op["op"] == "create" else access_services.membership_remove
-        service(group=group, user=user, actor=actor)
 
 
 def _area_named(prop, name: str | None) -> Area | None:
