@@ -16,11 +16,12 @@ from django.utils.html import format_html
 
 from apps.access.models import UserGroup
 from apps.accounts.models import User
+from apps.accounts.selectors import principal_for_user
 from apps.areas.models import Area
 from apps.core.actors import actor_for_staff
 from apps.core.admin_base import PropertyScopedAdmin
-from apps.core.exceptions import ApplicationError
-from apps.imports import services, writers
+from apps.core.exceptions import ApplicationError, Forbidden
+from apps.imports import policies, services, writers
 from apps.imports.api import export_response
 from apps.imports.models import ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
 from apps.imports.parsers import KINDS, template
@@ -124,6 +125,9 @@ class ImportRunAdmin(PropertyScopedAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                policies.check_may_import(
+                    _principal(request), property_id=form.cleaned_data["property"].pk, kind=form.cleaned_data["kind"]
+                )
                 run = services.import_run_create(
                     prop=form.cleaned_data["property"],
                     kind=form.cleaned_data["kind"],
@@ -132,6 +136,8 @@ class ImportRunAdmin(PropertyScopedAdmin):
                     content=upload.read(),
                     actor=actor_for_staff(request.user),
                 )
+            except Forbidden as refusal:
+                form.add_error("kind", refusal.message)
             except ApplicationError as refusal:
                 form.add_error("file", refusal.message)
             else:
@@ -166,6 +172,7 @@ class ImportRunAdmin(PropertyScopedAdmin):
                 raise PermissionDenied
             try:
                 if "apply" in request.POST:
+                    policies.check_may_import(_principal(request), property_id=run.property_id, kind=run.kind)
                     services.import_run_apply_request(
                         run=run,
                         actor=actor_for_staff(request.user),
@@ -204,6 +211,12 @@ class ImportRunAdmin(PropertyScopedAdmin):
             "can_apply": run.status == ImportRunStatus.VALIDATED,
         }
         return TemplateResponse(request, "admin/imports/run.html", context)
+
+
+def _principal(request):
+    """Whom the API's import policies see: a manager acts with their own grants; a superuser
+    is the staff admin (None), who may import every kind."""
+    return None if request.user.is_superuser else principal_for_user(request.user)
 
 
 def _who(actor: str) -> str:

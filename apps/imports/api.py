@@ -77,6 +77,7 @@ class ImportApplyApi(ApiView):
         `failed`, naming what changed."""
         run = run_or_404(propertyId, importId)
         body = self.body(ApplyImportSerializer)
+        policies.check_may_import(request.user, property_id=run.property_id, kind=run.kind)
         services.import_run_apply_request(run=run, actor=request.user.label, valid_rows_only=body["validRowsOnly"])
         return Response(ImportRunSerializer(run_or_404(propertyId, importId)).data)
 
