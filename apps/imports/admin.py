@@ -8,6 +8,7 @@ Every write goes through apps.imports.services; the admin parses the form and sh
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -21,12 +22,13 @@ from apps.areas.models import Area
 from apps.core.actors import actor_for_staff
 from apps.core.admin_base import PropertyScopedAdmin
 from apps.core.exceptions import ApplicationError, Forbidden
-from apps.imports import policies, services, writers
+from apps.imports import policies, selectors, services, writers
 from apps.imports.api import export_response
-from apps.imports.models import ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
+from apps.imports.models import OPERATIONS, ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
 from apps.imports.parsers import KINDS, template
 from apps.properties.models import Property
 
+ADMIN_PAGE = 100  # rows of each diff table per page
 ACTIVE = (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING, ImportRunStatus.APPLYING)
 
 
@@ -186,15 +188,16 @@ class ImportRunAdmin(PropertyScopedAdmin):
                 messages.error(request, refusal.message)
             return HttpResponseRedirect(reverse("admin:imports_importrun_run", args=[run.pk]))
         done, total = services.import_run_progress(run)
-        groups = {"create": [], "update": [], "unchanged": [], "remove": []}
         order = {name: index for index, name in enumerate(template(run.kind))}
-        for op in run.plan:
-            if op["op"] == "create":
-                # in the kind's column order: PostgreSQL's jsonb keeps no key order
-                values = sorted(op["values"].items(), key=lambda item: order.get(item[0], len(order)))
-                shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in values if v)
-                op = {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
-            groups[op["op"]].append(op)
+        pages = {}
+        for kind in OPERATIONS:
+            # One page per table (`<kind>_page`): a 50k-row diff is never read whole.
+            page = Paginator(selectors.import_operation_list(run=run, op=kind).order_by("seq"), ADMIN_PAGE).get_page(
+                request.GET.get(f"{kind}_page")
+            )
+            page.object_list = [_shown(o.data, order) for o in page.object_list]
+            pages[kind] = page
+        errors = Paginator(run.errors, ADMIN_PAGE).get_page(request.GET.get("errors_page"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -204,13 +207,25 @@ class ImportRunAdmin(PropertyScopedAdmin):
             "total": total,
             "percent": int(done * 100 / total) if total else 0,
             "working": run.status in ACTIVE,
-            "ops": groups,
+            "ops": {kind: page.object_list for kind, page in pages.items()},
+            "pages": pages,
+            "counts": {kind: run.summary.get(kind, 0) for kind in OPERATIONS},
+            "errors": errors,
             "columns": [c.name for c in KINDS[run.kind]],
             "created_by": _who(run.created_by),
             "applied_by": _who(run.applied_by) if run.applied_by else "",
             "can_apply": run.status == ImportRunStatus.VALIDATED,
         }
         return TemplateResponse(request, "admin/imports/run.html", context)
+
+
+def _shown(op: dict, order: dict) -> dict:
+    if op["op"] != "create":
+        return op
+    # in the kind's column order: PostgreSQL's jsonb keeps no key order
+    values = sorted(op["values"].items(), key=lambda item: order.get(item[0], len(order)))
+    shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in values if v)
+    return {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
 
 
 def _principal(request):

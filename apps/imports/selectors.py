@@ -14,7 +14,7 @@ from apps.access.models import Membership
 from apps.access.selectors import grant_list, user_group_list
 from apps.accounts.models import User
 from apps.core.models import ExternalRef
-from apps.imports.models import ImportRun
+from apps.imports.models import ImportOperation, ImportRun
 from apps.imports.parsers import path_join, template
 from apps.imports.plans import AreaIndex, external_source
 
@@ -24,6 +24,12 @@ CHUNK = 2000
 def import_run_list(*, property_id) -> QuerySet[ImportRun]:
     """A property's runs, newest first (without the file's bytes)."""
     return ImportRun.objects.filter(property_id=property_id).defer("content").order_by("-created_at")
+
+
+def import_operation_list(*, run: ImportRun, op: str | None = None) -> QuerySet[ImportOperation]:
+    """A run's dry-run diff in plan order (`seq`), optionally one kind of operation only."""
+    rows = ImportOperation.objects.filter(run=run)
+    return rows.filter(op=op) if op else rows
 
 
 def export_rows(*, prop, kind: str, ids=None) -> tuple[list[str], Iterator[list]]:

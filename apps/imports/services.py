@@ -4,6 +4,8 @@ derived access and key maps follow exactly as for the API (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -23,8 +25,8 @@ from apps.core.exceptions import ApplicationError, ConflictError
 from apps.core.principal import Principal
 from apps.events.services import event_append
 from apps.imports import plans
-from apps.imports.models import ImportRun, ImportRunStatus
-from apps.imports.parsers import parse
+from apps.imports.models import OPERATIONS, ImportOperation, ImportRun, ImportRunStatus
+from apps.imports.parsers import Parsed, parse_chunks
 from apps.locks.models import Lock
 
 BATCH = 200  # operations applied together (batch services, one progress report each)
@@ -79,30 +81,77 @@ def import_run_create(
     return run
 
 
-def _plan(run: ImportRun) -> tuple[list, list, int]:
-    parsed = parse(bytes(run.content), kind=run.kind, time_zone=run.property.time_zone, max_bytes=max_bytes())
-    ops, plan_errors = plans.plan_build(
-        prop=run.property, parsed=parsed, mode=run.mode, principal=plans.principal_load(run.principal)
+CHUNK = 2000  # rows parsed and planned, and operations stored or read, at a time
+
+
+def _plan_chunks(run: ImportRun, errors: list, parsed: Parsed) -> Iterator[list[dict]]:
+    """The run's file parsed and planned a chunk at a time (lists of operations); `errors`
+    receives the planner's row errors, `parsed` the parser's (complete at the end)."""
+    chunks = parse_chunks(
+        bytes(run.content), parsed, time_zone=run.property.time_zone, max_bytes=max_bytes(), size=CHUNK
     )
+    yield from plans.plan_stream(
+        prop=run.property,
+        parsed=parsed,
+        chunks=chunks,
+        mode=run.mode,
+        errors=errors,
+        principal=plans.principal_load(run.principal),
+    )
+
+
+def _all_errors(parsed: Parsed, plan_errors: list) -> list[dict]:
     errors = [e.as_dict() for e in parsed.errors] + plan_errors
     errors.sort(key=lambda e: e["row"])
-    return ops, errors, parsed.total
+    return errors
+
+
+def _stored(run: ImportRun, size: int = CHUNK) -> Iterator[list[dict]]:
+    """The run's stored operations in plan order, `size` at a time (a page by `seq` each)."""
+    start = 0
+    while True:
+        page = list(
+            run.operations.filter(seq__gte=start, seq__lt=start + size).order_by("seq").values_list("data", flat=True)
+        )
+        if not page:
+            return
+        yield page
+        start += size
 
 
 def import_run_validate(*, run_id) -> ImportRun | None:
-    """Parse the file and build the dry-run plan (event `import.validated`). Reads only, then
-    one short transaction to keep the result; a second call for a validated run does nothing."""
+    """Parse the file and build the dry-run plan (event `import.validated`), a chunk of rows at
+    a time: each chunk's operations are stored as they are planned (ImportOperation rows), so
+    memory follows the chunk, not the file. Writes only the run's own rows; a second call for
+    a validated run does nothing, and a redelivered one starts again."""
     run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
     if run is None or run.status not in (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING):
         return run
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRunStatus.VALIDATING)
-    ops, errors, total = _plan(run)
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRunStatus.VALIDATING, rows_done=0)
+    ImportOperation.objects.filter(run_id=run.pk).delete()
+    plan_errors: list = []
+    parsed = Parsed(kind=run.kind)
+    counts = dict.fromkeys(OPERATIONS, 0)
+    seq = 0
+    for ops in _plan_chunks(run, plan_errors, parsed):
+        ImportOperation.objects.bulk_create(
+            [
+                ImportOperation(run_id=run.pk, seq=seq + i, op=op["op"], row=op.get("row"), data=op)
+                for i, op in enumerate(ops)
+            ],
+            batch_size=500,
+        )
+        seq += len(ops)
+        for op in ops:
+            counts[op["op"]] += 1
+        ImportRun.objects.filter(pk=run.pk).update(rows_done=parsed.total)
+    errors = _all_errors(parsed, plan_errors)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
         if run.status != ImportRunStatus.VALIDATING:  # cancelled meanwhile
             return run
-        run.plan, run.errors, run.rows_total, run.rows_done = ops, errors, total, total
-        run.summary = {**plans.plan_summary(ops), "errors": len(errors)}
+        run.errors, run.rows_total, run.rows_done = errors, parsed.total, parsed.total
+        run.summary = {**counts, "errors": len(errors)}
         run.status = ImportRunStatus.VALIDATED
         run.save()
         _event("import.validated", run, run.created_by, summary=run.summary)
@@ -152,26 +201,43 @@ def progress_key(run_id) -> str:
 
 
 def import_run_progress(run: ImportRun) -> tuple[int, int]:
-    """(rows done, rows total): while applying, the worker's count, which lives in the cache
-    because the apply transaction is not visible until it commits."""
+    """(rows done, rows total): while applying, the worker's count of operations, which lives
+    in the cache because the apply transaction is not visible until it commits."""
     if run.status == ImportRunStatus.APPLYING:
-        return cache.get(progress_key(run.pk), run.rows_done), len(run.plan)
+        return cache.get(progress_key(run.pk), run.rows_done), run.operations_total
     if run.status == ImportRunStatus.APPLIED:
-        return len(run.plan), len(run.plan)
+        return run.operations_total, run.operations_total
     return run.rows_done, run.rows_total
 
 
-def _stale(stored: list, fresh: list) -> list[str]:
-    """What changed since validation, one line per row whose operation differs."""
+STALE_LINES = 20
+
+
+def _describe(op: dict) -> str:
+    return f"{op['op']} {op.get('changes', '')}".strip()
+
+
+def _stale(run: ImportRun) -> list[str]:
+    """What changed since validation: the file planned again, a chunk at a time, against the
+    stored plan; one line per operation that differs (at most STALE_LINES), then whether the
+    row errors changed."""
+    plan_errors: list = []
+    parsed = Parsed(kind=run.kind)
+    fresh = itertools.chain.from_iterable(_plan_chunks(run, plan_errors, parsed))
+    stored = itertools.chain.from_iterable(_stored(run))
     lines = []
-    by_row = {(op.get("row"), op.get("key")): op for op in fresh}
-    for op in stored:
-        now = by_row.pop((op.get("row"), op.get("key")), None)
-        if now != op:
-            where = f"row {op['row']}" if op.get("row") else op["key"]
-            now_text = "nothing" if now is None else f"{now['op']} {now.get('changes', '')}".strip()
-            lines.append(f"{where}: planned {op['op']} {op.get('changes', '')}".strip() + f", now {now_text}")
-    lines += [f"{op.get('row') or op['key']}: now {op['op']}, not planned" for op in by_row.values()]
+    for old, now in itertools.zip_longest(stored, fresh):
+        if old == now:
+            continue
+        where = _where(old or now)
+        if old is None:
+            lines.append(f"{where}: now {_describe(now)}, not planned")
+        else:
+            lines.append(f"{where}: planned {_describe(old)}, now {'nothing' if now is None else _describe(now)}")
+        if len(lines) >= STALE_LINES:
+            return lines
+    if _all_errors(parsed, plan_errors) != run.errors:
+        lines.append("the row errors changed")
     return lines
 
 
@@ -179,14 +245,14 @@ def import_run_apply(*, run_id) -> ImportRun | None:
     """Carry out a run's plan in one transaction (events of every service called, then
     `import.applied`), or refuse it when the data changed since validation (`import.failed`
     naming what changed). All or nothing: a worker that dies mid-way rolls everything back and
-    the redelivered task starts again, so nothing is applied twice and nothing is lost."""
+    the redelivered task starts again, so nothing is applied twice and nothing is lost. The
+    plan is read and carried out BATCH operations at a time."""
     run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
     if run is None or run.status != ImportRunStatus.APPLYING:
         return run
-    ops, errors, _ = _plan(run)
-    changed = _stale(run.plan, ops) + (["the row errors changed"] if errors != run.errors else [])
+    changed = _stale(run)
     if changed:
-        return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed[:20]))
+        return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed))
     op: dict = {}
     try:
         with transaction.atomic():
@@ -194,14 +260,15 @@ def import_run_apply(*, run_id) -> ImportRun | None:
             if run.status != ImportRunStatus.APPLYING:
                 return run
             state = _ApplyState(run)
-            for start in range(0, len(run.plan), BATCH):
-                batch = run.plan[start : start + BATCH]
+            done = 0
+            for batch in _stored(run, BATCH):
                 op = batch[0]
                 _apply(state, batch)
-                cache.set(progress_key(run.pk), start + len(batch), 3600)
-            run.applied_ops = run.rows_done = len(run.plan)
+                done += len(batch)
+                cache.set(progress_key(run.pk), done, 3600)
+            run.applied_ops = run.rows_done = done
             run.status, run.finished_at = ImportRunStatus.APPLIED, timezone.now()
-            run.summary = {**run.summary, "applied": plans.plan_summary(run.plan)}
+            run.summary = {**run.summary, "applied": {name: run.summary.get(name, 0) for name in OPERATIONS}}
             run.save()
             _event("import.applied", run, run.applied_by, summary=run.summary["applied"])
     except (ApplicationError, ValidationError, ObjectDoesNotExist, MultipleObjectsReturned, IntegrityError) as refusal:

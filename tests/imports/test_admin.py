@@ -149,3 +149,16 @@ def test_only_owners_of_the_property_import_areas(client, prop, commits):
         client.post(response["Location"], {"apply": "1"})
     run.refresh_from_db()
     assert run.status == ImportRunStatus.APPLIED and prop.areas.filter(display_name="Tower B").exists()
+
+
+def test_the_diff_tables_are_paged(staff_client, prop, commits, monkeypatch):
+    monkeypatch.setattr("apps.imports.admin.ADMIN_PAGE", 2)
+    lines = "".join(f"p{i}@example.com,Person {i}\r\n" for i in range(5))
+    with commits():
+        response = post_file(staff_client, prop, b"email,displayName\r\n" + lines.encode())
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "To create (5)" in page and "5 to create, 0 to update" in page
+    assert "p1@example.com" in page and "p2@example.com" not in page
+    assert "page 1 of 3" in page and "?create_page=2" in page
+    last = staff_client.get(response["Location"] + "?create_page=3").content.decode()
+    assert "p4@example.com" in last and "p1@example.com" not in last and "page 3 of 3" in last
