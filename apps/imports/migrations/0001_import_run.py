@@ -6,98 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("properties", "0001_initial"),
+        ('properties', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ImportRun",
+            name='ImportRun',
             fields=[
-                (
-                    "id",
-                    models.UUIDField(default=apps.core.ids.uuid7, editable=False, primary_key=True, serialize=False),
-                ),
-                (
-                    "type_state",
-                    models.CharField(
-                        choices=[("active", "Active"), ("inactive", "Inactive"), ("deleted", "Deleted")],
-                        default="active",
-                        max_length=16,
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("last_modified_at", models.DateTimeField(auto_now=True)),
-                ("last_modified_by", models.CharField(default="system", max_length=120)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("users", "Users"),
-                            ("areas", "Areas"),
-                            ("groups", "Groups"),
-                            ("memberships", "Memberships"),
-                            ("grants", "Grants"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                (
-                    "mode",
-                    models.CharField(choices=[("merge", "Merge"), ("sync", "Sync")], default="merge", max_length=8),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("uploaded", "Uploaded"),
-                            ("validating", "Validating"),
-                            ("validated", "Validated"),
-                            ("applying", "Applying"),
-                            ("applied", "Applied"),
-                            ("failed", "Failed"),
-                            ("cancelled", "Cancelled"),
-                        ],
-                        default="uploaded",
-                        max_length=12,
-                    ),
-                ),
-                ("file_name", models.CharField(blank=True, default="", max_length=255)),
-                ("content", models.BinaryField()),
-                (
-                    "principal",
-                    models.JSONField(
-                        blank=True, editable=False, help_text="The API caller's grants (blank: staff admin).", null=True
-                    ),
-                ),
-                ("created_by", models.CharField(help_text="Who uploaded it.", max_length=120)),
-                ("applied_by", models.CharField(blank=True, default="", max_length=120)),
-                ("rows_total", models.PositiveIntegerField(default=0)),
-                ("rows_done", models.PositiveIntegerField(default=0)),
-                ("errors", models.JSONField(blank=True, default=list)),
-                ("plan", models.JSONField(blank=True, default=list)),
-                ("summary", models.JSONField(blank=True, default=dict)),
-                ("valid_rows_only", models.BooleanField(default=False)),
-                (
-                    "applied_ops",
-                    models.PositiveIntegerField(default=0, help_text="Operations applied (committed with them)."),
-                ),
-                ("failure", models.TextField(blank=True, default="")),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "property",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="import_runs",
-                        to="properties.property",
-                    ),
-                ),
+                ('id', models.UUIDField(default=apps.core.ids.uuid7, editable=False, primary_key=True, serialize=False)),
+                ('type_state', models.CharField(choices=[('active', 'Active'), ('inactive', 'Inactive'), ('deleted', 'Deleted')], default='active', max_length=16)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('last_modified_at', models.DateTimeField(auto_now=True)),
+                ('last_modified_by', models.CharField(default='system', max_length=120)),
+                ('kind', models.CharField(choices=[('users', 'Users'), ('areas', 'Areas'), ('groups', 'Groups'), ('memberships', 'Memberships'), ('grants', 'Grants')], max_length=16)),
+                ('mode', models.CharField(choices=[('merge', 'Merge'), ('sync', 'Sync')], default='merge', max_length=8)),
+                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('validated', 'Validated'), ('applying', 'Applying'), ('applied', 'Applied'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='uploaded', max_length=12)),
+                ('file_name', models.CharField(blank=True, default='', max_length=255)),
+                ('content', models.BinaryField()),
+                ('principal', models.JSONField(blank=True, editable=False, help_text="The API caller's grants (blank: staff admin).", null=True)),
+                ('created_by', models.CharField(help_text='Who uploaded it.', max_length=120)),
+                ('applied_by', models.CharField(blank=True, default='', max_length=120)),
+                ('rows_total', models.PositiveIntegerField(default=0)),
+                ('rows_done', models.PositiveIntegerField(default=0)),
+                ('errors', models.JSONField(blank=True, default=list)),
+                ('plan', models.JSONField(blank=True, default=list)),
+                ('summary', models.JSONField(blank=True, default=dict)),
+                ('valid_rows_only', models.BooleanField(default=False)),
+                ('applied_ops', models.PositiveIntegerField(default=0, help_text='Operations applied (committed with them).')),
+                ('failure', models.TextField(blank=True, default='')),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('property', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='import_runs', to='properties.property')),
             ],
             options={
-                "ordering": ["-created_at"],
-                "abstract": False,
+                'ordering': ['-created_at'],
+                'abstract': False,
             },
         ),
     ]
