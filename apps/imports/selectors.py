@@ -3,6 +3,7 @@ parsers.KINDS, so an untouched export imports with zero changes)."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -89,20 +90,34 @@ def _groups(prop, ids) -> Iterator[list]:
         yield [group.display_name, group.group_type]
 
 
-def _memberships(prop, ids) -> Iterator[list]:
-    refs = dict(
+def _batched(rows, size: int = CHUNK) -> Iterator[list]:
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
+
+
+def _refs(prop, user_ids) -> dict:
+    """The people's externalIds at this property (for one chunk of rows)."""
+    return dict(
         ExternalRef.objects.filter(
-            content_type=ContentType.objects.get_for_model(User), source=external_source(prop)
+            content_type=ContentType.objects.get_for_model(User),
+            source=external_source(prop),
+            object_id__in=list(set(user_ids)),
         ).values_list("object_id", "external_id")
     )
+
+
+def _memberships(prop, ids) -> Iterator[list]:
     rows = Membership.objects.filter(user_group__in=user_group_list(property_id=prop.pk), user__type_state="active")
     if ids is not None:
         rows = rows.filter(user_group_id__in=ids)
     rows = rows.order_by("user__email", "user_group__display_name").values_list(
         "user_id", "user__email", "user_group__display_name"
     )
-    for user_id, email, group in rows.iterator(chunk_size=CHUNK):
-        yield [refs.get(user_id, ""), email, group]
+    for chunk in _batched(rows.iterator(chunk_size=CHUNK)):
+        refs = _refs(prop, (user_id for user_id, _, _ in chunk))
+        for user_id, email, group in chunk:
+            yield [refs.get(user_id, ""), email, group]
 
 
 def _areas(prop, ids) -> Iterator[list]:
@@ -118,23 +133,23 @@ def _grants(prop, ids) -> Iterator[list]:
     """Active grants, times in the property's zone with their offset (so they read back as the
     same instants); timeZone is left blank."""
     zone = ZoneInfo(prop.time_zone)
-    refs = dict(
-        ExternalRef.objects.filter(
-            content_type=ContentType.objects.get_for_model(User), source=external_source(prop)
-        ).values_list("object_id", "external_id")
-    )
     index = AreaIndex(prop)
     grants = grant_list(property_id=prop.pk, active_only=True).select_related("user", "lock")
     if ids is not None:
         grants = grants.filter(pk__in=ids)
-    for grant in grants.order_by("user__email", "created_at").iterator(chunk_size=CHUNK):
-        yield [
-            refs.get(grant.user_id, ""),
-            grant.user.email,
-            grant.lock.display_name if grant.lock_id else "",
-            path_join(index.path(grant.area_id)) if grant.area_id else "",
-            grant.access_level,
-            grant.valid_from.astimezone(zone).isoformat() if grant.valid_from else "",
-            grant.valid_until.astimezone(zone).isoformat() if grant.valid_until else "",
-            "",
-        ]
+    for chunk in _batched(grants.order_by("user__email", "created_at").iterator(chunk_size=CHUNK)):
+        refs = _refs(prop, (grant.user_id for grant in chunk))
+        yield from (_grant_row(grant, refs, index, zone) for grant in chunk)
+
+
+def _grant_row(grant, refs: dict, index, zone) -> list:
+    return [
+        refs.get(grant.user_id, ""),
+        grant.user.email,
+        grant.lock.display_name if grant.lock_id else "",
+        path_join(index.path(grant.area_id)) if grant.area_id else "",
+        grant.access_level,
+        grant.valid_from.astimezone(zone).isoformat() if grant.valid_from else "",
+        grant.valid_until.astimezone(zone).isoformat() if grant.valid_until else "",
+        "",
+    ]

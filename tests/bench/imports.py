@@ -7,7 +7,8 @@ printing one JSON line (the last line of its stdout):
     python -m tests.bench.imports seed            # the property: units and groups
     python -m tests.bench.imports run 10000       # a fresh 10k file: validate, apply, re-import
     python -m tests.bench.imports memory 10000    # peak RSS growth of validate + apply (fresh file)
-    python -m tests.bench.imports export 100000   # seed that many people in bulk, stream the export
+    python -m tests.bench.imports export-seed 100000  # that many people in bulk (a property of their own)
+    python -m tests.bench.imports export 100000   # stream its users export (CSV), peak RSS growth
     python -m tests.bench.imports profile 2000    # cProfile of one apply (top functions, stderr)
 
 The property ("Import Bench") has 10 buildings × 10 floors × 10 units (1,110 areas, each with
@@ -209,7 +210,102 @@ def step_profile(n: int) -> dict:
     return result
 
 
-STEPS = {"seed": step_seed, "run": step_run, "memory": step_memory, "profile": step_profile}
+def _export_name(n: int) -> str:
+    return f"Export Bench {n}"
+
+
+def step_export_seed(n: int) -> dict:
+    """A property of n people, each in a unit's group and with an externalId, written in bulk
+    (bench-only: no events; the export reads rows, it does not care how they came)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    from apps.access import services as access_services
+    from apps.access.models import Membership, UserGroup
+    from apps.accounts.models import User
+    from apps.core.actors import SYSTEM
+    from apps.core.models import ExternalRef
+    from apps.imports.plans import external_source
+
+    _events_to_list()
+    started = time.perf_counter()
+    with transaction.atomic():
+        prop = access_services.property_create(
+            display_name=_export_name(n),
+            address={"line1": "2 Bench St", "city": "Boston", "state": "MA", "country": "US", "postalCode": "02110"},
+            actor=SYSTEM,
+        )
+        building = access_services.area_create(prop=prop, display_name="Building", area_type="common", actor=SYSTEM)
+        units = [
+            access_services.area_create(
+                prop=prop, display_name=f"Unit {u}", area_type="resident", parent_id=building.pk, actor=SYSTEM
+            )
+            for u in range(1, 101)
+        ]
+        groups = list(UserGroup.objects.filter(area__in=units).order_by("display_name"))
+        user_type = ContentType.objects.get_for_model(User)
+        for start in range(0, n, 5000):
+            people = [
+                User(email=f"x{n}-{i}@bench.example", display_name=f"Person {i}", first_name="Person", last_name=f"{i}")
+                for i in range(start, min(n, start + 5000))
+            ]
+            for person in people:
+                person.set_unusable_password()
+            User.objects.bulk_create(people, batch_size=1000)
+            Membership.objects.bulk_create(
+                [Membership(user=p, user_group=groups[i % len(groups)]) for i, p in enumerate(people)], batch_size=1000
+            )
+            ExternalRef.objects.bulk_create(
+                [
+                    ExternalRef(
+                        content_type=user_type,
+                        object_id=p.pk,
+                        source=external_source(prop),
+                        external_id=f"X{start + i}",
+                        sync_direction="fromExternalToInternal",
+                    )
+                    for i, p in enumerate(people)
+                ],
+                batch_size=1000,
+            )
+    return {"people": n, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def step_export(n: int) -> dict:
+    """Stream the users export (CSV) of the n-people property as the API sends it, counting
+    bytes and rows; the peak RSS growth of this fresh process is the export's."""
+    from apps.imports.api import export_response
+    from apps.properties.models import Property
+
+    prop = Property.objects.get(display_name=_export_name(n))
+    gc.collect()
+    base = _maxrss_mib()
+    started = time.perf_counter()
+    response = export_response(prop, "users", "csv")
+    size = lines = 0
+    for chunk in response.streaming_content:
+        size += len(chunk)
+        lines += chunk.count(b"\r\n")
+    seconds = time.perf_counter() - started
+    assert lines == n + 1, (lines, n)
+    return {
+        "rows": n,
+        "bytes": size,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(n / seconds),
+        "streamed": response.streaming,
+        "peak_growth_mib": round(_maxrss_mib() - base, 1),
+    }
+
+
+STEPS = {
+    "seed": step_seed,
+    "run": step_run,
+    "memory": step_memory,
+    "profile": step_profile,
+    "export-seed": step_export_seed,
+    "export": step_export,
+}
 
 
 def main() -> None:

@@ -59,7 +59,9 @@ class UsersPlanner:
         emails = [r.values["email"] for r in rows]
         ext_ids = [r.values["externalId"] for r in rows if r.values.get("externalId")]
         by_email = {u.email: u for u in User.objects.alive().filter(email__in=emails).only(*fields)}
-        refs = ExternalRef.objects.filter(content_type=self.user_type, source=self.source)
+        # account_id IS NULL: an import's links have no integration account, and it lets the
+        # database use the partial unique index on (content type, source, external id).
+        refs = ExternalRef.objects.filter(content_type=self.user_type, source=self.source, account_id__isnull=True)
         ext_to_user = dict(refs.filter(external_id__in=ext_ids).values_list("external_id", "object_id"))
         linked = set(ext_to_user.values())
         by_pk = {u.pk: u for u in by_email.values() if u.pk in linked}
