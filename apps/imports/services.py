@@ -256,7 +256,8 @@ def import_run_apply(*, run_id) -> ImportRun | None:
     op: dict = {}
     try:
         with transaction.atomic():
-            run = ImportRun.objects.select_for_update().select_related("property").get(pk=run.pk)
+            # The file is not needed any more (the plan was checked): leave its bytes out.
+            run = ImportRun.objects.select_for_update().select_related("property").defer("content").get(pk=run.pk)
             if run.status != ImportRunStatus.APPLYING:
                 return run
             state = _ApplyState(run)

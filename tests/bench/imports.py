@@ -180,7 +180,7 @@ def step_memory(n: int) -> dict:
     gc.collect()
     base = _maxrss_mib()
     result = _import(prop, content, appended)
-    return {"rows": n, "peak_growth_mib": round(_maxrss_mib() - base, 1), **result}
+    return {"rows": n, "peak_mib": round(_maxrss_mib(), 1), "peak_growth_mib": round(_maxrss_mib() - base, 1), **result}
 
 
 def step_profile(n: int) -> dict:
@@ -294,6 +294,7 @@ def step_export(n: int) -> dict:
         "seconds": round(seconds, 2),
         "rows_per_s": round(n / seconds),
         "streamed": response.streaming,
+        "peak_mib": round(_maxrss_mib(), 1),
         "peak_growth_mib": round(_maxrss_mib() - base, 1),
     }
 

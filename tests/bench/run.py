@@ -32,7 +32,10 @@ the database named in the URL is only used to connect and is never touched):
    that delivers a key map of at least 1,000 entries counted in-process; then a no-change
    syncLock and a no-change syncUserDevice under load, each against a bare DRF view, with a
    freshly signed request body per request (see `protocol_bench`);
-7. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
+7. bulk import and export (tests/bench/imports.py, fresh processes): a 10k-person users file with
+   units, groups and memberships validated and applied (rows/s each), the same file again, the
+   peak memory of 10k against 50k rows, a 100k-row export streamed against a 10k-row one;
+8. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
 
 This file is the entry point: options, the temporary directory and database, the parts in
 order, the exit code. The rest of tests/bench:
@@ -40,8 +43,9 @@ order, the exit code. The rest of tests/bench:
 - server.py: gunicorn (`gunicorn_command`: its command line), started, health-checked, stopped;
 - load.py: the load generator (`run_load`: the requests to send, wrk or Python) and the
   interleaved ABBA slices (`interleaved`);
-- part_http.py, part_access.py, part_protocol.py: steps 1–3, 5 and 6 (`http_bench`,
-  `access_bench`, `protocol_bench`), driving seed.py, access.py and protocol.py, which run
+- part_http.py, part_access.py, part_protocol.py, part_imports.py: steps 1–3, 5, 6 and 7
+  (`http_bench`, `access_bench`, `protocol_bench`, `imports_bench`), driving seed.py, access.py,
+  protocol.py and imports.py, which run
   inside Django in fresh processes (baseline.py, urls.py and settings.py: the bare views);
 - report.py: steps 4 and 7 and the tables of 5 and 6: figures, ratios, targets, pass/fail.
 
@@ -53,9 +57,10 @@ BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access and/or protocol, comma-separated; default all three: steps 1–4 are
-`http`, step 5 `access`, step 6 `protocol`), BENCH_ACCESS_RUNS (membership changes timed per
-campus and direction, default 15).
+BENCH_PARTS (http, access, protocol and/or imports, comma-separated; default all four: steps 1–4
+are `http`, step 5 `access`, step 6 `protocol`, step 7 `imports`), BENCH_ACCESS_RUNS (membership
+changes timed per campus and direction, default 15), BENCH_IMPORT_ROWS / BENCH_IMPORT_BIG /
+BENCH_EXPORT_ROWS (the import part's sizes, default 10,000 / 50,000 / 100,000).
 """
 
 import base64
@@ -79,6 +84,7 @@ from tests.bench.common import HOST, ROOT, BenchError, log, run_checked  # noqa:
 from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
+from tests.bench.part_imports import imports_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
 
 SETTINGS_MODULE = "tests.bench.settings"
@@ -87,10 +93,13 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol")
+ALL_PARTS = ("http", "access", "protocol", "imports")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
-    sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
+    sys.exit(
+        f"BENCH_PARTS must name http, access, protocol and/or imports (comma-separated), "
+        f"not {os.environ['BENCH_PARTS']!r}"
+    )
 
 
 # --- database -------------------------------------------------------------------------------------
@@ -190,7 +199,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = None
+    http = access = protocol = imports = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -207,6 +216,8 @@ def main() -> int:
             access = access_bench(env)
         if "protocol" in PARTS:  # reuses the access part's 10k campus when it ran
             protocol = protocol_bench(env, tmp)
+        if "imports" in PARTS:  # a property of its own: independent of the parts above
+            imports = imports_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -232,9 +243,9 @@ def main() -> int:
         "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
         "elapsed": time.monotonic() - began,
     }
-    failures = report.print_parts(meta, http, access, protocol)
+    failures = report.print_parts(meta, http, access, protocol, imports)
     if WRITE_DOC:
-        report.write_docs(meta, http, access, protocol)
+        report.write_docs(meta, http, access, protocol, imports)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.contrib.contenttypes.models import ContentType
 
@@ -26,6 +27,18 @@ from apps.imports.plans.common import (
 )
 
 # --- users -------------------------------------------------------------------------------
+
+
+PERSON_FIELDS = ("id", "is_staff", *USER_FIELDS.values())
+
+
+def _persons(users) -> list[SimpleNamespace]:
+    """The people as plain records of the fields a plan compares (and `pk`, `is_staff` for
+    the policy): 2,000 at a time, model instances cost more than the rest of the plan."""
+    return [
+        SimpleNamespace(pk=row[0], **dict(zip(PERSON_FIELDS, row, strict=True)))
+        for row in users.values_list(*PERSON_FIELDS)
+    ]
 
 
 class UsersPlanner:
@@ -55,10 +68,9 @@ class UsersPlanner:
         self.seen_users: set = set()
 
     def _people(self, rows: list[Row]):
-        fields = ("id", "email", *USER_FIELDS.values())
         emails = [r.values["email"] for r in rows]
         ext_ids = [r.values["externalId"] for r in rows if r.values.get("externalId")]
-        by_email = {u.email: u for u in User.objects.alive().filter(email__in=emails).only(*fields)}
+        by_email = {u.email: u for u in _persons(User.objects.alive().filter(email__in=emails))}
         # account_id IS NULL: an import's links have no integration account, and it lets the
         # database use the partial unique index on (content type, source, external id).
         refs = ExternalRef.objects.filter(content_type=self.user_type, source=self.source, account_id__isnull=True)
@@ -67,7 +79,7 @@ class UsersPlanner:
         by_pk = {u.pk: u for u in by_email.values() if u.pk in linked}
         missing = linked - set(by_pk)
         if missing:
-            by_pk.update({u.pk: u for u in User.objects.alive().filter(pk__in=missing).only(*fields)})
+            by_pk.update({u.pk: u for u in _persons(User.objects.alive().filter(pk__in=missing))})
         matched_ids = set(by_pk) | {u.pk for u in by_email.values()}
         user_ext = dict(refs.filter(object_id__in=matched_ids).values_list("object_id", "external_id"))
         member_of: dict = defaultdict(set)
