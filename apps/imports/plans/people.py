@@ -81,7 +81,11 @@ class UsersPlanner:
         if missing:
             by_pk.update({u.pk: u for u in _persons(User.objects.alive().filter(pk__in=missing))})
         matched_ids = set(by_pk) | {u.pk for u in by_email.values()}
-        user_ext = dict(refs.filter(object_id__in=matched_ids).values_list("object_id", "external_id"))
+        # A person has one id per source: those found by their id have it; ask only for the rest.
+        user_ext = {user_id: external_id for external_id, user_id in ext_to_user.items()}
+        unlinked = matched_ids - linked
+        if unlinked:
+            user_ext.update(refs.filter(object_id__in=unlinked).values_list("object_id", "external_id"))
         member_of: dict = defaultdict(set)
         for user_id, group_id in Membership.objects.filter(user_id__in=matched_ids).values_list(
             "user_id", "user_group_id"
