@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.access.models import Membership
 from apps.access.selectors import grant_list, user_group_list
@@ -51,7 +51,10 @@ def _users(prop, ids) -> Iterator[list]:
     groups = {g.pk: g for g in user_group_list(property_id=prop.pk)}
     areas = AreaIndex(prop)
     user_type = ContentType.objects.get_for_model(User)
-    people = User.objects.alive().filter(memberships__user_group__in=list(groups)).distinct().order_by("email")
+    # EXISTS, not a join with DISTINCT: the database walks the email index from the last chunk
+    # on, instead of sorting every member of the property again for each chunk (O(n²)).
+    member = Membership.objects.filter(user=OuterRef("pk"), user_group__in=list(groups))
+    people = User.objects.alive().filter(Exists(member)).order_by("email")
     if ids is not None:
         people = people.filter(pk__in=ids)
     last = ""
