@@ -1,6 +1,8 @@
 """The dry run: parsed rows against a property's current data → the plan (reads only).
 
-A plan is a list of JSON operations, one per good row, in file order, then the removals:
+A plan is a sequence of JSON operations, one per good row, in file order, then the removals
+(`plan_stream` yields it in lists, a chunk of rows at a time; the run stores each operation
+as an ImportOperation row):
 
 - `{"op": "create", "row", "key", "values"}`
 - `{"op": "update", "row", "key", "id", "changes": {column: [before, after]}}`
@@ -30,9 +32,7 @@ __all__ = [
     "external_source",
     "principal_dump",
     "principal_load",
-    "plan_build",
     "plan_stream",
-    "plan_summary",
 ]
 
 # Kinds whose files may be large (people): planned a chunk of rows at a time.
@@ -68,17 +68,3 @@ def plan_stream(
         removals = []
     for start in range(0, len(removals), CHUNK):
         yield removals[start : start + CHUNK]
-
-
-def plan_build(*, prop, parsed: Parsed, mode: str, principal: Principal | None = None) -> tuple[list, list]:
-    """(operations, row errors) for `parsed` (all its rows) against the property as it is now."""
-    errors: list = []
-    chunks = plan_stream(prop=prop, parsed=parsed, chunks=[parsed.rows], mode=mode, errors=errors, principal=principal)
-    return [op for ops in chunks for op in ops], errors
-
-
-def plan_summary(ops: list[dict]) -> dict:
-    counts = {"create": 0, "update": 0, "unchanged": 0, "remove": 0}
-    for op in ops:
-        counts[op["op"]] += 1
-    return counts
