@@ -15,6 +15,8 @@ class AccessConfig(AppConfig):
             "group.deleted",
             "group.member_added",
             "group.member_removed",
+            "group.members_added",
+            "group.members_removed",
             "schedule.created",
             "schedule.updated",
             "schedule.deleted",

@@ -1,6 +1,7 @@
 """Event handlers: recompute only what an event touches (registered in AccessConfig.ready).
 
-- membership changes: that person's access map (lock lines name groups, so no lock moves);
+- membership changes: that person's access map (a batch's: those people's, in one refresh;
+  lock lines name groups, so no lock moves);
 - structural changes (access lists, moves, schedules, grants, blocks, lock installs, deleted
   groups and areas): every lock line of the property, then the people the changed locks name.
 
@@ -34,6 +35,11 @@ def membership_changed(event) -> None:
     derive.users_refresh(property_id=event.property_id, user_ids=[str(event.user_id)])
 
 
+def members_changed(event) -> None:
+    """A batch of membership changes (`group.members_added` / `_removed`): one refresh for all."""
+    derive.users_refresh(property_id=event.property_id, user_ids=event.payload.get("userIds", []))
+
+
 def structure_changed(event) -> None:
     if event.property_id is None:
         return
@@ -56,6 +62,8 @@ def property_deleted(event) -> None:
 def register() -> None:
     event_handler("group.member_added")(membership_changed)
     event_handler("group.member_removed")(membership_changed)
+    event_handler("group.members_added")(members_changed)
+    event_handler("group.members_removed")(members_changed)
     for name in STRUCTURAL:
         if name != "user.deleted":
             event_handler(name)(structure_changed)

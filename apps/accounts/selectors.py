@@ -31,7 +31,12 @@ member_property_ids = Port("accounts.member_property_ids", "user id → frozense
 
 
 def principal_for_user_token(token: UserToken) -> Principal:
-    user = token.user
+    return principal_for_user(token.user)
+
+
+def principal_for_user(user: User) -> Principal:
+    """A person acting as themself, with their grants (a sign-in token's caller; the staff
+    admin's managers when a page applies the API's policies)."""
     grants = (Grant(ME, user_id=user.pk),) + _grants(user.grants.all())
     return Principal(
         kind="user",

@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -28,7 +29,7 @@ from apps.core.models import ExternalRef
 from apps.core.operations import ME
 from apps.core.ports import Port
 from apps.core.principal import Grant
-from apps.events.services import event_append
+from apps.events.services import event_append, events_append
 
 logger = logging.getLogger("keyhouse.accounts")
 
@@ -110,6 +111,77 @@ def user_create(
         _grants_replace(holder={"user": user}, grants=grants, field="userPermissions")
     event_append(event_name="user.created", actor=actor, user_id=user.id, payload={"isStaff": is_staff})
     return user
+
+
+def _taken(message: str, field: str, values) -> ApplicationError:
+    listed = ", ".join(sorted(values)[:5])
+    return ApplicationError(f"{field}: {message}: {listed}", fields={field: [f"{message}: {listed}"]})
+
+
+@transaction.atomic
+def users_create(*, people: list[dict], actor: str, external_source: str = "") -> list[User]:
+    """Create many people in one write (the batch variant of `user_create` + `user_external_id_set`
+    that bulk imports use): each dict is `email`, `display_name`, optional `first_name`,
+    `last_name`, `phone_number` and `external_id` (linked under `external_source`). Each person is
+    checked as `user_create` checks one (normalized email, `full_clean`), emails and external ids
+    already taken (or twice in the batch) are refused in one query each, and the rows go in as
+    one INSERT per table. One `user.created` event each (payload `externalRefs` naming the
+    source when an id was linked: the link is part of the creation, not a later update). No
+    password: they sign in by code."""
+    users, refs = [], []
+    for person in people:
+        fields = dict(person)
+        external_id = fields.pop("external_id", "") or ""
+        user = User(email=User.objects.normalize_email(fields.pop("email")).lower(), last_modified_by=actor, **fields)
+        user.set_unusable_password()
+        user.full_clean(validate_unique=False)
+        users.append(user)
+        if external_id:
+            refs.append((user, external_id))
+    emails = [u.email for u in users]
+    taken = {e for e, n in Counter(emails).items() if n > 1}
+    taken |= set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    if taken:
+        raise _taken("already used by another person", "email", taken)
+    if refs:
+        if not external_source:
+            raise ValueError("users_create: external ids need an external_source")
+        user_type = ContentType.objects.get_for_model(User)
+        ids = [external_id for _, external_id in refs]
+        taken = {i for i, n in Counter(ids).items() if n > 1} | set(
+            ExternalRef.objects.filter(
+                content_type=user_type, source=external_source, account_id__isnull=True, external_id__in=ids
+            ).values_list("external_id", flat=True)
+        )
+        if taken:
+            raise _taken(f"another person's id in {external_source}", "externalId", taken)
+    User.objects.bulk_create(users, batch_size=500)
+    if refs:
+        rows = []
+        for user, external_id in refs:
+            ref = ExternalRef(
+                content_type=user_type,
+                object_id=user.pk,
+                source=external_source,
+                external_id=external_id,
+                sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+            )
+            ref.full_clean(exclude=["content_type"], validate_unique=False, validate_constraints=False)
+            rows.append(ref)
+        ExternalRef.objects.bulk_create(rows, batch_size=500)
+    linked = {user.pk for user, _ in refs}
+    events_append(
+        events=[
+            {
+                "event_name": "user.created",
+                "user_id": u.pk,
+                "payload": {"isStaff": False, **({"externalRefs": [external_source]} if u.pk in linked else {})},
+            }
+            for u in users
+        ],
+        actor=actor,
+    )
+    return users
 
 
 USER_UPDATABLE = ("display_name", "first_name", "last_name", "phone_number", "billing_address", "is_active", "is_staff")

@@ -170,6 +170,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "listImports": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "createImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "getImport": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "listImportOperations": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "applyImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "cancelImport": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "exportProperty": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),

@@ -58,6 +58,36 @@ def event_append(*, event_name: str, actor: str, payload: dict | None = None, **
     return event
 
 
+def events_append(*, events: list[dict], actor: str) -> list[Event]:
+    """`event_append` for many events of one write (a batch service), in one INSERT: each dict
+    is `event_name`, optional `payload` and the entity ids. Each event is checked as one
+    appended alone (names, lengths) except for the uniqueness of its fresh id, and each is
+    enqueued after commit like any other (one on-commit callback for them all)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events_append() must be called inside the service's transaction.atomic()")
+    rows = []
+    for spec in events:
+        spec = dict(spec)
+        name, payload = spec.pop("event_name"), spec.pop("payload", None)
+        event = Event(
+            event_name=name, event_source=event_source_of(name), payload=payload or {}, last_modified_by=actor, **spec
+        )
+        event.full_clean(validate_unique=False, validate_constraints=False)
+        rows.append(event)
+    Event.objects.bulk_create(rows, batch_size=500)
+    for event in rows:
+        event_id_record(event.id)
+    transaction.on_commit(partial(_enqueue_each, [event.id for event in rows]))
+    return rows
+
+
+def _enqueue_each(event_ids: list[UUID]) -> None:
+    """One on-commit callback for a batch's events (not one each: a 50k-row import would
+    hold 50k callbacks until it commits), enqueued in order."""
+    for event_id in event_ids:
+        _enqueue(event_id)
+
+
 def _locked(event_id: UUID) -> Event | None:
     """The row, locked for this transaction; None if unknown or another worker holds it."""
     return Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()

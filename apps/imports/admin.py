@@ -8,6 +8,7 @@ Every write goes through apps.imports.services; the admin parses the form and sh
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,16 +17,18 @@ from django.utils.html import format_html
 
 from apps.access.models import UserGroup
 from apps.accounts.models import User
+from apps.accounts.selectors import principal_for_user
 from apps.areas.models import Area
 from apps.core.actors import actor_for_staff
 from apps.core.admin_base import PropertyScopedAdmin
-from apps.core.exceptions import ApplicationError
-from apps.imports import services, writers
+from apps.core.exceptions import ApplicationError, Forbidden
+from apps.imports import policies, selectors, services, writers
 from apps.imports.api import export_response
-from apps.imports.models import ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
+from apps.imports.models import OPERATIONS, ImportRun, ImportRunKind, ImportRunMode, ImportRunStatus
 from apps.imports.parsers import KINDS, template
 from apps.properties.models import Property
 
+ADMIN_PAGE = 100  # rows of each diff table per page
 ACTIVE = (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING, ImportRunStatus.APPLYING)
 
 
@@ -124,6 +127,9 @@ class ImportRunAdmin(PropertyScopedAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
+                policies.check_may_import(
+                    _principal(request), property_id=form.cleaned_data["property"].pk, kind=form.cleaned_data["kind"]
+                )
                 run = services.import_run_create(
                     prop=form.cleaned_data["property"],
                     kind=form.cleaned_data["kind"],
@@ -132,6 +138,8 @@ class ImportRunAdmin(PropertyScopedAdmin):
                     content=upload.read(),
                     actor=actor_for_staff(request.user),
                 )
+            except Forbidden as refusal:
+                form.add_error("kind", refusal.message)
             except ApplicationError as refusal:
                 form.add_error("file", refusal.message)
             else:
@@ -166,6 +174,7 @@ class ImportRunAdmin(PropertyScopedAdmin):
                 raise PermissionDenied
             try:
                 if "apply" in request.POST:
+                    policies.check_may_import(_principal(request), property_id=run.property_id, kind=run.kind)
                     services.import_run_apply_request(
                         run=run,
                         actor=actor_for_staff(request.user),
@@ -179,15 +188,16 @@ class ImportRunAdmin(PropertyScopedAdmin):
                 messages.error(request, refusal.message)
             return HttpResponseRedirect(reverse("admin:imports_importrun_run", args=[run.pk]))
         done, total = services.import_run_progress(run)
-        groups = {"create": [], "update": [], "unchanged": [], "remove": []}
         order = {name: index for index, name in enumerate(template(run.kind))}
-        for op in run.plan:
-            if op["op"] == "create":
-                # in the kind's column order: PostgreSQL's jsonb keeps no key order
-                values = sorted(op["values"].items(), key=lambda item: order.get(item[0], len(order)))
-                shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in values if v)
-                op = {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
-            groups[op["op"]].append(op)
+        pages = {}
+        for kind in OPERATIONS:
+            # One page per table (`<kind>_page`): a 50k-row diff is never read whole.
+            page = Paginator(selectors.import_operation_list(run=run, op=kind).order_by("seq"), ADMIN_PAGE).get_page(
+                request.GET.get(f"{kind}_page")
+            )
+            page.object_list = [_shown(o.data, order) for o in page.object_list]
+            pages[kind] = page
+        errors = Paginator(run.errors, ADMIN_PAGE).get_page(request.GET.get("errors_page"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -197,13 +207,31 @@ class ImportRunAdmin(PropertyScopedAdmin):
             "total": total,
             "percent": int(done * 100 / total) if total else 0,
             "working": run.status in ACTIVE,
-            "ops": groups,
+            "ops": {kind: page.object_list for kind, page in pages.items()},
+            "pages": pages,
+            "counts": {kind: run.summary.get(kind, 0) for kind in OPERATIONS},
+            "errors": errors,
             "columns": [c.name for c in KINDS[run.kind]],
             "created_by": _who(run.created_by),
             "applied_by": _who(run.applied_by) if run.applied_by else "",
             "can_apply": run.status == ImportRunStatus.VALIDATED,
         }
         return TemplateResponse(request, "admin/imports/run.html", context)
+
+
+def _shown(op: dict, order: dict) -> dict:
+    if op["op"] != "create":
+        return op
+    # in the kind's column order: PostgreSQL's jsonb keeps no key order
+    values = sorted(op["values"].items(), key=lambda item: order.get(item[0], len(order)))
+    shown = ((k, ", ".join(v) if isinstance(v, list) else v) for k, v in values if v)
+    return {**op, "shown": "; ".join(f"{k}: {v}" for k, v in shown)}
+
+
+def _principal(request):
+    """Whom the API's import policies see: a manager acts with their own grants; a superuser
+    is the staff admin (None), who may import every kind."""
+    return None if request.user.is_superuser else principal_for_user(request.user)
 
 
 def _who(actor: str) -> str:

@@ -7,11 +7,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from apps.core.api.pagination import PageTokenPagination
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView, or_404
 from apps.imports import policies, selectors, services, writers
-from apps.imports.models import ImportRunKind
-from apps.imports.serializers import ApplyImportSerializer, CreateImportSerializer, ImportRunSerializer
+from apps.imports.models import OPERATIONS, ImportRunKind
+from apps.imports.serializers import (
+    ApplyImportSerializer,
+    CreateImportSerializer,
+    ImportOperationSerializer,
+    ImportRunSerializer,
+)
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["imports"]
@@ -63,8 +69,40 @@ class ImportListCreateApi(ApiView):
 class ImportDetailApi(ApiView):
     @operation("getImport", responses=ImportRunSerializer, tags=TAGS)
     def get(self, request, propertyId, importId):
-        """A run's status, progress (rows done / total), row errors and dry-run diff."""
+        """A run's status, progress (rows done / total), summary and row errors; its dry-run
+        diff is paged by listImportOperations."""
         return Response(ImportRunSerializer(run_or_404(propertyId, importId)).data)
+
+
+class PlanOrderPagination(PageTokenPagination):
+    ordering = "seq"  # an operation's place in the plan (unique per run)
+    key_type = int
+
+
+OPERATION_FILTER = OpenApiParameter("op", str, enum=list(OPERATIONS), description="Only operations of this kind.")
+
+
+class ImportOperationListApi(ApiView):
+    page_items_key = "operations"
+    pagination_class = PlanOrderPagination
+
+    @operation(
+        "listImportOperations",
+        parameters=[OPERATION_FILTER],
+        responses=ImportOperationSerializer(many=True),
+        tags=TAGS,
+    )
+    def get(self, request, propertyId, importId):
+        """A run's dry-run diff, paged in plan order (file order, then the removals): what each
+        row would create, update (field-level before/after) or leave unchanged, and in sync
+        mode what would be removed. `summary` on getImport has the counts."""
+        run = run_or_404(propertyId, importId)
+        kind = request.query_params.get("op") or None
+        if kind is not None and kind not in OPERATIONS:
+            raise ValidationError({"op": [f"Must be one of {', '.join(OPERATIONS)}."]})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.import_operation_list(run=run, op=kind), request, view=self)
+        return paginator.get_paginated_response(ImportOperationSerializer([o.data for o in page], many=True).data)
 
 
 class ImportApplyApi(ApiView):
@@ -77,6 +115,7 @@ class ImportApplyApi(ApiView):
         `failed`, naming what changed."""
         run = run_or_404(propertyId, importId)
         body = self.body(ApplyImportSerializer)
+        policies.check_may_import(request.user, property_id=run.property_id, kind=run.kind)
         services.import_run_apply_request(run=run, actor=request.user.label, valid_rows_only=body["validRowsOnly"])
         return Response(ImportRunSerializer(run_or_404(propertyId, importId)).data)
 

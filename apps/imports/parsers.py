@@ -175,7 +175,23 @@ def _csv_records(data: bytes) -> Iterator[list[str]]:
     if "\x00" in text:
         raise FileProblem("This is a binary file, neither CSV nor XLSX.")
     delimiter = _sniff_delimiter(text.split("\n", 1)[0])
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if "\n" not in text and "\r" in text:  # old Mac line ends: let the io module split them
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        return
+    yield from csv.reader(_lines(text), delimiter=delimiter)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their line ends, one at a time (a StringIO of the whole text
+    would hold it again, 4 bytes a character): the csv reader joins quoted line breaks."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end == -1:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def _xlsx_records(data: bytes) -> Iterator[list[str]]:
@@ -296,8 +312,21 @@ def _row_key(kind: str, values: dict) -> list[tuple[str, object]]:
 
 def parse(data: bytes, *, kind: str, time_zone: str = "UTC", max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
     """Read `data` as rows of `kind`; times without an offset are in `time_zone` (the property's)."""
-    columns = KINDS[kind]
     parsed = Parsed(kind=kind)
+    for chunk in parse_chunks(data, parsed, time_zone=time_zone, max_bytes=max_bytes):
+        parsed.rows.extend(chunk)
+    return parsed
+
+
+def parse_chunks(
+    data: bytes, parsed: Parsed, *, time_zone: str = "UTC", max_bytes: int = DEFAULT_MAX_BYTES, size: int = 2000
+) -> Iterator[list[Row]]:
+    """`parse`, streamed: the good rows in lists of up to `size`, as they are read, while the
+    errors and the count of data rows gather in `parsed` (complete once the last list is
+    out). Only a chunk of rows is held at a time (the errors and the keys that may appear once
+    in a file are kept whole)."""
+    kind, columns = parsed.kind, KINDS[parsed.kind]
+    chunk: list[Row] = []
     try:
         if len(data) > max_bytes:
             raise FileProblem(f"The file is {len(data):,} bytes; the limit is {max_bytes:,} bytes.")
@@ -315,7 +344,7 @@ def parse(data: bytes, *, kind: str, time_zone: str = "UTC", max_bytes: int = DE
             if not any(cell.strip() for cell in cells):
                 continue
             parsed.total += 1
-            _row(
+            row = _row(
                 parsed,
                 kind,
                 number,
@@ -324,12 +353,18 @@ def parse(data: bytes, *, kind: str, time_zone: str = "UTC", max_bytes: int = DE
                 time_zone,
                 seen,
             )
+            if row is not None:
+                chunk.append(row)
+                if len(chunk) >= size:
+                    yield chunk
+                    chunk = []
     except FileProblem as problem:
         parsed.errors.append(problem.error)
-        return parsed
+        return
+    if chunk:
+        yield chunk
     if parsed.total == 0:
         parsed.errors.append(RowError(0, "", "", "The file has a header but no rows."))
-    return parsed
 
 
 def _header(header: list[str], columns: tuple[Column, ...]) -> dict[int, Column]:
@@ -359,14 +394,14 @@ def _header(header: list[str], columns: tuple[Column, ...]) -> dict[int, Column]
     return by_index
 
 
-def _row(parsed: Parsed, kind: str, number: int, cells: list[str], by_name: dict, zone: str, seen: dict) -> None:
+def _row(parsed: Parsed, kind: str, number: int, cells: list[str], by_name: dict, zone: str, seen: dict) -> Row | None:
     width = len(by_name)
     if len(cells) < width:
         parsed.errors.append(RowError(number, "", "", f"{len(cells)} cells; the header has {width}"))
-        return
+        return None
     if any(cell.strip() for cell in cells[width:]):
         parsed.errors.append(RowError(number, "", "", f"{len(cells)} cells; the header has {width}"))
-        return
+        return None
     errors: list[RowError] = []
     values: dict[str, object] = {}
     raw = {column.name: _unescape(cells[index].strip()).strip() for index, column in by_name.items()}
@@ -395,8 +430,8 @@ def _row(parsed: Parsed, kind: str, number: int, cells: list[str], by_name: dict
             seen.setdefault((column, key), number)
     if errors:
         parsed.errors.extend(errors)
-    else:
-        parsed.rows.append(Row(number, values))
+        return None
+    return Row(number, values)
 
 
 def template(kind: str) -> list[str]:

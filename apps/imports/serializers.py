@@ -50,8 +50,8 @@ class ImportOperationSerializer(serializers.Serializer):
 
 
 class ImportRunSerializer(serializers.Serializer):
-    """An import run: its status, progress (rows done / total), summary, row errors and the
-    dry-run diff (`operations`)."""
+    """An import run: its status, progress (rows done / total), summary and row errors (its
+    dry-run diff is paged: listImportOperations)."""
 
     importId = serializers.UUIDField(source="id")
     propertyId = serializers.UUIDField(source="property_id")
@@ -69,7 +69,6 @@ class ImportRunSerializer(serializers.Serializer):
     validRowsOnly = serializers.BooleanField(source="valid_rows_only")
     failure = serializers.CharField(help_text="Why applying failed, e.g. what changed since validation.")
     errors = RowErrorSerializer(many=True)
-    operations = ImportOperationSerializer(many=True, source="plan")
 
     def get_rowsDone(self, run) -> int:  # noqa: N802 - camelCase API name
         return import_run_progress(run)[0]

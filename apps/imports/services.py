@@ -4,6 +4,8 @@ derived access and key maps follow exactly as for the API (docs/IMPORT.md)."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -23,11 +25,11 @@ from apps.core.exceptions import ApplicationError, ConflictError
 from apps.core.principal import Principal
 from apps.events.services import event_append
 from apps.imports import plans
-from apps.imports.models import ImportRun, ImportRunStatus
-from apps.imports.parsers import parse
+from apps.imports.models import OPERATIONS, ImportOperation, ImportRun, ImportRunStatus
+from apps.imports.parsers import Parsed, parse_chunks
 from apps.locks.models import Lock
 
-BATCH = 200  # operations between progress reports while applying
+BATCH = 200  # operations applied together (batch services, one progress report each)
 
 
 class FileTooLarge(ApplicationError):
@@ -79,30 +81,77 @@ def import_run_create(
     return run
 
 
-def _plan(run: ImportRun) -> tuple[list, list, int]:
-    parsed = parse(bytes(run.content), kind=run.kind, time_zone=run.property.time_zone, max_bytes=max_bytes())
-    ops, plan_errors = plans.plan_build(
-        prop=run.property, parsed=parsed, mode=run.mode, principal=plans.principal_load(run.principal)
+CHUNK = 2000  # rows parsed and planned, and operations stored or read, at a time
+
+
+def _plan_chunks(run: ImportRun, errors: list, parsed: Parsed) -> Iterator[list[dict]]:
+    """The run's file parsed and planned a chunk at a time (lists of operations); `errors`
+    receives the planner's row errors, `parsed` the parser's (complete at the end)."""
+    chunks = parse_chunks(
+        bytes(run.content), parsed, time_zone=run.property.time_zone, max_bytes=max_bytes(), size=CHUNK
     )
+    yield from plans.plan_stream(
+        prop=run.property,
+        parsed=parsed,
+        chunks=chunks,
+        mode=run.mode,
+        errors=errors,
+        principal=plans.principal_load(run.principal),
+    )
+
+
+def _all_errors(parsed: Parsed, plan_errors: list) -> list[dict]:
     errors = [e.as_dict() for e in parsed.errors] + plan_errors
     errors.sort(key=lambda e: e["row"])
-    return ops, errors, parsed.total
+    return errors
+
+
+def _stored(run: ImportRun, size: int = CHUNK) -> Iterator[list[dict]]:
+    """The run's stored operations in plan order, `size` at a time (a page by `seq` each)."""
+    start = 0
+    while True:
+        page = list(
+            run.operations.filter(seq__gte=start, seq__lt=start + size).order_by("seq").values_list("data", flat=True)
+        )
+        if not page:
+            return
+        yield page
+        start += size
 
 
 def import_run_validate(*, run_id) -> ImportRun | None:
-    """Parse the file and build the dry-run plan (event `import.validated`). Reads only, then
-    one short transaction to keep the result; a second call for a validated run does nothing."""
+    """Parse the file and build the dry-run plan (event `import.validated`), a chunk of rows at
+    a time: each chunk's operations are stored as they are planned (ImportOperation rows), so
+    memory follows the chunk, not the file. Writes only the run's own rows; a second call for
+    a validated run does nothing, and a redelivered one starts again."""
     run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
     if run is None or run.status not in (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING):
         return run
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRunStatus.VALIDATING)
-    ops, errors, total = _plan(run)
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRunStatus.VALIDATING, rows_done=0)
+    ImportOperation.objects.filter(run_id=run.pk).delete()
+    plan_errors: list = []
+    parsed = Parsed(kind=run.kind)
+    counts = dict.fromkeys(OPERATIONS, 0)
+    seq = 0
+    for ops in _plan_chunks(run, plan_errors, parsed):
+        ImportOperation.objects.bulk_create(
+            [
+                ImportOperation(run_id=run.pk, seq=seq + i, op=op["op"], row=op.get("row"), data=op)
+                for i, op in enumerate(ops)
+            ],
+            batch_size=500,
+        )
+        seq += len(ops)
+        for op in ops:
+            counts[op["op"]] += 1
+        ImportRun.objects.filter(pk=run.pk).update(rows_done=parsed.total)
+    errors = _all_errors(parsed, plan_errors)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update().get(pk=run.pk)
         if run.status != ImportRunStatus.VALIDATING:  # cancelled meanwhile
             return run
-        run.plan, run.errors, run.rows_total, run.rows_done = ops, errors, total, total
-        run.summary = {**plans.plan_summary(ops), "errors": len(errors)}
+        run.errors, run.rows_total, run.rows_done = errors, parsed.total, parsed.total
+        run.summary = {**counts, "errors": len(errors)}
         run.status = ImportRunStatus.VALIDATED
         run.save()
         _event("import.validated", run, run.created_by, summary=run.summary)
@@ -152,26 +201,43 @@ def progress_key(run_id) -> str:
 
 
 def import_run_progress(run: ImportRun) -> tuple[int, int]:
-    """(rows done, rows total): while applying, the worker's count, which lives in the cache
-    because the apply transaction is not visible until it commits."""
+    """(rows done, rows total): while applying, the worker's count of operations, which lives
+    in the cache because the apply transaction is not visible until it commits."""
     if run.status == ImportRunStatus.APPLYING:
-        return cache.get(progress_key(run.pk), run.rows_done), len(run.plan)
+        return cache.get(progress_key(run.pk), run.rows_done), run.operations_total
     if run.status == ImportRunStatus.APPLIED:
-        return len(run.plan), len(run.plan)
+        return run.operations_total, run.operations_total
     return run.rows_done, run.rows_total
 
 
-def _stale(stored: list, fresh: list) -> list[str]:
-    """What changed since validation, one line per row whose operation differs."""
+STALE_LINES = 20
+
+
+def _describe(op: dict) -> str:
+    return f"{op['op']} {op.get('changes', '')}".strip()
+
+
+def _stale(run: ImportRun) -> list[str]:
+    """What changed since validation: the file planned again, a chunk at a time, against the
+    stored plan; one line per operation that differs (at most STALE_LINES), then whether the
+    row errors changed."""
+    plan_errors: list = []
+    parsed = Parsed(kind=run.kind)
+    fresh = itertools.chain.from_iterable(_plan_chunks(run, plan_errors, parsed))
+    stored = itertools.chain.from_iterable(_stored(run))
     lines = []
-    by_row = {(op.get("row"), op.get("key")): op for op in fresh}
-    for op in stored:
-        now = by_row.pop((op.get("row"), op.get("key")), None)
-        if now != op:
-            where = f"row {op['row']}" if op.get("row") else op["key"]
-            now_text = "nothing" if now is None else f"{now['op']} {now.get('changes', '')}".strip()
-            lines.append(f"{where}: planned {op['op']} {op.get('changes', '')}".strip() + f", now {now_text}")
-    lines += [f"{op.get('row') or op['key']}: now {op['op']}, not planned" for op in by_row.values()]
+    for old, now in itertools.zip_longest(stored, fresh):
+        if old == now:
+            continue
+        where = _where(old or now)
+        if old is None:
+            lines.append(f"{where}: now {_describe(now)}, not planned")
+        else:
+            lines.append(f"{where}: planned {_describe(old)}, now {'nothing' if now is None else _describe(now)}")
+        if len(lines) >= STALE_LINES:
+            return lines
+    if _all_errors(parsed, plan_errors) != run.errors:
+        lines.append("the row errors changed")
     return lines
 
 
@@ -179,32 +245,38 @@ def import_run_apply(*, run_id) -> ImportRun | None:
     """Carry out a run's plan in one transaction (events of every service called, then
     `import.applied`), or refuse it when the data changed since validation (`import.failed`
     naming what changed). All or nothing: a worker that dies mid-way rolls everything back and
-    the redelivered task starts again, so nothing is applied twice and nothing is lost."""
+    the redelivered task starts again, so nothing is applied twice and nothing is lost. The
+    plan is read and carried out BATCH operations at a time."""
     run = ImportRun.objects.select_related("property").filter(pk=run_id).first()
     if run is None or run.status != ImportRunStatus.APPLYING:
         return run
-    ops, errors, _ = _plan(run)
-    changed = _stale(run.plan, ops) + (["the row errors changed"] if errors != run.errors else [])
+    changed = _stale(run)
     if changed:
-        return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed[:20]))
+        return _fail(run, "The data changed since validation; validate again. " + "; ".join(changed))
     op: dict = {}
     try:
         with transaction.atomic():
-            run = ImportRun.objects.select_for_update().select_related("property").get(pk=run.pk)
+            # The file is not needed any more (the plan was checked): leave its bytes out.
+            run = ImportRun.objects.select_for_update().select_related("property").defer("content").get(pk=run.pk)
             if run.status != ImportRunStatus.APPLYING:
                 return run
-            for done, op in enumerate(run.plan, start=1):
-                _apply(run, op)
-                if done % BATCH == 0:
-                    cache.set(progress_key(run.pk), done, 3600)
-            run.applied_ops = run.rows_done = len(run.plan)
+            state = _ApplyState(run)
+            done = 0
+            for batch in _stored(run, BATCH):
+                op = batch[0]
+                _apply(state, batch)
+                done += len(batch)
+                cache.set(progress_key(run.pk), done, 3600)
+            run.applied_ops = run.rows_done = done
             run.status, run.finished_at = ImportRunStatus.APPLIED, timezone.now()
-            run.summary = {**run.summary, "applied": plans.plan_summary(run.plan)}
+            run.summary = {**run.summary, "applied": {name: run.summary.get(name, 0) for name in OPERATIONS}}
             run.save()
             _event("import.applied", run, run.applied_by, summary=run.summary["applied"])
     except (ApplicationError, ValidationError, ObjectDoesNotExist, MultipleObjectsReturned, IntegrityError) as refusal:
         # A service refused (or the data moved under the plan): all rolled back; say where.
-        return _fail(run, f"{_where(op)}: {getattr(refusal, 'message', None) or refusal}")
+        return _fail(
+            run, f"{getattr(refusal, 'where', None) or _where(op)}: {getattr(refusal, 'message', None) or refusal}"
+        )
     cache.delete(progress_key(run.pk))
     return run
 
@@ -222,51 +294,113 @@ def _fail(run: ImportRun, reason: str) -> ImportRun:
     return run
 
 
-# --- one operation, through the owning app's service ------------------------------------------
+# --- a batch of operations, through the owning apps' services -------------------------------
 
 
-def _apply(run: ImportRun, op: dict) -> None:
-    appliers = {
-        "users": _apply_user,
-        "groups": _apply_group,
-        "memberships": _apply_membership,
-        "areas": _apply_area,
-        "grants": _apply_grant,
-    }
-    appliers[run.kind](run, op, run.applied_by)
+class _ApplyState:
+    """What every batch of one apply shares: the run, who applies it, the property's groups."""
+
+    def __init__(self, run: ImportRun):
+        self.run, self.prop, self.actor = run, run.property, run.applied_by
+        self._groups: dict | None = None
+
+    def group(self, group_id) -> UserGroup:
+        if self._groups is None:
+            self._groups = {str(g.pk): g for g in UserGroup.objects.filter(property=self.prop)}
+        try:
+            return self._groups[str(group_id)]
+        except KeyError:
+            raise UserGroup.DoesNotExist(f"the group {group_id} is gone") from None
 
 
-def _groups(ids) -> list[UserGroup]:
-    return list(UserGroup.objects.filter(pk__in=[UUID(i) for i in ids]))
-
-
-def _apply_user(run: ImportRun, op: dict, actor: str) -> None:
-    prop = run.property
-    if op["op"] == "unchanged":
-        return
-    if op["op"] == "remove":
-        user = User.objects.get(pk=op["id"])
-        for group in _groups(op["groupIds"]):
-            access_services.membership_remove(group=group, user=user, actor=actor)
-        return
-    if op["op"] == "create":
-        values = op["values"]
-        fields = {plans.USER_FIELDS[c]: values[c] for c in plans.USER_FIELDS if c in values and c != "email"}
-        user = account_services.user_create(email=values["email"], actor=actor, **fields)
-        external_id = values.get("externalId")
+def _apply(state: _ApplyState, batch: list[dict]) -> None:
+    """Users and memberships go through the batch services (a few queries and one membership
+    event per batch); the other kinds, whose files are small, one service call per row."""
+    if state.run.kind == "users":
+        _apply_users(state, batch)
+    elif state.run.kind == "memberships":
+        _apply_memberships(state, batch)
     else:
-        user = User.objects.get(pk=op["id"])
-        changes = op["changes"]
-        fields = {plans.USER_FIELDS[c]: changes[c][1] for c in plans.USER_FIELDS if c in changes}
-        if fields:
-            user = account_services.user_update(user=user, actor=actor, **fields)
-        external_id = changes.get("externalId", [None, None])[1]
-    if external_id:
-        account_services.user_external_id_set(
-            user=user, source=plans.external_source(prop), external_id=external_id, actor=actor
-        )
-    for group in _groups(op.get("groupIds", [])):
-        access_services.membership_add(group=group, user=user, actor=actor)
+        applier = {"groups": _apply_group, "areas": _apply_area, "grants": _apply_grant}[state.run.kind]
+        for op in batch:
+            try:
+                applier(state.run, op, state.actor)
+            except Exception as refusal:  # name the row, then let import_run_apply roll back
+                refusal.where = _where(op)
+                raise
+
+
+def _people(ids) -> dict:
+    """The people the operations name, by id (one query); a missing one fails the apply."""
+    wanted = {UUID(str(i)) for i in ids}
+    found = {str(pk): u for pk, u in User.objects.in_bulk(list(wanted)).items()}
+    if len(found) < len(wanted):
+        raise User.DoesNotExist("a person named by the plan is gone")
+    return found
+
+
+def _rows(batch: list[dict]) -> str:
+    rows = [op["row"] for op in batch if op.get("row")]
+    return f"rows {rows[0]}–{rows[-1]}" if rows else _where(batch[0])
+
+
+def _apply_users(state: _ApplyState, batch: list[dict]) -> None:
+    actor, source = state.actor, plans.external_source(state.prop)
+    creates = [op for op in batch if op["op"] == "create"]
+    changed = [op for op in batch if op["op"] in ("update", "remove")]
+    people = _people(op["id"] for op in changed)
+    adds, removes = [], []
+    try:
+        made = []
+        if creates:
+            made = account_services.users_create(
+                people=[_person_fields(op["values"]) for op in creates], actor=actor, external_source=source
+            )
+        for op, user in zip(creates, made, strict=True):
+            adds += [(state.group(g), user) for g in op.get("groupIds", [])]
+        for op in changed:
+            user = people[op["id"]]
+            if op["op"] == "remove":
+                removes += [(state.group(g), user) for g in op["groupIds"]]
+                continue
+            changes = op["changes"]
+            fields = {plans.USER_FIELDS[c]: changes[c][1] for c in plans.USER_FIELDS if c in changes}
+            if fields:
+                user = account_services.user_update(user=user, actor=actor, **fields)
+            external_id = changes.get("externalId", [None, None])[1]
+            if external_id:
+                account_services.user_external_id_set(user=user, source=source, external_id=external_id, actor=actor)
+            adds += [(state.group(g), user) for g in op.get("groupIds", [])]
+        access_services.memberships_add(memberships=adds, actor=actor)
+        access_services.memberships_remove(memberships=removes, actor=actor)
+    except Exception as refusal:
+        refusal.where = _rows(batch)
+        raise
+
+
+def _person_fields(values: dict) -> dict:
+    fields = {plans.USER_FIELDS[c]: values[c] for c in plans.USER_FIELDS if c in values}
+    if values.get("externalId"):
+        fields["external_id"] = values["externalId"]
+    return fields
+
+
+def _apply_memberships(state: _ApplyState, batch: list[dict]) -> None:
+    adds, removes = [], []
+    try:
+        pairs = [op if op["op"] == "remove" else op["values"] for op in batch if op["op"] in ("create", "remove")]
+        people = _people(p["userId"] for p in pairs)
+        for op in batch:
+            if op["op"] in ("create", "remove"):
+                ids = op["values"] if op["op"] == "create" else op
+                (adds if op["op"] == "create" else removes).append(
+                    (state.group(ids["groupId"]), people[str(ids["userId"])])
+                )
+        access_services.memberships_add(memberships=adds, actor=state.actor)
+        access_services.memberships_remove(memberships=removes, actor=state.actor)
+    except Exception as refusal:
+        refusal.where = _rows(batch)
+        raise
 
 
 def _apply_group(run: ImportRun, op: dict, actor: str) -> None:
@@ -280,14 +414,6 @@ def _apply_group(run: ImportRun, op: dict, actor: str) -> None:
         access_services.user_group_update(group=group, display_name=op["changes"]["name"][1], actor=actor)
     elif op["op"] == "remove":
         access_services.user_group_delete(group=UserGroup.objects.get(pk=op["id"]), actor=actor)
-
-
-def _apply_membership(run: ImportRun, op: dict, actor: str) -> None:
-    if op["op"] in ("create", "remove"):
-        ids = op["values"] if op["op"] == "create" else op
-        group, user = UserGroup.objects.get(pk=ids["groupId"]), User.objects.get(pk=ids["userId"])
-        service = access_services.membership_add if op["op"] == "create" else access_services.membership_remove
-        service(group=group, user=user, actor=actor)
 
 
 def _area_named(prop, name: str | None) -> Area | None:

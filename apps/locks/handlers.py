@@ -17,6 +17,8 @@ from apps.locks.services import key_maps_request
 PROPERTY_EVENTS = tuple(name for name in STRUCTURAL if name != "user.deleted") + (
     "group.member_added",
     "group.member_removed",
+    "group.members_added",
+    "group.members_removed",
     "property.updated",  # its time zone places every schedule
     "lock.provisioned",
     "lock.deprovisioned",

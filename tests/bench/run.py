@@ -34,6 +34,10 @@ the database named in the URL is only used to connect and is never touched):
    freshly signed request body per request (see `protocol_bench`);
 7. the portal's rate limit (tests/bench/part_portal.py): a token bucket per property shared by
    `gunicorn -w 4` through Redis, under a paced 300 + 50 requests/s and a 200-request burst;
+   bulk import and export (tests/bench/imports.py, fresh processes): a 10k-person users file with
+   units, groups and memberships validated and applied (rows/s each), the same file again, the
+   peak memory of 10k against 50k rows, a 100k-row export streamed against a 10k-row one; the
+   Lockt sync (tests/bench/lockt.py): a first poll of 10k and 50k remote users, an unchanged poll;
 8. rewrite this database's figures blocks of docs/PERFORMANCE.md between their markers.
 
 This file is the entry point: options, the temporary directory and database, the parts in
@@ -42,9 +46,10 @@ order, the exit code. The rest of tests/bench:
 - server.py: gunicorn (`gunicorn_command`: its command line), started, health-checked, stopped;
 - load.py: the load generator (`run_load`: the requests to send, wrk or Python) and the
   interleaved ABBA slices (`interleaved`);
-- part_http.py, part_access.py, part_protocol.py, part_portal.py: steps 1–3, 5, 6 and 7
-  (`http_bench`, `access_bench`, `protocol_bench`, `portal_bench`), driving seed.py, access.py,
-  protocol.py and portal.py, which run
+- part_http.py, part_access.py, part_protocol.py, part_portal.py, part_imports.py,
+  part_lockt.py: steps 1–3, 5, 6 and 7 (`http_bench`, `access_bench`, `protocol_bench`,
+  `portal_bench`, `imports_bench`, `lockt_bench`), driving seed.py, access.py, protocol.py,
+  portal.py, imports.py and lockt.py, which run
   inside Django in fresh processes (baseline.py, urls.py and settings.py: the bare views);
 - report.py: steps 4 and 7 and the tables of 5 and 6: figures, ratios, targets, pass/fail.
 
@@ -56,13 +61,14 @@ BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access, protocol, portal and/or lockt, comma-separated; default all: steps
-1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`, and `lockt` the Lockt sync
-(tests/bench/lockt.py, part_lockt.py; sizes BENCH_LOCKT_USERS, default 10000,50000; printed, not
-yet written to the doc)), BENCH_REDIS_URL (the portal part's Redis; default: a private
-redis-server, or the part is skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_ACCESS_RUNS
-(membership changes timed per
-campus and direction, default 15).
+BENCH_PARTS (http, access, protocol, portal, imports and/or lockt, comma-separated; default
+all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`, `imports` and
+`lockt`), BENCH_ACCESS_RUNS (membership changes timed per campus and direction, default 15),
+BENCH_REDIS_URL (the portal part's Redis; default: a private redis-server, or the part is
+skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_IMPORT_ROWS / BENCH_IMPORT_BIG /
+BENCH_EXPORT_ROWS (the import part's sizes, default 10,000 / 50,000 / 100,000),
+BENCH_LOCKT_USERS (the Lockt part's sizes, default 10000,50000; printed, not yet written to the
+doc).
 """
 
 import base64
@@ -86,6 +92,7 @@ from tests.bench.common import HOST, ROOT, BenchError, log, run_checked  # noqa:
 from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
+from tests.bench.part_imports import imports_bench  # noqa: E402
 from tests.bench.part_lockt import lockt_bench, lockt_print  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
@@ -96,7 +103,7 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol", "portal", "lockt")
+ALL_PARTS = ("http", "access", "protocol", "portal", "imports", "lockt")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(
@@ -201,7 +208,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = portal = lockt = None
+    http = access = protocol = portal = imports = lockt = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -222,6 +229,8 @@ def main() -> int:
             portal = portal_bench(env, tmp)
         if "lockt" in PARTS:  # fresh processes, no gunicorn: the emulator is served by each
             lockt = lockt_bench(env)
+        if "imports" in PARTS:  # a property of its own: independent of the parts above
+            imports = imports_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -247,11 +256,11 @@ def main() -> int:
         "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
         "elapsed": time.monotonic() - began,
     }
-    failures = report.print_parts(meta, http, access, protocol, portal)
+    failures = report.print_parts(meta, http, access, protocol, portal, imports)
     if lockt:
         failures += lockt_print(lockt, meta["database"])
     if WRITE_DOC:
-        report.write_docs(meta, http, access, protocol, portal)
+        report.write_docs(meta, http, access, protocol, portal, imports)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:

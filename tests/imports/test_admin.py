@@ -8,9 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.access.models import UserGroup
-from apps.accounts.models import User
+from apps.accounts.models import PermissionGrant, User
 from apps.imports.models import ImportRun, ImportRunStatus
 from tests.factories import directory as d
+from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,58 @@ def test_templates_and_xlsx_export(staff_client, prop):
     )
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [["name", "type"], ["Gym", "resident"]]
+
+
+def manager(prop, permission: str):
+    person = UserFactory(email=f"{permission}@example.test", display_name=f"{permission.title()} Manager")
+    PermissionGrant.objects.create(user=person, permission=permission, property_id=prop.pk)
+    return person
+
+
+AREAS = b"name,parent,type\r\nTower B,,common\r\n"
+
+
+def test_only_owners_of_the_property_import_areas(client, prop, commits):
+    """As the API (createArea is the owner's): an access manager may import people but not
+    areas, neither uploading an areas file nor applying one an owner uploaded."""
+    client.force_login(manager(prop, "manage-access"))
+    with commits():
+        page = post_file(client, prop, AREAS, kind="areas")
+    assert page.status_code == 200
+    assert "needs the owner permission for this property" in page.content.decode()
+    assert not ImportRun.objects.exists()
+    with commits():
+        assert post_file(client, prop, b"email,displayName\r\nana@example.com,Ana\r\n").status_code == 302
+
+    client.force_login(manager(prop, "owner"))
+    with commits():
+        response = post_file(client, prop, AREAS, kind="areas")
+    assert response.status_code == 302
+    run = ImportRun.objects.get(kind="areas")
+    assert run.status == ImportRunStatus.VALIDATED
+
+    client.force_login(User.objects.get(email="manage-access@example.test"))
+    with commits():
+        page = client.post(response["Location"], {"apply": "1"}, follow=True).content.decode()
+    assert "needs the owner permission for this property" in page
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.VALIDATED and not prop.areas.filter(display_name="Tower B").exists()
+
+    client.force_login(User.objects.get(email="owner@example.test"))
+    with commits():
+        client.post(response["Location"], {"apply": "1"})
+    run.refresh_from_db()
+    assert run.status == ImportRunStatus.APPLIED and prop.areas.filter(display_name="Tower B").exists()
+
+
+def test_the_diff_tables_are_paged(staff_client, prop, commits, monkeypatch):
+    monkeypatch.setattr("apps.imports.admin.ADMIN_PAGE", 2)
+    lines = "".join(f"p{i}@example.com,Person {i}\r\n" for i in range(5))
+    with commits():
+        response = post_file(staff_client, prop, b"email,displayName\r\n" + lines.encode())
+    page = staff_client.get(response["Location"]).content.decode()
+    assert "To create (5)" in page and "5 to create, 0 to update" in page
+    assert "p1@example.com" in page and "p2@example.com" not in page
+    assert "page 1 of 3" in page and "?create_page=2" in page
+    last = staff_client.get(response["Location"] + "?create_page=3").content.decode()
+    assert "p4@example.com" in last and "p1@example.com" not in last and "page 3 of 3" in last

@@ -34,6 +34,10 @@ def commits(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
+def operations(client, url: str, **params) -> list[dict]:
+    return d.ok(client.get(f"{url}/operations", params))["operations"]
+
+
 def upload(client, prop, data: bytes = CSV, kind: str = "users", name: str = "people.csv", **extra):
     form = {"file": SimpleUploadedFile(name, data), "kind": kind, **extra}
     return client.post(f"/api/v1/properties/{prop.pk}/imports", form, format="multipart")
@@ -47,7 +51,8 @@ def test_upload_diff_apply_and_history(prop, manager, commits):
     run = d.ok(manager.get(url))
     assert run["status"] == "validated"
     assert (run["rowsDone"], run["rowsTotal"]) == (2, 2)
-    assert [(op["op"], op["key"]) for op in run["operations"]] == [
+    assert "operations" not in run  # the diff is paged (listImportOperations)
+    assert [(op["op"], op["key"]) for op in operations(manager, url)] == [
         ("create", "ana@example.com"),
         ("create", "bo@example.com"),
     ]
@@ -83,8 +88,9 @@ def test_row_errors_block_apply_until_valid_rows_only(prop, manager, commits):
 def test_bad_files_are_reported_not_applied(prop, manager, commits, data, reason):
     with commits():
         run = d.ok(upload(manager, prop, data))
-    run = d.ok(manager.get(f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"))
-    assert run["errors"][0]["reason"] == reason and run["operations"] == []
+    url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
+    run = d.ok(manager.get(url))
+    assert run["errors"][0]["reason"] == reason and operations(manager, url) == []
 
 
 def test_oversize_is_413(prop, manager, settings):
@@ -137,7 +143,7 @@ def test_a_manager_changes_only_accounts_within_reach(prop, manager, commits):
         run = d.ok(upload(manager, prop, data))
     url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
     run = d.ok(manager.get(url))
-    assert [(op["op"], op["key"]) for op in run["operations"]] == [("update", "local@example.com")]
+    assert [(op["op"], op["key"]) for op in operations(manager, url)] == [("update", "local@example.com")]
     assert [(e["row"], e["column"]) for e in run["errors"]] == [(3, "email")]
     assert "beyond your permissions" in run["errors"][0]["reason"]
     with commits():
@@ -169,7 +175,33 @@ def test_sync_removals_show_without_a_row(prop, manager, commits):
     d.member_add(d.property_group(prop), bo)
     with commits():
         run = d.ok(upload(manager, prop, b"email,displayName\r\nana@example.com,Ana\r\n", mode="sync"))
-    run = d.ok(manager.get(f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"))
+    url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
+    run = d.ok(manager.get(url))
     assert run["mode"] == "sync"
-    assert run["operations"][-1] == {"op": "remove", "key": "bo@example.com", "id": str(bo.pk)}
+    assert operations(manager, url)[-1] == {"op": "remove", "key": "bo@example.com", "id": str(bo.pk)}
+    assert operations(manager, url, op="remove") == [{"op": "remove", "key": "bo@example.com", "id": str(bo.pk)}]
     assert run["summary"] == {"create": 1, "update": 0, "unchanged": 0, "remove": 1, "errors": 0}
+
+
+def test_the_diff_is_paged_in_plan_order_and_filtered_by_kind(prop, manager, client_for, commits):
+    d.member_add(d.property_group(prop), d.user_create(email="p03@example.com", display_name="Person 3"))
+    lines = "".join(f"p{i:02d}@example.com,Person {i}\r\n" for i in range(7))
+    with commits():
+        run = d.ok(upload(manager, prop, b"email,displayName\r\n" + lines.encode()))
+    url = f"/api/v1/properties/{prop.pk}/imports/{run['importId']}"
+    pages, token = [], None
+    while True:
+        data = d.ok(manager.get(f"{url}/operations", {"pageSize": 3, **({"pageToken": token} if token else {})}))
+        pages.append([op["key"] for op in data["operations"]])
+        token = data["pageToken"]
+        if not token:
+            break
+    assert pages == [
+        ["p00@example.com", "p01@example.com", "p02@example.com"],
+        ["p03@example.com", "p04@example.com", "p05@example.com"],
+        ["p06@example.com"],
+    ]
+    assert [op["key"] for op in operations(manager, url, op="unchanged")] == ["p03@example.com"]
+    assert d.refused(manager.get(f"{url}/operations", {"op": "delete"}), 400)["error"]
+    stranger, _ = client_for(Grant("manage-access", property_id=d.property_create().pk))
+    d.refused(stranger.get(f"{url}/operations"), 404)

@@ -95,7 +95,7 @@ def test_users_validate_plan_and_apply_through_the_services(prop):
         if False
         else set(Event.objects.order_by("-id")[:20].values_list("event_name", flat=True))
     )
-    assert {"user.created", "user.updated", "group.member_added", "import.applied"} <= names
+    assert {"user.created", "user.updated", "group.members_added", "import.applied"} <= names
 
     again = run_of(prop, "users", USERS + "e1,ANA@example.com,Ana,Ana,Lee,+447700900123,Tower A/Floor 3/3B,Gym\r\n")
     assert ops(again) == [("unchanged", "ana@example.com")]
@@ -164,17 +164,19 @@ def test_a_killed_worker_rolls_back_and_the_retry_applies_once(prop, monkeypatch
     run = run_of(prop, "users", USERS + lines)
     monkeypatch.setattr("apps.imports.tasks.import_run_apply.delay", lambda run_id: None)
     run = applied(run)
-    real_apply, calls = services._apply, []
+    monkeypatch.setattr(services, "BATCH", 10)  # 30 rows: three batches
+    real_apply, written_when_killed = services._apply, []
 
-    def dies_at_the_18th(run, op):
-        calls.append(op)
-        if len(calls) == 18:
+    def dies_in_the_second_batch(state, batch):
+        if batch[0]["row"] == 12:  # the second batch, rows 12-21
+            written_when_killed.append(User.objects.filter(email__startswith="p").count())
             raise WorkerLost  # the process is gone: no except clause of the service runs
-        real_apply(run, op)
+        real_apply(state, batch)
 
-    monkeypatch.setattr(services, "_apply", dies_at_the_18th)
+    monkeypatch.setattr(services, "_apply", dies_in_the_second_batch)
     with pytest.raises(WorkerLost):
         services.import_run_apply(run_id=run.pk)
+    assert written_when_killed == [10]  # the first batch was written (not yet committed) when it died
     monkeypatch.setattr(services, "_apply", real_apply)
     assert User.objects.filter(email__startswith="p").count() == 0  # nothing of the dead attempt stays
     assert ImportRun.objects.get(pk=run.pk).status == ImportRunStatus.APPLYING

@@ -143,6 +143,79 @@ def membership_add(*, group: UserGroup, user, actor: str) -> bool:
     return created
 
 
+def _one_property(memberships) -> object:
+    properties = {group.property_id for group, _ in memberships}
+    if len(properties) > 1:
+        raise ValueError("a batch of memberships must be in one property's groups")
+    return next(iter(properties))
+
+
+def _members_payload(pairs: list) -> dict:
+    return {
+        "members": [{"userGroupId": str(g), "userId": str(u)} for g, u in pairs],
+        "userIds": sorted({str(u) for _, u in pairs}),
+    }
+
+
+@transaction.atomic
+def memberships_add(*, memberships: list[tuple[UserGroup, object]], actor: str) -> int:
+    """Put many (group, person) pairs of one property's groups in at once (the batch variant of
+    `membership_add` that bulk imports use): one query for the pairs that exist, one INSERT, and
+    one event `group.members_added` naming the new pairs (`members`) and the people
+    (`userIds`), so derived access and key maps are brought up to date once for the whole batch
+    rather than once per person. Pairs that exist change nothing. Returns how many were new."""
+    if not memberships:
+        return 0
+    property_id = _one_property(memberships)
+    deleted = sorted({u.email for _, u in memberships if u.type_state == EntityTypeState.DELETED})
+    if deleted:
+        raise ApplicationError(
+            f"userId: the user is deleted: {', '.join(deleted[:5])}", fields={"userId": ["The user is deleted."]}
+        )
+    wanted = list(dict.fromkeys((g.pk, u.pk) for g, u in memberships))
+    exist = _existing(wanted)
+    new = [pair for pair in wanted if pair not in exist]
+    if new:
+        Membership.objects.bulk_create(
+            [Membership(user_group_id=g, user_id=u, created_by=actor) for g, u in new], batch_size=500
+        )
+        event_append(
+            event_name="group.members_added", actor=actor, property_id=property_id, payload=_members_payload(new)
+        )
+    return len(new)
+
+
+@transaction.atomic
+def memberships_remove(*, memberships: list[tuple[UserGroup, object]], actor: str) -> int:
+    """Take many (group, person) pairs of one property's groups out at once (the batch variant of
+    `membership_remove`): one DELETE, one event `group.members_removed` naming the pairs that
+    were members. Returns how many were."""
+    if not memberships:
+        return 0
+    property_id = _one_property(memberships)
+    wanted = list(dict.fromkeys((g.pk, u.pk) for g, u in memberships))
+    exist = _existing(wanted)
+    gone = [pair for pair in wanted if pair in exist]
+    if gone:
+        Membership.objects.filter(pk__in=[exist[pair] for pair in gone]).delete()
+        event_append(
+            event_name="group.members_removed", actor=actor, property_id=property_id, payload=_members_payload(gone)
+        )
+    return len(gone)
+
+
+def _existing(pairs) -> dict:
+    """Which (group id, user id) pairs are memberships (→ the row's id): one query by the
+    people's index."""
+    users = list({u for _, u in pairs})
+    groups = list({g for g, _ in pairs})
+    wanted = set(pairs)
+    found = Membership.objects.filter(user_id__in=users, user_group_id__in=groups).values_list(
+        "user_group_id", "user_id", "pk"
+    )
+    return {(g, u): pk for g, u, pk in found if (g, u) in wanted}
+
+
 @transaction.atomic
 def membership_remove(*, group: UserGroup, user, actor: str) -> bool:
     """Take a user out of a group (event `group.member_removed`); removing a non-member changes nothing."""

@@ -129,7 +129,7 @@ def _people(prop, rows: list[Row]) -> tuple[dict, dict]:
     ext_ids = [r.values["externalId"] for r in rows if r.values.get("externalId")]
     refs = dict(
         ExternalRef.objects.filter(
-            content_type=user_type, source=external_source(prop), external_id__in=ext_ids
+            content_type=user_type, source=external_source(prop), account_id__isnull=True, external_id__in=ext_ids
         ).values_list("external_id", "object_id")
     )
     users = {u.pk: u for u in User.objects.alive().filter(pk__in=refs.values())}
