@@ -7,8 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.template.response import TemplateResponse
+from django.urls import path
 
 from apps.access import services as access_services
+from apps.access.admin.person import person_view
 from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
@@ -232,9 +234,10 @@ class UserGroupFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin):
-    # People in a group of the manager's properties; read-only to managers (a manager never
-    # edits a person's sign-in, staff flag or permission grants here: docs/ADMIN.md).
-    property_field = "memberships__user_group__property"
+    # People in a group, with a grant or with a block at one of the manager's properties;
+    # read-only to managers (a manager never edits a person's sign-in, staff flag or
+    # permission grants here: docs/ADMIN.md). Their person page is where access is managed.
+    property_field = ("memberships__user_group__property", "access_grants__property", "access_blocks__property")
     manager_read_only = True
 
     """People: staff and app users. Grants (spec userPermissions) are edited inline."""
@@ -246,6 +249,11 @@ class UserAdmin(ServiceModelAdmin):
     search_fields = ("email", "display_name", "first_name", "last_name", "phone_number")
     ordering = ("email",)
     actions = ["add_to_group"]
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    def get_urls(self):
+        person = self.admin_site.admin_view(lambda request, object_id: person_view(self, request, object_id))
+        return [path("<path:object_id>/person/", person, name="accounts_user_person"), *super().get_urls()]
 
     @admin.display(boolean=True, description="Admin sign-in", ordering="is_staff")
     def admin_sign_in(self, obj):

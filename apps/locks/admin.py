@@ -13,11 +13,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.access.admin.display import render_lock_lines
+from apps.access.admin.door import who_can_open_view
 from apps.access.models import LockAccessVersion
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
@@ -295,11 +296,16 @@ class LockAdmin(ServiceModelAdmin):
             return "— (not installed: it opens for nobody)"
         return render_lock_lines([obj])
 
+    def get_urls(self):
+        who = self.admin_site.admin_view(lambda request, object_id: who_can_open_view(self, request, object_id))
+        return [path("<path:object_id>/who/", who, name="locks_lock_who"), *super().get_urls()]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         lock = self.get_object(request, object_id)
         if lock is not None and lock.property_id:
             url = f"{reverse('admin:access_explain')}?property={lock.property_id}&lock={lock.pk}"
-            extra_context = {**(extra_context or {}), "explain_url": url}
+            who = reverse("admin:locks_lock_who", args=[lock.pk])
+            extra_context = {**(extra_context or {}), "explain_url": url, "who_url": who}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def service_save(self, request, obj, form, change):

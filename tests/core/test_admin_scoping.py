@@ -144,6 +144,36 @@ def test_custom_pages_show_nothing_of_another_property(client, world):
     assert_no_bravo(lock_table, bravo, "lock table")
 
 
+def test_person_and_door_pages_of_another_property_answer_404(client, world):
+    from apps.access.services import membership_add
+    from tests.factories.access import lock_in
+
+    alpha, bravo, manager = world
+    bravo_lobby = Area.objects.get(property=bravo)
+    bravo_door = lock_in(bravo_lobby, "Bravoburg door")
+    bravo_person = UserFactory(email="bravo-person@example.test", display_name="Bravoburg Resident")
+    residents = UserGroup.objects.get(property=bravo, display_name="Residents")
+    membership_add(group=residents, user=bravo_person, actor=SYSTEM)
+    client.force_login(manager)
+    for url in (
+        reverse("admin:locks_lock_who", args=[bravo_door.pk]),
+        reverse("admin:accounts_user_person", args=[bravo_person.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Bravoburg" not in response.content.decode(), url
+    # a group of another property cannot be given through the person page of one's own person
+    alma = UserFactory(email="alma-resident@example.test", display_name="Alma Resident")
+    membership_add(group=UserGroup.objects.get(property=alpha, display_name="Residents"), user=alma, actor=SYSTEM)
+    refused = client.post(
+        reverse("admin:accounts_user_person", args=[alma.pk]), {"membership": "add", "group": residents.pk}
+    )
+    assert refused.status_code == 403
+    assert not residents.memberships.filter(user=alma).exists()
+    mine = client.get(reverse("admin:accounts_user_person", args=[alma.pk])).content.decode()
+    assert "Alphahaus Court" in mine and "Bravoburg" not in mine
+
+
 def test_the_demo_property_manager_signs_in_to_the_admin(client):
     out = StringIO()
     demo.seed_demo(out)
