@@ -167,3 +167,23 @@ def test_a_grant_typed_in_the_property_zone(page, live_server, failed_responses,
     assert grant.valid_until == datetime(2031, 1, 11, 0, 0, tzinfo=UTC)  # 18:00 in Chicago (CST)
     assert "2031-01-10 18:00 CST" in page.locator("#result_list").inner_text()
     assert failed_responses == []
+
+
+def test_the_lock_list_fits_1366_px(page, live_server, failed_responses, lakeshore):
+    sign_in(page, live_server)  # 1366 × 900, the navigation sidebar open
+    page.goto(f"{live_server.url}/admin/locks/lock/")
+    results = page.locator("#changelist-form .results")
+    widths = results.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    page.screenshot(path=str(SHOTS / "lock_list_1366.png"), full_page=False)
+    assert widths[0] <= widths[1], f"the lock list overflows: {widths}"
+    headers = page.locator("#result_list thead th").all_inner_texts()
+    assert [" ".join(h.split()).lower() for h in headers[1:]] == [
+        "display name",
+        "area",  # no property column: a manager of one property
+        "access lines",
+        "key map (applied / newest)",
+        "last sync",
+        "firmware",
+    ]
+    page.screenshot(path=str(SHOTS / "lock_list_1366.png"), full_page=False)
+    assert failed_responses == []
