@@ -197,7 +197,11 @@ class ActorFilter(admin.SimpleListFilter):
 
 
 class ObjectTypeFilter(admin.AllValuesFieldListFilter):
-    title = "object type"
+    """The event's kind of object (`event_source`: lock, area, grant, group, …)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "object type"  # the field filter sets its title from the field's name
 
 
 class ObjectFilter(admin.SimpleListFilter):
