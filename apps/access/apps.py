@@ -7,6 +7,9 @@ class AccessConfig(AppConfig):
     verbose_name = "Access: groups, schedules, grants and derived access"
 
     def ready(self):
+        from apps.access import attention
+
+        attention.register()  # the dashboard's needs-attention items (apps.core.attention)
         from apps.events.registry import event_names_register
 
         event_names_register(

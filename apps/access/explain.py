@@ -8,7 +8,7 @@ who loses which locks. Both are pure; apps.access.selectors loads their inputs.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apps.access import compute
@@ -85,7 +85,9 @@ def explain(
     at: datetime,
     tz: ZoneInfo,
     names: Names | None = None,
+    lines: tuple[compute.LockEntry, ...] | None = None,
 ) -> dict:
+    """`lines`: the lock's lines when the caller already computed them (one lock, many people)."""
     names = names or Names()
     group_ids = set(group_ids)
     lock_area_id = structure.locks.get(lock_id)
@@ -93,7 +95,8 @@ def explain(
     if lock_area_id is None:
         result["summary"] = "Denied: the lock is not installed in an area of this property."
         return result
-    lines = compute.LockSide(structure).lock_lines(lock_id)
+    if lines is None:
+        lines = compute.LockSide(structure).lock_lines(lock_id)
     for line in lines:
         if line.kind == compute.GROUP and line.subject_id in group_ids:
             steps = [f"member of group '{names.group(line.subject_id)}'"]
@@ -141,6 +144,54 @@ def explain(
     else:
         result["summary"] = "Denied: no access-list entry or grant names this person or their groups for this lock."
     return result
+
+
+def first_allowed(
+    *,
+    structure: compute.Structure,
+    user_id: str,
+    group_ids: Iterable[str],
+    lock_id: str,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    names: Names | None = None,
+) -> tuple[datetime, dict] | None:
+    """The first instant in [start, end) the person may open the lock, with `explain` then.
+
+    Access only begins at `start`, at a line's validFrom, at a schedule's validFrom or at a
+    window's start (local wall time), so those instants are the only ones to try."""
+    lines = compute.LockSide(structure).lock_lines(lock_id) if lock_id in structure.locks else ()
+    candidates = {start}
+    for line in lines:
+        if line.valid_from:
+            candidates.add(_parse(line.valid_from))
+        schedule = _schedule(structure.schedules.get(line.schedule_id)) if line.schedule_id else None
+        if schedule is None:
+            continue
+        if schedule.valid_from is not None:
+            candidates.add(schedule.valid_from)
+        day = start.astimezone(tz).date()
+        while day <= end.astimezone(tz).date():
+            for window in schedule.windows:
+                if day.weekday() in window.days:
+                    # aware + timedelta is wall-clock arithmetic: the window's local start time
+                    candidates.add(datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(seconds=window.start))
+            day += timedelta(days=1)
+    for at in sorted(c for c in candidates if start <= c < end):
+        answer = explain(
+            structure=structure,
+            user_id=user_id,
+            group_ids=group_ids,
+            lock_id=lock_id,
+            at=at,
+            tz=tz,
+            names=names,
+            lines=lines,
+        )
+        if answer["allowed"]:
+            return at, answer
+    return None
 
 
 # --- what-if -----------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from django.db.models import QuerySet
 
 from apps.access import compute, derive, doors
 from apps.access.access_lists import access_list_clean
-from apps.access.explain import Names, explain, what_if
-from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserGroup
+from apps.access.explain import Names, explain, first_allowed, what_if
+from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserAccessMap, UserGroup
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area
@@ -126,6 +126,71 @@ def access_explain(*, prop, user, lock, at) -> dict:
     for path in result["paths"]:
         path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
     return {"userId": str(user.pk), "lockId": str(lock.pk), "at": at, "timeZone": prop.time_zone, **result}
+
+
+def lock_people(*, prop, lock, at) -> list[dict]:
+    """Everyone the lock's lines name at `at` (members of its groups expanded, grant holders,
+    blocked people), each with `explain`'s answer: allowed or not, and through which paths.
+    Free passage (anyone, on a schedule) names nobody and is not listed here."""
+    from zoneinfo import ZoneInfo
+
+    structure = derive.structure_load(prop.pk)
+    lock_id = str(lock.pk)
+    if lock_id not in structure.locks:
+        return []
+    lines = compute.LockSide(structure).lock_lines(lock_id)
+    group_ids = {line.subject_id for line in lines if line.kind == compute.GROUP}
+    people = {line.subject_id for line in lines if line.kind in (compute.USER, compute.DENY)}
+    members = Membership.objects.filter(user_group_id__in=list(group_ids), user_group__type_state="active")
+    people |= {str(user_id) for user_id in members.values_list("user_id", flat=True)}
+    groups = groups_of_users(property_id=prop.pk, user_ids=people)
+    names, tz, out = _names(prop.pk), ZoneInfo(prop.time_zone), []
+    for user_id in people:
+        result = explain(
+            structure=structure,
+            user_id=user_id,
+            group_ids=groups[user_id],
+            lock_id=lock_id,
+            at=at,
+            tz=tz,
+            names=names,
+            lines=lines,
+        )
+        for path in result["paths"]:
+            path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
+        out.append({"userId": user_id, **result})
+    return out
+
+
+def person_access(*, prop, user, now, days: int = 7) -> list[dict]:
+    """For each lock of the person's stored access map at `prop` (the derived access): may
+    they open it at `now` (with explain's paths), and when they first may within `days`."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    access_map = UserAccessMap.objects.filter(user_id=user.pk, property_id=prop.pk).first()
+    lock_ids = sorted({entry["lockId"] for entry in access_map.entries}) if access_map else []
+    if not lock_ids:
+        return []
+    structure = derive.structure_load(prop.pk)
+    group_ids = groups_of_users(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)]
+    names, tz, out = _names(prop.pk), ZoneInfo(prop.time_zone), []
+    for lock_id in lock_ids:
+        ask = {"structure": structure, "user_id": str(user.pk), "group_ids": group_ids, "lock_id": lock_id}
+        now_answer = explain(**ask, at=now, tz=tz, names=names)
+        first = first_allowed(**ask, start=now, end=now + timedelta(days=days), tz=tz, names=names)
+        for path in now_answer["paths"]:
+            path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
+        out.append(
+            {
+                "lockId": lock_id,
+                "lockName": names.locks.get(lock_id, lock_id),
+                "now": now_answer,
+                "firstAllowedAt": first[0] if first else None,
+                "firstAllowed": first[1] if first else None,
+            }
+        )
+    return sorted(out, key=lambda row: row["lockName"].casefold())
 
 
 def _refuse(index: int, key: str, message: str):

@@ -7,8 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.template.response import TemplateResponse
+from django.urls import path
 
 from apps.access import services as access_services
+from apps.access.admin.person import person_view
 from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts import services
 from apps.accounts.models import ApiKey, PermissionGrant, User
@@ -138,12 +140,62 @@ class UserAddForm(forms.ModelForm):
         help_texts = {"is_staff": STAFF_HELP}
 
 
+# (form field, spec Address key, required when any part is given)
+BILLING_FIELDS = (
+    ("billing_line1", "line1", True),
+    ("billing_line2", "line2", False),
+    ("billing_line3", "line3", False),
+    ("billing_city", "city", True),
+    ("billing_state", "state", False),
+    ("billing_postal_code", "postalCode", True),
+    ("billing_country", "country", True),
+)
+USER_CHANGE_FIELDS = tuple(name for name in services.USER_UPDATABLE if name != "billing_address") + tuple(
+    name for name, *_ in BILLING_FIELDS
+)
+
+
 class UserChangeForm(forms.ModelForm):
+    """The person's fields, with the billing address as one input per part (not a JSON box):
+    all empty means no billing address; any part given needs line 1, city, postal code and
+    country, each named on its own field."""
+
     class Meta:
         model = User
-        fields = services.USER_UPDATABLE
+        fields = tuple(name for name in services.USER_UPDATABLE if name != "billing_address")
         labels = {"is_staff": STAFF_LABEL}
         help_texts = {"is_staff": STAFF_HELP}
+
+    billing_line1 = forms.CharField(
+        label="Billing address line 1",
+        max_length=200,
+        required=False,
+        help_text="Optional. Leave every part empty for no billing address.",
+    )
+    billing_line2 = forms.CharField(label="Line 2", max_length=200, required=False)
+    billing_line3 = forms.CharField(label="Line 3", max_length=200, required=False)
+    billing_city = forms.CharField(label="City", max_length=100, required=False)
+    billing_state = forms.CharField(label="State / region", max_length=100, required=False)
+    billing_postal_code = forms.CharField(label="Postal code", max_length=32, required=False)
+    billing_country = forms.CharField(label="Country", max_length=100, required=False, help_text="e.g. GB, US")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.billing_address or {}
+        for name, key, *_ in BILLING_FIELDS:
+            self.initial.setdefault(name, current.get(key, ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = {key: (cleaned.get(name) or "").strip() for name, key, *_ in BILLING_FIELDS}
+        if not any(parts.values()):
+            cleaned["billing_address"] = None
+            return cleaned
+        for name, key, required in BILLING_FIELDS:
+            if required and not parts[key]:
+                self.add_error(name, "Required for a billing address.")
+        cleaned["billing_address"] = {key: value for key, value in parts.items() if value}
+        return cleaned
 
 
 def _group_choices(queryset) -> list:
@@ -232,9 +284,10 @@ class UserGroupFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin):
-    # People in a group of the manager's properties; read-only to managers (a manager never
-    # edits a person's sign-in, staff flag or permission grants here: docs/ADMIN.md).
-    property_field = "memberships__user_group__property"
+    # People in a group, with a grant or with a block at one of the manager's properties;
+    # read-only to managers (a manager never edits a person's sign-in, staff flag or
+    # permission grants here: docs/ADMIN.md). Their person page is where access is managed.
+    property_field = ("memberships__user_group__property", "access_grants__property", "access_blocks__property")
     manager_read_only = True
 
     """People: staff and app users. Grants (spec userPermissions) are edited inline."""
@@ -246,6 +299,11 @@ class UserAdmin(ServiceModelAdmin):
     search_fields = ("email", "display_name", "first_name", "last_name", "phone_number")
     ordering = ("email",)
     actions = ["add_to_group"]
+    change_form_template = "admin/accounts/user/change_form.html"
+
+    def get_urls(self):
+        person = self.admin_site.admin_view(lambda request, object_id: person_view(self, request, object_id))
+        return [path("<path:object_id>/person/", person, name="accounts_user_person"), *super().get_urls()]
 
     @admin.display(boolean=True, description="Admin sign-in", ordering="is_staff")
     def admin_sign_in(self, obj):
@@ -257,7 +315,16 @@ class UserAdmin(ServiceModelAdmin):
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return UserAddForm.Meta.fields + ("password",) if obj is None else services.USER_UPDATABLE
+        if obj is None:
+            return UserAddForm.Meta.fields + ("password",)
+        if not self.has_change_permission(request, obj):  # read-only (managers): the address in words
+            return UserChangeForm.Meta.fields + ("billing_address_text",)
+        return USER_CHANGE_FIELDS
+
+    @admin.display(description="billing address")
+    def billing_address_text(self, obj):
+        address = obj.billing_address or {}
+        return ", ".join(address[key] for _, key, _ in BILLING_FIELDS if address.get(key)) or "—"
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -10,7 +10,7 @@ form error instead of a crash.
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import model_ngettext, quote
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -49,14 +49,18 @@ def may_use_admin(user) -> bool:
 
 def scope_to_properties(queryset, user, property_field: str | None):
     """`queryset` cut to the rows whose `property_field` path names a property `user` manages.
-    `property_field` None: the model belongs to no property, so only superusers see it."""
+    `property_field` None: the model belongs to no property, so only superusers see it; a tuple
+    of paths: the rows any of them reaches."""
     ids = admin_property_ids(user)
     if ids is None:
         return queryset
     if property_field is None or not ids:
         return queryset.none()
-    inside = queryset.model._base_manager.filter(**{f"{property_field}__in": ids}).values("pk")
-    return queryset.filter(pk__in=inside)
+    paths = (property_field,) if isinstance(property_field, str) else property_field
+    inside = Q()
+    for path in paths:  # several paths: a row reached by any of them (a person: group, grant or block)
+        inside |= Q(**{f"{path}__in": ids})
+    return queryset.filter(pk__in=queryset.model._base_manager.filter(inside).values("pk"))
 
 
 class PropertyScopedAdmin(admin.ModelAdmin):
@@ -69,7 +73,7 @@ class PropertyScopedAdmin(admin.ModelAdmin):
     only: lists, object pages, autocomplete, actions and foreign-key choices all read
     `get_queryset`, and an object outside answers 404 as if it did not exist."""
 
-    property_field: str | None = None
+    property_field: str | tuple[str, ...] | None = None
     manager_read_only = False
 
     def get_queryset(self, request):

@@ -1,4 +1,5 @@
-"""The staff admin site: Keyhouse branding and a dashboard of what needs attention.
+"""The staff admin site: Keyhouse branding and a dashboard of what needs attention (the
+sections each app registers in apps.core.attention).
 
 Top floor (docs/ARCHITECTURE.md): the dashboard counts rows of every app, so it lives here
 with the admin, not among core's HTTP-free modules on the ground floor."""
@@ -15,6 +16,7 @@ from apps.accounts.models import ApiKey, User
 from apps.areas.models import Area
 from apps.core.admin_base import admin_property_ids, may_use_admin, scope_to_properties
 from apps.core.admin_two_factor import KeyhouseAuthenticationForm, otp_required, two_factor_view
+from apps.core.attention import attention_collect
 from apps.events.models import Event
 from apps.properties.models import Property
 
@@ -45,6 +47,20 @@ def dashboard_figures(user) -> list[tuple[str, int, str]]:
             f"{events_url}?processed_at__isempty=1",
         ),
     ]
+
+
+def dashboard_attention(user) -> list[dict]:
+    """The needs-attention sections (apps.core.attention) for the properties `user` manages,
+    each item with its property's name."""
+    sections = attention_collect(admin_property_ids(user))
+    ids = {item.property_id for section in sections for item in section["items"] if item.property_id}
+    names = dict(Property.objects.filter(pk__in=ids).values_list("pk", "display_name"))
+    for section in sections:
+        section["rows"] = [
+            {"text": item.text, "url": item.url, "property": names.get(item.property_id, "")}
+            for item in section["items"]
+        ]
+    return sections
 
 
 class KeyhouseAutocompleteJsonView(AutocompleteJsonView):
@@ -96,8 +112,12 @@ class KeyhouseAdminSite(admin.AdminSite):
         return [path("two-factor/", two_factor, name="two_factor"), *super().get_urls()]
 
     def index(self, request, extra_context=None):
-        figures = dashboard_figures(request.user)
-        return super().index(request, {"keyhouse_figures": figures, **(extra_context or {})})
+        context = {
+            "keyhouse_figures": dashboard_figures(request.user),
+            "keyhouse_attention": dashboard_attention(request.user),
+        }
+        context["keyhouse_attention_any"] = any(section["count"] for section in context["keyhouse_attention"])
+        return super().index(request, {**context, **(extra_context or {})})
 
     def autocomplete_view(self, request):
         return KeyhouseAutocompleteJsonView.as_view(admin_site=self)(request)

@@ -7,6 +7,9 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports and exports"
 
     def ready(self):
+        from apps.imports import attention
+
+        attention.register()  # the dashboard's needs-attention items (apps.core.attention)
         from apps.events.registry import event_names_register
 
         event_names_register(

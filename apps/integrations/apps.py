@@ -10,6 +10,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self):
+        from apps.integrations import attention
+
+        attention.register()  # the dashboard's needs-attention items (apps.core.attention)
         from apps.events.registry import event_names_register
         from apps.integrations.choices import IntegrationAccountKind
 

@@ -1,8 +1,9 @@
 """Staff admin for locks: where each lock is (property, area), its derived access lines and
 their version, read-only. Every write goes through apps.locks.services: add = lock_create (and
 lock_install when an area is given), "install into area" = lock_install, uninstall =
-lock_uninstall (events `lock.provisioned`, `lock.installed`, `lock.uninstalled`); rename and
-deprovision stay with the API (they answer signed commands for the lock).
+lock_uninstall, rename = lock_update (events `lock.provisioned`, `lock.installed`,
+`lock.uninstalled`, `lock.updated`); deprovision stays with the API (it answers a signed command
+for the lock).
 
 The lock protocol (docs/PROTOCOL.md §6, §8): per lock the signed key map it acknowledged vs
 the newest signed one, its last sync and firmware (reported vs required); access logs with
@@ -13,16 +14,17 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from apps.access.admin.display import render_lock_lines
+from apps.access.admin.door import who_can_open_view
 from apps.access.models import LockAccessVersion
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
-from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, scope_to_properties
+from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, admin_property_ids, scope_to_properties
 from apps.core.exceptions import ApplicationError
 from apps.events.models import Event
 from apps.locks import selectors, services
@@ -137,18 +139,10 @@ class LockAdmin(ServiceModelAdmin):
 
     form = LockForm
     change_form_template = "admin/locks/lock/change_form.html"
-    list_display = (
-        "display_name",
-        "property",
-        "area",
-        "access_lines_version",
-        "line_count",
-        "owner",
-        "signed_map",
-        "last_sync",
-        "firmware",
-    )
-    list_select_related = ("property", "area", "owner")
+    # Seven short columns: the list fits a 1366 px screen beside the navigation and the filters
+    # (owner and the lines' details are on the lock page).
+    list_display = ("display_name", "property", "area", "access_lines", "signed_map", "last_sync", "firmware")
+    list_select_related = ("property", "area")
     list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter, KeyMapFilter, AccessLogGapFilter)
     search_fields = ("display_name", "=id", "area__display_name", "property__display_name")
     ordering = ("property__display_name", "display_name")
@@ -156,7 +150,6 @@ class LockAdmin(ServiceModelAdmin):
     actions = ["install", "uninstall"]
     service_error_fields = {"areaId": "area", "uninstallMode": None}
     readonly_fields = (
-        "display_name",
         "property",
         "owner",
         "install_date",
@@ -214,6 +207,14 @@ class LockAdmin(ServiceModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
+    def get_list_display(self, request):
+        """Without the property column for a manager of one property (it says the same on
+        every row): the list then fits 1366 px."""
+        ids = admin_property_ids(request.user)
+        if ids is not None and len(ids) == 1:
+            return tuple(name for name in self.list_display if name != "property")
+        return self.list_display
+
     def get_queryset(self, request):
         lines_version = LockAccessVersion.objects.filter(lock_id=OuterRef("pk"))
         return (
@@ -244,10 +245,17 @@ class LockAdmin(ServiceModelAdmin):
     def line_count(self, obj):
         return "—" if obj.line_count_n is None else obj.line_count_n
 
+    @admin.display(description="access lines", ordering="line_count_n")
+    def access_lines(self, obj):
+        """ "12 (v3)": how many lines the lock enforces, and their version."""
+        if obj.access_lines_version_n is None:
+            return "—"
+        return f"{obj.line_count_n} (v{obj.access_lines_version_n})"
+
     def get_changelist(self, request, **kwargs):
         return LockChangeList
 
-    @admin.display(description="signed key map (applied / newest)")
+    @admin.display(description="key map (applied / newest)")
     def signed_map(self, obj):
         """The key map the lock acknowledged (signed ack, PROTOCOL.md §8) against the newest signed."""
         if not obj.signed_key_map_version:
@@ -261,7 +269,7 @@ class LockAdmin(ServiceModelAdmin):
             return "never"
         return timezone.localtime(obj.last_known_sync_date).strftime("%Y-%m-%d %H:%M")
 
-    @admin.display(description="firmware (runs / must run)")
+    @admin.display(description="firmware")
     def firmware(self, obj):
         required = getattr(obj, "required_firmware", None)
         reported = obj.current_firmware_version or "?"
@@ -295,11 +303,16 @@ class LockAdmin(ServiceModelAdmin):
             return "— (not installed: it opens for nobody)"
         return render_lock_lines([obj])
 
+    def get_urls(self):
+        who = self.admin_site.admin_view(lambda request, object_id: who_can_open_view(self, request, object_id))
+        return [path("<path:object_id>/who/", who, name="locks_lock_who"), *super().get_urls()]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         lock = self.get_object(request, object_id)
         if lock is not None and lock.property_id:
             url = f"{reverse('admin:access_explain')}?property={lock.property_id}&lock={lock.pk}"
-            extra_context = {**(extra_context or {}), "explain_url": url}
+            who = reverse("admin:locks_lock_who", args=[lock.pk])
+            extra_context = {**(extra_context or {}), "explain_url": url, "who_url": who}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def service_save(self, request, obj, form, change):
@@ -310,6 +323,8 @@ class LockAdmin(ServiceModelAdmin):
                 display_name=data["display_name"], prop=data.get("property"), owner=data.get("owner"), actor=actor
             )
             return services.lock_install(lock=lock, area=area, actor=actor) if area is not None else lock
+        if "display_name" in data:  # rename: lock_update (event lock.updated only when it changed)
+            obj = services.lock_update(lock=obj, display_name=data["display_name"], actor=actor)
         installed_in = Lock.objects.filter(pk=obj.pk).values_list("area_id", flat=True).get()
         if area is None and installed_in is not None:
             return services.lock_uninstall(lock=obj, mode="area", actor=actor)

@@ -7,6 +7,9 @@ class LocksConfig(AppConfig):
     verbose_name = "Locks"
 
     def ready(self):
+        from apps.locks import attention
+
+        attention.register()  # the dashboard's needs-attention items (apps.core.attention)
         from apps.events.registry import event_names_register
 
         event_names_register(

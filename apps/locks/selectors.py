@@ -3,7 +3,7 @@ private part of a page of locks, and provable revocation (who acknowledged a cha
 
 from collections import defaultdict
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from apps.core.choices import EntityTypeState
 from apps.core.principal import ALL, Grant, Principal
@@ -274,3 +274,42 @@ def event_acknowledgements(*, event) -> dict:
 def signed_key_map_current(*, lock: Lock) -> SignedKeyMap | None:
     """The newest signed key map of a lock."""
     return SignedKeyMap.objects.filter(lock=lock, version=lock.signed_key_map_version).first()
+
+
+def key_map_status(*, lock: Lock) -> dict:
+    """Has the lock applied the newest signed key map? `pendingSince`: when the oldest map it
+    has not acknowledged was signed (a revocation in it is not yet effective at the door);
+    `unsignedChanges`: changes of its property that no key-map build has answered yet."""
+    pending_since = None
+    if lock.key_map_pending:
+        pending_since = (
+            SignedKeyMap.objects.filter(lock=lock, version__gt=lock.applied_key_map_version)
+            .order_by("version")
+            .values_list("issued_at", flat=True)
+            .first()
+        )
+    unsigned = 0
+    if lock.property_id:
+        unsigned = KeyMapRequest.objects.filter(property_id=lock.property_id, build__isnull=True).count()
+    return {
+        "signed": lock.signed_key_map_version,
+        "applied": lock.applied_key_map_version,
+        "appliedAt": lock.applied_at,
+        "pending": lock.key_map_pending,
+        "pendingSince": pending_since,
+        "unsignedChanges": unsigned,
+    }
+
+
+def locks_key_map_pending(*, property_ids=ALL) -> list[tuple[Lock, object]]:
+    """Live locks that have not acknowledged their newest signed key map, each with when the
+    oldest map they have not applied was signed; longest-waiting first."""
+    oldest = SignedKeyMap.objects.filter(lock=OuterRef("pk"), version__gt=OuterRef("applied_key_map_version"))
+    locks = (
+        lock_list(property_ids=property_ids)
+        .filter(applied_key_map_version__lt=F("signed_key_map_version"))
+        .annotate(pending_since=Subquery(oldest.order_by("version").values("issued_at")[:1]))
+        .select_related("property")
+        .order_by("pending_since", "display_name")
+    )
+    return [(lock, lock.pending_since) for lock in locks]

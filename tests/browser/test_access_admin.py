@@ -91,7 +91,7 @@ def test_staff_draws_a_schedule_on_the_weekly_grid(
 ):
     admin_login(page, live_server)
     page.goto(f"{live_server.url}/admin/access/schedule/add/")
-    page.select_option("select[name=property]", label="Tower")
+    page.select_option("select[name=property]", label="Tower (Europe/London)")  # schedule pages name the zone
     page.fill("input[name=display_name]", "Office hours")
     assert page.locator("table.keyhouse-schedule-grid tbody tr").count() == 48  # 30-minute cells
 

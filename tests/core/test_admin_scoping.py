@@ -144,6 +144,54 @@ def test_custom_pages_show_nothing_of_another_property(client, world):
     assert_no_bravo(lock_table, bravo, "lock table")
 
 
+def test_person_and_door_pages_of_another_property_answer_404(client, world):
+    from apps.access.services import membership_add
+    from tests.factories.access import lock_in
+
+    alpha, bravo, manager = world
+    bravo_lobby = Area.objects.get(property=bravo)
+    bravo_door = lock_in(bravo_lobby, "Bravoburg door")
+    bravo_person = UserFactory(email="bravo-person@example.test", display_name="Bravoburg Resident")
+    residents = UserGroup.objects.get(property=bravo, display_name="Residents")
+    membership_add(group=residents, user=bravo_person, actor=SYSTEM)
+    client.force_login(manager)
+    for url in (
+        reverse("admin:locks_lock_who", args=[bravo_door.pk]),
+        reverse("admin:accounts_user_person", args=[bravo_person.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Bravoburg" not in response.content.decode(), url
+    # a group of another property cannot be given through the person page of one's own person
+    alma = UserFactory(email="alma-resident@example.test", display_name="Alma Resident")
+    membership_add(group=UserGroup.objects.get(property=alpha, display_name="Residents"), user=alma, actor=SYSTEM)
+    refused = client.post(
+        reverse("admin:accounts_user_person", args=[alma.pk]), {"membership": "add", "group": residents.pk}
+    )
+    assert refused.status_code == 403
+    assert not residents.memberships.filter(user=alma).exists()
+    mine = client.get(reverse("admin:accounts_user_person", args=[alma.pk])).content.decode()
+    assert "Alphahaus Court" in mine and "Bravoburg" not in mine
+    # the audit log asked about Bravo's objects, and the dashboard's attention list
+    events = reverse("admin:events_event_changelist")
+    for query in (
+        {"property": bravo.pk},
+        {"object": bravo_door.pk},
+        {"object": bravo_person.pk},
+        {"object": bravo.pk},
+        {"actor": "system"},
+    ):
+        html = client.get(events, query, follow=True).content.decode()
+        # the search form keeps the asked filter value as a hidden input: the manager's own URL
+        asked = str(next(iter(query.values())))
+        html = html.replace(f'value="{asked}"', "").replace(f"={asked}", "")
+        assert "Bravoburg" not in html, query
+        assert all(str(pk) not in html for _, pk, _ in bravo_objects(bravo)), query
+        assert str(bravo_door.pk) not in html and str(bravo_person.pk) not in html, query
+    dashboard = client.get("/admin/").content.decode()
+    assert "Bravoburg" not in dashboard
+
+
 def test_the_demo_property_manager_signs_in_to_the_admin(client):
     out = StringIO()
     demo.seed_demo(out)

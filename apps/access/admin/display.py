@@ -5,17 +5,20 @@ import re
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from django.contrib.admin.utils import unquote
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from apps.access.models import LockAccessEntry, LockAccessVersion, Schedule, UserGroup
 from apps.accounts.models import User
 from apps.areas.models import Area
 from apps.events.models import Event
 from apps.locks.models import Lock
+from apps.properties.models import Property
 
 
 def admin_link(obj, label=None) -> str:
@@ -82,6 +85,11 @@ class AccessNames:
         if kind == "block":
             return "blocked at this property"
         return source
+
+
+def local_time_text(value, zone: str) -> str:
+    """ "2031-01-10 18:00 (America/Chicago)": an instant in the property's local time."""
+    return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})" if value else ""
 
 
 def validity_text(valid_from, valid_until) -> str:
@@ -181,3 +189,61 @@ def parse_timestamp(value: str | None):
 def render_lock_lines(locks) -> str:
     """The lock-lines table (templates/admin/access/includes/lock_lines.html) as HTML."""
     return render_to_string("admin/access/includes/lock_lines.html", {"lock_lines": lock_lines(locks)})
+
+
+class PropertyZoneAdmin:
+    """Validity inputs in the property's time zone (docs/ADMIN.md "Time zones"): the add and
+    change pages are parsed and rendered under `timezone.override(<the property's zone>)`,
+    the zone taken from the object, else the posted / linked `property`, else the manager's
+    only property; the zone is named in the fields' help and in the property choices."""
+
+    zone_fields: tuple[str, ...] = ("valid_from", "valid_until")
+
+    def zone_property(self, request, obj=None):
+        if obj is not None and getattr(obj, "property_id", None):
+            return obj.property
+        properties = self.scoped_queryset_for(request, Property).alive()
+        pk = request.POST.get("property") or request.GET.get("property")
+        if is_uuid(pk):
+            return properties.filter(pk=pk).first()
+        only = list(properties[:2])
+        return only[0] if len(only) == 1 else None
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        prop = getattr(request, "_keyhouse_zone_property", None)
+        if prop is not None and "property" not in initial:
+            initial["property"] = prop.pk
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        prop = getattr(request, "_keyhouse_zone_property", None)
+        zone_fields = self.zone_fields
+
+        class ZonedForm(form_class):
+            def __init__(self, *args, **form_kwargs):
+                super().__init__(*args, **form_kwargs)
+                for name in zone_fields:
+                    if name in self.fields:
+                        field = self.fields[name]
+                        # the admin prints help texts unescaped: the property's name is escaped here
+                        where = f"{escape(prop.display_name)} ({prop.time_zone})" if prop else "the chosen property"
+                        field.help_text = f"{field.help_text} Local time of {where}.".strip()
+                if "property" in self.fields and hasattr(self.fields["property"], "label_from_instance"):
+                    self.fields["property"].label_from_instance = lambda p: f"{p.display_name} ({p.time_zone})"
+
+        ZonedForm.__name__ = form_class.__name__
+        return ZonedForm
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        prop = self.zone_property(request, obj)
+        request._keyhouse_zone_property = prop
+        zone = ZoneInfo(prop.time_zone) if prop else timezone.get_current_timezone()
+        extra_context = {**(extra_context or {}), "keyhouse_time_zone": zone.key if prop else ""}
+        with timezone.override(zone):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # readonly times and inputs are rendered in the zone too
+        return response

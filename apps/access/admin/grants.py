@@ -1,5 +1,7 @@
 """Personal grants: grant_create, the "revoke" action (grant_revoke); never edited or deleted."""
 
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -11,7 +13,7 @@ from django.utils.html import format_html
 
 from apps.access import services
 from apps.access.admin import explain
-from apps.access.admin.display import actor_text, admin_link, validity_text
+from apps.access.admin.display import PropertyZoneAdmin, actor_text, admin_link, local_time_text, validity_text
 from apps.access.models import AccessGrant
 from apps.areas.models import Area
 from apps.core.admin_base import ServiceModelAdmin
@@ -81,8 +83,8 @@ class AccessGrantAddForm(forms.ModelForm):
         model = AccessGrant
         fields = ("property", "user", "access_level", "valid_from", "valid_until")
         help_texts = {
-            "valid_from": "Optional (server time).",
-            "valid_until": "Server time. Required for GUEST grants: guest access must end.",
+            "valid_from": "Optional.",
+            "valid_until": "Required for GUEST grants: guest access must end.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -97,7 +99,7 @@ class AccessGrantAddForm(forms.ModelForm):
 
 
 @admin.register(AccessGrant)
-class AccessGrantAdmin(ServiceModelAdmin):
+class AccessGrantAdmin(PropertyZoneAdmin, ServiceModelAdmin):
     property_field = "property"
 
     """Personal grants. Added through grant_create, ended with the "revoke" action (grant_revoke);
@@ -127,8 +129,8 @@ class AccessGrantAdmin(ServiceModelAdmin):
         "target",
         "access_level",
         "state",
-        "valid_from",
-        "valid_until",
+        "valid_from_local",
+        "valid_until_local",
         "granted_by_who",
         "revoked_at",
         "revoked_by_who",
@@ -153,7 +155,7 @@ class AccessGrantAdmin(ServiceModelAdmin):
             return [(None, {"fields": fields})]
         return [
             (None, {"fields": ("user", "property", "target", "access_level", "state")}),
-            ("Validity", {"fields": ("valid_from", "valid_until", "expired_at")}),
+            ("Validity", {"fields": ("valid_from_local", "valid_until_local", "expired_at")}),
             ("Who and when", {"fields": ("granted_by_who", "created_at", "revoked_at", "revoked_by_who")}),
             ("Record", {"fields": ("id", "last_modified_at", "last_modified_by"), "classes": ("collapse",)}),
         ]
@@ -181,9 +183,18 @@ class AccessGrantAdmin(ServiceModelAdmin):
             return format_html("{} {}", "lock", admin_link(obj.lock))
         return format_html("{} {}", "area", admin_link(obj.area))
 
-    @admin.display(description="valid")
+    @admin.display(description="valid (property's time)")
     def validity(self, obj):
-        return validity_text(obj.valid_from, obj.valid_until)
+        with timezone.override(ZoneInfo(obj.property.time_zone)):
+            return validity_text(obj.valid_from, obj.valid_until)
+
+    @admin.display(description="valid from")
+    def valid_from_local(self, obj):
+        return local_time_text(obj.valid_from, obj.property.time_zone) or "— (from the start)"
+
+    @admin.display(description="valid until")
+    def valid_until_local(self, obj):
+        return local_time_text(obj.valid_until, obj.property.time_zone) or "— (no end)"
 
     @admin.display(description="granted by")
     def granted_by_who(self, obj):

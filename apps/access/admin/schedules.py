@@ -2,14 +2,16 @@
 schedule_create / update / delete."""
 
 import json
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from apps.access import schedules as sched
 from apps.access import services
-from apps.access.admin.display import FieldPaths, admin_link
+from apps.access.admin.display import FieldPaths, PropertyZoneAdmin, admin_link, validity_text
 from apps.access.models import Schedule
 from apps.areas.models import Area
 from apps.core.admin_base import ServiceModelAdmin
@@ -61,8 +63,8 @@ class ScheduleForm(forms.ModelForm):
         model = Schedule
         fields = ("property", "display_name", "windows", "valid_from", "valid_until")
         help_texts = {
-            "valid_from": "Optional: the schedule opens nothing before this instant (server time).",
-            "valid_until": "Optional: the schedule opens nothing from this instant on (server time).",
+            "valid_from": "Optional: the schedule opens nothing before this instant.",
+            "valid_until": "Optional: the schedule opens nothing from this instant on.",
         }
 
     def __init__(self, *args, **kwargs):
@@ -79,13 +81,13 @@ def _areas_using(property_id, *, key: str, value) -> list[Area]:
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(ServiceModelAdmin):
+class ScheduleAdmin(PropertyZoneAdmin, ServiceModelAdmin):
     property_field = "property"
 
     """Schedules per property; the change page edits the weekly windows on a grid."""
 
     form = ScheduleForm
-    list_display = ("display_name", "property", "windows_text", "valid_from", "valid_until", "last_modified_at")
+    list_display = ("display_name", "property", "windows_text", "validity", "last_modified_at")
     list_select_related = ("property",)
     list_filter = (("property", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("display_name", "property__display_name", "=id")
@@ -130,6 +132,11 @@ class ScheduleAdmin(ServiceModelAdmin):
             return "; ".join(sched.describe(window) for window in sched.windows_from_json(obj.windows))
         except sched.ScheduleError:
             return "—"
+
+    @admin.display(description="valid (property's time)")
+    def validity(self, obj):
+        with timezone.override(ZoneInfo(obj.property.time_zone)):
+            return validity_text(obj.valid_from, obj.valid_until)
 
     @admin.display(description="time zone")
     def time_zone(self, obj):
