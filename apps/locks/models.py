@@ -139,6 +139,9 @@ class KeyMapRequest(models.Model):
     lock_ids = models.JSONField(null=True, blank=True, default=None)
     requested_at = models.DateTimeField(auto_now_add=True)
     build = models.ForeignKey(KeyMapBuild, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
+    # Revocation latency: from the change's event (written in the service's transaction) to the
+    # moment the build that answered it had stored every map it signed (just before its commit).
+    signed_after_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -267,6 +267,21 @@ def _build_chunk(prop, locks: list, build: KeyMapBuild, signers: list, signed: d
     return signers
 
 
+def _requests_answer(requests: list, build: KeyMapBuild) -> None:
+    """Point the requests to the build that answered them, with each change's latency: its
+    event's creation to now, when the build has stored every map it signed."""
+    stored_at = timezone.now()
+    answered = [
+        KeyMapRequest(
+            pk=pk,
+            build=build,
+            signed_after_ms=max(0, int((stored_at - created_at).total_seconds() * 1000)) if created_at else None,
+        )
+        for pk, _, created_at in requests
+    ]
+    KeyMapRequest.objects.bulk_update(answered, ["build", "signed_after_ms"], batch_size=500)
+
+
 @transaction.atomic
 def key_maps_build(
     *, property_id, reissue_lock_ids: Iterable = (), reason: str = "change", every_lock: bool = False
@@ -281,12 +296,14 @@ def key_maps_build(
     clock = time.perf_counter()
     prop = Property.objects.select_for_update().filter(pk=property_id).first()
     requests = list(
-        KeyMapRequest.objects.filter(property_id=property_id, build__isnull=True).values_list("pk", "lock_ids")
+        KeyMapRequest.objects.filter(property_id=property_id, build__isnull=True).values_list(
+            "pk", "lock_ids", "event_created_at"
+        )
     )
     build = KeyMapBuild.objects.create(property_id=property_id, started_at=timezone.now(), reason=reason)
     if prop is not None and prop.type_state != EntityTypeState.DELETED:
         reissue = {str(lock_id) for lock_id in reissue_lock_ids}
-        scope = _scope(property_id, [lock_ids for _, lock_ids in requests], every_lock=every_lock, reissue=reissue)
+        scope = _scope(property_id, [lock_ids for _, lock_ids, _ in requests], every_lock=every_lock, reissue=reissue)
         locks = Lock.objects.alive().filter(property_id=property_id).order_by("id")
         if scope is not None:
             locks = locks.filter(pk__in=sorted(scope)) if len(scope) <= KEY_MAP_BUILD_CHUNK else locks
@@ -305,7 +322,7 @@ def key_maps_build(
                 property_id=property_id,
                 payload={"buildId": build.pk, "reason": reason, "locks": len(signed)},
             )
-    KeyMapRequest.objects.filter(pk__in=[pk for pk, _ in requests]).update(build=build)
+    _requests_answer(requests, build)
     build.finished_at = timezone.now()
     build.duration_ms = int((time.perf_counter() - clock) * 1000)
     build.save(update_fields=["finished_at", "duration_ms", "locks_checked", "locks_signed"])
