@@ -1,14 +1,20 @@
 """Key maps: built from derived access and device keys, signed once per version by a worker.
 
-- `key_maps_request` (called by the event handlers, apps/locks/handlers.py) records that a
-  property's key maps may have changed because of an event, and enqueues
-  `tasks.key_maps_build` after commit.
-- `key_maps_build` (the task) recomputes every lock of the property under the property's row
-  lock (the same mutex apps.access.derive takes, so it reads settled derived lines), and
-  signs a new version only for locks whose content changed, or that must be re-issued before
-  their `notAfter`. Requests answered by the run point to it (provable revocation reads that).
+- `key_maps_request` (called by the event handlers, apps/locks/handlers.py) records that some
+  key maps of a property may have changed because of an event, naming the locks (or every lock),
+  and enqueues `tasks.key_maps_build` after commit.
+- `key_maps_build` (the task) takes every open request of the property under the property's
+  row lock (the same mutex apps.access.derive takes, so it reads settled derived lines) and
+  computes the union of the locks they name, the locks whose access lines moved since their
+  map was computed (`Lock.key_map_lines_digest` against `LockAccessVersion.digest`) and those
+  due for re-issue: each lock once, whatever number of requests named it, from its own inputs
+  only (its lines, the members of the groups they name, those people's keys), in chunks of
+  KEY_MAP_BUILD_CHUNK locks. It signs a new version only for locks whose content changed or that
+  must be re-issued before their `notAfter`. Requests answered by the run point to it (provable
+  revocation reads that), with the change's latency (`signed_after_ms`).
 - `key_maps_sweep` (beat, every minute; `manage.py key_maps_build`) builds what a lost task
-  left waiting and re-issues maps nearing `notAfter`.
+  left waiting and re-issues maps nearing `notAfter`; `manage.py key_maps_build --property`
+  computes every lock of the property.
 
 Nothing here runs at request time: syncLock only reads `SignedKeyMap` rows (PROTOCOL.md §6.3).
 """
