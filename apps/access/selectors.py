@@ -1,11 +1,19 @@
 """Reads for user groups and membership."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.access import compute, derive, doors
 from apps.access.access_lists import access_list_clean
 from apps.access.explain import Names, explain, first_allowed, what_if
-from apps.access.models import AccessBlock, AccessGrant, Membership, Schedule, UserAccessMap, UserGroup
+from apps.access.models import (
+    AccessBlock,
+    AccessGrant,
+    LockAccessEntry,
+    Membership,
+    Schedule,
+    UserAccessMap,
+    UserGroup,
+)
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area
@@ -105,6 +113,32 @@ def groups_of_users(*, property_id, user_ids) -> dict[str, set]:
     for user_id, group_id in rows:
         groups[str(user_id)].add(str(group_id))
     return groups
+
+
+def lock_ids_naming(*, user_ids=(), group_ids=(), property_ids=None) -> dict[str, set]:
+    """{propertyId: lockIds} of the locks whose derived lines name one of these people (`user`
+    and `deny` lines) or, for the people, one of their live groups, and these groups: the locks
+    whose key maps a change of the people's devices or of the groups' members can alter (their
+    lines name groups, not members, so nothing else can). `property_ids` limits the answer.
+    Two queries (memberships, lines), by the lines' (property, subject) index."""
+    user_ids, groups = {str(u) for u in user_ids}, {str(g) for g in group_ids}
+    if user_ids:
+        memberships = Membership.objects.filter(user_id__in=list(user_ids), user_group__type_state="active")
+        if property_ids is not None:
+            memberships = memberships.filter(user_group__property_id__in=list(property_ids))
+        groups |= {str(g) for g in memberships.values_list("user_group_id", flat=True)}
+    if not user_ids and not groups:
+        return {}
+    rows = LockAccessEntry.objects.filter(
+        Q(kind__in=(compute.USER, compute.DENY), subject_id__in=list(user_ids))
+        | Q(kind=compute.GROUP, subject_id__in=list(groups))
+    )
+    if property_ids is not None:
+        rows = rows.filter(property_id__in=list(property_ids))
+    found: dict[str, set] = {}
+    for property_id, lock_id in rows.order_by().values_list("property_id", "lock_id").distinct():
+        found.setdefault(str(property_id), set()).add(str(lock_id))
+    return found
 
 
 def access_explain(*, prop, user, lock, at) -> dict:

@@ -67,8 +67,44 @@ class MalformedMessage(InvalidSignature):
     """A signed envelope of the wrong shape: it cannot verify, whatever its signatures."""
 
 
+def _plain(value) -> bool:
+    """True when `json.dumps(sort_keys, no spaces, raw UTF-8)` writes exactly RFC 8785's bytes:
+    no fractions (JCS prints them the ECMAScript way), integers in ±(2^53−1), objects that are
+    dicts with ASCII keys (so code-point order is UTF-16 order), lists, tuples, strings, bools,
+    null. Strings need nothing: both escape `"`, `\\`, and U+0000–U+001F alike (short forms
+    for \\b \\f \\n \\r \\t, else lowercase \\u00xx) and write the rest as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, str | bool):
+            continue
+        if isinstance(item, int):
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str) or not key.isascii():
+                    return False
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def jcs(value) -> bytes:
-    """RFC 8785 canonical bytes of any JSON value (fractions allowed: this is plain JCS)."""
+    """RFC 8785 canonical bytes of any JSON value (fractions allowed: this is plain JCS).
+
+    The plain JSON signed payloads are made of (see `_plain`) goes through the standard
+    library's C encoder, which writes the same bytes several times faster than `rfc8785` (a
+    key map of 10,000 entries: about 0.25 s in `rfc8785`); anything else, and any string that is
+    not valid Unicode, through `rfc8785`. tests/keys/test_canonical.py checks both agree."""
+    if _plain(value):
+        try:
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it below
+            pass
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:

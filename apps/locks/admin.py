@@ -429,7 +429,7 @@ class KeyMapChangeAdmin(ReadOnlyModelAdmin):
     """Provable revocation: for each change (event) that touched key maps, on how many locks a
     key map carrying it is acknowledged and which locks are still pending (PROTOCOL.md §8.2)."""
 
-    list_display = ("requested_at", "reason", "property_id", "built", "acknowledged", "pending_locks")
+    list_display = ("requested_at", "reason", "property_id", "built", "signed_after", "acknowledged", "pending_locks")
     list_filter = ("reason",)
     search_fields = ("=event_id", "=property_id")
     ordering = ("-id",)
@@ -448,6 +448,20 @@ class KeyMapChangeAdmin(ReadOnlyModelAdmin):
     @admin.display(description="maps built", boolean=True)
     def built(self, obj):
         return obj.build_id is not None
+
+    @admin.display(description="revocation latency", ordering="signed_after_ms")
+    def signed_after(self, obj):
+        """From the change's commit to its key maps stored (signed), as the worker measured it."""
+        if obj.build_id is None:
+            return "waiting for a build"
+        if obj.signed_after_ms is None:
+            return "—"
+        signed = obj.build.locks_signed
+        return (
+            f"signed after {obj.signed_after_ms:,} ms"
+            if signed
+            else f"no map changed (checked after {obj.signed_after_ms:,} ms)"
+        )
 
     @admin.display(description="acknowledged")
     def acknowledged(self, obj):

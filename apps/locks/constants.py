@@ -8,6 +8,9 @@ LOCK_CALLER = "lock"
 MISSING_RANGES_SHOWN = 100
 # How long an unanswered KeyMapRequest waits before the sweep builds it (its own task was lost).
 KEY_MAP_REQUEST_GRACE_SECONDS = 30
+# Locks a key-map build computes from one load of inputs (their lines, the groups' members, those
+# people's keys): bounds a full build's memory and the size of its IN lists.
+KEY_MAP_BUILD_CHUNK = 200
 # Lock-side constants a lock implements (PROTOCOL.md §9); here so the reference lock and the
 # docs share one number.
 UNLOCK_NONCE_TTL_SECONDS = 30

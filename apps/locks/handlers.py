@@ -2,32 +2,40 @@
 
 Key maps list device keys per person, so besides the structural changes that move a lock's
 derived lines (apps/access/handlers.py), membership changes, people leaving, blocks and device
-keys coming or going matter too. Each handler only records a KeyMapRequest per property and
-enqueues the build after commit; the build reads the derived lines the access handlers of the
-same event wrote, whatever order the handlers ran in. Idempotent: a repeat only asks for a
-build that finds nothing new to sign.
+keys coming or going matter too. Each handler only records a KeyMapRequest per property, naming
+the locks the change can alter, and enqueues the build after commit:
+
+- a membership change: the locks whose lines name the group (lines name groups, not members);
+- a person's devices or account: the locks whose lines name them or one of their groups;
+- a structural change: none by name; the build takes every lock whose access lines moved
+  (their digest differs from the one its map was computed from), whatever order the access
+  handlers of the same event ran in: the build runs after they committed;
+- a property key rotation or a property change (time zone): every lock of the property.
+
+Idempotent: a repeat only asks for a build that finds nothing new to sign.
 """
 
 from apps.access.handlers import STRUCTURAL
 from apps.access.models import AccessBlock, AccessGrant, Membership, UserAccessMap
+from apps.access.selectors import lock_ids_naming
 from apps.events.registry import event_handler
 from apps.locks.services import key_maps_request
 
 # Events whose property_id names the one property concerned.
-PROPERTY_EVENTS = tuple(name for name in STRUCTURAL if name != "user.deleted") + (
-    "group.member_added",
-    "group.member_removed",
-    "group.members_added",
-    "group.members_removed",
-    "property.updated",  # its time zone places every schedule
+STRUCTURAL_EVENTS = tuple(name for name in STRUCTURAL if name != "user.deleted") + (
     "lock.provisioned",
     "lock.deprovisioned",
 )
+# One pair (`user_group_id`), or a batch of pairs of one property (`payload.members`, imports).
+MEMBERSHIP_EVENTS = ("group.member_added", "group.member_removed", "group.members_added", "group.members_removed")
+PROPERTY_EVENTS = STRUCTURAL_EVENTS + MEMBERSHIP_EVENTS + ("property.updated",)  # its time zone places schedules
 # Events about one person: every property where a lock line can reach them.
 USER_EVENTS = ("user.deleted", "user.updated", "device.provisioned", "device.deprovisioned")
 # Key events: a property key rotation (maps re-signed, new key announced), a person's access key.
 KEY_EVENTS = ("key.registered", "key.rotated", "key.deactivated")
 TRACKED_EVENTS = frozenset(PROPERTY_EVENTS + USER_EVENTS + ("key.rotated",))
+# property.updated fields that change no key map (who manages the property, its name).
+PROPERTY_FIELDS_WITHOUT_MAPS = frozenset({"accessManagerIds", "address", "displayName", "ownerId"})
 
 
 def properties_of_user(user_id) -> set[str]:
@@ -42,14 +50,42 @@ def properties_of_user(user_id) -> set[str]:
     return found
 
 
-def property_changed(event) -> None:
+def structure_changed(event) -> None:
+    """The locks whose lines moved (found by the build), and the event's own lock: a lock moving
+    between properties may keep equal lines yet needs its new property's map."""
     if event.property_id is not None:
+        locks = [str(event.lock_id)] if event.lock_id else []
+        key_maps_request(lock_ids={event.property_id: locks}, reason=event.event_name, event=event)
+
+
+def membership_changed(event) -> None:
+    if event.property_id is None:
+        return
+    groups = {str(event.user_group_id)} if event.user_group_id is not None else set()
+    groups |= {member["userGroupId"] for member in event.payload.get("members", ())}
+    locks = set()
+    if groups:
+        named = lock_ids_naming(group_ids=sorted(groups), property_ids=[event.property_id])
+        locks = named.get(str(event.property_id), set())
+    key_maps_request(lock_ids={event.property_id: locks}, reason=event.event_name, event=event)
+
+
+def property_changed(event) -> None:
+    if event.property_id is None:
+        return
+    changed = set(event.payload.get("changed") or ())
+    if changed and changed <= PROPERTY_FIELDS_WITHOUT_MAPS:
+        key_maps_request(lock_ids={event.property_id: ()}, reason=event.event_name, event=event)
+    else:
         key_maps_request(property_ids=[event.property_id], reason=event.event_name, event=event)
 
 
 def user_changed(event) -> None:
     if event.user_id is not None:
-        key_maps_request(property_ids=properties_of_user(event.user_id), reason=event.event_name, event=event)
+        properties = properties_of_user(event.user_id)
+        named = lock_ids_naming(user_ids=[event.user_id], property_ids=properties)
+        scopes = {property_id: named.get(property_id, set()) for property_id in properties}
+        key_maps_request(lock_ids=scopes, reason=event.event_name, event=event)
 
 
 def key_changed(event) -> None:
@@ -64,8 +100,11 @@ def key_changed(event) -> None:
 
 
 def register() -> None:
-    for name in PROPERTY_EVENTS:
-        event_handler(name)(property_changed)
+    for name in STRUCTURAL_EVENTS:
+        event_handler(name)(structure_changed)
+    for name in MEMBERSHIP_EVENTS:
+        event_handler(name)(membership_changed)
+    event_handler("property.updated")(property_changed)
     for name in USER_EVENTS:
         event_handler(name)(user_changed)
     for name in KEY_EVENTS:

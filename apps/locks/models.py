@@ -54,6 +54,9 @@ class Lock(Entity):
     signed_key_map_version = models.PositiveIntegerField(default=0, help_text="Newest key-map version signed.")
     signed_key_map_digest = models.CharField(max_length=64, blank=True, default="", help_text="Its content.")
     signed_key_map_not_after = models.DateTimeField(null=True, blank=True)
+    # The access-lines digest (apps.access LockAccessVersion.digest) the lock's key map was last
+    # computed from; empty = never computed. A build recomputes a lock whose lines moved since.
+    key_map_lines_digest = models.CharField(max_length=64, null=True, blank=True, default=None)
     reported_key_map_version = models.PositiveIntegerField(default=0, help_text="currentKeyMapVersion at last sync.")
     applied_key_map_version = models.PositiveIntegerField(default=0, help_text="Newest version acknowledged.")
     applied_at = models.DateTimeField(null=True, blank=True, help_text="When that acknowledgement arrived.")
@@ -131,8 +134,14 @@ class KeyMapRequest(models.Model):
     event_id = models.UUIDField(null=True, blank=True)
     event_created_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=64)
+    # Which locks the change may alter: a list of lock ids (the build also takes every lock
+    # whose access lines moved), or null for every lock of the property.
+    lock_ids = models.JSONField(null=True, blank=True, default=None)
     requested_at = models.DateTimeField(auto_now_add=True)
     build = models.ForeignKey(KeyMapBuild, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
+    # Revocation latency: from the change's event (written in the service's transaction) to the
+    # moment the build that answered it had stored every map it signed (just before its commit).
+    signed_after_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

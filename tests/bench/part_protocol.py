@@ -14,7 +14,7 @@ from tests.bench.common import CONNECTIONS, TOOL, BenchError, log, run_checked
 from tests.bench.load import Request, ensure_wrk, interleaved, run_load
 from tests.bench.server import gunicorn_running, tail
 
-PROTOCOL_STEPS = (("seed", 900), ("build", 1800))  # (step, timeout s); then `setup`
+PROTOCOL_STEPS = (("seed", 900), ("build", 1800), ("revoke", 900))  # (step, timeout s); then `setup`
 PUT_TIMEOUT = 30
 # Signed bodies per connection and run: 3x the fastest rate seen for that endpoint, at least
 # this many (the first run of an endpoint, its warm-up, uses BODIES_PER_SECOND_FIRST per second).

@@ -5,6 +5,7 @@ one JSON line (the last line of its stdout); `setup` also writes the load run's 
 
     python -m tests.bench.protocol seed            # the 10k-user campus + a phone for every user
     python -m tests.bench.protocol build           # sign every key map of its 1,000 locks, timed
+    python -m tests.bench.protocol revoke          # membership removals: what a change rebuilds
     python -m tests.bench.protocol setup STATE     # bench locks and phones, first syncs, counts
 
 The property is tests/bench/access.py's 10k-user campus (1,000 locks, 10,000 users), reused
@@ -18,6 +19,14 @@ of batches, before and after), then times `key_maps_build` of the campus with no
 yet: every lock's map is computed from derived lines, device keys and schedules, signed and
 stored. Every call of `crypto.sign` during the build is counted and timed. A second build
 (nothing changed: computes and compares every map, signs none) is timed for information.
+
+`revoke` (issue 17) removes residents with a phone from a group, BENCH_REVOKE_RUNS times each
+(default 7; each put back, untimed, after its run): the Pool pass (one lock names it) and the
+group of theirs that the most locks name. Timed together as a worker runs them: the service,
+its events, then the key-map build they asked for; the build's locks computed and signed and
+its SQL queries are counted, the change's recorded latency (`signed_after_ms`) is read back, and
+the new maps are checked (the removed resident's key gone, no lock that does not name the group
+signed).
 
 `setup` provisions bench locks through the API (`POST /api/v1/locks` with `areaId`, applied
 by the reference lock, tests/locks/reference_lock.py) into the area whose campus lock has the
@@ -244,12 +253,12 @@ def step_build() -> dict:
     rss = _maxrss_mib()
     started = time.perf_counter()
     with counting() as counts:
-        build = key_maps_build(property_id=prop.pk, reason="rebuild")
+        build = key_maps_build(property_id=prop.pk, reason="rebuild", every_lock=True)
     seconds = time.perf_counter() - started
     growth = _maxrss_mib() - rss
     after = sign_cost()
     started = time.perf_counter()
-    again = key_maps_build(property_id=prop.pk, reason="rebuild")
+    again = key_maps_build(property_id=prop.pk, reason="rebuild", every_lock=True)
     again_seconds = time.perf_counter() - started
     maps = SignedKeyMap.objects.filter(lock__property=prop)
     entries = sorted(maps.values_list("entry_count", flat=True))
@@ -275,6 +284,150 @@ def step_build() -> dict:
         "again_seconds": round(again_seconds, 2),
         "again_signed": again.locks_signed,
     }
+
+
+# --- revoke -----------------------------------------------------------------------------------
+
+REVOKE_RUNS = max(3, int(os.environ.get("BENCH_REVOKE_RUNS", "7")))
+
+
+class Revocation:
+    """One resident (with a phone) removed from a group, as a worker runs it: the service, its
+    events, then the key-map build the events asked for; timed together, with what the build
+    computed and signed, its SQL queries, and the latency recorded on the change
+    (KeyMapRequest.signed_after_ms). The resident is put back (untimed) after each run."""
+
+    def __init__(self, prop, group, users: list, appended: list):
+        self.prop, self.group, self.users, self.appended = prop, group, users, appended
+        self.samples: list[dict] = []
+
+    def _settle(self) -> None:
+        from apps.locks.services import key_maps_build, key_maps_pending
+
+        _process(self.appended)
+        for property_id in key_maps_pending():
+            key_maps_build(property_id=property_id)
+
+    def run(self, user, *, record: bool = True) -> None:
+        from apps.access import services as access_services
+        from apps.access.selectors import lock_ids_naming
+        from apps.core.actors import SYSTEM
+        from apps.devices.models import UserDevice
+        from apps.locks.models import KeyMapRequest, Lock, SignedKeyMap
+        from apps.locks.services import key_maps_build, key_maps_pending
+
+        versions = dict(Lock.objects.filter(property=self.prop).values_list("id", "signed_key_map_version"))
+        named = lock_ids_naming(group_ids=[self.group.pk], property_ids=[self.prop.pk]).get(str(self.prop.pk), set())
+        self.appended.clear()
+        started = time.perf_counter()
+        access_services.membership_remove(group=self.group, user=user, actor=SYSTEM)
+        service = time.perf_counter() - started
+        events = list(self.appended)
+        _process(self.appended)
+        processed = time.perf_counter() - started
+        with counting() as counts:
+            builds = [key_maps_build(property_id=p) for p in key_maps_pending()]
+        total = time.perf_counter() - started
+        request = KeyMapRequest.objects.get(event_id__in=[str(e) for e in events], reason="group.member_removed")
+        after = dict(Lock.objects.filter(property=self.prop).values_list("id", "signed_key_map_version"))
+        moved = {str(lock_id) for lock_id, version in after.items() if version != versions.get(lock_id)}
+        kids = set(UserDevice.objects.filter(user=user).values_list("access_key__kid", flat=True))
+        for key_map in SignedKeyMap.objects.filter(lock_id__in=list(moved)).order_by("-version"):
+            if key_map.version == after[key_map.lock_id] and kids & {e["kid"] for e in key_map.payload["entries"]}:
+                raise SystemExit("protocol revoke: a new map still carries the removed resident's key")
+        if not moved <= named:
+            raise SystemExit("protocol revoke: a lock whose lines do not name the group got a new map")
+        if record:
+            self.samples.append(
+                {
+                    "total_ms": total * 1000,
+                    "service_ms": service * 1000,
+                    "processing_ms": (processed - service) * 1000,
+                    "build_ms": (total - processed) * 1000,
+                    "signed_after_ms": request.signed_after_ms,
+                    "locks_computed": sum(b.locks_checked for b in builds),
+                    "locks_signed": sum(b.locks_signed for b in builds),
+                    "locks_naming_group": len(named),
+                    "queries": counts["queries"],
+                    "signatures": len(counts["signatures"]),
+                }
+            )
+        access_services.membership_add(group=self.group, user=user, actor=SYSTEM)
+        self._settle()
+
+    def summary(self) -> dict:
+        def median(key):
+            return round(statistics.median(s[key] for s in self.samples), 1)
+
+        totals = sorted(s["total_ms"] for s in self.samples)
+        return {
+            "group": self.group.display_name,
+            "runs": len(self.samples),
+            "total_ms_median": median("total_ms"),
+            "total_ms_max": round(totals[-1], 1),
+            "service_ms": median("service_ms"),
+            "processing_ms": median("processing_ms"),
+            "build_ms": median("build_ms"),
+            "signed_after_ms_median": median("signed_after_ms"),
+            "signed_after_ms_max": max(s["signed_after_ms"] for s in self.samples),
+            "locks_computed": sorted({s["locks_computed"] for s in self.samples}),
+            "locks_signed": sorted({s["locks_signed"] for s in self.samples}),
+            "locks_naming_group": self.samples[0]["locks_naming_group"],
+            "build_queries": sorted({s["queries"] for s in self.samples}),
+            "signatures": sorted({s["signatures"] for s in self.samples}),
+        }
+
+
+def step_revoke() -> dict:
+    """After `build`: residents with phones removed from the Pool pass (a group one lock names)
+    and from the group of theirs that the most locks name; REVOKE_RUNS timed removals each."""
+    from apps.access import services as access_services
+    from apps.access.models import AccessBlock, Membership, UserGroup
+    from apps.access.selectors import lock_ids_naming
+    from apps.accounts.models import User
+    from apps.core.actors import SYSTEM
+    from apps.locks.models import Lock
+    from apps.locks.services import key_maps_build, key_maps_pending
+
+    appended = _events_to_list()
+    prop = _big_campus()
+    locks = Lock.objects.alive().filter(property=prop).count()
+    for property_id in key_maps_pending():  # leftovers of earlier steps
+        key_maps_build(property_id=property_id)
+    blocked = AccessBlock.objects.filter(property=prop).values("user_id")
+    residents = UserGroup.objects.get(property=prop, group_source="property", group_type="resident")
+    people = list(
+        User.objects.filter(memberships__user_group=residents, devices__isnull=False)
+        .exclude(pk__in=blocked)
+        .distinct()
+        .order_by("email")[: 2 * (REVOKE_RUNS + 1)]
+    )
+    pool = UserGroup.objects.get(property=prop, display_name="Pool pass")
+    pool_people = people[: REVOKE_RUNS + 1]
+    for person in pool_people:  # they hold the pass first (untimed)
+        access_services.membership_add(group=pool, user=person, actor=SYSTEM)
+    pool_revocation = Revocation(prop, pool, pool_people, appended)
+    pool_revocation._settle()
+    # the group of the first other resident that the most locks name
+    other = people[REVOKE_RUNS + 1 :]
+    groups = Membership.objects.filter(user=other[0], user_group__property=prop).values_list("user_group_id", flat=True)
+    sizes = {g: len(lock_ids_naming(group_ids=[g], property_ids=[prop.pk]).get(str(prop.pk), ())) for g in groups}
+    widest = UserGroup.objects.get(pk=max(sorted(sizes, key=str), key=lambda g: sizes[g]))
+    other = [u for u in other if Membership.objects.filter(user_group=widest, user=u).exists()]
+    wide_revocation = Revocation(prop, widest, other, appended)
+    out = {"locks": locks}
+    for name, revocation in (("pool", pool_revocation), ("widest", wide_revocation)):
+        revocation.run(revocation.users[0], record=False)  # warm-up: a process's first change
+        for user in revocation.users[1 : REVOKE_RUNS + 1]:
+            revocation.run(user)
+        out[name] = revocation.summary()
+    return out
+
+
+def _big_campus():
+    from apps.properties.models import Property
+
+    return Property.objects.get(display_name=CAMPUS_NAMES[BIG])
 
 
 # --- setup ------------------------------------------------------------------------------------
@@ -595,12 +748,12 @@ class Generator:
             raise ValueError("a no-change device sync delivered a map")
 
 
-STEPS = {"seed": step_seed, "build": step_build}
+STEPS = {"seed": step_seed, "build": step_build, "revoke": step_revoke}
 
 
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in (*STEPS, "setup"):
-        raise SystemExit("usage: python -m tests.bench.protocol {seed|build|setup STATE CONNECTIONS}")
+        raise SystemExit("usage: python -m tests.bench.protocol {seed|build|revoke|setup STATE CONNECTIONS}")
     _setup()
     if sys.argv[1] == "setup":
         print(json.dumps(step_setup(sys.argv[2], int(sys.argv[3]))))

@@ -543,8 +543,36 @@ def protocol_rows(protocol: dict) -> list[tuple[str, str, str, bool | None]]:
             "",
             None,
         ),
+        *revocation_rows(protocol.get("revoke")),
         *rows,
     ]
+
+
+def revocation_rows(revoke: dict | None) -> list[tuple[str, str, str, bool | None]]:
+    """Incremental key maps (issue 17): a resident with a phone removed from a group, in-process:
+    the service, its events, the key-map build; what the build computed, signed and queried."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for key in ("pool", "widest") if revoke else ():
+        r = revoke[key]
+        group = f"'{r['group']}' ({r['locks_naming_group']} of {revoke['locks']:,} locks name it)"
+        rows += [
+            (
+                f"membership removal from {group} → new signed maps stored: service + events + key-map build, "
+                f"in-process (median of {r['runs']}; max {r['total_ms_max']:,.0f} ms; build {r['build_ms']:,.0f} ms; "
+                f"recorded on the change as signed after {r['signed_after_ms_median']:,.0f} ms)",
+                f"{r['total_ms_median']:,.0f} ms",
+                "",
+                None,
+            ),
+            (
+                f"locks computed / signed per removal from {group}; SQL queries of its build",
+                f"{'/'.join(map(str, r['locks_computed']))} / {'/'.join(map(str, r['locks_signed']))}; "
+                f"{'/'.join(map(str, r['build_queries']))}",
+                "the locks naming it",
+                r["locks_computed"] == [r["locks_naming_group"]],
+            ),
+        ]
+    return rows
 
 
 def protocol_failures(protocol: dict) -> list[str]:

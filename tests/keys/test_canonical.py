@@ -4,6 +4,9 @@ import copy
 import json
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.keys import canonical, crypto
 from apps.keys.canonical import CONTEXT_LOCK_COMMAND, CONTEXT_LOCK_KEY_MAP, CanonicalError, MalformedMessage
@@ -180,3 +183,39 @@ def test_contexts_are_distinct_and_well_formed():
     assert len(set(canonical.CONTEXTS)) == len(canonical.CONTEXTS)
     for context in canonical.CONTEXTS:
         crypto.check_context(context)
+
+
+# --- the standard-library fast path writes RFC 8785's bytes ---------------------------------
+
+_json_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", '"', "\\", "\b\f\n\r\t", "\x00\x01\x1f\x7f", "é✓", "\U0001f511", "\ue000", "</script>", "\u2028"]
+)
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-canonical.MAX_SAFE_INTEGER - 2, canonical.MAX_SAFE_INTEGER + 2)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _json_text,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(_json_text | st.sampled_from(["a", "b", "\ue000", "\U0001f511"]), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_jcs_writes_exactly_what_rfc8785_writes(value):
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(CanonicalError):
+            canonical.jcs(value)
+        return
+    assert canonical.jcs(value) == expected
+
+
+def test_jcs_refuses_a_lone_surrogate_and_orders_keys_by_utf16():
+    with pytest.raises(CanonicalError):
+        canonical.jcs({"a": "\ud800"})
+    # U+E000 sorts after U+1F511 in UTF-16 (a surrogate pair starts 0xD83D), before it by code point
+    assert canonical.jcs({"\ue000": 1, "\U0001f511": 2}) == rfc8785.dumps({"\ue000": 1, "\U0001f511": 2})

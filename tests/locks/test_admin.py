@@ -7,6 +7,7 @@ import re
 import pytest
 
 from apps.core.actors import SYSTEM
+from apps.events.models import Event
 from apps.locks.models import KeyMapRequest
 from tests.factories import directory as d
 from tests.locks.conftest import Phone, settle
@@ -72,6 +73,12 @@ def test_key_map_changes_show_acknowledged_and_pending_locks(staff_client, world
     assert KeyMapRequest.objects.filter(reason="group.member_added").exists()
     page = _text(staff_client.get("/admin/locks/keymaprequest/", {"reason": "group.member_added"}))
     assert "0 of 1 locks" in page and "Front door" in page
+    change = KeyMapRequest.objects.get(reason="group.member_added")
+    event = Event.objects.get(pk=change.event_id)
+    # the change's revocation latency: its event to the signed map stored by the build
+    assert change.signed_after_ms is not None
+    assert change.signed_after_ms <= (change.build.finished_at - event.created_at).total_seconds() * 1000 + 1
+    assert f"signed after {change.signed_after_ms:,} ms" in page
     world.sync()
     world.sync()
     page = _text(staff_client.get("/admin/locks/keymaprequest/", {"reason": "group.member_added"}))

@@ -1,14 +1,20 @@
 """Key maps: built from derived access and device keys, signed once per version by a worker.
 
-- `key_maps_request` (called by the event handlers, apps/locks/handlers.py) records that a
-  property's key maps may have changed because of an event, and enqueues
-  `tasks.key_maps_build` after commit.
-- `key_maps_build` (the task) recomputes every lock of the property under the property's row
-  lock (the same mutex apps.access.derive takes, so it reads settled derived lines), and
-  signs a new version only for locks whose content changed, or that must be re-issued before
-  their `notAfter`. Requests answered by the run point to it (provable revocation reads that).
+- `key_maps_request` (called by the event handlers, apps/locks/handlers.py) records that some
+  key maps of a property may have changed because of an event, naming the locks (or every lock),
+  and enqueues `tasks.key_maps_build` after commit.
+- `key_maps_build` (the task) takes every open request of the property under the property's
+  row lock (the same mutex apps.access.derive takes, so it reads settled derived lines) and
+  computes the union of the locks they name, the locks whose access lines moved since their
+  map was computed (`Lock.key_map_lines_digest` against `LockAccessVersion.digest`) and those
+  due for re-issue: each lock once, whatever number of requests named it, from its own inputs
+  only (its lines, the members of the groups they name, those people's keys), in chunks of
+  KEY_MAP_BUILD_CHUNK locks. It signs a new version only for locks whose content changed or that
+  must be re-issued before their `notAfter`. Requests answered by the run point to it (provable
+  revocation reads that), with the change's latency (`signed_after_ms`).
 - `key_maps_sweep` (beat, every minute; `manage.py key_maps_build`) builds what a lost task
-  left waiting and re-issues maps nearing `notAfter`.
+  left waiting and re-issues maps nearing `notAfter`; `manage.py key_maps_build --property`
+  computes every lock of the property.
 
 Nothing here runs at request time: syncLock only reads `SignedKeyMap` rows (PROTOCOL.md §6.3).
 """
@@ -16,17 +22,19 @@ Nothing here runs at request time: syncLock only reads `SignedKeyMap` rows (PROT
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import partial
 
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.access.derive import schedules_content
-from apps.access.models import LockAccessEntry, Membership
+from apps.access.models import LockAccessEntry, LockAccessVersion, Membership
 from apps.accounts.models import User
 from apps.core.actors import SYSTEM
 from apps.core.choices import EntityTypeState
@@ -37,7 +45,7 @@ from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.keys.services import key_private
 from apps.locks import protocol, signing
-from apps.locks.constants import KEY_MAP_REQUEST_GRACE_SECONDS
+from apps.locks.constants import KEY_MAP_BUILD_CHUNK, KEY_MAP_REQUEST_GRACE_SECONDS
 from apps.locks.models import KeyMapBuild, KeyMapRequest, Lock, SignedKeyMap
 from apps.properties.models import Property
 
@@ -53,16 +61,26 @@ def _enqueue_build(property_id) -> None:
         logger.warning("could not enqueue key-map build of %s; the sweep will", property_id, exc_info=True)
 
 
-def key_maps_request(*, property_ids: Iterable, reason: str, event=None) -> list[KeyMapRequest]:
-    """Record "these properties' key maps may have changed" and build them after commit."""
+def key_maps_request(
+    *, reason: str, event=None, property_ids: Iterable = (), lock_ids: Mapping[str, Iterable] | None = None
+) -> list[KeyMapRequest]:
+    """Record "these key maps may have changed" and build them after commit.
+
+    `property_ids`: every lock of these properties (a key rotation, a time-zone change).
+    `lock_ids`: {propertyId: lockIds} the change may alter (an empty list: only the locks whose
+    access lines moved, which every build takes anyway). The next build of each property
+    answers all its open requests at once, so requests for the same lock coalesce."""
+    scopes: dict[str, list | None] = {str(p): sorted({str(x) for x in ids}) for p, ids in (lock_ids or {}).items()}
+    scopes.update({str(p): None for p in property_ids if p})
     rows = [
         KeyMapRequest(
             property_id=property_id,
             reason=reason[:64],
+            lock_ids=scopes[property_id],
             event_id=event.id if event is not None else None,
             event_created_at=event.created_at if event is not None else None,
         )
-        for property_id in sorted({str(p) for p in property_ids if p})
+        for property_id in sorted(p for p in scopes if p and p != "None")
     ]
     KeyMapRequest.objects.bulk_create(rows)
     for row in rows:
@@ -113,11 +131,12 @@ def access_keys_for_users(user_ids: Iterable) -> dict[str, list[dict]]:
     return found
 
 
-def _lines_by_lock(property_id) -> dict[str, list[protocol.Line]]:
+def _lines_by_lock(property_id, lock_ids: Iterable[str] | None) -> dict[str, list[protocol.Line]]:
     lines: dict[str, list[protocol.Line]] = defaultdict(list)
-    rows = LockAccessEntry.objects.filter(property_id=property_id).values_list(
-        "lock_id", "kind", "subject_id", "schedule_id", "valid_from", "valid_until"
-    )
+    rows = LockAccessEntry.objects.filter(property_id=property_id)
+    if lock_ids is not None:
+        rows = rows.filter(lock_id__in=list(lock_ids))
+    rows = rows.values_list("lock_id", "kind", "subject_id", "schedule_id", "valid_from", "valid_until")
     for lock_id, kind, subject_id, schedule_id, valid_from, valid_until in rows:
         lines[str(lock_id)].append(
             protocol.Line(
@@ -143,12 +162,14 @@ def _members(group_ids: Iterable[str]) -> dict[str, list[str]]:
 
 
 class _Inputs:
-    """Everything the key maps of one property are made of, loaded in a handful of queries."""
+    """Everything the key maps of some locks of one property are made of (`lock_ids`; None: every
+    lock), loaded in a handful of queries: those locks' lines, the members of the groups they
+    name, those people's access keys, the property's schedules and keys. Nothing of other locks."""
 
-    def __init__(self, prop):
+    def __init__(self, prop, lock_ids: Iterable[str] | None = None):
         self.property_id = str(prop.pk)
         self.time_zone = prop.time_zone
-        self.lines = _lines_by_lock(prop.pk)
+        self.lines = _lines_by_lock(prop.pk, lock_ids)
         all_lines = [line for lines in self.lines.values() for line in lines]
         self.members = _members({line.subject_id for line in all_lines if line.kind == protocol.GROUP})
         people = {line.subject_id for line in all_lines if line.kind in (protocol.USER, protocol.DENY)}
@@ -174,7 +195,7 @@ class _Inputs:
 # --- build -----------------------------------------------------------------------------------
 
 
-def _sign_one(lock: Lock, content: dict, digest: str, *, build: KeyMapBuild, signers) -> int:
+def _sign_one(lock: Lock, content: dict, digest: str, *, build: KeyMapBuild, signers, lines_digest: str) -> int:
     version = lock.signed_key_map_version + 1
     issued_at = protocol.unix(build.started_at)
     not_after = issued_at + settings.KEYHOUSE_KEY_MAP_TTL_SECONDS
@@ -196,36 +217,109 @@ def _sign_one(lock: Lock, content: dict, digest: str, *, build: KeyMapBuild, sig
         signed_key_map_version=version,
         signed_key_map_digest=digest,
         signed_key_map_not_after=protocol.from_unix(not_after),
+        key_map_lines_digest=lines_digest,
     )
     return version
 
 
+def _lines_digests(lock_ids: Iterable[str]) -> dict[str, str]:
+    """{lockId: access-lines digest} (LockAccessVersion; a lock without lines is absent)."""
+    rows = LockAccessVersion.objects.filter(lock_id__in=list(lock_ids)).values_list("lock_id", "digest")
+    return {str(lock_id): digest for lock_id, digest in rows}
+
+
+def _lines_moved(property_id) -> set[str]:
+    """Live locks of the property whose access lines moved since their key map was last computed
+    (or that were never computed): one query, comparing digests in the database."""
+    lines_digest = Subquery(LockAccessVersion.objects.filter(lock_id=OuterRef("pk")).values("digest")[:1])
+    rows = (
+        Lock.objects.alive()
+        .filter(property_id=property_id)
+        .annotate(lines_digest=Coalesce(lines_digest, Value("")))
+        .filter(Q(key_map_lines_digest__isnull=True) | ~Q(key_map_lines_digest=F("lines_digest")))
+        .values_list("id", flat=True)
+    )
+    return {str(lock_id) for lock_id in rows}
+
+
+def _scope(property_id, requested: list, *, every_lock: bool, reissue: set[str]) -> set[str] | None:
+    """The locks a build computes (None: every lock): what the open requests named, the locks
+    whose lines moved, and those due for re-issue; each lock once, however many asked."""
+    if every_lock or any(lock_ids is None for lock_ids in requested):
+        return None
+    scope = set(reissue) | _lines_moved(property_id)
+    for lock_ids in requested:
+        scope.update(str(lock_id) for lock_id in lock_ids)
+    return scope
+
+
+def _build_chunk(prop, locks: list, build: KeyMapBuild, signers: list, signed: dict, *, reissue: set) -> list:
+    """Compute these locks' maps from their own inputs; sign those whose content changed (or due
+    for re-issue) into `signed`. Returns the property's signers (unwrapped once per build)."""
+    lock_ids = [str(lock.pk) for lock in locks]
+    inputs = _Inputs(prop, lock_ids)
+    lines_digests = _lines_digests(lock_ids)
+    for lock in locks:
+        lines_digest = lines_digests.get(str(lock.pk), "")
+        content = inputs.content(str(lock.pk))
+        digest = protocol.content_digest(content)
+        if digest == lock.signed_key_map_digest and str(lock.pk) not in reissue:
+            if lock.key_map_lines_digest != lines_digest:  # computed from these lines: current
+                Lock.objects.filter(pk=lock.pk).update(key_map_lines_digest=lines_digest)
+            continue
+        if not signers:
+            signers = [key_private(key=key) for key in inputs.property_keys.signing]
+        signed[str(lock.pk)] = _sign_one(lock, content, digest, build=build, signers=signers, lines_digest=lines_digest)
+    return signers
+
+
+def _requests_answer(requests: list, build: KeyMapBuild) -> None:
+    """Point the requests to the build that answered them, with each change's latency: its
+    event's creation to now, when the build has stored every map it signed."""
+    stored_at = timezone.now()
+    answered = [
+        KeyMapRequest(
+            pk=pk,
+            build=build,
+            signed_after_ms=max(0, int((stored_at - created_at).total_seconds() * 1000)) if created_at else None,
+        )
+        for pk, _, created_at in requests
+    ]
+    KeyMapRequest.objects.bulk_update(answered, ["build", "signed_after_ms"], batch_size=500)
+
+
 @transaction.atomic
-def key_maps_build(*, property_id, reissue_lock_ids: Iterable = (), reason: str = "change") -> KeyMapBuild | None:
-    """Recompute every lock of the property; sign a new version where the content changed or a
-    re-issue is due. Answers every open KeyMapRequest of the property. Idempotent: a second run
-    with nothing changed signs nothing. Event `lock.key_maps_signed` when it signed any."""
+def key_maps_build(
+    *, property_id, reissue_lock_ids: Iterable = (), reason: str = "change", every_lock: bool = False
+) -> KeyMapBuild | None:
+    """Compute the key maps the open requests of the property name (each lock once, whatever
+    number of requests named it), the locks whose access lines moved, and those to re-issue
+    (`every_lock`: all of them); sign a new version where the content changed or a re-issue is
+    due. Reads only the computed locks' inputs. Answers every open KeyMapRequest of the
+    property. Idempotent: a second run with nothing changed signs nothing. Event
+    `lock.key_maps_signed` when it signed any."""
 
     clock = time.perf_counter()
     prop = Property.objects.select_for_update().filter(pk=property_id).first()
     requests = list(
-        KeyMapRequest.objects.filter(property_id=property_id, build__isnull=True).values_list("pk", flat=True)
+        KeyMapRequest.objects.filter(property_id=property_id, build__isnull=True).values_list(
+            "pk", "lock_ids", "event_created_at"
+        )
     )
     build = KeyMapBuild.objects.create(property_id=property_id, started_at=timezone.now(), reason=reason)
     if prop is not None and prop.type_state != EntityTypeState.DELETED:
-        locks = list(Lock.objects.alive().filter(property_id=property_id).order_by("id"))
         reissue = {str(lock_id) for lock_id in reissue_lock_ids}
-        inputs = _Inputs(prop) if locks else None
-        signers = None
-        signed = {}
-        for lock in locks:
-            content = inputs.content(str(lock.pk))
-            digest = protocol.content_digest(content)
-            if digest == lock.signed_key_map_digest and str(lock.pk) not in reissue:
-                continue
-            if signers is None:  # unwrap the property's private keys once per build
-                signers = [key_private(key=key) for key in inputs.property_keys.signing]
-            signed[str(lock.pk)] = _sign_one(lock, content, digest, build=build, signers=signers)
+        scope = _scope(property_id, [lock_ids for _, lock_ids, _ in requests], every_lock=every_lock, reissue=reissue)
+        locks = Lock.objects.alive().filter(property_id=property_id).order_by("id")
+        if scope is not None:
+            locks = locks.filter(pk__in=sorted(scope)) if len(scope) <= KEY_MAP_BUILD_CHUNK else locks
+            locks = [lock for lock in locks if str(lock.pk) in scope]
+        locks = list(locks)
+        signers, signed = [], {}
+        for start in range(0, len(locks), KEY_MAP_BUILD_CHUNK):
+            signers = _build_chunk(
+                prop, locks[start : start + KEY_MAP_BUILD_CHUNK], build, signers, signed, reissue=reissue
+            )
         build.locks_checked, build.locks_signed = len(locks), len(signed)
         if signed:
             event_append(
@@ -234,7 +328,7 @@ def key_maps_build(*, property_id, reissue_lock_ids: Iterable = (), reason: str 
                 property_id=property_id,
                 payload={"buildId": build.pk, "reason": reason, "locks": len(signed)},
             )
-    KeyMapRequest.objects.filter(pk__in=requests).update(build=build)
+    _requests_answer(requests, build)
     build.finished_at = timezone.now()
     build.duration_ms = int((time.perf_counter() - clock) * 1000)
     build.save(update_fields=["finished_at", "duration_ms", "locks_checked", "locks_signed"])

@@ -349,7 +349,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
                 payload={"currentKeyMapVersion": current, "serverKeyMapVersion": ahead_of},
                 **refs,
             )
-            key_maps_request(property_ids=[lock.property_id], reason="lock ahead of the server")
+            key_maps_request(lock_ids={lock.property_id: [lock.pk]}, reason="lock ahead of the server")
         if acknowledged:
             event_append(
                 event_name="lock.key_map_acknowledged",

@@ -7,7 +7,7 @@ from apps.locks.models import Lock
 
 
 class Command(BaseCommand):
-    help = "Sign the key maps whose content changed; --reissue re-signs every lock of the property."
+    help = "Compute every key map of --property, sign those whose content changed; --reissue re-signs all."
 
     def add_arguments(self, parser):
         parser.add_argument("--property", help="Only this property (default: the sweep: pending and due).")
@@ -26,6 +26,9 @@ class Command(BaseCommand):
         if options["reissue"]:
             reissue = Lock.objects.alive().filter(property_id=property_id).values_list("id", flat=True)
         build = services.key_maps_build(
-            property_id=property_id, reissue_lock_ids=reissue, reason="reissue" if reissue else "rebuild"
+            property_id=property_id,
+            reissue_lock_ids=reissue,
+            reason="reissue" if reissue else "rebuild",
+            every_lock=True,
         )
         self.stdout.write(f"{build.locks_checked} locks checked, {build.locks_signed} signed in {build.duration_ms} ms")
