@@ -327,6 +327,7 @@ class LockHealthSerializer(serializers.Serializer):
     """A lock's health from whatever reports it (docs/INTEGRATIONS.md "Lock health")."""
 
     lockId = serializers.UUIDField(source="lock_id", read_only=True)
+    displayName = serializers.CharField(source="lock.display_name", read_only=True, help_text="The lock's name.")
     source = serializers.CharField(
         read_only=True, allow_null=True, help_text="parqex, lockt or keyhouse; null = never reported."
     )
