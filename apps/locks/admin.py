@@ -11,7 +11,7 @@ their gaps; and, per change, on how many locks it is acknowledged ("Key-map chan
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, scope_to
 from apps.core.exceptions import ApplicationError
 from apps.events.models import Event
 from apps.locks import selectors, services
-from apps.locks.models import KeyMapRequest, Lock, LockAccessLog
+from apps.locks.models import KeyMapRequest, Lock, LockAccessLog, LockHealth
 from apps.properties.models import Property
 
 UNINSTALL_MODES = [
@@ -82,6 +82,35 @@ class AccessLogGapFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(access_log_gaps__isnull=False).distinct()
         return queryset
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Locks whose health needs someone (docs/INTEGRATIONS.md "Lock health")."""
+
+    title = "health"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention"), ("no", "Reported, all well"), ("unknown", "No report yet")]
+
+    def queryset(self, request, queryset):
+        attention = (
+            Q(health__battery_low=True) | Q(health__online=False) | Q(health__held_open=True) | Q(health__stale=True)
+        )
+        if self.value() == "yes":
+            return queryset.filter(health__isnull=False).filter(attention)
+        if self.value() == "no":
+            return queryset.filter(health__isnull=False).exclude(attention)
+        if self.value() == "unknown":
+            return queryset.filter(health__isnull=True)
+        return queryset
+
+
+def _health(lock: Lock) -> LockHealth | None:
+    try:
+        return lock.health
+    except LockHealth.DoesNotExist:
+        return None
 
 
 class LockChangeList(ChangeList):
@@ -147,9 +176,18 @@ class LockAdmin(ServiceModelAdmin):
         "signed_map",
         "last_sync",
         "firmware",
+        "door",
+        "battery",
+        "contact",
     )
-    list_select_related = ("property", "area", "owner")
-    list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter, KeyMapFilter, AccessLogGapFilter)
+    list_select_related = ("property", "area", "owner", "health")
+    list_filter = (
+        ("property", admin.RelatedOnlyFieldListFilter),
+        NeedsAttentionFilter,
+        InstalledFilter,
+        KeyMapFilter,
+        AccessLogGapFilter,
+    )
     search_fields = ("display_name", "=id", "area__display_name", "property__display_name")
     ordering = ("property__display_name", "display_name")
     autocomplete_fields = ("owner", "area")
@@ -268,6 +306,32 @@ class LockAdmin(ServiceModelAdmin):
         if required is None:
             return reported
         return reported if reported == required else format_html("<strong>{} → {}</strong>", reported, required)
+
+    @admin.display(description="door")
+    def door(self, obj):
+        health = _health(obj)
+        if health is None or health.door_state == "unknown":
+            return "—"
+        return format_html("<strong>held open</strong>") if health.held_open else health.door_state
+
+    @admin.display(description="battery")
+    def battery(self, obj):
+        health = _health(obj)
+        if health is None or health.battery_level is None:
+            return "—"
+        text = f"{health.battery_level} %"
+        return format_html("<strong>{} low</strong>", text) if health.battery_low else text
+
+    @admin.display(description="contact")
+    def contact(self, obj):
+        """online / offline as the source last saw it; stale when its integration is failing."""
+        health = _health(obj)
+        if health is None:
+            return "no report"
+        state = "online" if health.online else format_html("<strong>offline</strong>")
+        if health.stale:
+            return format_html("{} · <strong>stale: its integration is failing</strong>", state)
+        return state
 
     @admin.display(description="missing access logs")
     def missing_access_logs(self, obj):
