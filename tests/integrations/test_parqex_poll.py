@@ -200,3 +200,21 @@ def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_cle
     process_events()  # what the worker does after commit: the sync_run.finished handler
     assert not LockHealth.objects.filter(stale=True).exists()
     assert Event.objects.filter(event_name="lock.stale_cleared").count() == 2
+
+
+def test_zone_less_times_are_read_in_the_account_s_time_zone(parqex_url):
+    import datetime as dt
+
+    from apps.locks.models import LockHealth
+
+    utc = parqex_account(property_create(), base_url=parqex_url)
+    paris = parqex_account(property_create(), base_url=parqex_url, display_name="Paris", time_zone="Europe/Paris")
+    _poll(utc)
+    _poll(paris)
+    assert utc.time_zone == "UTC" and paris.time_zone == "Europe/Paris"
+    # the seed's "2020-12-18 18:47:25": 18:47:25 UTC by default, 17:47:25 UTC as Paris wall-clock time (CET)
+    seen = dict(ParqExDoor.objects.filter(door_id=KITTY).values_list("account_id", "controller_last_contact"))
+    assert seen[utc.pk] == dt.datetime(2020, 12, 18, 18, 47, 25, tzinfo=dt.UTC)
+    assert seen[paris.pk] == dt.datetime(2020, 12, 18, 17, 47, 25, tzinfo=dt.UTC)
+    health = LockHealth.objects.get(lock__parqex_door__door_id=KITTY, lock__parqex_door__account=paris)
+    assert health.door_opened_at == dt.datetime(2020, 12, 18, 17, 32, 25, tzinfo=dt.UTC)
