@@ -14,12 +14,15 @@ from pathlib import Path
 from tests.bench.common import CONNECTIONS, DURATION, HOST, ROOT, ROUNDS, WARMUP, BenchError, run_checked
 from tests.bench.load import tool_version
 from tests.bench.part_http import BARE, ENVELOPED
+from tests.bench.part_parqex import parqex_failures, parqex_rows, print_parqex
 from tests.bench.part_protocol import PROBE_SECONDS
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 
 
-def print_parts(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> list[str]:
+def print_parts(
+    meta: dict, http: dict | None, access: dict | None, protocol: dict | None, parqex: dict | None = None
+) -> list[str]:
     """Print the figures of the parts that ran; returns the failures (a query count that must be
     flat and is not, a target missed)."""
     failures = []
@@ -31,10 +34,15 @@ def print_parts(meta: dict, http: dict | None, access: dict | None, protocol: di
     if protocol:
         print_protocol(protocol, meta["database"])
         failures += [f"protocol target missed: {what}" for what in protocol_failures(protocol)]
+    if parqex:
+        print_parqex(parqex)
+        failures += [f"parqex target missed: {what}" for what in parqex_failures(parqex)]
     return failures
 
 
-def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dict | None) -> None:
+def write_docs(
+    meta: dict, http: dict | None, access: dict | None, protocol: dict | None, parqex: dict | None = None
+) -> None:
     """Rewrite this database's blocks of docs/PERFORMANCE.md for the parts that ran."""
     if http:
         write_doc("api-overhead", meta["db_key"], figures_block(http["results"], http["seed"], meta, http["pairs"]))
@@ -43,6 +51,32 @@ def write_docs(meta: dict, http: dict | None, access: dict | None, protocol: dic
         write_doc("access", meta["db_key"], access_block(access, meta))
     if protocol:
         write_doc("protocol", meta["db_key"], protocol_block(protocol, meta))
+    if parqex:
+        write_doc("parqex", meta["db_key"], parqex_block(parqex, meta))
+
+
+def parqex_block(parqex: dict, meta: dict) -> str:
+    start, end = marks("parqex", meta["db_key"])
+    m, failed = meta["machine"], parqex_failures(parqex)
+    return "\n".join(
+        [
+            start,
+            f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/parqex.py), "
+            f"{parqex['controllers']:,} controllers × 3 doors = {parqex['doors']:,} doors.",
+            "",
+            f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}",
+            f"- Database: {meta['database_setup']}",
+            "",
+            "| poll | figure | value |",
+            "| --- | --- | ---: |",
+            *(f"| {poll} | {what} | {value} |" for poll, what, value in parqex_rows(parqex)),
+            "",
+            f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** Targets: an "
+            "unchanged poll writes no door, lock, link or health row, and the account at most twice (the "
+            "claim's lease and the poll time); the run's own rows and events are the same for any number of doors.",
+            end,
+        ]
+    )
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -641,6 +675,17 @@ cost must not grow with the property), a structural change, and a full rebuild w
 memory (`tests/bench/access.py`). Re-run: `make bench` (SQLite) or
 `BENCH_DATABASE_URL=postgres://… make bench` (PostgreSQL); `BENCH_PARTS=access` runs only this
 part. Each run rewrites its database's block below.
+
+{block}
+""",
+    "parqex": """
+## ParqEx poll: 1,000 controllers × 3 doors
+
+Issue 14 (`tests/bench/parqex.py`; alone: `BENCH_PARTS=parqex make bench`, smaller:
+`BENCH_PARQEX_CONTROLLERS=20`): the real ParqEx client and poll against the emulator served
+over loopback in the same process, a first poll (every door becomes a lock with its door row,
+link and health) and a second with nothing changed, with their SQL statements and writes per
+table. Each run rewrites its database's block below.
 
 {block}
 """,

@@ -53,9 +53,10 @@ BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access and/or protocol, comma-separated; default all three: steps 1–4 are
-`http`, step 5 `access`, step 6 `protocol`), BENCH_ACCESS_RUNS (membership changes timed per
-campus and direction, default 15).
+BENCH_PARTS (http, access, protocol and/or parqex, comma-separated; default all four: steps 1–4
+are `http`, step 5 `access`, step 6 `protocol`, and `parqex` the ParqEx poll of 1,000 controllers
+× 3 doors, tests/bench/parqex.py; BENCH_PARQEX_CONTROLLERS sets the count),
+BENCH_ACCESS_RUNS (membership changes timed per campus and direction, default 15).
 """
 
 import base64
@@ -79,6 +80,7 @@ from tests.bench.common import HOST, ROOT, BenchError, log, run_checked  # noqa:
 from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
+from tests.bench.part_parqex import parqex_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
 
 SETTINGS_MODULE = "tests.bench.settings"
@@ -87,10 +89,13 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol")
+ALL_PARTS = ("http", "access", "protocol", "parqex")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
-    sys.exit(f"BENCH_PARTS must name http, access and/or protocol (comma-separated), not {os.environ['BENCH_PARTS']!r}")
+    sys.exit(
+        "BENCH_PARTS must name http, access, protocol and/or parqex (comma-separated), "
+        f"not {os.environ['BENCH_PARTS']!r}"
+    )
 
 
 # --- database -------------------------------------------------------------------------------------
@@ -190,7 +195,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = None
+    http = access = protocol = parqex = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -207,6 +212,8 @@ def main() -> int:
             access = access_bench(env)
         if "protocol" in PARTS:  # reuses the access part's 10k campus when it ran
             protocol = protocol_bench(env, tmp)
+        if "parqex" in PARTS:
+            parqex = parqex_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -232,9 +239,9 @@ def main() -> int:
         "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
         "elapsed": time.monotonic() - began,
     }
-    failures = report.print_parts(meta, http, access, protocol)
+    failures = report.print_parts(meta, http, access, protocol, parqex)
     if WRITE_DOC:
-        report.write_docs(meta, http, access, protocol)
+        report.write_docs(meta, http, access, protocol, parqex)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:
