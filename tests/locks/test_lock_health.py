@@ -112,3 +112,14 @@ def test_property_lock_health_lists_its_locks_pages_and_filters_attention():
     assert manager.get(f"/api/v1/properties/{other.pk}/lock-health").status_code == 404
     refused = manager.get(url, {"attention": "maybe"})
     assert refused.status_code == 400 and "attention" in refused.json()["error"]
+
+
+def test_the_sweep_reads_only_rows_whose_flags_can_turn(django_assert_num_queries):
+    prop = d.property_create()
+    now = timezone.now()
+    for n in range(5):  # closed, recently seen: nothing can turn within the next minutes
+        lock = lock_create(display_name=f"Door {n}", prop=prop, actor=SYSTEM)
+        lock_health_record(lock=lock, source="parqex", actor=SYSTEM, door_state="closed", last_contact_at=now, now=now)
+    with django_assert_num_queries(1):
+        assert lock_health_sweep(now=now + dt.timedelta(minutes=5)) == 0
+    assert lock_health_sweep(now=now + dt.timedelta(minutes=31)) == 5  # all five go offline
