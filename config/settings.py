@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # docs/INTEGRATIONS.md "Lock health": offline / held open turn with time, not with a report
+    "lock-health-sweep": {
+        "task": "apps.integrations.tasks.lock_health_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     # docs/INTEGRATIONS.md "Polling": enqueues one poll task per due account
     "integration-accounts-dispatch": {
         "task": "apps.integrations.tasks.integration_accounts_dispatch",
@@ -323,6 +329,13 @@ KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS = env_int("KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS", 3
 KEYHOUSE_LOCK_COMMAND_TTL_SECONDS = env_int("KEYHOUSE_LOCK_COMMAND_TTL_SECONDS", 24 * 3600, minimum=60)
 # After a propertyKey rotation the old key keeps co-signing this long, so locks learn the new one.
 KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS = env_int("KEYHOUSE_PROPERTY_KEY_OVERLAP_SECONDS", 30 * 24 * 3600, minimum=0)
+# --- lock health (docs/INTEGRATIONS.md "Lock health") ---
+# A lock's battery is low below this percent; it is online while its last contact is at most
+# ONLINE_MINUTES old; a Keyhouse lock's door is held open after HELD_OPEN_SECONDS open
+# (ParqEx doors use their own time_before_door_open_alert or auto-close delay).
+KEYHOUSE_LOCK_BATTERY_LOW_PERCENT = env_int("KEYHOUSE_LOCK_BATTERY_LOW_PERCENT", 20, minimum=0, maximum=100)
+KEYHOUSE_LOCK_ONLINE_MINUTES = env_int("KEYHOUSE_LOCK_ONLINE_MINUTES", 30, minimum=1)
+KEYHOUSE_LOCK_HELD_OPEN_SECONDS = env_int("KEYHOUSE_LOCK_HELD_OPEN_SECONDS", 600, minimum=1)
 # Access logs one sync may carry.
 KEYHOUSE_LOCK_ACCESS_LOGS_MAX = env_int("KEYHOUSE_LOCK_ACCESS_LOGS_MAX", 5000, minimum=1)
 

@@ -118,6 +118,7 @@ OPERATIONS: dict[str, OperationRule] = {
     "syncLock": rule(Scope.OBJECT, LOCK),
     "listLockAccessLogs": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT),
     "getLockHealth": rule(Scope.OBJECT, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
+    "listPropertyLockHealth": rule(Scope.PROPERTY, OWNER, MANAGE_ACCESS, SUPPORT, spec=False),
     # Firmware
     "uploadFirmwareVersion": rule(Scope.GLOBAL, MANAGE_FIRMWARE),
     "getFirmwareVersion": rule(Scope.ANY, MANAGE_FIRMWARE, OWNER, SUPPORT, LOCK),

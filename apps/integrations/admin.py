@@ -46,7 +46,7 @@ class IntegrationAccountForm(forms.ModelForm):
 
     class Meta:
         model = IntegrationAccount
-        fields = ("kind", "property", "display_name", "base_url", "poll_interval_seconds")
+        fields = ("kind", "property", "display_name", "base_url", "poll_interval_seconds", "time_zone")
         help_texts = {
             "base_url": "Empty: the vendor's cloud. https only (http only for local emulators in development)."
         }
@@ -54,6 +54,12 @@ class IntegrationAccountForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["property"].queryset = Property.objects.alive().order_by("display_name")
+        self.fields["time_zone"].required = False
+        self.fields[
+            "time_zone"
+        ].help_text = (
+            "IANA zone of the remote's times that carry none (ParqEx's last contact, last toggled). Empty: UTC."
+        )
         adding = self.instance._state.adding
         if not adding:
             self.fields["kind"].disabled = True
@@ -119,7 +125,7 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         credentials = tuple(f"credential_{name}" for name in _credential_names())
-        main = ("kind", "property", "display_name", "base_url", "poll_interval_seconds", "enabled")
+        main = ("kind", "property", "display_name", "base_url", "poll_interval_seconds", "time_zone", "enabled")
         if obj is None:
             return [(None, {"fields": main}), ("Credentials", {"fields": credentials})]
         return [
@@ -176,6 +182,7 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
                 base_url=data.get("base_url") or None,
                 credentials=credentials,
                 poll_interval_seconds=data.get("poll_interval_seconds"),
+                time_zone=data.get("time_zone"),
                 actor=self.actor(request),
             )
             if not data.get("enabled", True):
@@ -184,6 +191,7 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
         changes = {
             "display_name": data["display_name"],
             "poll_interval_seconds": data["poll_interval_seconds"],
+            "time_zone": data.get("time_zone") or obj.time_zone,
             "enabled": data.get("enabled", False),
         }
         if data.get("base_url"):

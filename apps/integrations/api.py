@@ -26,7 +26,12 @@ from apps.integrations.serializers import (
 from apps.properties import selectors as property_selectors
 
 TAGS = ["integrations"]
-FIELDS = {"displayName": "display_name", "baseUrl": "base_url", "pollIntervalSeconds": "poll_interval_seconds"}
+FIELDS = {
+    "displayName": "display_name",
+    "baseUrl": "base_url",
+    "pollIntervalSeconds": "poll_interval_seconds",
+    "timeZone": "time_zone",
+}
 
 
 def _with_last_run(accounts):
@@ -83,6 +88,7 @@ class IntegrationAccountListCreateApi(_AccountApi):
             base_url=body.get("baseUrl"),
             credentials=body["credentials"],
             poll_interval_seconds=body.get("pollIntervalSeconds"),
+            time_zone=body.get("timeZone"),
             actor=request.user.label,
         )
         return Response(IntegrationAccountSerializer(self.account_or_404(account.pk)).data)

@@ -1,5 +1,6 @@
-"""Demo integration: the demo property linked to the Lockt emulator's example instance (§9.13
-seed), polled once, so `make run` shows a Lockt account with its users, groups and locks.
+"""Demo integrations (`manage.py seed_demo`): the demo property linked to the Lockt emulator's
+example instance (§9.13 seed), polled once, so `make run` shows a Lockt account with its users,
+groups and locks; then the ParqEx and SmartphoneKey demos (`demo_vendors`).
 
 The emulator is served by Keyhouse itself (`/_emulators/lockt/`, only with
 KEYHOUSE_EMULATORS), at `KEYHOUSE_DEMO_SITE_URL` (the address `make run` serves on). The first
@@ -8,19 +9,13 @@ before `runserver`), a short-lived local server answers for the duration of the 
 that fails is printed and left to the schedule: the demo data stays.
 """
 
-import contextlib
-import socket
-import threading
-from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
 import requests
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
-from django.db import connections, transaction
+from django.db import transaction
 
 from apps.core.actors import SYSTEM
-from apps.integrations import services
+from apps.integrations import demo_vendors, services
+from apps.integrations.demo_server import served
 from apps.integrations.models import IntegrationAccount
 from apps.properties.demo import DEMO_PROPERTY_NAME
 from apps.properties.models import Property
@@ -32,6 +27,11 @@ EMULATOR_PATH = "/_emulators/lockt"
 
 
 def seed_demo(stdout) -> None:
+    lockt_seed_demo(stdout)
+    demo_vendors.seed_demo(stdout)  # ParqEx and SmartphoneKey (issue 14)
+
+
+def lockt_seed_demo(stdout) -> None:
     if not settings.KEYHOUSE_EMULATORS:
         stdout.write("Lockt demo account skipped: KEYHOUSE_EMULATORS is off.")
         return
@@ -55,7 +55,7 @@ def seed_demo(stdout) -> None:
 def demo_poll(*, account_id, site: str, stdout) -> None:
     """Turn on the emulator's `schedule_id` in level reads (so levels grant their doors on their
     schedules) and poll the demo account once."""
-    with _served(site):
+    with served(site):
         headers = {"apiuser": DEMO_CREDENTIALS["apiuser"], "apikey": DEMO_CREDENTIALS["apikey"]}
         try:
             requests.post(
@@ -72,38 +72,3 @@ def demo_poll(*, account_id, site: str, stdout) -> None:
         return
     counts = f"{run.fetched} fetched, {run.created} created, {run.updated} updated, {run.failed} failed"
     stdout.write(f"Lockt demo account polled: {run.status} ({counts}){': ' + run.error if run.error else ''}.")
-
-
-@contextlib.contextmanager
-def _served(site: str):
-    """Keyhouse at `site` for the block: whatever already answers there, else a local server."""
-    parts = urlsplit(site)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        answering = probe.connect_ex((host, port)) == 0
-    if answering:
-        yield
-        return
-
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args) -> None:  # the demo's output stays short
-            pass
-
-    application = get_wsgi_application()
-
-    def serve(environ, start_response):
-        try:
-            return application(environ, start_response)
-        finally:
-            connections.close_all()  # this thread's connections, before the server stops
-
-    server: WSGIServer = make_server(host, port, serve, handler_class=Quiet)
-    thread = threading.Thread(target=server.serve_forever, name="lockt-demo-emulator", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -7,6 +7,7 @@ from django.db import models
 
 from apps.core.ids import uuid7
 from apps.core.models import Entity
+from apps.core.validators import validate_time_zone
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import POLL_INTERVAL_DEFAULT, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
 
@@ -29,6 +30,12 @@ class IntegrationAccount(Entity):
     poll_interval_seconds = models.PositiveIntegerField(
         default=POLL_INTERVAL_DEFAULT,
         validators=[MinValueValidator(POLL_INTERVAL_MIN), MaxValueValidator(POLL_INTERVAL_MAX)],
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The zone of the remote's times that carry none (ParqEx's `last_contact`, `last_toggled`).",
     )
     status = models.CharField(
         max_length=16, choices=IntegrationAccountStatus.choices, default=IntegrationAccountStatus.OK

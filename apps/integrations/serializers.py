@@ -3,9 +3,11 @@
 Credentials are write-only: requests carry them, no answer ever does (not even the one that
 created the account); answers name the fields that are set (`credentialFields`)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
+from apps.core.validators import validate_time_zone
 from apps.integrations import registry
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import CREDENTIAL_MAX_LENGTH, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
@@ -74,6 +76,7 @@ class IntegrationAccountSerializer(EntitySerializer):
             "display_name",
             "base_url",
             "poll_interval_seconds",
+            "time_zone",
             "status",
             "enabled",
             "last_attempt_at",
@@ -102,6 +105,17 @@ class IntegrationAccountSerializer(EntitySerializer):
         return SyncRunSerializer(runs[0]).data if runs else None
 
 
+def _time_zone(value: str) -> str:
+    try:
+        validate_time_zone(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+    return value
+
+
+TZ_HELP = "IANA time zone of the remote's times that carry no zone (ParqEx's last_contact, last_toggled). Default UTC."
+
+
 class IntegrationAccountCreateSerializer(InputSerializer):
     propertyId = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=IntegrationAccountKind.choices)
@@ -120,6 +134,7 @@ class IntegrationAccountCreateSerializer(InputSerializer):
     pollIntervalSeconds = serializers.IntegerField(
         min_value=POLL_INTERVAL_MIN, max_value=POLL_INTERVAL_MAX, required=False, help_text="Default 300."
     )
+    timeZone = serializers.CharField(max_length=64, required=False, validators=[_time_zone], help_text=TZ_HELP)
 
 
 class IntegrationAccountUpdateSerializer(InputSerializer):
@@ -136,6 +151,7 @@ class IntegrationAccountUpdateSerializer(InputSerializer):
     pollIntervalSeconds = serializers.IntegerField(
         min_value=POLL_INTERVAL_MIN, max_value=POLL_INTERVAL_MAX, required=False
     )
+    timeZone = serializers.CharField(max_length=64, required=False, validators=[_time_zone], help_text=TZ_HELP)
     enabled = serializers.BooleanField(required=False, help_text="false: never polled (status disabled).")
 
 

@@ -144,6 +144,7 @@ def integration_account_create(
     actor: str,
     base_url: str | None = None,
     poll_interval_seconds: int | None = None,
+    time_zone: str | None = None,
 ) -> IntegrationAccount:
     """Link a remote account to a property (event `integration_account.created`); it is polled
     at once by the dispatcher. The credentials are stored wrapped under the KEK ring."""
@@ -155,6 +156,7 @@ def integration_account_create(
         display_name=display_name,
         base_url=_checked_base_url(base_url or vendor.default_base_url),
         poll_interval_seconds=poll_interval_seconds or POLL_INTERVAL_DEFAULT,
+        time_zone=time_zone or "UTC",
         next_attempt_at=timezone.now(),
         last_modified_by=actor,
     )
@@ -189,6 +191,7 @@ def integration_account_update(
     base_url=UNSET,
     credentials=UNSET,
     poll_interval_seconds=UNSET,
+    time_zone=UNSET,
     enabled=UNSET,
 ) -> IntegrationAccount:
     """Change what is given (event `integration_account.updated`, naming the changed fields).
@@ -210,6 +213,9 @@ def integration_account_update(
     if poll_interval_seconds is not UNSET and poll_interval_seconds != account.poll_interval_seconds:
         account.poll_interval_seconds = poll_interval_seconds
         changed.append("pollIntervalSeconds")
+    if time_zone is not UNSET and time_zone != account.time_zone:
+        account.time_zone = time_zone
+        changed.append("timeZone")
     if credentials is not UNSET:
         _wrap_credentials(account, _checked_credentials(_vendor(account.kind), credentials))
         changed.append("credentials")

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.integrations import services
+from apps.integrations import health, services
 
 
 @shared_task(time_limit=300, soft_time_limit=270, acks_late=True)
@@ -16,3 +16,9 @@ def integration_account_poll(account_id: str, trigger: str = services.SCHEDULED)
 def integration_accounts_dispatch() -> int:
     """Beat (every minute): enqueue a poll of each due account; returns how many."""
     return len(services.integration_accounts_dispatch())
+
+
+@shared_task(time_limit=600, soft_time_limit=570)
+def lock_health_sweep() -> int:
+    """Beat (every minute; twin: the `lock_health_sweep` command): offline, held open, stale."""
+    return health.health_sweep()

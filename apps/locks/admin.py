@@ -12,11 +12,11 @@ their gaps; and, per change, on how many locks it is acknowledged ("Key-map chan
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.access.admin.display import render_lock_lines
 from apps.access.admin.door import who_can_open_view
@@ -28,7 +28,7 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, admin_pr
 from apps.core.exceptions import ApplicationError
 from apps.events.models import Event
 from apps.locks import selectors, services
-from apps.locks.models import KeyMapRequest, Lock, LockAccessLog
+from apps.locks.models import KeyMapRequest, Lock, LockAccessLog, LockHealth
 from apps.properties.models import Property
 
 UNINSTALL_MODES = [
@@ -86,6 +86,35 @@ class AccessLogGapFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Locks whose health needs someone (docs/INTEGRATIONS.md "Lock health")."""
+
+    title = "health"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs attention"), ("no", "Reported, all well"), ("unknown", "No report yet")]
+
+    def queryset(self, request, queryset):
+        attention = (
+            Q(health__battery_low=True) | Q(health__online=False) | Q(health__held_open=True) | Q(health__stale=True)
+        )
+        if self.value() == "yes":
+            return queryset.filter(health__isnull=False).filter(attention)
+        if self.value() == "no":
+            return queryset.filter(health__isnull=False).exclude(attention)
+        if self.value() == "unknown":
+            return queryset.filter(health__isnull=True)
+        return queryset
+
+
+def _health(lock: Lock) -> LockHealth | None:
+    try:
+        return lock.health
+    except LockHealth.DoesNotExist:
+        return None
+
+
 class LockChangeList(ChangeList):
     """Computes the page's required firmware versions in one query (not one per row)."""
 
@@ -139,11 +168,17 @@ class LockAdmin(ServiceModelAdmin):
 
     form = LockForm
     change_form_template = "admin/locks/lock/change_form.html"
-    # Seven short columns: the list fits a 1366 px screen beside the navigation and the filters
-    # (owner and the lines' details are on the lock page).
-    list_display = ("display_name", "property", "area", "access_lines", "signed_map", "last_sync", "firmware")
-    list_select_related = ("property", "area")
-    list_filter = (("property", admin.RelatedOnlyFieldListFilter), InstalledFilter, KeyMapFilter, AccessLogGapFilter)
+    # Eight short columns: the list fits a 1366 px screen beside the navigation and the filters
+    # (owner and the lines' details are on the lock page; door, battery and contact share one).
+    list_display = ("display_name", "property", "area", "access_lines", "signed_map", "last_sync", "firmware", "health")
+    list_select_related = ("property", "area", "health")
+    list_filter = (
+        ("property", admin.RelatedOnlyFieldListFilter),
+        NeedsAttentionFilter,
+        InstalledFilter,
+        KeyMapFilter,
+        AccessLogGapFilter,
+    )
     search_fields = ("display_name", "=id", "area__display_name", "property__display_name")
     ordering = ("property__display_name", "display_name")
     autocomplete_fields = ("owner", "area")
@@ -276,6 +311,41 @@ class LockAdmin(ServiceModelAdmin):
         if required is None:
             return reported
         return reported if reported == required else format_html("<strong>{} → {}</strong>", reported, required)
+
+    @admin.display(description="door")
+    def door(self, obj):
+        health = _health(obj)
+        if health is None or health.door_state == "unknown":
+            return "—"
+        return format_html("<strong>held open</strong>") if health.held_open else health.door_state
+
+    @admin.display(description="battery")
+    def battery(self, obj):
+        health = _health(obj)
+        if health is None or health.battery_level is None:
+            return "—"
+        text = f"{health.battery_level} %"
+        return format_html("<strong>{} low</strong>", text) if health.battery_low else text
+
+    @admin.display(description="contact")
+    def contact(self, obj):
+        """online / offline as the source last saw it; stale when its integration is failing."""
+        health = _health(obj)
+        if health is None:
+            return "no report"
+        state = "online" if health.online else format_html("<strong>offline</strong>")
+        if health.stale:
+            return format_html("{} · <strong>stale: its integration is failing</strong>", state)
+        return state
+
+    @admin.display(description="health")
+    def health(self, obj):
+        """Door · battery · contact in one column (the list must fit 1366 px)."""
+        if _health(obj) is None:
+            return "no report"
+        return format_html_join(
+            " · ", "{}", ((part,) for part in (self.door(obj), self.battery(obj), self.contact(obj)))
+        )
 
     @admin.display(description="missing access logs")
     def missing_access_logs(self, obj):

@@ -19,9 +19,9 @@ from apps.keys import canonical
 from apps.locks import selectors, services, signing
 from apps.locks.choices import LockUninstallMode
 from apps.locks.constants import LOCK_CALLER
-from apps.locks.filters import LockFilterSet
+from apps.locks.filters import LockFilterSet, LockHealthFilterSet
 from apps.locks.models import LockCredential, LockHealth
-from apps.locks.pagination import AccessLogPagination
+from apps.locks.pagination import AccessLogPagination, LockHealthPagination
 from apps.locks.serializers import (
     EventAcknowledgementsSerializer,
     LockAccessLogGapSerializer,
@@ -278,3 +278,23 @@ class LockHealthApi(_LockApi):
         lock = self.lock_or_404(lockId)
         health = LockHealth.objects.filter(lock=lock).first() or LockHealth(lock=lock, source=None, updated_at=None)
         return Response(LockHealthSerializer(health).data)
+
+
+class PropertyLockHealthApi(ApiView):
+    page_items_key = "lockHealth"
+    pagination_class = LockHealthPagination
+
+    @operation(
+        "listPropertyLockHealth",
+        responses=LockHealthSerializer(many=True),
+        parameters=filter_parameters(LockHealthFilterSet),
+        tags=TAGS,
+    )
+    def get(self, request, propertyId):
+        """The health of the property's locks that have reported, paged (extension;
+        docs/INTEGRATIONS.md "Lock health"). `attention=true`: only those with battery low,
+        offline, held open or stale."""
+        if not property_selectors.property_exists(property_id=propertyId):
+            raise NotFound()
+        queryset = self.filtered(LockHealthFilterSet, selectors.lock_health_list(property_id=propertyId))
+        return self.paginated(queryset, LockHealthSerializer)

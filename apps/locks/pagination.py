@@ -35,3 +35,9 @@ class AccessLogPagination(NewestSequenceFirstPagination):
         }
         page["required"] = [*page["required"], "gaps"]
         return page
+
+
+class LockHealthPagination(PageTokenPagination):
+    """listPropertyLockHealth: LockHealth's key is its lock."""
+
+    ordering = "lock_id"

@@ -14,7 +14,15 @@ from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.locks.constants import LOCK_CALLER
 from apps.locks.handlers import TRACKED_EVENTS
-from apps.locks.models import KeyMapRequest, Lock, LockAccessLog, LockAccessLogGap, LockCredential, SignedKeyMap
+from apps.locks.models import (
+    KeyMapRequest,
+    Lock,
+    LockAccessLog,
+    LockAccessLogGap,
+    LockCredential,
+    LockHealth,
+    SignedKeyMap,
+)
 
 
 def lock_list(*, property_ids=ALL) -> QuerySet[Lock]:
@@ -24,6 +32,19 @@ def lock_list(*, property_ids=ALL) -> QuerySet[Lock]:
     if property_ids is not ALL:
         queryset = queryset.filter(property_id__in=property_ids)
     return queryset
+
+
+ATTENTION = Q(battery_low=True) | Q(online=False) | Q(held_open=True) | Q(stale=True)
+
+
+def lock_health_list(*, property_id) -> QuerySet[LockHealth]:
+    """The health of the property's live locks that have reported (docs/INTEGRATIONS.md "Lock
+    health"); ATTENTION: battery low, offline, held open or stale."""
+    return (
+        LockHealth.objects.filter(lock__property_id=property_id)
+        .exclude(lock__type_state=EntityTypeState.DELETED)
+        .select_related("lock")
+    )
 
 
 def lock_get(*, lock_id, property_ids=ALL) -> Lock | None:

@@ -167,6 +167,19 @@ class LockSyncSerializer(InputSerializer):
         required=False, allow_null=True, max_length=22, help_text="Extension: kid of the X25519 key sealed to."
     )
     ack = serializers.JSONField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
+    batteryLevel = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=100,
+        help_text="Extension (protocol 1.1, §6.4.1): battery percent now; omitted or null: unknown.",
+    )
+    doorState = serializers.ChoiceField(
+        choices=["open", "closed", "unknown"],
+        required=False,
+        allow_null=True,
+        help_text="Extension (protocol 1.1, §6.4.1): the door's state now; omitted or null: unknown.",
+    )
     nonce = serializers.CharField(max_length=100, help_text="Extension: echoed in the signed answer.")
     signatures = serializers.DictField(child=serializers.CharField(), help_text="{kid: signature} by lockKey.")
 
@@ -185,6 +198,9 @@ class LockSyncSerializer(InputSerializer):
             value = self.initial_data.get(name)
             if not isinstance(value, kind) or isinstance(value, bool):
                 errors[name] = [f"Must be a JSON {'integer' if kind is int else 'string'}."]
+        battery = self.initial_data.get("batteryLevel")
+        if battery is not None and (not isinstance(battery, int) or isinstance(battery, bool)):
+            errors["batteryLevel"] = ["Must be a JSON integer or null."]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -311,6 +327,7 @@ class LockHealthSerializer(serializers.Serializer):
     """A lock's health from whatever reports it (docs/INTEGRATIONS.md "Lock health")."""
 
     lockId = serializers.UUIDField(source="lock_id", read_only=True)
+    displayName = serializers.CharField(source="lock.display_name", read_only=True, help_text="The lock's name.")
     source = serializers.CharField(
         read_only=True, allow_null=True, help_text="parqex, lockt or keyhouse; null = never reported."
     )

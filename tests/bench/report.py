@@ -14,6 +14,7 @@ from pathlib import Path
 from tests.bench.common import CONNECTIONS, DURATION, HOST, ROOT, ROUNDS, WARMUP, BenchError, run_checked
 from tests.bench.load import tool_version
 from tests.bench.part_http import BARE, ENVELOPED
+from tests.bench.part_parqex import parqex_failures, parqex_rows, print_parqex
 from tests.bench.part_portal import portal_failures, portal_rows
 from tests.bench.part_protocol import PROBE_SECONDS
 
@@ -27,6 +28,7 @@ def print_parts(
     protocol: dict | None,
     portal: dict | None = None,
     imports: dict | None = None,
+    parqex: dict | None = None,
 ) -> list[str]:
     """Print the figures of the parts that ran; returns the failures (a query count that must be
     flat and is not, a target missed)."""
@@ -45,6 +47,9 @@ def print_parts(
     if imports:
         print_imports(imports, meta["database"])
         failures += [f"imports target missed: {what}" for what in imports_failures(imports)]
+    if parqex:
+        print_parqex(parqex)
+        failures += [f"parqex target missed: {what}" for what in parqex_failures(parqex)]
     return failures
 
 
@@ -55,6 +60,7 @@ def write_docs(
     protocol: dict | None,
     portal: dict | None = None,
     imports: dict | None = None,
+    parqex: dict | None = None,
 ) -> None:
     """Rewrite this database's blocks of docs/PERFORMANCE.md for the parts that ran."""
     if http:
@@ -68,6 +74,32 @@ def write_docs(
         write_doc("portal", meta["db_key"], portal_block(portal, meta))
     if imports:
         write_doc("imports", meta["db_key"], imports_block(imports, meta))
+    if parqex:
+        write_doc("parqex", meta["db_key"], parqex_block(parqex, meta))
+
+
+def parqex_block(parqex: dict, meta: dict) -> str:
+    start, end = marks("parqex", meta["db_key"])
+    m, failed = meta["machine"], parqex_failures(parqex)
+    return "\n".join(
+        [
+            start,
+            f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/parqex.py), "
+            f"{parqex['controllers']:,} controllers × 3 doors = {parqex['doors']:,} doors.",
+            "",
+            f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}",
+            f"- Database: {meta['database_setup']}",
+            "",
+            "| poll | figure | value |",
+            "| --- | --- | ---: |",
+            *(f"| {poll} | {what} | {value} |" for poll, what, value in parqex_rows(parqex)),
+            "",
+            f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** Targets: an "
+            "unchanged poll writes no door, lock, link or health row, and the account at most twice (the "
+            "claim's lease and the poll time); the run's own rows and events are the same for any number of doors.",
+            end,
+        ]
+    )
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -899,6 +931,17 @@ each, target ≥ 1,000), the same file imported again (changes nothing, ≤ 1/3 
 apply), the peak memory of validating and applying 50,000 rows against 10,000 (within 1.5×),
 and a 100,000-row export streamed against a 10,000-row one (flat). Each run rewrites its
 database's block below.
+
+{block}
+""",
+    "parqex": """
+## ParqEx poll: 1,000 controllers × 3 doors
+
+Issue 14 (`tests/bench/parqex.py`; alone: `BENCH_PARTS=parqex make bench`, smaller:
+`BENCH_PARQEX_CONTROLLERS=20`): the real ParqEx client and poll against the emulator served
+over loopback in the same process, a first poll (every door becomes a lock with its door row,
+link and health) and a second with nothing changed, with their SQL statements and writes per
+table. Each run rewrites its database's block below.
 
 {block}
 """,

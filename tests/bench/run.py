@@ -61,14 +61,15 @@ BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access, protocol, portal, imports and/or lockt, comma-separated; default
-all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`, `imports` and
-`lockt`), BENCH_ACCESS_RUNS (membership changes timed per campus and direction, default 15),
-BENCH_REDIS_URL (the portal part's Redis; default: a private redis-server, or the part is
-skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_IMPORT_ROWS / BENCH_IMPORT_BIG /
-BENCH_EXPORT_ROWS (the import part's sizes, default 10,000 / 50,000 / 100,000),
-BENCH_LOCKT_USERS (the Lockt part's sizes, default 10000,50000; printed, not yet written to the
-doc).
+BENCH_PARTS (http, access, protocol, portal, imports, lockt and/or parqex, comma-separated;
+default all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`,
+`imports`, `lockt` and `parqex`), BENCH_ACCESS_RUNS (membership changes timed per campus and
+direction, default 15), BENCH_REDIS_URL (the portal part's Redis; default: a private
+redis-server, or the part is skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_IMPORT_ROWS /
+BENCH_IMPORT_BIG / BENCH_EXPORT_ROWS (the import part's sizes, default 10,000 / 50,000 /
+100,000), BENCH_LOCKT_USERS (the Lockt part's sizes, default 10000,50000; printed, not yet
+written to the doc), BENCH_PARQEX_CONTROLLERS (the ParqEx poll's controllers × 3 doors,
+default 1,000).
 """
 
 import base64
@@ -94,6 +95,7 @@ from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
 from tests.bench.part_imports import imports_bench  # noqa: E402
 from tests.bench.part_lockt import lockt_bench, lockt_print  # noqa: E402
+from tests.bench.part_parqex import parqex_bench  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
 
@@ -103,7 +105,7 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol", "portal", "imports", "lockt")
+ALL_PARTS = ("http", "access", "protocol", "portal", "imports", "lockt", "parqex")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(
@@ -208,7 +210,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = portal = imports = lockt = None
+    http = access = protocol = portal = imports = lockt = parqex = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -231,6 +233,8 @@ def main() -> int:
             lockt = lockt_bench(env)
         if "imports" in PARTS:  # a property of its own: independent of the parts above
             imports = imports_bench(env)
+        if "parqex" in PARTS:
+            parqex = parqex_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -256,11 +260,11 @@ def main() -> int:
         "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
         "elapsed": time.monotonic() - began,
     }
-    failures = report.print_parts(meta, http, access, protocol, portal, imports)
+    failures = report.print_parts(meta, http, access, protocol, portal, imports, parqex)
     if lockt:
         failures += lockt_print(lockt, meta["database"])
     if WRITE_DOC:
-        report.write_docs(meta, http, access, protocol, portal, imports)
+        report.write_docs(meta, http, access, protocol, portal, imports, parqex)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:

@@ -56,6 +56,9 @@ def test_an_owner_links_an_account_and_never_sees_its_credentials_again():
         )
     )
     assert changed["displayName"] == "Main cloud" and changed["status"] == "disabled" and changed["enabled"] is False
+    assert data["timeZone"] == "UTC"
+    zoned = ok(client.patch(f"{URL}/{account_id}", {"timeZone": "Europe/Paris"}, format="json"))
+    assert zoned["timeZone"] == "Europe/Paris"
     assert "k2" not in json.dumps(changed)
     ok(client.delete(f"{URL}/{account_id}"))
     assert not IntegrationAccount.objects.exists()
@@ -102,6 +105,7 @@ def test_readers_read_and_poll_but_only_owners_change_accounts():
         ({"kind": "acme"}, "kind"),
         ({"pollIntervalSeconds": 5}, "pollIntervalSeconds"),
         ({"displayName": ""}, "displayName"),
+        ({"timeZone": "Mars/Olympus"}, "timeZone"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(settings, overrides, field):

@@ -200,3 +200,40 @@ def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_cle
     process_events()  # what the worker does after commit: the sync_run.finished handler
     assert not LockHealth.objects.filter(stale=True).exists()
     assert Event.objects.filter(event_name="lock.stale_cleared").count() == 2
+
+
+def test_zone_less_times_are_read_in_the_account_s_time_zone(parqex_url):
+    import datetime as dt
+
+    from apps.locks.models import LockHealth
+
+    utc = parqex_account(property_create(), base_url=parqex_url)
+    paris = parqex_account(property_create(), base_url=parqex_url, display_name="Paris", time_zone="Europe/Paris")
+    _poll(utc)
+    _poll(paris)
+    assert utc.time_zone == "UTC" and paris.time_zone == "Europe/Paris"
+    # the seed's "2020-12-18 18:47:25": 18:47:25 UTC by default, 17:47:25 UTC as Paris wall-clock time (CET)
+    seen = dict(ParqExDoor.objects.filter(door_id=KITTY).values_list("account_id", "controller_last_contact"))
+    assert seen[utc.pk] == dt.datetime(2020, 12, 18, 18, 47, 25, tzinfo=dt.UTC)
+    assert seen[paris.pk] == dt.datetime(2020, 12, 18, 17, 47, 25, tzinfo=dt.UTC)
+    health = LockHealth.objects.get(lock__parqex_door__door_id=KITTY, lock__parqex_door__account=paris)
+    assert health.door_opened_at == dt.datetime(2020, 12, 18, 17, 32, 25, tzinfo=dt.UTC)
+
+
+def test_a_backing_off_account_is_dispatched_only_once_its_time_has_come(parqex_url, settings):
+    """Backoff on a fixed clock: the dispatcher (beat) skips the failing account until its next
+    attempt, and the other account of the same cloud keeps its own schedule."""
+    import datetime as dt
+
+    settings.KEYHOUSE_INTEGRATION_HTTP_RETRIES = 0
+    failing = parqex_account(property_create(), base_url=parqex_url)
+    healthy = parqex_account(property_create(), base_url=parqex_url, display_name="Healthy")
+    control(parqex_url, "POST", "fail", {"mode": "500"})
+    _poll(failing)
+    _poll(healthy)
+    assert failing.status == "backing_off" and healthy.status == "ok"
+    due = failing.next_attempt_at
+    assert 25 <= (due - failing.last_attempt_at).total_seconds() <= 60  # first failure: 30–60 s, jittered
+    assert failing.pk not in services.integration_accounts_dispatch(now=due - dt.timedelta(seconds=1))
+    assert ParqExDoor.objects.filter(account=failing).count() == 0  # nothing ran in between
+    assert failing.pk in services.integration_accounts_dispatch(now=due + dt.timedelta(seconds=1))

@@ -1,6 +1,7 @@
 """Builds tests/locks/vectors/*.json (docs/PROTOCOL.md §6.8) from fixed inputs.
 
-    python -m tests.locks.make_vectors     # rewrite the files (only with a context-version bump)
+    python -m tests.locks.make_vectors     # rewrite the files (only with a context-version bump;
+                                           # a protocol step adds a file, e.g. lock_sync_health.json)
 
 Every secret is SHA-256 of a label; Ed25519 is deterministic and the seal takes its ephemeral
 key and nonce from the vector, so the output is reproducible byte for byte. test_vectors.py
@@ -263,7 +264,38 @@ def lock_sync() -> dict:
     }
 
 
-BUILDERS = {"key_map.json": key_map, "lock_command.json": lock_command, "lock_sync.json": lock_sync}
+def lock_sync_health() -> dict:
+    """Protocol 1.1 (§6.4.1): the same kind of request carrying `batteryLevel` and `doorState`,
+    signed under the unchanged context (an added optional member is not a version bump)."""
+    lock_key = _signing("lock key")
+    request = {
+        "lockId": LOCK_ID,
+        "syncSequence": SYNC_SEQUENCE + 1,
+        "syncDate": "2026-03-26T13:10:00.000Z",
+        "currentKeyMapVersion": 7,
+        "currentFirmwareVersion": "2.1.0",
+        "encryptedAccessLogs": None,
+        "accessLogsKid": None,
+        "ack": None,
+        "batteryLevel": 17,
+        "doorState": "open",
+        "nonce": crypto.b64url_encode(secret("sync nonce 1.1")[:16]),
+    }
+    return {
+        "description": "PROTOCOL.md §6.4.1 (protocol 1.1): a lock's signed sync request reporting its battery "
+        "(17 %, low) and its door (open), no logs and no ack. The members are signed like every other one; "
+        "a 1.0 request (lock_sync.json) without them stays valid.",
+        "lockKey": lock_key,
+        "request": {"payload": request, **_signed(request, canonical.CONTEXT_LOCK_SYNC_REQUEST, lock_key)},
+    }
+
+
+BUILDERS = {
+    "key_map.json": key_map,
+    "lock_command.json": lock_command,
+    "lock_sync.json": lock_sync,
+    "lock_sync_health.json": lock_sync_health,
+}
 
 
 if __name__ == "__main__":

@@ -83,3 +83,33 @@ def test_key_map_changes_show_acknowledged_and_pending_locks(staff_client, world
     world.sync()
     page = _text(staff_client.get("/admin/locks/keymaprequest/", {"reason": "group.member_added"}))
     assert "1 of 1 locks" in page
+
+
+def test_lock_list_shows_health_and_filters_locks_needing_attention(staff_client):
+    from django.utils import timezone
+
+    from apps.locks.services import lock_create, lock_health_record
+
+    prop = d.property_create()
+    now = timezone.now()
+    gate = lock_create(display_name="Car park gate", prop=prop, actor=SYSTEM)
+    door = lock_create(display_name="Bike store", prop=prop, actor=SYSTEM)
+    lock_create(display_name="Loft hatch", prop=prop, actor=SYSTEM)
+    lock_health_record(
+        lock=gate, source="parqex", actor=SYSTEM, battery_level=12, door_state="open", last_contact_at=now
+    )
+    lock_health_record(
+        lock=door, source="keyhouse", actor=SYSTEM, battery_level=80, door_state="closed", last_contact_at=now
+    )
+
+    listing = _text(staff_client.get(LOCKS))
+    assert "12 % low" in listing and "80 %" in listing and "no report" in listing
+    attention = _text(staff_client.get(LOCKS, {"attention": "yes"}))
+    assert "Car park gate" in attention and "Bike store" not in attention and "Loft hatch" not in attention
+    assert "Loft hatch" in _text(staff_client.get(LOCKS, {"attention": "unknown"}))
+
+    from apps.locks.services import lock_health_stale_set
+
+    lock_health_stale_set(lock_ids=[door.pk], stale=True, actor=SYSTEM)
+    attention = _text(staff_client.get(LOCKS, {"attention": "yes"}))
+    assert "Bike store" in attention and "stale: its integration is failing" in attention

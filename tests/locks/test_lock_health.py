@@ -82,3 +82,44 @@ def test_health_api_and_command(capsys):
     assert other.get(f"/api/v1/locks/{lock.pk}/health").status_code == 404
     call_command("lock_health_sweep")
     assert "turned" in capsys.readouterr().out
+
+
+def test_property_lock_health_lists_its_locks_pages_and_filters_attention():
+    prop, other = d.property_create(), d.property_create()
+    gate = lock_create(display_name="Gate", prop=prop, actor=SYSTEM)
+    door = lock_create(display_name="Door", prop=prop, actor=SYSTEM)
+    lock_create(display_name="Never reported", prop=prop, actor=SYSTEM)
+    elsewhere = lock_create(display_name="Elsewhere", prop=other, actor=SYSTEM)
+    now = timezone.now()
+    lock_health_record(lock=gate, source="parqex", actor=SYSTEM, battery_level=5, last_contact_at=now)
+    lock_health_record(lock=door, source="keyhouse", actor=SYSTEM, battery_level=80, last_contact_at=now)
+    lock_health_record(lock=elsewhere, source="parqex", actor=SYSTEM, battery_level=5, last_contact_at=now)
+    manager = key_client(Grant("manage-access", property_id=prop.pk))
+    url = f"/api/v1/properties/{prop.pk}/lock-health"
+
+    listed = manager.get(url).json()["data"]["lockHealth"]
+    assert sorted(item["displayName"] for item in listed) == ["Door", "Gate"]
+    attention = manager.get(url, {"attention": "true"}).json()["data"]["lockHealth"]
+    assert [(item["displayName"], item["batteryLow"]) for item in attention] == [("Gate", True)]
+    fine = manager.get(url, {"attention": "false"}).json()["data"]["lockHealth"]
+    assert [item["displayName"] for item in fine] == ["Door"]
+
+    first = manager.get(url, {"pageSize": 1}).json()["data"]
+    second = manager.get(url, {"pageSize": 1, "pageToken": first["pageToken"]}).json()["data"]
+    assert len(first["lockHealth"]) == len(second["lockHealth"]) == 1
+    assert first["lockHealth"][0]["lockId"] != second["lockHealth"][0]["lockId"] and second["pageToken"] is None
+
+    assert manager.get(f"/api/v1/properties/{other.pk}/lock-health").status_code == 404
+    refused = manager.get(url, {"attention": "maybe"})
+    assert refused.status_code == 400 and "attention" in refused.json()["error"]
+
+
+def test_the_sweep_reads_only_rows_whose_flags_can_turn(django_assert_num_queries):
+    prop = d.property_create()
+    now = timezone.now()
+    for n in range(5):  # closed, recently seen: nothing can turn within the next minutes
+        lock = lock_create(display_name=f"Door {n}", prop=prop, actor=SYSTEM)
+        lock_health_record(lock=lock, source="parqex", actor=SYSTEM, door_state="closed", last_contact_at=now, now=now)
+    with django_assert_num_queries(1):
+        assert lock_health_sweep(now=now + dt.timedelta(minutes=5)) == 0
+    assert lock_health_sweep(now=now + dt.timedelta(minutes=31)) == 5  # all five go offline

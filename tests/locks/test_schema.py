@@ -127,15 +127,16 @@ SYNC_REQUIRED = {
 
 
 def test_the_sync_request_s_required_members_are_those_of_the_protocol(schema, world):
-    """PROTOCOL.md §6.4 "Required": all but `accessLogsKid` and `ack`, in the schema and on the
-    server: a signed sync without the optional two is accepted, one without `nonce` is refused."""
+    """PROTOCOL.md §6.4 "Required": all but `accessLogsKid`, `ack` and protocol 1.1's
+    `batteryLevel` / `doorState` (§6.4.1), in the schema and on the server: a signed sync
+    without the optional ones is accepted, one without `nonce` is refused."""
     for item in schema["paths"].values():
         for op in item.values():
             if op["operationId"] == "syncLock":
                 ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert set(component["required"]) == SYNC_REQUIRED
-    assert set(component["properties"]) == SYNC_REQUIRED | {"accessLogsKid", "ack"}
+    assert set(component["properties"]) == SYNC_REQUIRED | {"accessLogsKid", "ack", "batteryLevel", "doorState"}
 
     settle()
     lean = world.lock.sync_body()

@@ -86,3 +86,14 @@ def test_lock_sync_vector_step_by_step():
     assert sealed[33:45].hex() == logs["nonceHex"]
     opened = AESGCM(key).decrypt(sealed[33:45], sealed[45:], bytes.fromhex(logs["aadHex"]))
     assert opened.decode() == logs["plaintext"] == jcs(json.loads(logs["plaintext"]))
+
+
+def test_lock_sync_health_vector_step_by_step():
+    """§6.4.1 (protocol 1.1): the 1.0 members plus `batteryLevel` and `doorState`, signed like
+    the others under the unchanged context; checked by the reference lock's own code."""
+    v = _load("lock_sync_health.json")
+    payload = v["request"]["payload"]
+    _check_signed(payload, v["request"], v["lockKey"])
+    assert v["request"]["context"] == "keyhouse/lock-sync-request/v1"
+    assert (payload["batteryLevel"], payload["doorState"]) == (17, "open")
+    assert set(payload) - set(_load("lock_sync.json")["request"]["payload"]) == {"batteryLevel", "doorState"}

@@ -207,7 +207,7 @@ def parqex_poll(context: PollContext) -> None:
         devices = ParqExClient(http).sync()
     finally:
         http.close()
-    results = mapping.doors_from_sync(devices, site_tz=DEFAULT_SITE_TZ)
+    results = mapping.doors_from_sync(devices, site_tz=account.time_zone or DEFAULT_SITE_TZ)
     known = {door.door_id: door for door in ParqExDoor.objects.filter(account=account).select_related("lock")}
     failed_links = _links_failed(account)
     counts = {"fetched": len(results), "created": 0, "updated": 0, "unchanged": 0, "failed": 0}

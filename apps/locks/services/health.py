@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.events.services import event_append
@@ -130,8 +131,19 @@ def lock_health_record(
 def lock_health_sweep(*, now: dt.datetime | None = None) -> int:
     """Re-check the time-based flags of every lock with health; returns how many turned."""
     now = now or timezone.now()
+    online_since = now - dt.timedelta(minutes=getattr(settings, "KEYHOUSE_LOCK_ONLINE_MINUTES", 30))
+    # Only rows whose time-based flags can turn are read: online ones whose contact aged out
+    # (or offline ones with a recent contact), open doors not yet held open, held-open flags
+    # that no longer hold. Battery and stale never turn with time alone.
+    candidates = (
+        Q(online=True, last_contact_at__lt=online_since)
+        | Q(online=True, last_contact_at__isnull=True)
+        | Q(online=False, last_contact_at__gte=online_since)
+        | Q(door_state="open", held_open=False, door_opened_at__isnull=False, held_open_after_seconds__isnull=False)
+        | (Q(held_open=True) & ~Q(door_state="open"))
+    )
     turned = 0
-    for lock_id in list(LockHealth.objects.values_list("lock_id", flat=True)):
+    for lock_id in list(LockHealth.objects.filter(candidates).values_list("lock_id", flat=True)):
         with transaction.atomic():
             health = LockHealth.objects.select_for_update().select_related("lock").filter(lock_id=lock_id).first()
             if health is None:

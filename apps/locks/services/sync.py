@@ -35,6 +35,7 @@ from apps.keys.services import key_private
 from apps.locks import protocol, signing
 from apps.locks.constants import MISSING_RANGES_SHOWN
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
+from apps.locks.services.health import lock_health_record
 from apps.locks.services.key_maps import key_maps_request
 
 logger = logging.getLogger("keyhouse.locks")
@@ -250,6 +251,22 @@ def missing_ranges_of(lock: Lock) -> list[list[int]]:
     ]
 
 
+def _health_record(lock: Lock, payload: dict, *, actor: str, now: dt.datetime) -> None:
+    """What a protocol-1.1 lock reports about itself (§6.4.1): its health, source `keyhouse`,
+    contact now; held open after KEYHOUSE_LOCK_HELD_OPEN_SECONDS. A request without either
+    member reports nothing and costs no query."""
+    lock_health_record(
+        lock=lock,
+        source="keyhouse",
+        actor=actor,
+        door_state=payload.get("doorState") or "unknown",
+        held_open_after_seconds=settings.KEYHOUSE_LOCK_HELD_OPEN_SECONDS,
+        battery_level=payload.get("batteryLevel"),
+        last_contact_at=now,
+        now=now,
+    )
+
+
 def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> SyncOutcome:
     """syncLock (PROTOCOL.md §6.4): verify, store, answer. `body` is the strictly parsed request
     (payload members plus `signatures`), already checked for shape by the view's serializer.
@@ -369,6 +386,9 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
                 },
                 **refs,
             )
+
+        if "batteryLevel" in payload or "doorState" in payload:  # protocol 1.1 (§6.4.1)
+            _health_record(lock, payload, actor=actor, now=now)
 
     key_map, key_map_digest = None, None
     if lock.signed_key_map_version > current:

@@ -1,0 +1,155 @@
+"""ParqEx poll benchmark (issue 14): a first poll and an unchanged poll of a large account.
+
+Run by tests/bench/part_parqex.py (`BENCH_PARTS=parqex`) in a fresh process, printing one JSON
+line (the last line of its stdout):
+
+    python -m tests.bench.parqex [CONTROLLERS]     # default BENCH_PARQEX_CONTROLLERS or 1,000
+
+The ParqEx emulator (in memory, this process) answers CONTROLLERS controllers × 3 doors, made
+from the seed's first controller (ids, names and entity numbers varied, one door in three with
+a battery sensor). It is served over loopback by a local WSGI server in a thread (the emulator
+touches no database), and the real poll (`integration_account_poll`, the ParqEx client with
+gzip) runs in the main thread against it: every SQL statement of the main thread is captured.
+
+Figures: wall time, SQL statements and writes (INSERT/UPDATE/DELETE) per table, for the first
+poll (every door becomes a lock, a door row, a link and a health row) and for a second poll with
+nothing changed. Writes of an unchanged poll are split three ways: the sync run's scaffolding
+(`integrations_syncrun`, `events_event`: the run's open, counts and close and its events), the
+account (`integrations_integrationaccount`: the claim's lease and the poll time, apps/integrations
+/services.py), and the data (doors, locks, links, health: every other table). Targets, whatever
+the number of doors: no data write, and at most 1 account write besides the claim.
+"""
+
+import copy
+import json
+import os
+import re
+import sys
+import threading
+import time
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+DOORS_PER_CONTROLLER = 3
+SCAFFOLDING = {"integrations_syncrun", "events_event"}
+ACCOUNT = "integrations_integrationaccount"
+WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+UNCHANGED_DATA_WRITES_MAX = 0
+UNCHANGED_ACCOUNT_WRITES_MAX = 2  # the claim (lease) + the poll time
+
+
+def body(controllers: int) -> dict:
+    """The emulator's answer: `controllers` controllers of 3 doors each, from the seed's first."""
+    from apps.integrations.parqex.fixture import seed_sync
+
+    template = seed_sync()["devices"][0]
+    door_template = template["doors"][0]
+    devices = []
+    for c in range(controllers):
+        device = copy.deepcopy(template)
+        device["id"] = f"{c:032x}"
+        device["blackbox_code"] = f"{c:016x}"
+        device["doors"] = []
+        for d in range(DOORS_PER_CONTROLLER):
+            door = copy.deepcopy(door_template)
+            door["id"] = f"{c:028x}{d:04x}"
+            door["name"] = f"Controller {c + 1} door {d + 1}"
+            door["entity_number"] = d + 1
+            door["bluetooth_sensor"] = d == 0
+            door["bluetooth_sensor_battery_level"] = 80 if d == 0 else 0
+            door["state"] = "CLOSED"
+            device["doors"].append(door)
+        devices.append(device)
+    return {"devices": devices}
+
+
+def _writes(queries) -> dict:
+    tables: dict[str, int] = {}
+    for query in queries:
+        match = WRITE.match(query["sql"])
+        if match:
+            tables[match.group(2)] = tables.get(match.group(2), 0) + 1
+    return dict(sorted(tables.items()))
+
+
+def _poll(account_id) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.integrations import services
+
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        run = services.integration_account_poll(account_id=account_id, trigger="bench")
+        seconds = time.perf_counter() - started
+    writes = _writes(captured.captured_queries)
+    return {
+        "status": run.status,
+        "error": run.error,
+        "fetched": run.fetched,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "seconds": round(seconds, 3),
+        "queries": len(captured.captured_queries),
+        "writes": sum(writes.values()),
+        "writesByTable": writes,
+        "accountWrites": writes.get(ACCOUNT, 0),
+        "dataWrites": sum(n for table, n in writes.items() if table not in SCAFFOLDING | {ACCOUNT}),
+    }
+
+
+def main(controllers: int) -> dict:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.bench.settings")
+    os.environ["KEYHOUSE_EMULATORS"] = "true"
+    os.environ["KEYHOUSE_INTEGRATION_ALLOW_HTTP"] = "true"  # the emulator on plain-http loopback
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+
+    from apps.access import services as access_services
+    from apps.core.actors import SYSTEM
+    from apps.integrations import services
+    from apps.integrations.parqex.emulator import state as emulator
+    from apps.properties.demo import DEMO_ADDRESS
+
+    emulator.reset()
+    emulator.state().body = body(controllers)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
+    thread = threading.Thread(target=server.serve_forever, name="parqex-bench-emulator", daemon=True)
+    thread.start()
+    try:
+        prop = access_services.property_create(
+            display_name=f"ParqEx bench {time.time_ns()}", address=DEMO_ADDRESS, actor=SYSTEM
+        )
+        account = services.integration_account_create(
+            prop=prop,
+            kind="parqex",
+            display_name="ParqEx bench",
+            base_url=f"http://127.0.0.1:{server.server_port}/_emulators/parqex",
+            credentials={"token": emulator.EMULATOR_TOKEN},
+            actor=SYSTEM,
+        )
+        first = _poll(account.pk)
+        unchanged = _poll(account.pk)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {
+        "controllers": controllers,
+        "doors": controllers * DOORS_PER_CONTROLLER,
+        "first": first,
+        "unchanged": unchanged,
+        "unchangedDataWritesMax": UNCHANGED_DATA_WRITES_MAX,
+        "unchangedAccountWritesMax": UNCHANGED_ACCOUNT_WRITES_MAX,
+    }
+
+
+if __name__ == "__main__":
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("BENCH_PARQEX_CONTROLLERS", "1000"))
+    print(json.dumps(main(count)))
