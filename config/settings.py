@@ -492,6 +492,8 @@ LOGGING = {
         # urllib3 logs each request's URL at DEBUG, query string included (Lockt queries carry card
         # numbers): integrations log their calls themselves, without it (apps/integrations/http.py).
         "urllib3": {"level": "WARNING"},
+        # django-axes logs every staff sign-in at INFO; lockouts (what an operator needs) at WARNING
+        "axes": {"level": "WARNING"},
         # one line per task run: useful from a worker, noise when tasks run eagerly in-process
         "celery.app.trace": {
             "level": env_str("CELERY_TRACE_LOG_LEVEL", "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO")

@@ -170,7 +170,16 @@ class LockAdmin(ServiceModelAdmin):
     change_form_template = "admin/locks/lock/change_form.html"
     # Eight short columns: the list fits a 1366 px screen beside the navigation and the filters
     # (owner and the lines' details are on the lock page; door, battery and contact share one).
-    list_display = ("display_name", "property", "area", "access_lines", "signed_map", "last_sync", "firmware", "health")
+    list_display = (
+        "display_name",
+        "property",
+        "area",
+        "access_lines",
+        "signed_map",
+        "last_sync",
+        "firmware",
+        "health_summary",
+    )
     list_select_related = ("property", "area", "health")
     list_filter = (
         ("property", admin.RelatedOnlyFieldListFilter),
@@ -339,7 +348,7 @@ class LockAdmin(ServiceModelAdmin):
         return state
 
     @admin.display(description="health")
-    def health(self, obj):
+    def health_summary(self, obj):
         """Door · battery · contact in one column (the list must fit 1366 px)."""
         if _health(obj) is None:
             return "no report"
