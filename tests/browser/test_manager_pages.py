@@ -185,6 +185,7 @@ def test_the_lock_list_fits_1366_px(page, live_server, failed_responses, lakesho
         "key map (applied / newest)",
         "last sync",
         "firmware",
+        "health",  # door · battery · contact in one column
     ]
     page.screenshot(path=str(SHOTS / "lock_list_1366.png"), full_page=False)
     assert failed_responses == []
