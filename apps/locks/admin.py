@@ -228,15 +228,17 @@ class LockAdmin(ServiceModelAdmin):
             (None, {"fields": ("display_name", "property", "area", "install_date", "owner")}),
             ("Access lines", {"fields": ("access_lines_version", "access_lines_computed_at", "lines")}),
             (
-                "Lock protocol (docs/PROTOCOL.md §6, §8)",
+                "Syncing with Keyhouse",
                 {
+                    "description": "The key map is the signed list of who may open this door; the lock "
+                    "downloads it when it syncs and confirms which one it uses.",
                     "fields": (
                         "lock_kid",
                         ("signed_key_map_version", "applied_key_map_version", "applied_at"),
                         ("signed_key_map_not_after", "reported_key_map_version"),
                         ("last_known_sync_date", "last_sync_sequence"),
                         ("last_known_access_date", "access_log_high_sequence", "missing_access_logs"),
-                    )
+                    ),
                 },
             ),
             (
@@ -365,7 +367,7 @@ class LockAdmin(ServiceModelAdmin):
             f"{g.first_sequence}–{g.last_sequence}" if g.missing > 1 else str(g.first_sequence) for g in gaps
         )
 
-    @admin.display(description="lock key (kid)")
+    @admin.display(description="lock key fingerprint")
     def lock_kid(self, obj):
         return selectors.lock_kids([obj.pk]).get(obj.pk) or "—"
 

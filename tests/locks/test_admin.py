@@ -50,7 +50,8 @@ def test_lock_list_shows_acknowledged_vs_newest_last_sync_and_firmware(staff_cli
     assert "Front door" not in _text(staff_client.get(LOCKS, {"key_map": "pending"}))
 
     page = _text(staff_client.get(f"{LOCKS}{world.lock.lock_id}/change/"))
-    assert "Lock protocol" in page and world.lock.kid in page
+    assert "Syncing with Keyhouse" in page and world.lock.kid in page
+    assert "§" not in page and "(kid)" not in page  # no protocol jargon on the lock page (issue 16)
 
 
 def test_access_logs_and_gaps_are_visible(staff_client, world):
