@@ -26,6 +26,7 @@ from apps.access.serializers import (
 from apps.areas.models import Area
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView, or_404
+from apps.core.exceptions import ConflictError
 from apps.core.timestamps import format_timestamp
 from apps.integrations.lockt.schedules import to_lockt
 from apps.integrations.mapping import LossyMappingError
@@ -106,14 +107,19 @@ class ScheduleDetailApi(ApiView):
         )
         return Response(ScheduleSerializer(_schedule_or_404(propertyId, scheduleId)).data)
 
-    @operation("deleteSchedule", responses=ScheduleSerializer, tags=TAGS)
+    @operation(
+        "deleteSchedule",
+        responses=ScheduleSerializer,
+        errors={409: "the schedule is still used (by an access-list entry or a grant)"},
+        tags=TAGS,
+    )
     def delete(self, request, propertyId, scheduleId):
         schedule = services.schedule_delete(schedule=_schedule_or_404(propertyId, scheduleId), actor=request.user.label)
         return Response(ScheduleSerializer(schedule).data)
 
 
 class ScheduleExportApi(ApiView):
-    """The schedule in a vendor's form, or a 400 saying exactly what that form would lose."""
+    """The schedule in a vendor's form, or a 409 saying exactly what that form would lose."""
 
     @operation(
         "exportSchedule",
@@ -121,6 +127,7 @@ class ScheduleExportApi(ApiView):
         responses=inline_serializer(
             "ScheduleExport", {"target": serializers.CharField(), "schedule": serializers.DictField()}
         ),
+        errors={409: "the target cannot hold this schedule as it is; `error` names what it would lose"},
         tags=TAGS,
     )
     def get(self, request, propertyId, scheduleId):
@@ -135,8 +142,8 @@ class ScheduleExportApi(ApiView):
         )
         try:
             mapped = to_lockt(pure, name=schedule.display_name) if target == "lockt" else to_smartphonekey(pure)
-        except LossyMappingError as error:
-            raise ValidationError({"target": [str(error)]}) from None
+        except LossyMappingError as error:  # the schedule, not the request, is what the target cannot hold
+            raise ConflictError(f"target: {error}", fields={"target": [str(error)]}) from None
         return Response({"target": target, "schedule": mapped})
 
 

@@ -93,7 +93,12 @@ class ScheduleWritableSerializer(InputSerializer):
     the offending item (`windows[1].stop`)."""
 
     displayName = serializers.CharField(max_length=200)
-    windows = serializers.ListField(child=serializers.JSONField(), max_length=50)
+    windows = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=50,
+        error_messages={"min_length": "Must list at least one window."},
+    )
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -108,7 +108,11 @@ def export_response(prop, kind: str, fmt: str, *, ids=None, template: bool = Fal
 class ExportApi(ApiView):
     @operation(
         "exportProperty",
-        parameters=[FILE_TYPE, TEMPLATE],
+        parameters=[
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(ImportRunKind.values)),
+            FILE_TYPE,
+            TEMPLATE,
+        ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with a BOM"),
             (200, writers.XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="one sheet"),

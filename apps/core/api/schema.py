@@ -99,6 +99,20 @@ EVENT_IDS = {
 
 
 class EnvelopeAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """A strict input body (StrictInputMixin) refuses members it does not declare: the schema
+        says so (`additionalProperties: false`). Output members a serializer shows only in some
+        answers (`Meta.optional_output`) are not `required`."""
+        from apps.core.api.serializers import StrictInputMixin
+
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputMixin) and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+        optional = getattr(getattr(serializer, "Meta", None), "optional_output", ())
+        if direction == "response" and optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
+
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)
