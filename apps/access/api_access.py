@@ -1,7 +1,10 @@
 """Access-model extensions under a property: schedules, grants, blocks, derived access,
 explain and what-if (docs/ACCESS.md). Every route is property-scoped (404 outside)."""
 
+import re
+
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -150,10 +153,10 @@ class ScheduleExportApi(ApiView):
 # --- grants ------------------------------------------------------------------------------
 
 GRANT_FILTERS = [
-    OpenApiParameter("userId", str, description="Only this person's grants."),
-    OpenApiParameter("lockId", str, description="Only grants on this lock."),
-    OpenApiParameter("areaId", str, description="Only grants on this area."),
-    OpenApiParameter("active", bool, description="Only grants that count now."),
+    OpenApiParameter("userId", OpenApiTypes.UUID, description="Only this person's grants."),
+    OpenApiParameter("lockId", OpenApiTypes.UUID, description="Only grants on this lock."),
+    OpenApiParameter("areaId", OpenApiTypes.UUID, description="Only grants on this area."),
+    OpenApiParameter("active", bool, description="`true`: only grants that count now."),
 ]
 
 
@@ -172,9 +175,9 @@ class GrantListCreateApi(ApiView):
     def get(self, request, propertyId):
         property_or_404(propertyId)
         params = request.query_params
-        grants = _grants_for(request, propertyId, active_only=params.get("active") in ("true", "1"))
+        grants = _grants_for(request, propertyId, active_only=_flag(params, "active"))
         for name, column in (("userId", "user_id"), ("lockId", "lock_id"), ("areaId", "area_id")):
-            if params.get(name):
+            if name in params:
                 grants = grants.filter(**{column: _uuid(params, name)})
         return self.paginated(grants, GrantSerializer)
 
@@ -339,8 +342,8 @@ class UserAccessApi(ApiView):
 
 
 EXPLAIN_PARAMS = [
-    OpenApiParameter("userId", str, required=True),
-    OpenApiParameter("lockId", str, required=True),
+    OpenApiParameter("userId", OpenApiTypes.UUID, required=True),
+    OpenApiParameter("lockId", OpenApiTypes.UUID, required=True),
     OpenApiParameter("at", str, description="Instant to evaluate (ISO 8601, default now)."),
 ]
 
@@ -367,10 +370,20 @@ def _uuid(params, name):
     value = params.get(name)
     if not value:
         raise ValidationError({name: ["This field is required."]})
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationError({name: ["Must be a valid UUID."]}) from None
+    if not UUID_RE.fullmatch(value):  # the schema's `format: uuid`: hyphenated, nothing around it
+        raise ValidationError({name: ["Must be a valid UUID."]})
+    return uuid.UUID(value)
+
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _flag(params, name) -> bool:
+    """A boolean query parameter: absent is false, `true`/`false` as the schema says, else 400."""
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise ValidationError({name: ["Must be true or false."]})
+    return value == "true"
 
 
 class WhatIfApi(ApiView):

@@ -2,6 +2,7 @@
 (schedules, grants, blocks, explain, what-if)."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.access.models import (
@@ -66,6 +67,44 @@ class WindowSerializer(serializers.Serializer):
     stop = serializers.CharField(help_text="HH:MM or HH:MM:SS; 24:00 = end of day.")
 
 
+# What apps.access.schedules._window_from_json accepts (docs/SCHEDULES.md), stated for clients:
+# day names once each, HH:MM[:SS] times, `stop` up to 24:00. It also refuses stop == start,
+# which JSON Schema cannot compare (the description says it).
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+WINDOW_INPUT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["days", "start", "stop"],
+    "description": "One weekly window; `stop` <= `start` crosses midnight, `stop` == `start` is refused "
+    "(use 00:00–24:00 for a whole day).",
+    "properties": {
+        "days": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 7,
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+        },
+        "start": {"type": "string", "pattern": f"^{_TIME}$"},
+        "stop": {"type": "string", "pattern": f"^({_TIME}|24:00(:00)?)$"},
+    },
+}
+
+
+@extend_schema_field({"type": "array", "minItems": 1, "maxItems": 50, "items": WINDOW_INPUT_SCHEMA})
+class WindowsInputField(serializers.ListField):
+    """`windows` as sent: parsed by apps.access.schedules, which names the offending item."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=serializers.JSONField(),
+            min_length=1,
+            max_length=50,
+            error_messages={"min_length": "Must list at least one window."},
+            **kwargs,
+        )
+
+
 class ScheduleSerializer(EntitySerializer):
     scheduleId = serializers.UUIDField(source="id", read_only=True)
     propertyId = serializers.UUIDField(source="property_id", read_only=True)
@@ -93,12 +132,7 @@ class ScheduleWritableSerializer(InputSerializer):
     the offending item (`windows[1].stop`)."""
 
     displayName = serializers.CharField(max_length=200)
-    windows = serializers.ListField(
-        child=serializers.JSONField(),
-        min_length=1,
-        max_length=50,
-        error_messages={"min_length": "Must list at least one window."},
-    )
+    windows = WindowsInputField()
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -150,6 +184,23 @@ class GrantSerializer(EntitySerializer):
 
 
 class NewGrantSerializer(InputSerializer):
+    """createGrant: exactly one of `lockId` and `areaId`; a GUEST grant needs `validUntil`
+    (access.services.grant_create refuses otherwise; the schema states both)."""
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        uuid, null = {"type": "string", "format": "uuid"}, {"type": "string", "nullable": True, "enum": [None]}
+        target = [
+            {"required": ["lockId"], "properties": {"lockId": uuid, "areaId": null}},
+            {"required": ["areaId"], "properties": {"areaId": uuid, "lockId": null}},
+        ]
+        levels = [level for level in AccessLevel.values if level != AccessLevel.GUEST]
+        guest = [
+            {"properties": {"accessLevel": {"type": "string", "enum": levels}}},
+            {"required": ["validUntil"], "properties": {"validUntil": {"type": "string", "format": "date-time"}}},
+        ]
+        return {**schema, "allOf": [{"oneOf": target}, {"anyOf": guest}]}
+
     userId = serializers.UUIDField()
     lockId = serializers.UUIDField(required=False, allow_null=True)
     areaId = serializers.UUIDField(required=False, allow_null=True)
@@ -238,7 +289,7 @@ class ProposedChangeSerializer(InputSerializer):
     grantId = serializers.UUIDField(required=False)
     scheduleId = serializers.UUIDField(required=False)
     accessList = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
-    windows = serializers.ListField(child=serializers.JSONField(), required=False, max_length=50)
+    windows = WindowsInputField(required=False)
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
 

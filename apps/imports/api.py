@@ -128,5 +128,8 @@ class ExportApi(ApiView):
             raise ValidationError({"fileType": ["Must be csv or xlsx."]})
         if kind not in ImportRunKind.values:
             raise ValidationError({"kind": [f"Must be one of {', '.join(ImportRunKind.values)}."]})
-        template = request.query_params.get("template", "false").lower() == "true"
+        template = request.query_params.get("template", "false")
+        if template not in ("true", "false"):  # the schema's boolean, nothing else
+            raise ValidationError({"template": ["Must be true or false."]})
+        template = template == "true"
         return export_response(prop, kind, fmt, template=template)

@@ -102,7 +102,36 @@ class IntegrationAccountSerializer(EntitySerializer):
         return SyncRunSerializer(runs[0]).data if runs else None
 
 
+def _credentials_schema(kind: str) -> dict:
+    """A kind's credentials object as apps.integrations.services._checked_credentials accepts it."""
+    from apps.integrations.registry import vendor_get
+
+    value = {"type": "string", "minLength": 1, "maxLength": CREDENTIAL_MAX_LENGTH, "pattern": r"^[^\r\n]*\S[^\r\n]*$"}
+    fields = vendor_get(kind).credential_fields
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(fields),
+        "properties": dict.fromkeys(fields, value),
+    }
+
+
+def _kinds() -> list[str]:
+    from apps.integrations.registry import vendor_kinds
+
+    return sorted(vendor_kinds())
+
+
 class IntegrationAccountCreateSerializer(InputSerializer):
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """One variant per kind: `credentials` holds exactly that vendor's members."""
+        variants = [
+            {"properties": {"kind": {"type": "string", "enum": [kind]}, "credentials": _credentials_schema(kind)}}
+            for kind in _kinds()
+        ]
+        return {**schema, "oneOf": variants}
+
     propertyId = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=IntegrationAccountKind.choices)
     displayName = serializers.CharField(max_length=200)
@@ -124,6 +153,16 @@ class IntegrationAccountCreateSerializer(InputSerializer):
 
 class IntegrationAccountUpdateSerializer(InputSerializer):
     """Only the given members change. New credentials end `needs_reauth` and poll at once."""
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """`credentials`: the members of the account's kind (one of these shapes)."""
+        properties = {**schema["properties"]}
+        properties["credentials"] = {
+            **{k: v for k, v in properties["credentials"].items() if k not in ("type", "additionalProperties")},
+            "oneOf": [_credentials_schema(kind) for kind in _kinds()],
+        }
+        return {**schema, "properties": properties}
 
     displayName = serializers.CharField(max_length=200, required=False)
     baseUrl = serializers.URLField(max_length=500, required=False)

@@ -109,6 +109,7 @@ class LockListCreateApi(_LockApi):
         responses=SignedLockSerializer,
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
+        errors={409: "the `lockId` asked for is already in use"},
         tags=TAGS,
     )
     def post(self, request):

@@ -11,6 +11,36 @@ from apps.keys.serializers import PartyKeySerializer, PublicKeyField
 from apps.locks import selectors
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap
 
+# PROTOCOL.md §8: what apps.locks.protocol.ack_check accepts, member for member.
+ACK_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["payload", "signatures"],
+    "properties": {
+        "payload": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["lockId", "keyMapVersion", "keyMapDigest", "appliedAt"],
+            "properties": {
+                "lockId": {"type": "string", "format": "uuid", "description": "this lock"},
+                "keyMapVersion": {"type": "integer", "minimum": 1, "maximum": canonical.MAX_SAFE_INTEGER},
+                "keyMapDigest": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{43}$",
+                    "description": "base64url SHA-256 of the applied map's signed payload",
+                },
+                "appliedAt": {"type": "integer", "minimum": 0, "maximum": canonical.MAX_SAFE_INTEGER},
+            },
+        },
+        "signatures": {"type": "object", "additionalProperties": {"type": "string"}, "description": "{kid: sig}"},
+    },
+}
+
+
+@extend_schema_field({**ACK_SCHEMA, "nullable": True})
+class AckField(serializers.JSONField):
+    """The signed acknowledgement (§8); its shape is checked by apps.locks.protocol.ack_check."""
+
 
 class LockPrivateSerializer(serializers.Serializer):
     """Spec LockReadOnly_private (+ extensions: key-map versions signed / acknowledged, the
@@ -146,7 +176,8 @@ class LockEmptyInputSerializer(InputSerializer):
     """Spec LockInstallInput / LockUninstallInput: no members (the spec lists none); `{}` or no body."""
 
     def __init__(self, instance=None, data=empty, **kwargs):
-        super().__init__(instance, {} if data in (None, empty) or data == "" else data, **kwargs)
+        # no body at all is `{}`; a JSON `null` (or any non-object) is a body, and not an object: a 400
+        super().__init__(instance, {} if data is empty or (isinstance(data, str) and data == "") else data, **kwargs)
 
 
 class LockSyncSerializer(InputSerializer):
@@ -166,7 +197,7 @@ class LockSyncSerializer(InputSerializer):
     accessLogsKid = serializers.CharField(
         required=False, allow_null=True, max_length=22, help_text="Extension: kid of the X25519 key sealed to."
     )
-    ack = serializers.JSONField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
+    ack = AckField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
     nonce = serializers.CharField(max_length=100, help_text="Extension: echoed in the signed answer.")
     signatures = serializers.DictField(child=serializers.CharField(), help_text="{kid: signature} by lockKey.")
 

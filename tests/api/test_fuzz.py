@@ -81,6 +81,7 @@ class FuzzWorld:
         n = uuid.uuid4().hex[:8]
         prop = d.property_create(display_name=f"Fuzz {n}", time_zone="Europe/London")
         area = d.area_create(prop, display_name="Tower")
+        lobby = d.area_create(prop, display_name="Lobby")  # a parent an area may move under
         member = d.user_create(email=f"member.{n}@example.test", password=PASSWORD)
         group = d.group_create(prop, members=[member])
         self.lock_key = crypto.generate(crypto.ED25519)
@@ -130,6 +131,7 @@ class FuzzWorld:
             "importId": str(import_run.pk),
             "version": FIRMWARE_VERSION,
             "kind": "users",
+            "parentAreaId": str(lobby.pk),
         }
         self.dirty = False
 
@@ -162,14 +164,55 @@ class FuzzWorld:
                 case.path_parameters[name] = self.values[name]
         if isinstance(case.body, dict | list):
             case.body = self._live_refs(case.body)
+        if isinstance(case.query, dict):
+            case.query = {k: (self._live_refs(v, k) if k in BODY_REFS else v) for k, v in case.query.items()}
+        if operation_id == "createUnitGuest" and isinstance(case.body, dict):
+            self._guest_validity(case)
         if isinstance(case.query, dict) and isinstance(case.query.get("pageToken"), str):
             token = _page_token(case, base_url)
             if token:
                 case.query = {**case.query, "pageToken": token}
+        if operation_id == "updateIntegrationAccount" and isinstance(case.body, dict):
+            self._account_credentials(case)
+        if operation_id in ("assignFirmwareVersion", "unassignFirmwareVersion"):
+            self._scope_targets(case)
         if operation_id == "syncLock":
             self._sign_lock_sync(case)
         elif operation_id == "syncUserDevice":
             self._sign_phone_sync(case)
+
+    def _guest_validity(self, case) -> None:
+        """A guest's stay is bounded by the property's setting (at most 30 days here), which no
+        schema can state: a drawn well-formed stay becomes this week."""
+        now = dt.datetime.now(dt.UTC)
+        live = {"validFrom": now, "validUntil": now + dt.timedelta(days=7)}
+        body = dict(case.body)
+        for name, moment in live.items():
+            if isinstance(body.get(name), str) and _moment(body[name]):
+                body[name] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        case.body = body
+
+    def _account_credentials(self, case) -> None:
+        """New credentials are the account's kind's (the world's account is Lockt's): the schema
+        lists every kind's shape, the stored account decides which one applies."""
+        drawn = case.body.get("credentials")
+        strings = isinstance(drawn, dict) and drawn and all(isinstance(v, str) for v in drawn.values())
+        if strings and set(drawn) != {"apiuser", "apikey"}:
+            value = next(iter(drawn.values()))
+            case.body = {**case.body, "credentials": {"apiuser": value, "apikey": value}}
+
+    def _scope_targets(self, case) -> None:
+        """`scope` decides which one id goes with it (OpenAPI 3.0 cannot tie query parameters
+        together): a client sends that one, so a drawn valid scope gets exactly its target."""
+        query = case.query if isinstance(case.query, dict) else None
+        needs = {"lock": "lockId", "area": "areaId", "property": "propertyId", "global": None}
+        if query is None or query.get("scope") not in needs:
+            return
+        kept = {k: v for k, v in query.items() if k not in ("lockId", "areaId", "propertyId")}
+        needed = needs[query["scope"]]
+        if needed:
+            kept[needed] = self.values[needed]
+        case.query = kept
 
     def _sign_lock_sync(self, case) -> None:
         body = case.body
@@ -178,11 +221,33 @@ class FuzzWorld:
         self.sequence += 1
         payload = {k: v for k, v in body.items() if k != "signatures"}
         payload.update(self._live(payload, lockId=self.values["lockId"], syncDate=_now(), syncSequence=self.sequence))
+        if isinstance(payload.get("encryptedAccessLogs"), str):  # no logs to deliver (sealing them is §6.5's test)
+            payload["encryptedAccessLogs"] = None
+            if "accessLogsKid" in payload:
+                payload["accessLogsKid"] = None
+        if isinstance(payload.get("ack"), dict):  # the lock acknowledges the map it runs, signed (§8)
+            payload["ack"] = self._ack()
+            payload["currentKeyMapVersion"] = payload["ack"]["payload"]["keyMapVersion"]
         try:
             signatures = canonical.sign_payload(payload, canonical.CONTEXT_LOCK_SYNC_REQUEST, [self.lock_key.private])
         except (canonical.CanonicalError, TypeError, ValueError):
             return  # outside the canonical profile: sent unsigned, refused as it should be
         case.body = {**payload, "signatures": signatures}
+
+    def _ack(self) -> dict:
+        from apps.locks.models import SignedKeyMap
+
+        key_map = SignedKeyMap.objects.filter(lock_id=self.values["lockId"]).order_by("-version").first()
+        payload = {
+            "lockId": self.values["lockId"],
+            "keyMapVersion": key_map.version,
+            "keyMapDigest": key_map.payload_digest,
+            "appliedAt": int(dt.datetime.now(dt.UTC).timestamp()),
+        }
+        return {
+            "payload": payload,
+            "signatures": canonical.sign_payload(payload, canonical.CONTEXT_LOCK_ACK, [self.lock_key.private]),
+        }
 
     def _sign_phone_sync(self, case) -> None:
         body = case.body
@@ -197,6 +262,7 @@ class FuzzWorld:
                 userDeviceId=self.values["userDeviceId"],
                 syncDate=_now(),
                 syncCounter=self.sequence,
+                deviceType=self.phone.device_type,
             )
         )
         try:
@@ -210,7 +276,7 @@ class FuzzWorld:
         """A body with the world's objects where it names one with a well-formed id, fresh public
         keys where it carries a well-formed one, and an end of validity that is not yet past."""
         if isinstance(value, dict):
-            return {k: self._live_refs(v, k) for k, v in value.items()}
+            return _coherent({k: self._live_refs(v, k) for k, v in value.items()})
         if isinstance(value, list):
             return [self._live_refs(v, name) for v in value]
         ref = BODY_REFS.get(name or "")
@@ -219,7 +285,11 @@ class FuzzWorld:
         if name in PUBLIC_KEYS and isinstance(value, str) and len(value) == 43:
             return crypto.b64url_encode(crypto.generate(PUBLIC_KEYS[name]).public)
         if name == "validUntil" and isinstance(value, str) and _past(value):
-            return (dt.datetime.now(dt.UTC) + dt.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if name == "baseUrl" and isinstance(value, str) and value.startswith("https://"):
+            return "https://127.0.0.1:9/fuzz"  # a closed loopback port: a poll never leaves the machine
+        if name == "email" and isinstance(value, str) and "@" in value:  # a sign-in email nobody holds yet
+            return f"fuzz.{uuid.uuid4().hex[:12]}@example.test"
         return value
 
     @staticmethod
@@ -235,7 +305,9 @@ class FuzzWorld:
 # body members that name an object, and which path parameter's object they name
 BODY_REFS = {
     **{name: name for name in ("propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId")},
-    "parentAreaId": "areaId",
+    "parentAreaId": "parentAreaId",
+    "ownerId": "userId",
+    "accessManagerIds": "userId",
     "userIds": "userId",
     "userGroupIds": "userGroupId",
     "areaIds": "areaId",
@@ -250,12 +322,37 @@ PUBLIC_KEYS = {
 }
 
 
-def _past(value: str) -> bool:
+def _coherent(item: dict) -> dict:
+    """Relations between two members that JSON Schema cannot compare, made to hold as a client
+    would send them: a window's stop differs from its start; validity ends after it begins."""
+    start, stop = item.get("start"), item.get("stop")
+    if isinstance(start, str) and isinstance(stop, str) and _seconds(start) == _seconds(stop) is not None:
+        item = {**item, "stop": "24:00"}
+    since, until = item.get("validFrom"), item.get("validUntil")
+    begins, ends = (_moment(v) if isinstance(v, str) else None for v in (since, until))
+    if begins and ends and ends <= begins:
+        item = {**item, "validFrom": None}
+    return item
+
+
+def _seconds(text: str) -> int | None:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        return None
+    return sum(int(p) * f for p, f in zip(parts, (3600, 60, 1), strict=False))
+
+
+def _moment(value: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return False
-    return moment.tzinfo is not None and moment < dt.datetime.now(dt.UTC)
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _past(value: str) -> bool:
+    moment = _moment(value)
+    return moment is not None and moment < dt.datetime.now(dt.UTC)
 
 
 def _page_token(case, base_url: str) -> str | None:
@@ -285,6 +382,12 @@ def _page_token(case, base_url: str) -> str | None:
         start = uuid.UUID(int=2**128 - 1 if descending else 0)
     shim = type("Request", (), {"path": parts.path, "query_params": query})()
     return paginator._encode(shim, start)
+
+
+def _about_authorization(case) -> bool:
+    """A case that leaves out (or garbles) the credential on purpose is sent as drawn."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None) if case.meta else None
+    return str(getattr(data, "parameter", "") or "").lower() == "authorization"
 
 
 def _well_formed(name: str, value) -> bool:
@@ -328,10 +431,24 @@ def fuzz_schema(live_server, fuzz_world):
         {
             "base-url": live_server.url,
             "seed": 18,
-            "generation": {"max-examples": EXAMPLES, "no-shrink": True, "database": "none"},
+            # Text never carries U+0000 (DRF refuses it in every string; PostgreSQL cannot store it):
+            # docs/API.md "Limits" states it once for every string rather than as N patterns.
+            "generation": {"max-examples": EXAMPLES, "no-shrink": True, "database": "none", "allow-x00": False},
             "checks": {"enabled": True},
             "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
             "request-timeout": 30,
+            "operations": [
+                {
+                    # A well-formed Range past the end of the image is a 416 by RFC 9110 §15.5.17
+                    # (documented); the schema cannot know the image's size.
+                    "include-operation-id": "downloadFirmwareVersion",
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "416", "429"]
+                        }
+                    },
+                }
+            ],
         }
     )
     return schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json", config=config)
@@ -345,6 +462,6 @@ def test_every_operation_conforms(case, fuzz_world, live_server):
     operation_id = case.operation.definition.raw["operationId"]
     fuzz_world.prepare(case, operation_id, live_server.url)
     secret = fuzz_world.credential(operation_id)
-    headers = {"Authorization": f"Bearer {secret}"} if secret else None
+    headers = {"Authorization": f"Bearer {secret}"} if secret and not _about_authorization(case) else None
     response = case.call_and_validate(headers=headers)
     fuzz_world.after(operation_id, case.method.upper(), response.status_code)
