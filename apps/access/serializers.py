@@ -265,6 +265,29 @@ CHANGES = (
 )
 
 
+def _access_list_entries():
+    from apps.areas.serializers import AccessListEntrySerializer
+
+    return AccessListEntrySerializer(many=True)
+
+
+@extend_schema_field(_access_list_entries())
+class AccessListInputField(serializers.ListField):
+    """A proposed `accessList`: entries as an area's (apps.areas AccessListEntry), checked the same way."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.JSONField(), max_length=200, **kwargs)
+
+    def to_internal_value(self, data):
+        from apps.areas.serializers import AccessListEntrySerializer
+
+        value = super().to_internal_value(data)
+        entries = AccessListEntrySerializer(data=value, many=True)
+        if not entries.is_valid():
+            raise serializers.ValidationError(entries.errors)
+        return value
+
+
 class ProposedChangeSerializer(InputSerializer):
     """One proposed change; which fields it needs depends on `change` (docs/ACCESS.md)."""
 
@@ -280,6 +303,25 @@ class ProposedChangeSerializer(InputSerializer):
         "unblock": ("userId",),
     }
 
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """One variant per `change`, requiring what that change needs (NEEDS); `addGrant` names
+        exactly one of `lockId` and `areaId` (as createGrant)."""
+        uuid, null = {"type": "string", "format": "uuid"}, {"type": "string", "nullable": True, "enum": [None]}
+        variants = []
+        for change, needs in cls.NEEDS.items():
+            variant = {
+                "required": ["change", *needs],
+                "properties": {"change": {"type": "string", "enum": [change]}},
+            }
+            if change == "addGrant":
+                variant["oneOf"] = [
+                    {"required": ["lockId"], "properties": {"lockId": uuid, "areaId": null}},
+                    {"required": ["areaId"], "properties": {"areaId": uuid, "lockId": null}},
+                ]
+            variants.append(variant)
+        return {**schema, "oneOf": variants}
+
     change = serializers.ChoiceField(choices=CHANGES)
     userId = serializers.UUIDField(required=False)
     userGroupId = serializers.UUIDField(required=False)
@@ -288,10 +330,20 @@ class ProposedChangeSerializer(InputSerializer):
     lockId = serializers.UUIDField(required=False, allow_null=True)
     grantId = serializers.UUIDField(required=False)
     scheduleId = serializers.UUIDField(required=False)
-    accessList = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
+    accessList = AccessListInputField(required=False)
     windows = WindowsInputField(required=False)
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_windows(self, value):
+        """Windows are checked whatever the change (the schema states their form for every one)."""
+        from apps.access.schedules import ScheduleError, windows_from_json
+
+        try:
+            windows_from_json(value)
+        except ScheduleError as exc:
+            raise serializers.ValidationError(f"{exc.field}: {exc.message}") from None
+        return value
 
     def validate(self, attrs):
         missing = {name: ["Required for this change."] for name in self.NEEDS[attrs["change"]] if name not in attrs}
@@ -301,7 +353,9 @@ class ProposedChangeSerializer(InputSerializer):
 
 
 class WhatIfInputSerializer(InputSerializer):
-    changes = ProposedChangeSerializer(many=True)
+    changes = ProposedChangeSerializer(
+        many=True, allow_empty=False, error_messages={"empty": "Propose at least one change."}
+    )
 
     def validate_changes(self, value):
         if not value:

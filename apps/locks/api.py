@@ -227,6 +227,7 @@ class LockSyncApi(_LockApi):
         responses=LockSyncOutputSerializer,
         envelope="SignedLockSyncOutput",
         envelope_extra={"signatures": SIGNATURES, "keyMap": SIGNED_KEY_MAP},
+        errors={409: "the lock reports a key-map version older than one it acknowledged (a rollback)"},
         tags=TAGS,
     )
     def put(self, request, lockId):

@@ -151,6 +151,13 @@ class LockProvisionSerializer(InputSerializer):
     lock may bring its factory UUID (409 when any object already has that id); otherwise
     Keyhouse makes one."""
 
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """`areaId` (install right away) needs its `propertyId`."""
+        no_area = {"properties": {"areaId": {"type": "string", "nullable": True, "enum": [None]}}}
+        with_property = {"required": ["propertyId"], "properties": {"propertyId": {"type": "string", "format": "uuid"}}}
+        return {**schema, "anyOf": [no_area, with_property]}
+
     lockId = serializers.UUIDField(required=False)
     displayName = serializers.CharField(max_length=200)
     propertyId = serializers.UUIDField(required=False, allow_null=True)

@@ -46,6 +46,11 @@ def _json_type_problem(field: serializers.Field, value) -> str | None:
         return None if isinstance(value, str) else "Must be a string."
     if isinstance(field, serializers.ChoiceField) and all(isinstance(c, str) for c in field.choices):
         return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.DictField) and isinstance(value, dict):
+        for key, item in value.items():
+            problem = _json_type_problem(field.child, item)
+            if problem:
+                return f"{key}: {problem}"
     return None
 
 
