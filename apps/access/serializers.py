@@ -310,9 +310,12 @@ class ProposedChangeSerializer(InputSerializer):
         uuid, null = {"type": "string", "format": "uuid"}, {"type": "string", "nullable": True, "enum": [None]}
         variants = []
         for change, needs in cls.NEEDS.items():
+            needed = {  # what a change needs is never null (`areaId` may be null elsewhere, not here)
+                name: {k: v for k, v in schema["properties"][name].items() if k != "nullable"} for name in needs
+            }
             variant = {
                 "required": ["change", *needs],
-                "properties": {"change": {"type": "string", "enum": [change]}},
+                "properties": {"change": {"type": "string", "enum": [change]}, **needed},
             }
             if change == "addGrant":
                 variant["oneOf"] = [
