@@ -413,7 +413,10 @@ SPECTACULAR_SETTINGS = {
         "UnitUserStatusEnum": "apps.portal.models.UnitUserStatus",
         "ImportKindEnum": "apps.imports.models.ImportRunKind",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.postprocess_request_variants",  # after the enums: see that module
+    ],
     # /compat/ speaks other vendors' shapes; it has its own schema (docs/INTEGRATIONS.md).
     "PREPROCESSING_HOOKS": ["apps.integrations.smartphonekey.compat.schema.exclude_compat"],
 }

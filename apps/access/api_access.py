@@ -1,7 +1,10 @@
 """Access-model extensions under a property: schedules, grants, blocks, derived access,
 explain and what-if (docs/ACCESS.md). Every route is property-scoped (404 outside)."""
 
+import re
+
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -26,6 +29,7 @@ from apps.access.serializers import (
 from apps.areas.models import Area
 from apps.core.api.permissions import operation
 from apps.core.api.views import ApiView, or_404
+from apps.core.exceptions import ConflictError
 from apps.core.timestamps import format_timestamp
 from apps.integrations.lockt.schedules import to_lockt
 from apps.integrations.mapping import LossyMappingError
@@ -106,14 +110,19 @@ class ScheduleDetailApi(ApiView):
         )
         return Response(ScheduleSerializer(_schedule_or_404(propertyId, scheduleId)).data)
 
-    @operation("deleteSchedule", responses=ScheduleSerializer, tags=TAGS)
+    @operation(
+        "deleteSchedule",
+        responses=ScheduleSerializer,
+        errors={409: "the schedule is still used (by an access-list entry or a grant)"},
+        tags=TAGS,
+    )
     def delete(self, request, propertyId, scheduleId):
         schedule = services.schedule_delete(schedule=_schedule_or_404(propertyId, scheduleId), actor=request.user.label)
         return Response(ScheduleSerializer(schedule).data)
 
 
 class ScheduleExportApi(ApiView):
-    """The schedule in a vendor's form, or a 400 saying exactly what that form would lose."""
+    """The schedule in a vendor's form, or a 409 saying exactly what that form would lose."""
 
     @operation(
         "exportSchedule",
@@ -121,6 +130,7 @@ class ScheduleExportApi(ApiView):
         responses=inline_serializer(
             "ScheduleExport", {"target": serializers.CharField(), "schedule": serializers.DictField()}
         ),
+        errors={409: "the target cannot hold this schedule as it is; `error` names what it would lose"},
         tags=TAGS,
     )
     def get(self, request, propertyId, scheduleId):
@@ -135,18 +145,18 @@ class ScheduleExportApi(ApiView):
         )
         try:
             mapped = to_lockt(pure, name=schedule.display_name) if target == "lockt" else to_smartphonekey(pure)
-        except LossyMappingError as error:
-            raise ValidationError({"target": [str(error)]}) from None
+        except LossyMappingError as error:  # the schedule, not the request, is what the target cannot hold
+            raise ConflictError(f"target: {error}", fields={"target": [str(error)]}) from None
         return Response({"target": target, "schedule": mapped})
 
 
 # --- grants ------------------------------------------------------------------------------
 
 GRANT_FILTERS = [
-    OpenApiParameter("userId", str, description="Only this person's grants."),
-    OpenApiParameter("lockId", str, description="Only grants on this lock."),
-    OpenApiParameter("areaId", str, description="Only grants on this area."),
-    OpenApiParameter("active", bool, description="Only grants that count now."),
+    OpenApiParameter("userId", OpenApiTypes.UUID, description="Only this person's grants."),
+    OpenApiParameter("lockId", OpenApiTypes.UUID, description="Only grants on this lock."),
+    OpenApiParameter("areaId", OpenApiTypes.UUID, description="Only grants on this area."),
+    OpenApiParameter("active", bool, description="`true`: only grants that count now."),
 ]
 
 
@@ -165,9 +175,9 @@ class GrantListCreateApi(ApiView):
     def get(self, request, propertyId):
         property_or_404(propertyId)
         params = request.query_params
-        grants = _grants_for(request, propertyId, active_only=params.get("active") in ("true", "1"))
+        grants = _grants_for(request, propertyId, active_only=_flag(params, "active"))
         for name, column in (("userId", "user_id"), ("lockId", "lock_id"), ("areaId", "area_id")):
-            if params.get(name):
+            if name in params:
                 grants = grants.filter(**{column: _uuid(params, name)})
         return self.paginated(grants, GrantSerializer)
 
@@ -332,8 +342,8 @@ class UserAccessApi(ApiView):
 
 
 EXPLAIN_PARAMS = [
-    OpenApiParameter("userId", str, required=True),
-    OpenApiParameter("lockId", str, required=True),
+    OpenApiParameter("userId", OpenApiTypes.UUID, required=True),
+    OpenApiParameter("lockId", OpenApiTypes.UUID, required=True),
     OpenApiParameter("at", str, description="Instant to evaluate (ISO 8601, default now)."),
 ]
 
@@ -360,10 +370,20 @@ def _uuid(params, name):
     value = params.get(name)
     if not value:
         raise ValidationError({name: ["This field is required."]})
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationError({name: ["Must be a valid UUID."]}) from None
+    if not UUID_RE.fullmatch(value):  # the schema's `format: uuid`: hyphenated, nothing around it
+        raise ValidationError({name: ["Must be a valid UUID."]})
+    return uuid.UUID(value)
+
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _flag(params, name) -> bool:
+    """A boolean query parameter: absent is false, `true`/`false` as the schema says, else 400."""
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise ValidationError({name: ["Must be true or false."]})
+    return value == "true"
 
 
 class WhatIfApi(ApiView):

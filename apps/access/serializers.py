@@ -2,6 +2,7 @@
 (schedules, grants, blocks, explain, what-if)."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.access.models import (
@@ -66,6 +67,44 @@ class WindowSerializer(serializers.Serializer):
     stop = serializers.CharField(help_text="HH:MM or HH:MM:SS; 24:00 = end of day.")
 
 
+# What apps.access.schedules._window_from_json accepts (docs/SCHEDULES.md), stated for clients:
+# day names once each, HH:MM[:SS] times, `stop` up to 24:00. It also refuses stop == start,
+# which JSON Schema cannot compare (the description says it).
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
+WINDOW_INPUT_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["days", "start", "stop"],
+    "description": "One weekly window; `stop` <= `start` crosses midnight, `stop` == `start` is refused "
+    "(use 00:00–24:00 for a whole day).",
+    "properties": {
+        "days": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 7,
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+        },
+        "start": {"type": "string", "pattern": f"^{_TIME}$"},
+        "stop": {"type": "string", "pattern": f"^({_TIME}|24:00(:00)?)$"},
+    },
+}
+
+
+@extend_schema_field({"type": "array", "minItems": 1, "maxItems": 50, "items": WINDOW_INPUT_SCHEMA})
+class WindowsInputField(serializers.ListField):
+    """`windows` as sent: parsed by apps.access.schedules, which names the offending item."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=serializers.JSONField(),
+            min_length=1,
+            max_length=50,
+            error_messages={"min_length": "Must list at least one window."},
+            **kwargs,
+        )
+
+
 class ScheduleSerializer(EntitySerializer):
     scheduleId = serializers.UUIDField(source="id", read_only=True)
     propertyId = serializers.UUIDField(source="property_id", read_only=True)
@@ -93,7 +132,7 @@ class ScheduleWritableSerializer(InputSerializer):
     the offending item (`windows[1].stop`)."""
 
     displayName = serializers.CharField(max_length=200)
-    windows = serializers.ListField(child=serializers.JSONField(), max_length=50)
+    windows = WindowsInputField()
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -145,6 +184,23 @@ class GrantSerializer(EntitySerializer):
 
 
 class NewGrantSerializer(InputSerializer):
+    """createGrant: exactly one of `lockId` and `areaId`; a GUEST grant needs `validUntil`
+    (access.services.grant_create refuses otherwise; the schema states both)."""
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        uuid, null = {"type": "string", "format": "uuid"}, {"type": "string", "nullable": True, "enum": [None]}
+        target = [
+            {"required": ["lockId"], "properties": {"lockId": uuid, "areaId": null}},
+            {"required": ["areaId"], "properties": {"areaId": uuid, "lockId": null}},
+        ]
+        levels = [level for level in AccessLevel.values if level != AccessLevel.GUEST]
+        guest = [
+            {"properties": {"accessLevel": {"type": "string", "enum": levels}}},
+            {"required": ["validUntil"], "properties": {"validUntil": {"type": "string", "format": "date-time"}}},
+        ]
+        return {**schema, "allOf": [{"oneOf": target}, {"anyOf": guest}]}
+
     userId = serializers.UUIDField()
     lockId = serializers.UUIDField(required=False, allow_null=True)
     areaId = serializers.UUIDField(required=False, allow_null=True)
@@ -209,6 +265,29 @@ CHANGES = (
 )
 
 
+def _access_list_entries():
+    from apps.areas.serializers import AccessListEntrySerializer
+
+    return AccessListEntrySerializer(many=True)
+
+
+@extend_schema_field(_access_list_entries())
+class AccessListInputField(serializers.ListField):
+    """A proposed `accessList`: entries as an area's (apps.areas AccessListEntry), checked the same way."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.JSONField(), max_length=200, **kwargs)
+
+    def to_internal_value(self, data):
+        from apps.areas.serializers import AccessListEntrySerializer
+
+        value = super().to_internal_value(data)
+        entries = AccessListEntrySerializer(data=value, many=True)
+        if not entries.is_valid():
+            raise serializers.ValidationError(entries.errors)
+        return value
+
+
 class ProposedChangeSerializer(InputSerializer):
     """One proposed change; which fields it needs depends on `change` (docs/ACCESS.md)."""
 
@@ -224,6 +303,28 @@ class ProposedChangeSerializer(InputSerializer):
         "unblock": ("userId",),
     }
 
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """One variant per `change`, requiring what that change needs (NEEDS); `addGrant` names
+        exactly one of `lockId` and `areaId` (as createGrant)."""
+        uuid, null = {"type": "string", "format": "uuid"}, {"type": "string", "nullable": True, "enum": [None]}
+        variants = []
+        for change, needs in cls.NEEDS.items():
+            needed = {  # what a change needs is never null (`areaId` may be null elsewhere, not here)
+                name: {k: v for k, v in schema["properties"][name].items() if k != "nullable"} for name in needs
+            }
+            variant = {
+                "required": ["change", *needs],
+                "properties": {"change": {"type": "string", "enum": [change]}, **needed},
+            }
+            if change == "addGrant":
+                variant["oneOf"] = [
+                    {"required": ["lockId"], "properties": {"lockId": uuid, "areaId": null}},
+                    {"required": ["areaId"], "properties": {"areaId": uuid, "lockId": null}},
+                ]
+            variants.append(variant)
+        return {**schema, "oneOf": variants}
+
     change = serializers.ChoiceField(choices=CHANGES)
     userId = serializers.UUIDField(required=False)
     userGroupId = serializers.UUIDField(required=False)
@@ -232,10 +333,20 @@ class ProposedChangeSerializer(InputSerializer):
     lockId = serializers.UUIDField(required=False, allow_null=True)
     grantId = serializers.UUIDField(required=False)
     scheduleId = serializers.UUIDField(required=False)
-    accessList = serializers.ListField(child=serializers.JSONField(), required=False, max_length=200)
-    windows = serializers.ListField(child=serializers.JSONField(), required=False, max_length=50)
+    accessList = AccessListInputField(required=False)
+    windows = WindowsInputField(required=False)
     validFrom = serializers.DateTimeField(required=False, allow_null=True)
     validUntil = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_windows(self, value):
+        """Windows are checked whatever the change (the schema states their form for every one)."""
+        from apps.access.schedules import ScheduleError, windows_from_json
+
+        try:
+            windows_from_json(value)
+        except ScheduleError as exc:
+            raise serializers.ValidationError(f"{exc.field}: {exc.message}") from None
+        return value
 
     def validate(self, attrs):
         missing = {name: ["Required for this change."] for name in self.NEEDS[attrs["change"]] if name not in attrs}
@@ -245,7 +356,9 @@ class ProposedChangeSerializer(InputSerializer):
 
 
 class WhatIfInputSerializer(InputSerializer):
-    changes = ProposedChangeSerializer(many=True)
+    changes = ProposedChangeSerializer(
+        many=True, allow_empty=False, error_messages={"empty": "Propose at least one change."}
+    )
 
     def validate_changes(self, value):
         if not value:

@@ -88,6 +88,7 @@ class AuthTokenApi(ApiView):
         "createAuthToken",
         request=AuthTokenCreateSerializer,
         responses=AuthTokenSerializer,
+        auth=[],  # signing in needs no credential (the view authenticates only DELETE)
         tags=["auth"],
         description="Sign in with email + password, or email + one-time code; returns a token with the "
         "`me` permission (plus the user's own grants).",

@@ -11,14 +11,32 @@ from apps.core.api.serializers import (
     InputSerializer,
     TimestampField,
 )
+from apps.core.operations import ME
 from apps.core.principal import Grant
 from apps.devices.selectors import device_ids_for_users
 
 
-class UserPermissionSerializer(InputSerializer):
-    """Spec UserPermission."""
+class GrantablePermissionField(serializers.ChoiceField):
+    """A permission a grant may hold: the spec's UserPermission values but `me`, which every
+    person holds for themselves and nothing may be granted (accounts.services.grants_refusals).
+    The schema's enum is this list, so it names only what the server accepts."""
 
-    permission = serializers.ChoiceField(choices=PermissionGrantPermission.choices)
+    default_error_messages = {"implicit": "`me` is implicit for every user and cannot be granted."}
+
+    def __init__(self, **kwargs):
+        choices = [(value, label) for value, label in PermissionGrantPermission.choices if value != ME]
+        super().__init__(choices=choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == ME:
+            self.fail("implicit")
+        return super().to_internal_value(data)
+
+
+class UserPermissionSerializer(InputSerializer):
+    """Spec UserPermission (`permission`: the grantable ones, see GrantablePermissionField)."""
+
+    permission = GrantablePermissionField()
     propertyId = serializers.UUIDField(
         required=False, allow_null=True, help_text="Optional scoping for this permission"
     )
@@ -117,7 +135,7 @@ class UserPrivateSerializer(InputSerializer):
     lastName = serializers.CharField(source="last_name", max_length=100, allow_blank=True)
     email = serializers.EmailField()
     phoneNumber = serializers.RegexField(
-        r"^\+[1-9]\d{1,14}$",
+        r"^(\+[1-9]\d{1,14})?$",  # E.164, or "" for none
         source="phone_number",
         allow_blank=True,
         error_messages={"invalid": "Use E.164 format, e.g. +14155550123."},
@@ -156,6 +174,7 @@ class UserSerializer(EntitySerializer):
             *EntitySerializer.BASE_FIELDS,
         )
         list_serializer_class = UserListSerializer
+        optional_output = ("private",)  # only to the user and their managers, never in deleteUser's answer
 
     def get_userPermissions(self, obj) -> list[dict]:
         # Read from the rows (property_id, scope_user_id), as ApiKeySerializer does: the

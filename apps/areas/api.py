@@ -71,7 +71,9 @@ class AreaDetailApi(ApiView):
         )
         return Response(AreaSerializer(area_or_404(propertyId, areaId)).data)
 
-    @operation("deleteArea", responses=None, tags=TAGS)
+    @operation(
+        "deleteArea", responses=None, errors={409: "the area still has child areas or installed locks"}, tags=TAGS
+    )
     def delete(self, request, propertyId, areaId):
         access_services.area_delete(area=area_or_404(propertyId, areaId), actor=request.user.label)
         return Response({})

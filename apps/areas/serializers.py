@@ -19,8 +19,23 @@ class AccessListEntrySerializer(InputSerializer):
         required=False, allow_null=True, help_text="Extension: only during this schedule."
     )
 
+    NEEDED = {"group": "userGroupId", "area": "areaId", "schedule": "scheduleId"}
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """One variant per `accessType`, each requiring the id that type needs (validate below)."""
+        variants = []
+        for access_type, needed in cls.NEEDED.items():
+            properties = {
+                **schema["properties"],
+                "accessType": {"type": "string", "enum": [access_type]},
+                needed: {"type": "string", "format": "uuid"},
+            }
+            variants.append({**schema, "required": ["accessType", needed], "properties": properties})
+        return {"oneOf": variants}
+
     def validate(self, attrs):
-        needed = {"group": "userGroupId", "area": "areaId", "schedule": "scheduleId"}.get(attrs["accessType"])
+        needed = self.NEEDED.get(attrs["accessType"])
         if needed and not attrs.get(needed):
             raise serializers.ValidationError({needed: [f"Required when accessType is {attrs['accessType']}."]})
         return attrs

@@ -10,4 +10,8 @@ def format_timestamp(value: dt.datetime) -> str:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
     value = value.astimezone(dt.UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # not strftime("%Y"): it writes year 655 as "655" on glibc, which is no RFC 3339 date-time
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )

@@ -138,6 +138,7 @@ class FirmwareDownloadApi(ApiView):
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="the whole image"),
             (206, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="the range asked for"),
         },
+        errors={416: "the `Range` starts past the end of the image (`Content-Range: bytes */size`)"},
         tags=TAGS,
     )
     def get(self, request, version):

@@ -147,7 +147,11 @@ def export_response(prop, kind: str, fmt: str, *, ids=None, template: bool = Fal
 class ExportApi(ApiView):
     @operation(
         "exportProperty",
-        parameters=[FILE_TYPE, TEMPLATE],
+        parameters=[
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(ImportRunKind.values)),
+            FILE_TYPE,
+            TEMPLATE,
+        ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="UTF-8 CSV with a BOM"),
             (200, writers.XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="one sheet"),
@@ -163,5 +167,8 @@ class ExportApi(ApiView):
             raise ValidationError({"fileType": ["Must be csv or xlsx."]})
         if kind not in ImportRunKind.values:
             raise ValidationError({"kind": [f"Must be one of {', '.join(ImportRunKind.values)}."]})
-        template = request.query_params.get("template", "false").lower() == "true"
+        template = request.query_params.get("template", "false")
+        if template not in ("true", "false"):  # the schema's boolean, nothing else
+            raise ValidationError({"template": ["Must be true or false."]})
+        template = template == "true"
         return export_response(prop, kind, fmt, template=template)

@@ -70,6 +70,7 @@ class IntegrationAccountListCreateApi(_AccountApi):
         "createIntegrationAccount",
         request=IntegrationAccountCreateSerializer,
         responses=IntegrationAccountSerializer,
+        errors={409: "the property already has an account of this kind with this name"},
         tags=TAGS,
     )
     def post(self, request):
@@ -103,6 +104,7 @@ class IntegrationAccountDetailApi(_AccountApi):
         "updateIntegrationAccount",
         request=IntegrationAccountUpdateSerializer,
         responses=IntegrationAccountSerializer,
+        errors={409: "the property already has an account of this kind with this name"},
         tags=TAGS,
     )
     def patch(self, request, accountId):

@@ -3,15 +3,14 @@
 Credentials are write-only: requests carry them, no answer ever does (not even the one that
 created the account); answers name the fields that are set (`credentialFields`)."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
-from apps.core.validators import validate_time_zone
 from apps.integrations import registry
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import CREDENTIAL_MAX_LENGTH, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
 from apps.integrations.models import IntegrationAccount, SmartphoneKeyPush, SmartphoneKeyPushState, SyncRun
+from apps.properties.serializers import TIME_ZONES
 
 CREDENTIALS_HELP = (
     "Write-only. The remote system's credentials, exactly these members per kind: "
@@ -105,18 +104,39 @@ class IntegrationAccountSerializer(EntitySerializer):
         return SyncRunSerializer(runs[0]).data if runs else None
 
 
-def _time_zone(value: str) -> str:
-    try:
-        validate_time_zone(value)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.messages) from None
-    return value
-
-
 TZ_HELP = "IANA time zone of the remote's times that carry no zone (ParqEx's last_contact, last_toggled). Default UTC."
 
 
+def _credentials_schema(kind: str) -> dict:
+    """A kind's credentials object as apps.integrations.services._checked_credentials accepts it."""
+    from apps.integrations.registry import vendor_get
+
+    value = {"type": "string", "minLength": 1, "maxLength": CREDENTIAL_MAX_LENGTH, "pattern": r"^[^\r\n]*\S[^\r\n]*$"}
+    fields = vendor_get(kind).credential_fields
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(fields),
+        "properties": dict.fromkeys(fields, value),
+    }
+
+
+def _kinds() -> list[str]:
+    from apps.integrations.registry import vendor_kinds
+
+    return sorted(vendor_kinds())
+
+
 class IntegrationAccountCreateSerializer(InputSerializer):
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """One variant per kind: `credentials` holds exactly that vendor's members."""
+        variants = [
+            {"properties": {"kind": {"type": "string", "enum": [kind]}, "credentials": _credentials_schema(kind)}}
+            for kind in _kinds()
+        ]
+        return {**schema, "oneOf": variants}
+
     propertyId = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=IntegrationAccountKind.choices)
     displayName = serializers.CharField(max_length=200)
@@ -134,11 +154,21 @@ class IntegrationAccountCreateSerializer(InputSerializer):
     pollIntervalSeconds = serializers.IntegerField(
         min_value=POLL_INTERVAL_MIN, max_value=POLL_INTERVAL_MAX, required=False, help_text="Default 300."
     )
-    timeZone = serializers.CharField(max_length=64, required=False, validators=[_time_zone], help_text=TZ_HELP)
+    timeZone = serializers.ChoiceField(choices=TIME_ZONES, required=False, help_text=TZ_HELP)
 
 
 class IntegrationAccountUpdateSerializer(InputSerializer):
     """Only the given members change. New credentials end `needs_reauth` and poll at once."""
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """`credentials`: the members of the account's kind (one of these shapes)."""
+        properties = {**schema["properties"]}
+        properties["credentials"] = {
+            **{k: v for k, v in properties["credentials"].items() if k not in ("type", "additionalProperties")},
+            "oneOf": [_credentials_schema(kind) for kind in _kinds()],
+        }
+        return {**schema, "properties": properties}
 
     displayName = serializers.CharField(max_length=200, required=False)
     baseUrl = serializers.URLField(max_length=500, required=False)
@@ -151,7 +181,7 @@ class IntegrationAccountUpdateSerializer(InputSerializer):
     pollIntervalSeconds = serializers.IntegerField(
         min_value=POLL_INTERVAL_MIN, max_value=POLL_INTERVAL_MAX, required=False
     )
-    timeZone = serializers.CharField(max_length=64, required=False, validators=[_time_zone], help_text=TZ_HELP)
+    timeZone = serializers.ChoiceField(choices=TIME_ZONES, required=False, help_text=TZ_HELP)
     enabled = serializers.BooleanField(required=False, help_text="false: never polled (status disabled).")
 
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.exceptions import ApplicationError
+from apps.core.exceptions import ApplicationError, ConflictError
 from apps.core.models import ExternalRef
 from apps.events.services import event_append
 from apps.integrations import http, registry, selectors
@@ -179,7 +179,8 @@ def _unique_name(account: IntegrationAccount) -> None:
     ).exclude(pk=account.pk)
     if clash.exists():
         message = f"This property already has a {account.kind} account named {account.display_name!r}."
-        raise ApplicationError(f"displayName: {message}", fields={"displayName": [message]})
+        # a valid name another account holds: a conflict with what exists (409), not a bad request
+        raise ConflictError(f"displayName: {message}", fields={"displayName": [message]})
 
 
 @transaction.atomic

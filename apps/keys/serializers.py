@@ -1,10 +1,22 @@
 """How party-held keys travel in the API: a public key in (validated to bytes), the spec Key out."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.keys import crypto
 
+# 32 bytes as canonical unpadded base64url: 43 characters, the last one carrying 2 zero bits.
+PUBLIC_KEY_PATTERN = "^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"
 
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": PUBLIC_KEY_PATTERN,
+        "description": "A raw 32-byte public key, base64url without padding (43 characters); it must "
+        "also be a usable key of its algorithm (PROTOCOL.md §2.4: not small-order, canonical).",
+    }
+)
 class PublicKeyField(serializers.CharField):
     """A raw 32-byte public key as unpadded base64url (PROTOCOL.md §2.1); validates to bytes."""
 

@@ -109,6 +109,7 @@ class LockListCreateApi(_LockApi):
         responses=SignedLockSerializer,
         envelope=SIGNED,
         envelope_extra=SIGNED_EXTRA,
+        errors={409: "the `lockId` asked for is already in use"},
         tags=TAGS,
     )
     def post(self, request):
@@ -226,6 +227,7 @@ class LockSyncApi(_LockApi):
         responses=LockSyncOutputSerializer,
         envelope="SignedLockSyncOutput",
         envelope_extra={"signatures": SIGNATURES, "keyMap": SIGNED_KEY_MAP},
+        errors={409: "the lock reports a key-map version older than one it acknowledged (a rollback)"},
         tags=TAGS,
     )
     def put(self, request, lockId):

@@ -11,6 +11,36 @@ from apps.keys.serializers import PartyKeySerializer, PublicKeyField
 from apps.locks import selectors
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap
 
+# PROTOCOL.md §8: what apps.locks.protocol.ack_check accepts, member for member.
+ACK_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["payload", "signatures"],
+    "properties": {
+        "payload": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["lockId", "keyMapVersion", "keyMapDigest", "appliedAt"],
+            "properties": {
+                "lockId": {"type": "string", "format": "uuid", "description": "this lock"},
+                "keyMapVersion": {"type": "integer", "minimum": 1, "maximum": canonical.MAX_SAFE_INTEGER},
+                "keyMapDigest": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_-]{43}$",
+                    "description": "base64url SHA-256 of the applied map's signed payload",
+                },
+                "appliedAt": {"type": "integer", "minimum": 0, "maximum": canonical.MAX_SAFE_INTEGER},
+            },
+        },
+        "signatures": {"type": "object", "additionalProperties": {"type": "string"}, "description": "{kid: sig}"},
+    },
+}
+
+
+@extend_schema_field({**ACK_SCHEMA, "nullable": True})
+class AckField(serializers.JSONField):
+    """The signed acknowledgement (§8); its shape is checked by apps.locks.protocol.ack_check."""
+
 
 class LockPrivateSerializer(serializers.Serializer):
     """Spec LockReadOnly_private (+ extensions: key-map versions signed / acknowledged, the
@@ -121,6 +151,13 @@ class LockProvisionSerializer(InputSerializer):
     lock may bring its factory UUID (409 when any object already has that id); otherwise
     Keyhouse makes one."""
 
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        """`areaId` (install right away) needs its `propertyId`."""
+        no_area = {"properties": {"areaId": {"type": "string", "nullable": True, "enum": [None]}}}
+        with_property = {"required": ["propertyId"], "properties": {"propertyId": {"type": "string", "format": "uuid"}}}
+        return {**schema, "anyOf": [no_area, with_property]}
+
     lockId = serializers.UUIDField(required=False)
     displayName = serializers.CharField(max_length=200)
     propertyId = serializers.UUIDField(required=False, allow_null=True)
@@ -146,7 +183,8 @@ class LockEmptyInputSerializer(InputSerializer):
     """Spec LockInstallInput / LockUninstallInput: no members (the spec lists none); `{}` or no body."""
 
     def __init__(self, instance=None, data=empty, **kwargs):
-        super().__init__(instance, {} if data in (None, empty) or data == "" else data, **kwargs)
+        # no body at all is `{}`; a JSON `null` (or any non-object) is a body, and not an object: a 400
+        super().__init__(instance, {} if data is empty or (isinstance(data, str) and data == "") else data, **kwargs)
 
 
 class LockSyncSerializer(InputSerializer):
@@ -166,7 +204,7 @@ class LockSyncSerializer(InputSerializer):
     accessLogsKid = serializers.CharField(
         required=False, allow_null=True, max_length=22, help_text="Extension: kid of the X25519 key sealed to."
     )
-    ack = serializers.JSONField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
+    ack = AckField(required=False, allow_null=True, help_text="Extension: signed ack (§8), or null.")
     batteryLevel = serializers.IntegerField(
         required=False,
         allow_null=True,

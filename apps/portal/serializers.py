@@ -9,6 +9,7 @@ from apps.portal.models import UnitUserStatus, UnitUserType
 from apps.portal.passphrases import MAX_LENGTH, MIN_LENGTH
 
 E164_PATTERN = r"^\+[1-9]\d{1,14}$"
+E164_OR_BLANK = r"^(\+[1-9]\d{1,14})?$"  # where "" is accepted (allow_blank): the schema says so too
 PASSPHRASE_HELP = (
     f'Unit user passphrase. "" resets it to a server-generated one; a chosen one is {MIN_LENGTH}..{MAX_LENGTH} '
     "printable ASCII characters, unique in the property. Only UNIT rights see other users' "
@@ -58,7 +59,7 @@ class UnitUserUpdateSerializer(InputSerializer):
         required=False, allow_blank=True, max_length=255, help_text='Contact email, 0..255 characters; "" clears it.'
     )
     phoneNumber = serializers.RegexField(
-        E164_PATTERN,
+        E164_OR_BLANK,
         required=False,
         allow_blank=True,
         max_length=16,
@@ -156,7 +157,7 @@ class GuestCreateSerializer(InputSerializer):
     userName = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=255, help_text="Required: the invitation is emailed.")
     phoneNumber = serializers.RegexField(
-        E164_PATTERN,
+        E164_OR_BLANK,
         required=False,
         allow_blank=True,
         max_length=16,

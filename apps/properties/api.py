@@ -81,7 +81,9 @@ class PropertyDetailApi(ApiView):
         )
         return Response(PropertySerializer(property_or_404(propertyId)).data)
 
-    @operation("deleteProperty", responses=None, tags=TAGS)
+    @operation(
+        "deleteProperty", responses=None, errors={409: "the property still has areas, groups or locks"}, tags=TAGS
+    )
     def delete(self, request, propertyId):
         access_services.property_delete(prop=property_or_404(propertyId), actor=request.user.label)
         return Response({})

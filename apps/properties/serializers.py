@@ -1,9 +1,10 @@
 """Spec Property / NewProperty / PropertyWritable."""
 
+import zoneinfo
+
 from rest_framework import serializers
 
 from apps.core.api.serializers import AddressSerializer, EntitySerializer, ExternalRefsField, InputSerializer
-from apps.core.validators import validate_time_zone
 from apps.firmware.serializers import RequiredFirmwarePrivateField
 from apps.properties.models import Property
 
@@ -37,14 +38,8 @@ class PropertySerializer(EntitySerializer):
         return [str(user.pk) for user in obj.access_managers.all()]
 
 
-def _time_zone(value):
-    from django.core.exceptions import ValidationError
-
-    try:
-        validate_time_zone(value)
-    except ValidationError as exc:
-        raise serializers.ValidationError(exc.messages) from None
-    return value
+# The schema lists every name the server accepts (`TimeZoneEnum`), as validate_time_zone checks them.
+TIME_ZONES = sorted(zoneinfo.available_timezones())
 
 
 class PropertyWritableSerializer(InputSerializer):
@@ -53,7 +48,11 @@ class PropertyWritableSerializer(InputSerializer):
     displayName = serializers.CharField(max_length=200)
     address = AddressSerializer()
     accessManagerIds = serializers.ListField(child=serializers.UUIDField(), max_length=100)
-    timeZone = serializers.CharField(max_length=64, required=False, validators=[_time_zone])
+    timeZone = serializers.ChoiceField(
+        choices=TIME_ZONES,
+        required=False,
+        error_messages={"invalid_choice": "'{input}' is not an IANA time zone name (e.g. Europe/Berlin)."},
+    )
     ownerId = serializers.UUIDField(required=False)
 
 

@@ -287,9 +287,9 @@ def test_a_schedule_exports_to_lockt_or_says_what_would_be_lost(manager, tower):
         ],
         actor=SYSTEM,
     )
-    refused = d.refused(manager.get(_url(prop, f"/schedules/{two.pk}/export"), {"target": "lockt"}), 400)
+    refused = d.refused(manager.get(_url(prop, f"/schedules/{two.pk}/export"), {"target": "lockt"}), 409)
     assert "windows[1] (Sat 10:00–14:00) would be lost" in refused["error"]
-    refused = d.refused(manager.get(_url(prop, f"/schedules/{one.pk}/export"), {"target": "smartphonekey"}), 400)
+    refused = d.refused(manager.get(_url(prop, f"/schedules/{one.pk}/export"), {"target": "smartphonekey"}), 409)
     assert refused["error"].startswith("target: ")
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from apps.core.principal import Grant
+from tests.factories import directory as d
 from tests.factories.accounts import api_key_with
 
 pytestmark = pytest.mark.django_db
@@ -103,4 +104,17 @@ def test_the_schema_documents_the_page_token_limit(owner_client):
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     parameters = [p for p in schema["paths"]["/api/v1/api-keys"]["get"]["parameters"] if p["name"] == "pageToken"]
-    assert parameters[0]["schema"] == {"type": "string", "maxLength": 512}
+    assert parameters[0]["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 512,
+        "pattern": "^[A-Za-z0-9_.:-]+$",  # django.core.signing's alphabet
+    }
+
+
+def test_an_empty_page_token_or_size_is_refused(owner_client):
+    """The schema says a token is at least one character and a size an integer: `?pageToken=`
+    and `?pageSize=` are 400s naming them, not the first page."""
+    for name in ("pageToken", "pageSize"):
+        refused = d.refused(owner_client.get("/api/v1/api-keys", {name: ""}), 400)
+        assert set(refused["data"]["fields"]) == {name}

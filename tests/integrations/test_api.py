@@ -121,7 +121,8 @@ def test_two_accounts_of_one_property_need_two_names():
     prop = property_create()
     client = key_client(Grant("owner", property_id=prop.pk))
     ok(client.post(URL, _body(prop), format="json"))
-    body = refused(client.post(URL, _body(prop), format="json"), 400)
+    # a valid name another account of the kind holds: a conflict with what exists (409)
+    body = refused(client.post(URL, _body(prop), format="json"), 409)
     assert "displayName" in body["data"]["fields"]
 
 

@@ -53,12 +53,21 @@ def property_groups_create(*, prop, actor: str) -> list[UserGroup]:
     ]
 
 
+def area_group_name(area_name: str) -> str:
+    """ "<area> members", cut to fit a group's 200 characters (an area's name may use all 200)."""
+    suffix = " members"
+    limit = UserGroup._meta.get_field("display_name").max_length
+    if len(area_name) + len(suffix) > limit:
+        area_name = area_name[: limit - len(suffix) - 1] + "…"
+    return area_name + suffix
+
+
 def area_group_create(*, area, actor: str) -> UserGroup:
     """The area's own group (`areaUserGroupId`), made with it (inside area_create's transaction)."""
     group = UserGroup(
         property_id=area.property_id,
         area=area,
-        display_name=f"{area.display_name} members",
+        display_name=area_group_name(area.display_name),
         group_type=area.area_type,
         group_source=UserGroupGroupSource.AREA,
     )

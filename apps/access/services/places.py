@@ -14,6 +14,7 @@ from apps.access.models import (
 from apps.access.services.groups import (
     _areas_referencing,
     area_group_create,
+    area_group_name,
     membership_add,
     membership_remove,
     property_groups_create,
@@ -118,8 +119,8 @@ def _area_group_follow_rename(area: Area, new_name: str, actor: str) -> None:
     """The area group keeps "<area> members" in step with the area's name (unless a manager
     gave it a name of its own)."""
     group = UserGroup.objects.filter(area=area).first()
-    if group is not None and group.display_name == f"{area.display_name} members":
-        user_group_update(group=group, display_name=f"{new_name} members", actor=actor)
+    if group is not None and group.display_name == area_group_name(area.display_name):
+        user_group_update(group=group, display_name=area_group_name(new_name), actor=actor)
 
 
 def area_delete(*, area: Area, actor: str) -> None:

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 TOKEN_SALT = "keyhouse.api.page-token"
 TOKEN_VERSION = 1
 TOKEN_MAX_LENGTH = 512
+TOKEN_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # django.core.signing's alphabet: base64url, `.` and `:`
 
 
 def _list_fingerprint(request) -> str:
@@ -66,7 +67,7 @@ class PageTokenPagination(BasePagination):
 
     def _decode(self, request):
         token = request.query_params.get(self.token_param)
-        if not token:
+        if token is None:
             return None
         if len(token) > TOKEN_MAX_LENGTH:
             raise serializers.ValidationError({self.token_param: [f"At most {TOKEN_MAX_LENGTH} characters."]})
@@ -84,7 +85,7 @@ class PageTokenPagination(BasePagination):
 
     def _page_size(self, request) -> int:
         raw = request.query_params.get(self.size_param)
-        if raw is None or raw == "":
+        if raw is None:  # `pageSize=` (empty) is not an integer: a 400 below, as the schema says
             return settings.KEYHOUSE_PAGE_SIZE_DEFAULT
         try:
             size = int(raw)
@@ -103,8 +104,10 @@ class PageTokenPagination(BasePagination):
                 "name": self.token_param,
                 "in": "query",
                 "required": False,
-                "schema": {"type": "string", "maxLength": TOKEN_MAX_LENGTH},
-                "description": "Opaque token from the previous page's `pageToken`; omit for the first page.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": TOKEN_MAX_LENGTH, "pattern": TOKEN_PATTERN},
+                "description": "Opaque, signed token: only the `pageToken` the previous page of this same list "
+                "answered (same path and filters); omit it for the first page. Any other value, edited, "
+                "empty or from another list, is a 400 naming `pageToken`.",
             },
             {
                 "name": self.size_param,

@@ -80,7 +80,8 @@ def filter_parameters(filterset_class, *, append: dict[str, str] | None = None) 
         description = flt.extra.get("help_text") or flt.label or ""
         if name in append:
             description += append[name]
-        parameters.append(OpenApiParameter(name, kind, enum=enum, description=description))
+        pattern = getattr(flt, "schema_pattern", None)  # a CharFilter whose method checks this form
+        parameters.append(OpenApiParameter(name, kind, enum=enum, pattern=pattern, description=description))
     return parameters
 
 
@@ -98,7 +99,53 @@ EVENT_IDS = {
 }
 
 
+# component name → a serializer's `request_schema(schema)`: what it adds to its request body's
+# schema (constraints between members). Applied by `postprocess_request_variants`, which runs
+# after drf-spectacular's enum hook, so the variants' narrowed enums stay inline.
+REQUEST_VARIANTS: dict = {}
+
+
+def postprocess_request_variants(result, generator, request, public):
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, request_schema in REQUEST_VARIANTS.items():
+        for component in (name, f"Patched{name}"):  # PATCH bodies are named Patched…
+            if component in schemas:
+                schemas[component] = request_schema(schemas[component])
+    return result
+
+
 class EnvelopeAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """A strict input body (StrictInputMixin) refuses members it does not declare: the schema
+        says so (`additionalProperties: false`). Output members a serializer shows only in some
+        answers (`Meta.optional_output`) are not `required`."""
+        from apps.core.api.serializers import StrictInputMixin
+
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictInputMixin) and schema.get("type") == "object":
+            schema["additionalProperties"] = False
+        if direction == "request" and hasattr(serializer, "request_schema"):
+            # constraints between members (oneOf …), applied after the enum hook (see below)
+            REQUEST_VARIANTS[self._get_serializer_name(serializer, direction)] = serializer.request_schema
+        optional = getattr(getattr(serializer, "Meta", None), "optional_output", ())
+        if direction == "response" and optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """A nested list of serializers (`Foo(many=True)`) states its length limits as a ListField
+        does: `allow_empty=False` or `min_length` is `minItems`, `max_length` is `maxItems`."""
+        from rest_framework import serializers
+
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            minimum = field.min_length if field.min_length is not None else (0 if field.allow_empty else 1)
+            if minimum:
+                schema["minItems"] = minimum
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        return schema
+
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
         self.registry.register_on_missing(component)

@@ -41,8 +41,16 @@ def _json_type_problem(field: serializers.Field, value) -> str | None:
         return None if isinstance(value, bool) else "Must be true or false."
     if isinstance(field, serializers.IntegerField):
         return None if isinstance(value, int) and not isinstance(value, bool) else "Must be an integer."
-    if isinstance(field, serializers.CharField):
+    if isinstance(field, serializers.CharField | serializers.UUIDField | serializers.DateTimeField):
+        # a UUIDField also takes an integer (uuid.UUID(int=…)): JSON gets the schema's string only
         return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.ChoiceField) and all(isinstance(c, str) for c in field.choices):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, serializers.DictField) and isinstance(value, dict):
+        for key, item in value.items():
+            problem = _json_type_problem(field.child, item)
+            if problem:
+                return f"{key}: {problem}"
     return None
 
 
