@@ -111,6 +111,14 @@ def verdict(passed: bool | None) -> str:
     return "for information" if passed is None else ("pass" if passed else "FAIL")
 
 
+def print_measures(rows, *, figure: int = 11, target: int = 11, width: int = 100) -> None:
+    """The console table every part prints: measure, figure, target, pass/fail."""
+    print(f"{'measure':<{width}} {'figure':>{figure}} {'target':>{target}}  result")
+    for what, value, goal, passed in rows:
+        label = what if len(what) <= width else what[: width - 1] + "…"
+        print(f"{label:<{width}} {value:>{figure}} {goal:>{target}}  {verdict(passed)}")
+
+
 def table(rows: list[tuple[str, dict]]) -> list[str]:
     lines = ["| endpoint | requests/s | p50 | p99 | requests |", "| --- | ---: | ---: | ---: | ---: |"]
     for label, r in rows:
@@ -419,11 +427,7 @@ def print_access(access: dict, database: str) -> None:
     rows = access_rows(access)
     print()
     print(f"Access model on {database}: derived access of a 10k-user and a 1k-user campus")
-    width = 100
-    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
-    for what, figure, target, passed in rows:
-        label = what if len(what) <= width else what[: width - 1] + "…"
-        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print_measures(rows)
     print("SQL of one membership change (add) on the 10k campus:")
     for sql in access["measure"]["big"]["membership"]["sql"]["add"]:
         print(f"    {sql[:150]}")
@@ -624,11 +628,7 @@ def print_protocol(protocol: dict, database: str) -> None:
             f"{label:<52} {r['rps']:>11.1f} {fmt_ms(r['p50']):>10} {fmt_ms(r['p99']):>10} {r['requests']:>9} "
             f"{r['socket_errors']:>8}"
         )
-    width = 100
-    print(f"{'measure':<{width}} {'figure':>11} {'target':>11}  result")
-    for what, figure, target, passed in protocol_rows(protocol):
-        label = what if len(what) <= width else what[: width - 1] + "…"
-        print(f"{label:<{width}} {figure:>11} {target:>11}  {verdict(passed)}")
+    print_measures(protocol_rows(protocol))
     print("SQL of one no-change syncLock (in-process):")
     for sql in protocol["setup"]["lock_no_change"]["sql"]:
         print(f"    {sql[:150]}")
@@ -684,11 +684,7 @@ def print_portal(portal: dict) -> None:
         print(f"Portal rate limit: SKIPPED ({portal['skipped']})")
         return
     print(f"Portal rate limit ({portal['redis']}, gunicorn -w {portal['workers']})")
-    width = 100
-    print(f"{'measure':<{width}} {'figure':>20} {'target':>22}  result")
-    for what, figure, target, passed in portal_rows(portal):
-        label = what if len(what) <= width else what[: width - 1] + "…"
-        print(f"{label:<{width}} {figure:>20} {target:>22}  {verdict(passed)}")
+    print_measures(portal_rows(portal), figure=20, target=22)
 
 
 def portal_block(portal: dict, meta: dict) -> str:
@@ -821,11 +817,7 @@ def imports_failures(imports: dict) -> list[str]:
 def print_imports(imports: dict, database: str) -> None:
     print()
     print(f"Bulk import and export on {database}")
-    width = 100
-    print(f"{'measure':<{width}} {'figure':>15} {'target':>15}  result")
-    for what, figure, target, passed in imports_rows(imports):
-        label = what if len(what) <= width else what[: width - 1] + "…"
-        print(f"{label:<{width}} {figure:>15} {target:>15}  {verdict(passed)}")
+    print_measures(imports_rows(imports), figure=15, target=15)
 
 
 def imports_block(imports: dict, meta: dict) -> str:

@@ -143,20 +143,6 @@ def _live_database_required() -> None:
         _unavailable("the test database is SQLite (set DATABASE_URL=postgres://...): a worker cannot share it")
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, redis_broker, tmp_path):
-    """Start a real `celery worker` on the test database; yield a LiveWorker; stop it after."""
-    _live_database_required()
-    # Tasks left in the queue by earlier tests (on-commit enqueues without a worker) would run
-    # against rows that no longer exist; start from an empty queue.
-    redis_broker.control.purge()
-    worker = _worker_start(redis_broker, tmp_path)
-    try:
-        yield worker
-    finally:
-        _stop(worker.process)
-
-
 class LiveWorkers:
     """Start workers (`start`), kill one as a crash would (`kill`); all stopped after the test."""
 
@@ -178,7 +164,9 @@ class LiveWorkers:
 
 @pytest.fixture
 def live_workers(transactional_db, redis_broker, tmp_path):
-    """Workers a test starts and kills itself (tests/events/test_worker_killed.py)."""
+    """Workers a test starts and kills itself (tests/events/test_worker_killed.py). Tasks left in
+    the queue by earlier tests (on-commit enqueues without a worker) would run against rows that
+    no longer exist: it starts from an empty queue."""
     _live_database_required()
     redis_broker.control.purge()
     workers = LiveWorkers(redis_broker, tmp_path)
@@ -201,3 +189,9 @@ def flaky():
     yield handler
     registry.event_handler_unregister(FLAKY, handler)
     assert handler not in registry.handlers_for(FLAKY)
+
+
+@pytest.fixture
+def celery_worker_process(live_workers):
+    """One real `celery worker` on the test database (a LiveWorker), stopped after the test."""
+    return live_workers.start()
