@@ -49,7 +49,13 @@ class AreaForm(forms.ModelForm):
     class Meta:
         model = Area
         fields = ("property", "display_name", "area_type", "parent")
-        help_texts = {"parent": "Leave empty for a top-level area. Must be in the same property."}
+        help_texts = {
+            "parent": "Leave empty for a top-level area. Must be in the same property.",
+            # docs/ACCESS.md rule 3, in a manager's words
+            "area_type": "Resident: a home (a unit); only its own people and those named on it get in. "
+            "Common: a shared place (lobby, gym, garage); whoever may enter an area above it may "
+            "enter it too. Staff: a staff-only room; only staff groups reach it from above.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

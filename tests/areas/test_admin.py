@@ -201,3 +201,9 @@ def test_delete_with_sub_areas_is_refused_with_a_message(staff_client, prop):
     assert floor.type_state == "deleted"
     assert Event.objects.filter(event_name="area.deleted", area_id=floor.pk).exists()
     assert listed(staff_client.get(CHANGELIST).content.decode()) == ["Building"]
+
+
+def test_the_add_form_explains_the_area_types(staff_client):
+    """Issue 16: "area types are not explained"; the form now says what each one means."""
+    page = staff_client.get("/admin/areas/area/add/").content.decode()
+    assert "Resident: a home" in page and "Common: a shared place" in page and "Staff: a staff-only room" in page
