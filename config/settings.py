@@ -188,6 +188,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    # docs/IMPORT.md: an import whose worker died mid-apply is applied again (not after Redis's hour)
+    "imports-resume": {
+        "task": "apps.imports.tasks.import_runs_resume",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     # docs/PROTOCOL.md §6.3: builds lost key-map tasks left waiting, re-signs maps nearing notAfter
     "key-maps-sweep": {
         "task": "apps.locks.tasks.key_maps_sweep",

@@ -5,8 +5,9 @@ derived access and key maps follow exactly as for the API (docs/IMPORT.md)."""
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID
 
@@ -29,7 +30,11 @@ from apps.imports.models import OPERATIONS, ImportOperation, ImportRun, ImportRu
 from apps.imports.parsers import Parsed, parse_chunks
 from apps.locks.models import Lock
 
+logger = logging.getLogger("keyhouse.imports")
+
 BATCH = 200  # operations applied together (batch services, one progress report each)
+# A run still "applying" this long after it was queued, whose row no apply holds, lost its worker.
+RESUME_AFTER = timedelta(minutes=1)
 
 
 class FileTooLarge(ApplicationError):
@@ -279,6 +284,30 @@ def import_run_apply(*, run_id) -> ImportRun | None:
         )
     cache.delete(progress_key(run.pk))
     return run
+
+
+def import_runs_resume(*, now: datetime | None = None) -> list[str]:
+    """Beat (`imports-resume`, every minute): queue the apply again of runs a dead worker left
+    "applying". A running apply holds its run's row locked for its whole transaction (above), so
+    SKIP LOCKED passes it over; a row nobody holds, queued over RESUME_AFTER ago, lost its worker
+    (its transaction rolled back when the process died). Redis would hand the unacknowledged
+    task out again only after its visibility timeout (an hour). A duplicate delivery is
+    harmless: the apply does nothing unless the run is still "applying"."""
+    cutoff = (now or timezone.now()) - RESUME_AFTER
+    with transaction.atomic():
+        stuck = [
+            str(run.pk)
+            for run in ImportRun.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportRunStatus.APPLYING, last_modified_at__lte=cutoff)
+            .only("pk")
+        ]
+    if stuck:
+        from apps.imports import tasks  # local: the tasks module imports this one
+
+        for run_id in stuck:
+            logger.warning("import run %s was left applying by a stopped worker; applying it again", run_id)
+            tasks.import_run_apply.delay(run_id)
+    return stuck
 
 
 def _where(op: dict) -> str:

@@ -18,3 +18,9 @@ def import_run_apply(run_id: str) -> str | None:
     """Apply a run's plan; a worker lost mid-way rolls back and the task is delivered again."""
     run = services.import_run_apply(run_id=run_id)
     return run.status if run else None
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def import_runs_resume() -> list[str]:
+    """Beat: apply again the runs a dead worker left "applying" (services.import_runs_resume)."""
+    return services.import_runs_resume()

@@ -7,6 +7,8 @@ plus two places where the worker can be made to stop and wait, so a test can kil
 - With KEYHOUSE_TEST_SLOW_SIGN_MARKER set, the first signature of a key-map build
   (`canonical.sign_payload`, which every build calls per lock) writes that marker and sleeps:
   the worker is then inside the build's transaction.
+- With KEYHOUSE_TEST_SLOW_IMPORT_MARKER set, the second batch of an import's apply writes that
+  marker and sleeps: the first batch is written, not committed (tests/imports).
 """
 
 import os
@@ -52,3 +54,31 @@ def _slow_first_signature() -> None:
 
 if os.environ.get("KEYHOUSE_TEST_SLOW_SIGN_MARKER"):
     _slow_first_signature()
+
+
+def _slow_second_import_batch() -> None:
+    from apps.imports import services
+
+    apply_batch = services._apply
+    marker = Path(os.environ["KEYHOUSE_TEST_SLOW_IMPORT_MARKER"])
+    calls = []
+
+    def slow(state, batch):
+        calls.append(1)
+        if len(calls) == 2 and not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(SLEEP)
+        return apply_batch(state, batch)
+
+    services._apply = slow
+
+
+if os.environ.get("KEYHOUSE_TEST_SLOW_IMPORT_MARKER"):
+    from celery.signals import worker_init
+
+    @worker_init.connect
+    def _patch_imports(**_):
+        import django
+
+        django.setup()  # the imports app's models load only once Django is (idempotent)
+        _slow_second_import_batch()

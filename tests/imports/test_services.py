@@ -1,9 +1,10 @@
 """Import runs against the database: the dry-run plan, apply through the domain services,
 the stale-diff refusal, the killed worker, and export → import round trips."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from apps.access.models import AccessGrant, Membership, UserGroup
 from apps.accounts.models import User
@@ -346,3 +347,21 @@ def test_a_service_refusal_fails_the_run_naming_it_and_keeps_nothing(prop):
     assert run.status == ImportRunStatus.FAILED
     assert run.failure.startswith("Tower A / Floor 3 / 3B: ") and "lock" in run.failure
     assert not Area.objects.filter(display_name="Lobby").exists()  # the create before it rolled back
+
+
+def test_the_resume_sweep_applies_a_run_its_worker_left_applying(prop, monkeypatch):
+    """A run left "applying" (its worker died; the task never comes back before Redis's hour)
+    is queued again by the beat sweep once it is a minute old; a fresh one is left alone."""
+    lines = "".join(f",r{i}@example.com,Resumed {i},,,,,\r\n" for i in range(5))
+    run = run_of(prop, "users", USERS + lines)
+    monkeypatch.setattr("apps.imports.tasks.import_run_apply.delay", lambda run_id: None)  # the worker dies
+    run = applied(run)
+    assert run.status == ImportRunStatus.APPLYING
+    assert services.import_runs_resume() == []  # queued just now: perhaps still waiting for a worker
+    monkeypatch.undo()
+    ImportRun.objects.filter(pk=run.pk).update(last_modified_at=timezone.now() - timedelta(minutes=2))
+    with _commits.capture(execute=True):
+        assert services.import_runs_resume() == [str(run.pk)]
+    assert ImportRun.objects.get(pk=run.pk).status == ImportRunStatus.APPLIED
+    assert User.objects.filter(email__startswith="r").count() == 5
+    assert services.import_runs_resume() == []
