@@ -434,6 +434,14 @@ def _well_formed(name: str, value) -> bool:
 
 @pytest.fixture
 def fuzz_world(live_server, transactional_db, settings, tmp_path):
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and os.environ.get("KEYHOUSE_FUZZ_POSTGRES") != "1":
+        # On PostgreSQL the live server opens a connection per request and each operation's
+        # fresh world costs a TRUNCATE of every table: two operations took two minutes in CI's
+        # phase 2, the 98 would take over an hour. The fuzz runs in phase 1 (SQLite, `make
+        # test`); KEYHOUSE_FUZZ_POSTGRES=1 runs it here too (docs/RELIABILITY.md).
+        pytest.skip("schema fuzzing runs on SQLite; KEYHOUSE_FUZZ_POSTGRES=1 runs it on PostgreSQL")
     settings.STORAGES = {
         **settings.STORAGES,
         "firmware": {
