@@ -1,5 +1,5 @@
 """Shared display helpers: links, names of a property's things, derived lines in words
-(also used by apps.locks.admin)."""
+(also used by apps.locks.admin.lock)."""
 
 import re
 import uuid
