@@ -3,7 +3,7 @@ example instance (§9.13 seed), polled once, so `make run` shows a Lockt account
 groups and locks; then the ParqEx and SmartphoneKey demos (`demo_vendors`).
 
 The emulator is served by Keyhouse itself (`/_emulators/lockt/`, only with
-KEYHOUSE_EMULATORS), at `KEYHOUSE_DEMO_SITE_URL` (the address `make run` serves on). The first
+KEYHOUSE_EMULATORS), at the address `make run` serves on (`demo_server.demo_site`). The first
 poll runs after the demo data is committed; when nothing answers there yet (seed_demo runs
 before `runserver`), a short-lived local server answers for the duration of the poll. A poll
 that fails is printed and left to the schedule: the demo data stays.
@@ -15,7 +15,7 @@ from django.db import transaction
 
 from apps.core.actors import SYSTEM
 from apps.integrations import demo_vendors, services
-from apps.integrations.demo_server import served
+from apps.integrations.demo_server import demo_site, served
 from apps.integrations.models import IntegrationAccount
 from apps.properties.demo import DEMO_PROPERTY_NAME
 from apps.properties.models import Property
@@ -38,7 +38,7 @@ def lockt_seed_demo(stdout) -> None:
     prop = Property.objects.alive().filter(display_name=DEMO_PROPERTY_NAME).first()
     if prop is None:
         return
-    site = settings.KEYHOUSE_DEMO_SITE_URL.rstrip("/")
+    site = demo_site()
     account = IntegrationAccount.objects.filter(property=prop, kind="lockt", display_name=DEMO_ACCOUNT_NAME).first()
     if account is None:
         account = services.integration_account_create(

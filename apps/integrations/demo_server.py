@@ -8,8 +8,19 @@ import threading
 from urllib.parse import urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
+
+
+def demo_site() -> str:
+    """Where `make run` serves, so where the demo's emulators answer: KEYHOUSE_DEMO_SITE_URL,
+    else the origin of KEYHOUSE_PORTAL_URL."""
+    site = settings.KEYHOUSE_DEMO_SITE_URL
+    if not site:
+        parts = urlsplit(settings.KEYHOUSE_PORTAL_URL)
+        site = f"{parts.scheme}://{parts.netloc}"
+    return site.rstrip("/")
 
 
 @contextlib.contextmanager

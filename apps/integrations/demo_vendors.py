@@ -12,7 +12,6 @@ running SmartphoneKey emulator's `_control`).
 """
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -25,7 +24,7 @@ from apps.accounts.models import User
 from apps.core.actors import SYSTEM
 from apps.core.models import ExternalRef
 from apps.integrations import services
-from apps.integrations.demo_server import served
+from apps.integrations.demo_server import demo_site, served
 from apps.integrations.models import IntegrationAccount, SmartphoneKeyPush
 from apps.locks.models import Lock
 from apps.properties.demo import DEMO_PROPERTY_NAME
@@ -41,14 +40,6 @@ SPK_USER = ("olivia.martinez@example.com", "spk-user-olivia")
 SPK_LOCK = ("Gym door", "spk-lock-gym")
 
 
-def _site() -> str:
-    site = getattr(settings, "KEYHOUSE_DEMO_SITE_URL", "") or ""
-    if not site:
-        parts = urlsplit(settings.KEYHOUSE_PORTAL_URL)
-        site = f"{parts.scheme}://{parts.netloc}"
-    return site.rstrip("/")
-
-
 def seed_demo(stdout) -> None:
     if not settings.KEYHOUSE_EMULATORS:
         stdout.write("ParqEx and SmartphoneKey demo accounts skipped: KEYHOUSE_EMULATORS is off.")
@@ -56,7 +47,7 @@ def seed_demo(stdout) -> None:
     prop = Property.objects.alive().filter(display_name=DEMO_PROPERTY_NAME).first()
     if prop is None:
         return
-    site = _site()
+    site = demo_site()
     transaction.on_commit(lambda: demo_vendors_run(prop_id=prop.pk, site=site, stdout=stdout))
 
 
