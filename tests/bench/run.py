@@ -60,7 +60,9 @@ Knobs (environment): BENCH_DATABASE_URL (PostgreSQL server to bench on; default:
 BENCH_DURATION (s per endpoint, default 8), BENCH_WARMUP (s, default 2),
 BENCH_ROUNDS (interleaved slices, default 4), BENCH_CONNECTIONS (default 4),
 BENCH_TOOL (wrk | python; default: wrk when available),
-BENCH_WRITE_DOC (default true), BENCH_KEEP_TMP (keep the temp dir and database, default false),
+BENCH_DB_NAME (the PostgreSQL database the run creates and drops, default keyhouse_bench; give
+concurrent runs on one server different names), BENCH_WRITE_DOC (default true),
+BENCH_KEEP_TMP (keep the temp dir and database, default false),
 BENCH_PARTS (http, access, protocol, portal, imports, lockt and/or parqex, comma-separated;
 default all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`,
 `imports`, `lockt` and `parqex`), BENCH_ACCESS_RUNS (membership changes timed per campus and
@@ -100,7 +102,7 @@ from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
 
 SETTINGS_MODULE = "tests.bench.settings"
-BENCH_DB_NAME = "keyhouse_bench"
+BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "").strip() or "keyhouse_bench"
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
