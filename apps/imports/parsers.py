@@ -178,19 +178,22 @@ def _csv_records(data: bytes) -> Iterator[list[str]]:
     if "\n" not in text and "\r" in text:  # old Mac line ends: let the io module split them
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         return
-    yield from csv.reader(_lines(text), delimiter=delimiter)
+    # The whole text was only the check above: the rows are read from the bytes a line at a
+    # time, so the file is not held twice while the parse goes on (a 50k-row file: 5.6 MB).
+    del text
+    yield from csv.reader(_lines(data), delimiter=delimiter)
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The text's lines with their line ends, one at a time (a StringIO of the whole text
-    would hold it again, 4 bytes a character): the csv reader joins quoted line breaks."""
-    start, size = 0, len(text)
+def _lines(data: bytes) -> Iterator[str]:
+    """The file's lines with their line ends, decoded one at a time (UTF-8 never has a
+    newline byte inside a character); the csv reader joins quoted line breaks."""
+    start, size = (3 if data.startswith(b"\xef\xbb\xbf") else 0), len(data)
     while start < size:
-        end = text.find("\n", start)
+        end = data.find(b"\n", start)
         if end == -1:
-            yield text[start:]
+            yield data[start:].decode("utf-8")
             return
-        yield text[start : end + 1]
+        yield data[start : end + 1].decode("utf-8")
         start = end + 1
 
 
@@ -339,7 +342,7 @@ def parse_chunks(
         header = next(reader, None)
         by_name = _header(header or [], columns)
         parsed.columns = [column.name for column in by_name.values()]
-        seen: dict[tuple, int] = {}
+        seen: dict[str, dict] = {}  # column → key → the first row that has it
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -422,12 +425,12 @@ def _row(parsed: Parsed, kind: str, number: int, cells: list[str], by_name: dict
         errors = _row_rules(kind, number, values, set(raw))
     if not errors:
         for column, key in _row_key(kind, values):
-            if (column, key) in seen:
+            if key in seen.get(column, ()):
                 errors.append(
-                    RowError(number, column, str(raw.get(column, "")), f"the same as row {seen[(column, key)]}")
+                    RowError(number, column, str(raw.get(column, "")), f"the same as row {seen[column][key]}")
                 )
         for column, key in _row_key(kind, values):
-            seen.setdefault((column, key), number)
+            seen.setdefault(column, {}).setdefault(key, number)
     if errors:
         parsed.errors.extend(errors)
         return None

@@ -152,7 +152,7 @@ def import_run_validate(*, run_id) -> ImportRun | None:
         ImportRun.objects.filter(pk=run.pk).update(rows_done=parsed.total)
     errors = _all_errors(parsed, plan_errors)
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run.pk)
+        run = ImportRun.objects.select_for_update().defer("content").get(pk=run.pk)
         if run.status != ImportRunStatus.VALIDATING:  # cancelled meanwhile
             return run
         run.errors, run.rows_total, run.rows_done = errors, parsed.total, parsed.total
@@ -167,7 +167,7 @@ def import_run_validate(*, run_id) -> ImportRun | None:
 def import_run_apply_request(*, run: ImportRun, actor: str, valid_rows_only: bool = False) -> ImportRun:
     """Queue applying a validated run. Refused while it has row errors, unless the caller
     chose explicitly to apply the valid rows only."""
-    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    run = ImportRun.objects.select_for_update().defer("content").get(pk=run.pk)
     if run.status != ImportRunStatus.VALIDATED:
         raise ConflictError(f"status: the import is {run.status}; only a validated import can be applied")
     if run.errors and not valid_rows_only:
@@ -192,7 +192,7 @@ def import_run_apply_request(*, run: ImportRun, actor: str, valid_rows_only: boo
 def import_run_cancel(*, run: ImportRun, actor: str) -> ImportRun:
     """Stop a run before it is applied (event `import.cancelled`); an applying or finished run
     cannot be cancelled (409)."""
-    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    run = ImportRun.objects.select_for_update().defer("content").get(pk=run.pk)
     if run.status not in (ImportRunStatus.UPLOADED, ImportRunStatus.VALIDATING, ImportRunStatus.VALIDATED):
         raise ConflictError(f"status: the import is {run.status}; it can no longer be cancelled")
     run.status, run.finished_at, run.last_modified_by = ImportRunStatus.CANCELLED, timezone.now(), actor
@@ -316,7 +316,7 @@ def _where(op: dict) -> str:
 
 @transaction.atomic
 def _fail(run: ImportRun, reason: str) -> ImportRun:
-    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    run = ImportRun.objects.select_for_update().defer("content").get(pk=run.pk)
     run.status, run.failure, run.finished_at = ImportRunStatus.FAILED, reason[:5000], timezone.now()
     run.save()
     _event("import.failed", run, run.applied_by or run.created_by, reason=reason[:500])
