@@ -49,7 +49,7 @@ def test_failed_create_leaves_no_key_no_grant_no_event(owner_client, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("grants table unavailable")
 
-    monkeypatch.setattr("apps.accounts.services._grants_replace", broken)
+    monkeypatch.setattr("apps.accounts.services.api_keys._grants_replace", broken)
     response = owner_client.post(
         "/api/v1/api-keys", {"displayName": "x", "apiPermissions": [{"permission": "owner"}]}, format="json"
     )

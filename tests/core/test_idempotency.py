@@ -48,7 +48,7 @@ def test_without_the_header_each_request_does_the_work(owner_client):
 
 
 def test_server_errors_are_not_stored_so_a_retry_runs(owner_client, monkeypatch):
-    import apps.accounts.services as services
+    import apps.accounts.services.api_keys as services
 
     real = services._grants_replace
     monkeypatch.setattr(services, "_grants_replace", lambda **kw: (_ for _ in ()).throw(RuntimeError("boom")))
