@@ -200,14 +200,15 @@ def _sign_one(lock: Lock, content: dict, digest: str, *, build: KeyMapBuild, sig
     issued_at = protocol.unix(build.started_at)
     not_after = issued_at + settings.KEYHOUSE_KEY_MAP_TTL_SECONDS
     payload = protocol.key_map_payload(content, version=version, issued_at=issued_at, not_after=not_after)
-    signatures = canonical.sign_payload(payload, canonical.CONTEXT_LOCK_KEY_MAP, signers)
+    data = canonical.canonical(payload)  # once: the signatures and keyMapDigest cover the same bytes
+    signatures = canonical.sign_payload(payload, canonical.CONTEXT_LOCK_KEY_MAP, signers, canonical_bytes=data)
     SignedKeyMap.objects.create(
         lock=lock,
         version=version,
         payload=payload,
         signatures=signatures,
         digest=digest,
-        payload_digest=protocol.payload_digest(payload),
+        payload_digest=protocol.payload_digest(payload, canonical_bytes=data),
         issued_at=protocol.from_unix(issued_at),
         not_after=protocol.from_unix(not_after),
         entry_count=len(payload["entries"]),
