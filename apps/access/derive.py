@@ -178,9 +178,13 @@ def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
         if lines != before:
             LockAccessEntry.objects.filter(property_id=property_id, lock_id=lock_id).delete()
             LockAccessEntry.objects.bulk_create(_row_from_line(property_id, lock_id, line) for line in sorted(lines))
-        # who may be affected: everyone named before or after (a schedule edit changes content
-        # without changing lines, and reaches the same people)
-        for line in lines | before:
+        # who may be affected: the people and groups of the lines that came or went, when the
+        # lines kept read as they did (the stored digest is that of `before` under today's
+        # schedules); else (a schedule edited: content moves without lines moving) everyone the
+        # lock names before or after. Staff named by every lock stay out of an access-list edit
+        # that does not touch their line (400 maps of ~1,000 entries on the 10k campus).
+        kept_same = before and compute.digest(compute.lock_content(before, structure.schedules)) == lines_version.digest
+        for line in (lines ^ before) if kept_same else (lines | before):
             if line.kind == compute.GROUP:
                 groups.add(line.subject_id)
             elif line.kind in (compute.USER, compute.DENY):
