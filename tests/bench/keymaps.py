@@ -335,6 +335,7 @@ def main() -> None:
         "workers": step_workers,
         "revoke": step_revoke,
         "scale": step_scale,
+        "scale-changes": step_scale_changes,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in steps:
         raise SystemExit(f"usage: python -m tests.bench.keymaps {{{'|'.join(steps)}}} [N]")

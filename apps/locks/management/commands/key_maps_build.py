@@ -30,7 +30,7 @@ class Command(BaseCommand):
             return
         if options["parts"]:
             with transaction.atomic():
-                parts = services.key_maps_rebuild(property_id=property_id)
+                parts = services.key_maps_rebuild(property_id=property_id, reissue=options["reissue"])
             self.stdout.write(f"enqueued {len(parts)} parts of {sum(map(len, parts))} locks")
             return
         reissue = ()
