@@ -933,7 +933,7 @@ def keymaps_rows(keymaps: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append(
             (
                 f"build-all shared by {n} live Celery worker{'s' * (n == 'two')} ({w['parts']} parts of "
-                f"≤ 200 locks, `key_maps_build_part`; {w['locks_signed']:,} maps signed anew; commit → last part "
+                f"≤ 100 locks, `key_maps_build_part`; {w['locks_signed']:,} maps signed anew; commit → last part "
                 f"stored; parts {min(w['part_ms']):,}–{max(w['part_ms']):,} ms)",
                 f"{w['seconds']:.1f} s",
                 f"≤ {TARGET_BUILD_ALL_S:.0f} s" if n == "two" else "",

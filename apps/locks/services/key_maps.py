@@ -45,7 +45,7 @@ from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.keys.services import key_private
 from apps.locks import protocol, signing
-from apps.locks.constants import KEY_MAP_BUILD_CHUNK, KEY_MAP_REQUEST_GRACE_SECONDS
+from apps.locks.constants import KEY_MAP_BUILD_CHUNK, KEY_MAP_PART_LOCKS, KEY_MAP_REQUEST_GRACE_SECONDS
 from apps.locks.models import KeyMapBuild, KeyMapRequest, Lock, SignedKeyMap
 from apps.properties.models import Property
 
@@ -359,7 +359,7 @@ def _property_shared(property_id) -> Property | None:
     return prop
 
 
-def key_maps_partition(*, property_id, part_size: int = KEY_MAP_BUILD_CHUNK) -> list[list[str]]:
+def key_maps_partition(*, property_id, part_size: int = KEY_MAP_PART_LOCKS) -> list[list[str]]:
     """Every live lock of the property in parts of `part_size` (by id): what one
     `key_maps_build_part` task computes."""
     lock_ids = [
@@ -369,7 +369,7 @@ def key_maps_partition(*, property_id, part_size: int = KEY_MAP_BUILD_CHUNK) -> 
     return [lock_ids[start : start + part_size] for start in range(0, len(lock_ids), part_size)]
 
 
-def key_maps_rebuild(*, property_id, part_size: int = KEY_MAP_BUILD_CHUNK, reissue: bool = False) -> list[list[str]]:
+def key_maps_rebuild(*, property_id, part_size: int = KEY_MAP_PART_LOCKS, reissue: bool = False) -> list[list[str]]:
     """Build every key map of the property as independent parts (`tasks.key_maps_build_part`,
     enqueued after commit), so that several workers share the work; `reissue`: a new version
     of every map, changed or not. Returns the parts."""

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--parts",
             action="store_true",
-            help="Enqueue --property's build as parts of 200 locks, for several workers to share (docs/SCALING.md).",
+            help="Enqueue --property's build as parts of 100 locks, for several workers to share (docs/SCALING.md).",
         )
 
     def handle(self, *args, **options):
