@@ -15,6 +15,10 @@
 - `key_maps_sweep` (beat, every minute; `manage.py key_maps_build`) builds what a lost task
   left waiting and re-issues maps nearing `notAfter`; `manage.py key_maps_build --property`
   computes every lock of the property.
+- `key_maps_rebuild` (`manage.py key_maps_build --property --parts`) splits a build-all into
+  parts of KEY_MAP_PART_LOCKS locks, one `tasks.key_maps_build_part` each, which several
+  workers run side by side: a part holds the property row FOR SHARE (builds and derive refreshes
+  take it FOR UPDATE) and answers no request (docs/SCALING.md).
 
 Nothing here runs at request time: syncLock only reads `SignedKeyMap` rows (PROTOCOL.md §6.3).
 """
