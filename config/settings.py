@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import dj_database_url
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue as KombuQueue
 
 from apps.firmware import signing as firmware_signing
 from apps.keys import kek as keys_kek
@@ -172,6 +173,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a web request when the broker is down: the outbox sweep re-sends.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Queues (docs/SCALING.md): key-map builds and integration polls each on a queue of their own,
+# so a build-all or a slow remote never holds up event processing on the default queue. A worker
+# started without -Q (`make worker`) consumes all three; on several hosts, give each queue its
+# own workers (`celery -A config worker -Q keymaps`).
+KEYHOUSE_QUEUE_DEFAULT = "celery"
+KEYHOUSE_QUEUE_KEY_MAPS = env_str("KEYHOUSE_QUEUE_KEY_MAPS", "keymaps")
+KEYHOUSE_QUEUE_INTEGRATIONS = env_str("KEYHOUSE_QUEUE_INTEGRATIONS", "integrations")
+KEYHOUSE_QUEUES = (KEYHOUSE_QUEUE_DEFAULT, KEYHOUSE_QUEUE_KEY_MAPS, KEYHOUSE_QUEUE_INTEGRATIONS)
+CELERY_TASK_DEFAULT_QUEUE = KEYHOUSE_QUEUE_DEFAULT
+CELERY_TASK_QUEUES = tuple(KombuQueue(name, routing_key=name) for name in dict.fromkeys(KEYHOUSE_QUEUES))
+CELERY_TASK_ROUTES = {
+    "apps.locks.tasks.key_maps_build": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
+    "apps.locks.tasks.key_maps_build_part": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
+    "apps.locks.tasks.key_maps_sweep": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
+    "apps.integrations.tasks.integration_account_poll": {"queue": KEYHOUSE_QUEUE_INTEGRATIONS},
+    "apps.integrations.tasks.integration_accounts_dispatch": {"queue": KEYHOUSE_QUEUE_INTEGRATIONS},
+}
 CELERY_BEAT_SCHEDULE = {
     "events-sweep": {
         "task": "apps.events.tasks.events_sweep",

@@ -11,6 +11,9 @@ KEY_MAP_REQUEST_GRACE_SECONDS = 30
 # Locks a key-map build computes from one load of inputs (their lines, the groups' members, those
 # people's keys): bounds a full build's memory and the size of its IN lists.
 KEY_MAP_BUILD_CHUNK = 200
+# Locks per task of a build-all shared by workers (`key_maps_rebuild`): small enough that parts of
+# very different cost (a front door of 3,000 entries, a unit door of 20) even out across workers.
+KEY_MAP_PART_LOCKS = 100
 # Lock-side constants a lock implements (PROTOCOL.md §9); here so the reference lock and the
 # docs share one number.
 UNLOCK_NONCE_TTL_SECONDS = 30

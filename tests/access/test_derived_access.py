@@ -239,3 +239,35 @@ def test_rebuild_after_incremental_changes_nothing(tower):
 
     assert (result.locks_changed, result.users_changed) == (set(), set())
     assert a.snapshot(w.prop) == before
+
+
+def test_an_access_list_edit_recomputes_the_people_of_the_entries_that_moved_not_everyone_named(tower):
+    """Residents' entry gains a schedule: Alice and Bob are recomputed; Sam (Staff, whose entry
+    on the same locks did not move) is not read at all. A schedule edit reaches everyone its
+    lines name."""
+    w = tower
+    hours = access_services.schedule_create(
+        prop=w.prop, display_name="Hours", windows=[{"days": ["mon"], "start": "06:00", "stop": "22:00"}], actor=SYSTEM
+    )
+    a.process_events()
+    entries = [
+        {"accessType": "group", "userGroupId": str(w.residents.pk), "scheduleId": str(hours.pk)},
+        {"accessType": "group", "userGroupId": str(w.staff.pk)},
+    ]
+    access_services.area_update(area=w.building, access_list=entries, actor=SYSTEM)
+
+    result = derive.property_refresh(property_id=w.prop.pk)
+
+    assert result.users_changed == {str(w.alice.pk), str(w.bob.pk)}
+    assert result.users_checked == 2  # not Sam
+    sam_before = a.map_version(w.sam, w.prop)
+    access_services.schedule_update(
+        schedule=hours,
+        display_name="Hours",
+        windows=[{"days": ["tue"], "start": "06:00", "stop": "22:00"}],
+        actor=SYSTEM,
+    )
+    result = derive.property_refresh(property_id=w.prop.pk)
+    assert result.users_changed == {str(w.alice.pk), str(w.bob.pk)}
+    assert result.users_checked == 3  # every person the edited locks name, Sam too (unchanged)
+    assert a.map_version(w.sam, w.prop) == sam_before

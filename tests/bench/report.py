@@ -6,6 +6,7 @@ Each part has its printer and its doc blocks below; they read what the part modu
 (None for a part that did not run) and the run's `meta` (machine, versions, database, date,
 command), and measure nothing."""
 
+import math
 import os
 import platform
 import sys
@@ -29,6 +30,7 @@ def print_parts(
     portal: dict | None = None,
     imports: dict | None = None,
     parqex: dict | None = None,
+    keymaps: dict | None = None,
 ) -> list[str]:
     """Print the figures of the parts that ran; returns the failures (a query count that must be
     flat and is not, a target missed)."""
@@ -50,6 +52,11 @@ def print_parts(
     if parqex:
         print_parqex(parqex)
         failures += [f"parqex target missed: {what}" for what in parqex_failures(parqex)]
+    if keymaps:
+        print()
+        print(f"Key maps on {meta['database']} (issue 17)")
+        print_measures(keymaps_rows(keymaps))
+        failures += [f"key-maps target missed: {what}" for what in keymaps_failures(keymaps)]
     return failures
 
 
@@ -61,6 +68,7 @@ def write_docs(
     portal: dict | None = None,
     imports: dict | None = None,
     parqex: dict | None = None,
+    keymaps: dict | None = None,
 ) -> None:
     """Rewrite this database's blocks of docs/PERFORMANCE.md for the parts that ran."""
     if http:
@@ -76,6 +84,8 @@ def write_docs(
         write_doc("imports", meta["db_key"], imports_block(imports, meta))
     if parqex:
         write_doc("parqex", meta["db_key"], parqex_block(parqex, meta))
+    if keymaps:
+        write_doc("keymaps", meta["db_key"], keymaps_block(keymaps, meta))
 
 
 def parqex_block(parqex: dict, meta: dict) -> str:
@@ -376,8 +386,8 @@ def access_rows(access: dict) -> list[tuple[str, str, str, bool | None]]:
                 f"event processed ({st['maps_changed']:,} access maps and {st['locks_changed']} locks' access lines "
                 f"change; median of {st['runs']})",
                 f"{st['median_s']:.2f} s",
-                "",
-                None,
+                f"≤ {TARGET_STRUCTURAL_S:.0f} s" if campus is big else "",
+                st["median_s"] <= TARGET_STRUCTURAL_S if campus is big else None,  # issue 17
             )
         )
     rb, rs, rc = rebuild["big"], rebuild["small"], rebuild["big_current"]
@@ -850,6 +860,149 @@ def imports_block(imports: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
+# --- key maps (issue 17) ---------------------------------------------------------------------------
+TARGET_REVOKE_P50_MS, TARGET_REVOKE_P99_MS = 500, 1000
+TARGET_BUILD_ALL_S = 8.0
+TARGET_STRUCTURAL_S = 2.0  # the access part's structural change on the 10k campus
+TARGET_SCALE_REBUILD_S, TARGET_SCALE_RSS_MIB, TARGET_SCALE_RATIO = 120, 1024, 1.5  # at 100k people
+
+
+def scale_rows(scale: dict | None) -> list[tuple[str, str, str, bool | None]]:
+    """The scaled campus: its targets hold at 100k people (scale 100); smaller, for information."""
+    if not scale:
+        return []
+    n, c, d = scale["scale"], scale["counts"], scale["derived"]
+    full = n >= 100
+    size = f"{c['users']:,} people, {c['groups']:,} groups, {c['areas']:,} areas, {c['locks']:,} locks" + (
+        "" if full else f"; the issue's size is 100k: this run used BENCH_KEYMAP_SCALE={n}"
+    )
+    rows = [
+        (
+            f"full rebuild of derived access from empty ({size}; {d['access_maps']:,} access maps with "
+            f"{d['map_entries']:,} entries, {d['lock_lines']:,} lock lines)",
+            f"{scale['rebuild_seconds']:.1f} s",
+            f"≤ {TARGET_SCALE_REBUILD_S} s at 100k",
+            scale["rebuild_seconds"] <= TARGET_SCALE_REBUILD_S if full else None,
+        ),
+        (
+            "peak memory of that rebuild (growth of the fresh process's peak RSS)",
+            f"{scale['rebuild_maxrss_growth_mib']:,.0f} MiB",
+            "≤ 1 GiB at 100k",
+            scale["rebuild_maxrss_growth_mib"] <= TARGET_SCALE_RSS_MIB if full else None,
+        ),
+    ]
+    changes = scale.get("changes")
+    if changes:
+        for key in ("add", "remove"):
+            a, b = changes["scaled"][key]["median_ms"], changes["big"][key]["median_ms"]
+            rows.append(
+                (
+                    f"membership change ({key}) on the {n}k campus / the same on the 10k campus (medians of "
+                    f"{changes['big']['runs']}, interleaved: {a:.1f} / {b:.1f} ms; queries "
+                    f"{changes['scaled']['queries'][key]} / {changes['big']['queries'][key]})",
+                    f"{a / b:.2f}",
+                    f"≤ {TARGET_SCALE_RATIO}",
+                    a / b <= TARGET_SCALE_RATIO,
+                )
+            )
+    return rows
+
+
+def keymaps_rows(keymaps: dict) -> list[tuple[str, str, str, bool | None]]:
+    build = keymaps["build"]
+    rows: list[tuple[str, str, str, bool | None]] = [
+        (
+            f"rebuild and sign every key map of the 10k campus in one process ({build['locks_signed']:,} maps, "
+            f"{build['entries_total']:,} entries; {build['sign_seconds_in_build']:.2f} s of it in `crypto.sign`; "
+            f"peak RSS +{build['maxrss_growth_mib']:.0f} MiB)",
+            f"{build['seconds']:.1f} s",
+            "",
+            None,
+        ),
+        (
+            "the same build with nothing changed (every map computed and compared, none signed)",
+            f"{build['again_seconds']:.1f} s",
+            "",
+            None,
+        ),
+    ]
+    if "skipped" in keymaps:
+        return rows + [(f"live-worker rows skipped: {keymaps['skipped']}", "–", "", None)]
+    one, two = keymaps["workers"]["1"], keymaps["workers"]["2"]
+    for n, w in (("one", one), ("two", two)):
+        rows.append(
+            (
+                f"build-all shared by {n} live Celery worker{'s' * (n == 'two')} ({w['parts']} parts of "
+                f"≤ 100 locks, `key_maps_build_part`; {w['locks_signed']:,} maps signed anew; commit → last part "
+                f"stored; parts {min(w['part_ms']):,}–{max(w['part_ms']):,} ms)",
+                f"{w['seconds']:.1f} s",
+                f"≤ {TARGET_BUILD_ALL_S:.0f} s" if n == "two" else "",
+                w["seconds"] <= TARGET_BUILD_ALL_S if n == "two" else None,
+            )
+        )
+    rows.append(
+        (
+            "two workers finish the build-all faster than one",
+            f"{two['seconds'] / one['seconds']:.2f}×",
+            "< 1",
+            two["seconds"] < one["seconds"],
+        )
+    )
+    revoke = keymaps["revoke"]
+    r = revoke["all"]
+    rows += [
+        (
+            f"membership removal → every affected lock's new signed key map stored, through a live worker "
+            f"(`signed_after_ms` on the change, {r['runs']} removals: Pool pass (1 lock) and building group (7 "
+            f"locks) alternately; p50 Pool pass {revoke['pool']['p50_ms']:,.0f} ms, building "
+            f"{revoke['building']['p50_ms']:,.0f} ms), p50",
+            f"{r['p50_ms']:,.0f} ms",
+            f"≤ {TARGET_REVOKE_P50_MS:,} ms",
+            r["p50_ms"] <= TARGET_REVOKE_P50_MS,
+        ),
+        (
+            f"the same, p99 (the {math.ceil(0.99 * r['runs'])}th of {r['runs']}, here the maximum)",
+            f"{r['p99_ms']:,.0f} ms",
+            f"≤ {TARGET_REVOKE_P99_MS:,} ms",
+            r["p99_ms"] <= TARGET_REVOKE_P99_MS,
+        ),
+    ]
+    return rows + scale_rows(keymaps.get("scale"))
+
+
+def keymaps_failures(keymaps: dict) -> list[str]:
+    return [what.split(" (", 1)[0] for what, _, _, passed in keymaps_rows(keymaps) if passed is False]
+
+
+def keymaps_block(keymaps: dict, meta: dict) -> str:
+    start, end = marks("keymaps", meta["db_key"])
+    m, failed, seed = meta["machine"], keymaps_failures(keymaps), keymaps["seed"]
+    redis = "BENCH_REDIS_URL" if os.environ.get("BENCH_REDIS_URL") else "a private redis-server"
+    return "\n".join(
+        [
+            start,
+            f"**{meta['database']}**: measured {meta['date']} by `{meta['command']}` (tests/bench/run.py, "
+            "tests/bench/keymaps.py).",
+            "",
+            f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['os']}, Python {m['python']}; {meta['versions']}; "
+            f"{m['load']} (1/5/15 min) before the run: anything else running shares the CPUs",
+            f"- Database: {meta['database_setup']}; Redis: {redis}; "
+            "live workers: `celery -A config worker --pool=solo` on every queue, started by the steps",
+            f"- Data: the 10k-user campus (1,000 locks), {seed['devices']:,} phones (one per user)",
+            "",
+            "| measure | figure | target | result |",
+            "| --- | ---: | ---: | --- |",
+            *(
+                f"| {what} | {figure} | {target or '–'} | {verdict(passed)} |"
+                for what, figure, target, passed in keymaps_rows(keymaps)
+            ),
+            "",
+            f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.**",
+            end,
+        ]
+    )
+
+
 def marks(section: str, db_key: str) -> tuple[str, str]:
     return f"<!-- bench:{section}:{db_key}:start -->", f"<!-- bench:{section}:{db_key}:end -->"
 
@@ -934,6 +1087,17 @@ Issue 14 (`tests/bench/parqex.py`; alone: `BENCH_PARTS=parqex make bench`, small
 over loopback in the same process, a first poll (every door becomes a lock with its door row,
 link and health) and a second with nothing changed, with their SQL statements and writes per
 table. Each run rewrites its database's block below.
+
+{block}
+""",
+    "keymaps": """
+## Key maps: revocation through a live worker, build-all shared by workers
+
+Issue 17 (`tests/bench/keymaps.py`; alone: `BENCH_PARTS=keymaps make bench`): on the 10k campus
+with a phone per user, the time from a membership removal's commit to every affected lock's new
+signed key map stored, through a live Celery worker (target p50 ≤ 0.5 s, p99 ≤ 1 s), and the
+build-all of its 1,000 maps in one process and shared by one and by two workers (target ≤ 8 s).
+Each run rewrites its database's block below.
 
 {block}
 """,

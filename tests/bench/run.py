@@ -63,9 +63,10 @@ BENCH_TOOL (wrk | python; default: wrk when available),
 BENCH_DB_NAME (the PostgreSQL database the run creates and drops, default keyhouse_bench; give
 concurrent runs on one server different names), BENCH_WRITE_DOC (default true),
 BENCH_KEEP_TMP (keep the temp dir and database, default false),
-BENCH_PARTS (http, access, protocol, portal, imports, lockt and/or parqex, comma-separated;
-default all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol`, step 7 `portal`,
-`imports`, `lockt` and `parqex`), BENCH_ACCESS_RUNS (membership changes timed per campus and
+BENCH_PARTS (http, access, protocol, keymaps, portal, imports, lockt and/or parqex, comma-separated;
+default all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol` then `keymaps`, step 7
+`portal`, `imports`, `lockt` and `parqex`), BENCH_KEYMAP_REVOKE_RUNS (removals timed through a
+live worker, default 30), BENCH_ACCESS_RUNS (membership changes timed per campus and
 direction, default 15), BENCH_REDIS_URL (the portal part's Redis; default: a private
 redis-server, or the part is skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_IMPORT_ROWS /
 BENCH_IMPORT_BIG / BENCH_EXPORT_ROWS (the import part's sizes, default 10,000 / 50,000 /
@@ -96,6 +97,7 @@ from tests.bench.load import tool_version  # noqa: E402
 from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
 from tests.bench.part_imports import imports_bench  # noqa: E402
+from tests.bench.part_keymaps import keymaps_bench  # noqa: E402
 from tests.bench.part_lockt import lockt_bench, lockt_print  # noqa: E402
 from tests.bench.part_parqex import parqex_bench  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
@@ -107,7 +109,7 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
-ALL_PARTS = ("http", "access", "protocol", "portal", "imports", "lockt", "parqex")
+ALL_PARTS = ("http", "access", "protocol", "keymaps", "portal", "imports", "lockt", "parqex")
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
 if not PARTS or PARTS - set(ALL_PARTS):
     sys.exit(
@@ -212,7 +214,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = portal = imports = lockt = parqex = None
+    http = access = protocol = portal = imports = lockt = parqex = keymaps = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -229,6 +231,8 @@ def main() -> int:
             access = access_bench(env)
         if "protocol" in PARTS:  # reuses the access part's 10k campus when it ran
             protocol = protocol_bench(env, tmp)
+        if "keymaps" in PARTS:  # reuses the protocol part's campus, phones and build-all when it ran
+            keymaps = keymaps_bench(env, tmp, protocol)
         if "portal" in PARTS:
             portal = portal_bench(env, tmp)
         if "lockt" in PARTS:  # fresh processes, no gunicorn: the emulator is served by each
@@ -262,11 +266,11 @@ def main() -> int:
         "command": "BENCH_DATABASE_URL=postgres://… make bench" if postgres else "make bench",
         "elapsed": time.monotonic() - began,
     }
-    failures = report.print_parts(meta, http, access, protocol, portal, imports, parqex)
+    failures = report.print_parts(meta, http, access, protocol, portal, imports, parqex, keymaps)
     if lockt:
         failures += lockt_print(lockt, meta["database"])
     if WRITE_DOC:
-        report.write_docs(meta, http, access, protocol, portal, imports, parqex)
+        report.write_docs(meta, http, access, protocol, portal, imports, parqex, keymaps)
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:

@@ -100,6 +100,7 @@ def redis_broker():
 def _worker_start(app, tmp_path: Path, *, celery_app: str = "config", env: dict | None = None) -> LiveWorker:
     """Start a real `celery worker` (app module `celery_app`) on the test database and wait
     until it answers a ping."""
+    from django.conf import settings
     from django.db import connection
 
     hostname = f"keyhouse-test-{uuid.uuid4().hex[:10]}@localhost"
@@ -114,7 +115,7 @@ def _worker_start(app, tmp_path: Path, *, celery_app: str = "config", env: dict 
     environment.pop("CELERY_TASK_ALWAYS_EAGER", None)
     command = [
         sys.executable, "-m", "celery", "-A", celery_app, "worker",
-        "--pool=solo", "--concurrency=1", "-Q", "celery", "--loglevel=INFO",
+        "--pool=solo", "--concurrency=1", "-Q", ",".join(dict.fromkeys(settings.KEYHOUSE_QUEUES)), "--loglevel=INFO",
         "-n", hostname, "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     log_path = tmp_path / f"celery-worker-{hostname.split('@')[0]}.log"

@@ -14,7 +14,7 @@ from apps.access import services as access_services
 from apps.core.actors import SYSTEM
 from apps.devices import services as device_services
 from apps.devices.models import UserDevice
-from apps.keys import crypto
+from apps.keys import canonical, crypto
 from apps.locks import protocol
 from apps.locks import services as lock_services
 from apps.locks.models import KeyMapBuild, Lock, SignedKeyMap
@@ -216,9 +216,58 @@ def test_incremental_key_maps_equal_a_build_of_every_lock(area_types, parents, s
             for lock_id, digest in Lock.objects.alive().filter(property=prop).values_list("id", "signed_key_map_digest")
         }
         assert signed == _contents(prop)
+        _assert_payloads_as_rebuilt(prop)
         build = lock_services.key_maps_build(property_id=prop.pk, reason="rebuild", every_lock=True)
         assert build.locks_signed == 0
+        for part in lock_services.key_maps_partition(property_id=prop.pk, part_size=2):  # the workers' build-all
+            assert lock_services.key_maps_build_part(property_id=prop.pk, lock_ids=part).locks_signed == 0
         transaction.set_rollback(True)
+
+
+def _assert_payloads_as_rebuilt(prop) -> None:
+    """Each lock's newest signed payload is, byte for byte, the payload a build of every lock
+    from scratch makes, given the same version and times (which also fix the schedule intervals)."""
+    inputs = key_maps_module._Inputs(prop, None)
+    for lock in Lock.objects.alive().filter(property=prop, signed_key_map_version__gt=0):
+        stored = SignedKeyMap.objects.get(lock=lock, version=lock.signed_key_map_version).payload
+        rebuilt = protocol.key_map_payload(
+            inputs.content(str(lock.pk)),
+            version=stored["keyMapVersion"],
+            issued_at=stored["issuedAt"],
+            not_after=stored["notAfter"],
+        )
+        assert canonical.canonical(rebuilt) == canonical.canonical(stored)
+
+
+def test_a_build_all_in_parts_signs_every_lock_once_as_the_whole_build_would(django_capture_on_commit_callbacks):
+    prop, pool_pass, pool_door, swimmer = _campus(extra_units=5)
+    access_services.membership_add(group=pool_pass, user=swimmer, actor=SYSTEM)
+    settle()
+    before = dict(Lock.objects.filter(property=prop).values_list("id", "signed_key_map_version"))
+    first = KeyMapBuild.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    with django_capture_on_commit_callbacks(execute=True):  # eager Celery: each part runs as its task would
+        parts = lock_services.key_maps_rebuild(property_id=prop.pk, part_size=3, reissue=True)
+    assert [len(part) for part in parts] == [3, 3, 1]
+    assert sorted(lock_id for part in parts for lock_id in part) == sorted(str(pk) for pk in before)
+    builds = list(KeyMapBuild.objects.filter(pk__gt=first).order_by("id"))
+    assert [(b.locks_checked, b.locks_signed) for b in builds] == [(3, 3), (3, 3), (1, 1)]
+    after = dict(Lock.objects.filter(property=prop).values_list("id", "signed_key_map_version"))
+    assert after == {lock_id: version + 1 for lock_id, version in before.items()}
+    _assert_payloads_as_rebuilt(prop)
+    # nothing changed since: a part without reissue signs nothing
+    assert lock_services.key_maps_build_part(property_id=prop.pk, lock_ids=parts[0]).locks_signed == 0
+
+
+def test_key_map_builds_and_integration_polls_have_queues_of_their_own(settings):
+    from config.celery import app
+
+    def queue(task: str) -> str:
+        return app.amqp.router.route({}, task)["queue"].name
+
+    assert queue("apps.locks.tasks.key_maps_build") == settings.KEYHOUSE_QUEUE_KEY_MAPS == "keymaps"
+    assert queue("apps.locks.tasks.key_maps_build_part") == "keymaps"
+    assert queue("apps.integrations.tasks.integration_account_poll") == "integrations"
+    assert queue("apps.events.tasks.event_process") == "celery"
 
 
 def test_phone_provisioning_asks_only_for_the_locks_that_name_the_person():

@@ -9,7 +9,10 @@ from apps.locks.services.health import lock_health_record, lock_health_stale_set
 from apps.locks.services.key_maps import (
     access_keys_for_users,
     key_maps_build,
+    key_maps_build_part,
+    key_maps_partition,
     key_maps_pending,
+    key_maps_rebuild,
     key_maps_request,
     key_maps_sweep,
 )
@@ -37,7 +40,10 @@ __all__ = [
     "SyncOutcome",
     "access_keys_for_users",
     "key_maps_build",
+    "key_maps_build_part",
+    "key_maps_partition",
     "key_maps_pending",
+    "key_maps_rebuild",
     "key_maps_request",
     "key_maps_sweep",
     "lock_create",

@@ -15,6 +15,10 @@
 - `key_maps_sweep` (beat, every minute; `manage.py key_maps_build`) builds what a lost task
   left waiting and re-issues maps nearing `notAfter`; `manage.py key_maps_build --property`
   computes every lock of the property.
+- `key_maps_rebuild` (`manage.py key_maps_build --property --parts`) splits a build-all into
+  parts of KEY_MAP_PART_LOCKS locks, one `tasks.key_maps_build_part` each, which several
+  workers run side by side: a part holds the property row FOR SHARE (builds and derive refreshes
+  take it FOR UPDATE) and answers no request (docs/SCALING.md).
 
 Nothing here runs at request time: syncLock only reads `SignedKeyMap` rows (PROTOCOL.md §6.3).
 """
@@ -28,7 +32,7 @@ from functools import partial
 
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,7 +49,7 @@ from apps.keys.choices import KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
 from apps.keys.services import key_private
 from apps.locks import protocol, signing
-from apps.locks.constants import KEY_MAP_BUILD_CHUNK, KEY_MAP_REQUEST_GRACE_SECONDS
+from apps.locks.constants import KEY_MAP_BUILD_CHUNK, KEY_MAP_PART_LOCKS, KEY_MAP_REQUEST_GRACE_SECONDS
 from apps.locks.models import KeyMapBuild, KeyMapRequest, Lock, SignedKeyMap
 from apps.properties.models import Property
 
@@ -200,14 +204,15 @@ def _sign_one(lock: Lock, content: dict, digest: str, *, build: KeyMapBuild, sig
     issued_at = protocol.unix(build.started_at)
     not_after = issued_at + settings.KEYHOUSE_KEY_MAP_TTL_SECONDS
     payload = protocol.key_map_payload(content, version=version, issued_at=issued_at, not_after=not_after)
-    signatures = canonical.sign_payload(payload, canonical.CONTEXT_LOCK_KEY_MAP, signers)
+    data = canonical.canonical(payload)  # once: the signatures and keyMapDigest cover the same bytes
+    signatures = canonical.sign_payload(payload, canonical.CONTEXT_LOCK_KEY_MAP, signers, canonical_bytes=data)
     SignedKeyMap.objects.create(
         lock=lock,
         version=version,
         payload=payload,
         signatures=signatures,
         digest=digest,
-        payload_digest=protocol.payload_digest(payload),
+        payload_digest=protocol.payload_digest(payload, canonical_bytes=data),
         issued_at=protocol.from_unix(issued_at),
         not_after=protocol.from_unix(not_after),
         entry_count=len(payload["entries"]),
@@ -340,6 +345,78 @@ def key_maps_build(
         build.locks_signed,
         build.duration_ms,
     )
+    return build
+
+
+# --- build-all, partitioned by lock ----------------------------------------------------------
+
+
+def _property_shared(property_id) -> Property | None:
+    """The property, its row held FOR SHARE on PostgreSQL: the parts of one build-all run side by
+    side, while a derive refresh or an incremental build (FOR UPDATE) waits for them, and they
+    for it. (SQLite has one writer at a time anyway.)"""
+    prop = Property.objects.filter(pk=property_id).first()
+    if prop is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(Property._meta.db_table)
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR SHARE", [prop.pk])  # noqa: S608 - model's own table
+    return prop
+
+
+def key_maps_partition(*, property_id, part_size: int = KEY_MAP_PART_LOCKS) -> list[list[str]]:
+    """Every live lock of the property in parts of `part_size` (by id): what one
+    `key_maps_build_part` task computes."""
+    lock_ids = [
+        str(pk)
+        for pk in Lock.objects.alive().filter(property_id=property_id).order_by("id").values_list("id", flat=True)
+    ]
+    return [lock_ids[start : start + part_size] for start in range(0, len(lock_ids), part_size)]
+
+
+def key_maps_rebuild(*, property_id, part_size: int = KEY_MAP_PART_LOCKS, reissue: bool = False) -> list[list[str]]:
+    """Build every key map of the property as independent parts (`tasks.key_maps_build_part`,
+    enqueued after commit), so that several workers share the work; `reissue`: a new version
+    of every map, changed or not. Returns the parts."""
+    from apps.locks import tasks  # local: its tasks module imports this one
+
+    parts = key_maps_partition(property_id=property_id, part_size=part_size)
+    for part in parts:
+        transaction.on_commit(partial(tasks.key_maps_build_part.delay, str(property_id), part, reissue))
+    return parts
+
+
+@transaction.atomic
+def key_maps_build_part(
+    *, property_id, lock_ids: Iterable, reissue: bool = False, reason: str = "rebuild"
+) -> KeyMapBuild | None:
+    """One part of a build-all: compute these locks' maps from their own inputs, sign those whose
+    content changed. Holds the property FOR SHARE (not FOR UPDATE), so parts run in parallel on
+    several workers; answers no request (the next incremental build does, and finds these locks
+    current). Idempotent like `key_maps_build` (`reissue`: sign every one of them anew)."""
+
+    clock = time.perf_counter()
+    prop = _property_shared(property_id)
+    if prop is None or prop.type_state == EntityTypeState.DELETED:
+        return None
+    build = KeyMapBuild.objects.create(property_id=property_id, started_at=timezone.now(), reason=reason)
+    wanted = sorted({str(lock_id) for lock_id in lock_ids})
+    locks = list(Lock.objects.alive().filter(property_id=property_id, pk__in=wanted).order_by("id"))
+    signers, signed = [], {}
+    for start in range(0, len(locks), KEY_MAP_BUILD_CHUNK):
+        chunk = locks[start : start + KEY_MAP_BUILD_CHUNK]
+        forced = {str(lock.pk) for lock in chunk} if reissue else set()
+        signers = _build_chunk(prop, chunk, build, signers, signed, reissue=forced)
+    build.locks_checked, build.locks_signed = len(locks), len(signed)
+    if signed:
+        event_append(
+            event_name="lock.key_maps_signed",
+            actor=SYSTEM,
+            property_id=property_id,
+            payload={"buildId": build.pk, "reason": reason, "locks": len(signed)},
+        )
+    build.finished_at = timezone.now()
+    build.duration_ms = int((time.perf_counter() - clock) * 1000)
+    build.save(update_fields=["finished_at", "duration_ms", "locks_checked", "locks_signed"])
     return build
 
 

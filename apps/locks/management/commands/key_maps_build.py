@@ -1,6 +1,7 @@
 """Build (and sign) key maps by hand: the manual twin of the `key-maps-sweep` beat task."""
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from apps.locks import services
 from apps.locks.models import Lock
@@ -12,6 +13,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--property", help="Only this property (default: the sweep: pending and due).")
         parser.add_argument("--reissue", action="store_true", help="New versions for every lock of --property.")
+        parser.add_argument(
+            "--parts",
+            action="store_true",
+            help="Enqueue --property's build as parts of 100 locks, for several workers to share (docs/SCALING.md).",
+        )
 
     def handle(self, *args, **options):
         property_id = options["property"]
@@ -21,6 +27,11 @@ class Command(BaseCommand):
             if result["failed"]:
                 self.stderr.write(f"failed: {', '.join(result['failed'])}")
                 raise SystemExit(1)
+            return
+        if options["parts"]:
+            with transaction.atomic():
+                parts = services.key_maps_rebuild(property_id=property_id, reissue=options["reissue"])
+            self.stdout.write(f"enqueued {len(parts)} parts of {sum(map(len, parts))} locks")
             return
         reissue = ()
         if options["reissue"]:
