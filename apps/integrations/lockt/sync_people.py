@@ -15,7 +15,7 @@ from apps.accounts.models import User
 from apps.core.choices import EntityTypeState, ExternalRefSyncStatus
 from apps.core.exceptions import ApplicationError
 from apps.core.models import ExternalRef
-from apps.events.services import events_append
+from apps.events.services import event_append
 from apps.integrations.lockt import mapping
 from apps.integrations.lockt.sync_records import (
     FROM_KEYHOUSE,
@@ -362,7 +362,7 @@ def _uuid_like(value: str) -> bool:
 @transaction.atomic
 def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
     """New Lockt people of one poll at once (see `PeopleSync._user_fresh`): the people
-    (`users_create`, one `user.created` each), their links (one `lockt_record.linked` each),
+    (`users_create`, one `user.created` each), their links (one `lockt_record.batch_linked`),
     their records and their levels' memberships (`memberships_add`: one `group.members_added`,
     so derived access is refreshed once for the batch). Returns (link, record, person, group
     ids) each; the caller puts them in the poll's state once this has committed."""
@@ -382,7 +382,7 @@ def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
     users = account_services.users_create(people=people, actor=sync.actor)
     now = timezone.now()
     content_type = sync.state.content_types[KINDS.USER]
-    links, records, events = [], [], []
+    links, records = [], []
     for (raw, values), user in zip(batch, users, strict=True):
         external_id = str(values.external_id)
         links.append(
@@ -409,21 +409,18 @@ def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
                 updated_at=now,
             )
         )
-        events.append(
-            {
-                "event_name": "lockt_record.linked",
-                "property_id": sync.account.property_id,
-                "payload": {
-                    "accountId": str(sync.account.pk),
-                    "kind": KINDS.USER,
-                    "externalId": external_id,
-                    "objectId": str(user.pk),
-                },
-            }
-        )
     ExternalRef.objects.bulk_create(links, batch_size=500)
     LocktRecord.objects.bulk_create(records, batch_size=500)
-    events_append(events=events, actor=sync.actor)
+    event_append(
+        event_name="lockt_record.batch_linked",
+        actor=sync.actor,
+        property_id=sync.account.property_id,
+        payload={
+            "accountId": str(sync.account.pk),
+            "kind": KINDS.USER,
+            "links": [{"externalId": link.external_id, "objectId": str(link.object_id)} for link in links],
+        },
+    )
     access_services.memberships_add(
         memberships=[
             (sync.groups[group_id], user) for user, groups in zip(users, wanted, strict=True) for group_id in groups
