@@ -159,6 +159,10 @@ def test_lockt_owned_copies_are_overwritten_by_the_poll(lockt):
     susan.refresh_from_db()
     assert susan.display_name == "Susan3 Brown3"
     assert Membership.objects.filter(user=susan, user_group=office).exists()
+    # A membership taken away alone (her record unchanged in Lockt) is put back too.
+    access_services.membership_remove(group=office, user=susan, actor="test")
+    assert _poll(account).updated == 1
+    assert Membership.objects.filter(user=susan, user_group=office).exists()
 
 
 def test_levels_without_schedules_fail_closed_naming_the_field(lockt):

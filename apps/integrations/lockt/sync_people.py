@@ -74,7 +74,10 @@ class PeopleSync:
         known = self._emails_known([values for _, values in mapped])
         fresh = []
         for record, values in mapped:
-            if self._user_fresh(values, known):
+            free = self._taken_check(values)
+            if free and self._user_unchanged(values, record):
+                self._count("unchanged")
+            elif free and self._user_fresh(values, known):
                 fresh.append((record, values))
             else:
                 self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
@@ -102,12 +105,10 @@ class PeopleSync:
         return True
 
     def _user_fresh(self, values: mapping.UserValues, known: set[str]) -> bool:
-        """A person to create in a batch: never linked nor recorded, no other record with its
-        email or `id_num`, no Keyhouse person to match (email, `id_num` naming a Keyhouse id),
+        """A person to create in a batch (its email and `id_num` its own in this account): never
+        linked nor recorded, no Keyhouse person to match (email, `id_num` naming a Keyhouse id),
         not blocked, every level taken. Anything else goes the one-record way."""
         external_id = str(values.external_id)
-        if not self._taken_check(values):
-            return False
         if (KINDS.USER, external_id) in self.state.links or (KINDS.USER, external_id) in self.state.records:
             return False
         if values.email.lower() in known or values.blocked is True or _uuid_like(values.id_num):
@@ -152,6 +153,52 @@ class PeopleSync:
         user = User.objects.filter(email=values.email.lower()).exclude(type_state=EntityTypeState.DELETED).first()
         return user, FROM_LOCKT
 
+    def _user_groups(self, values: mapping.UserValues) -> set:
+        """The Keyhouse groups the person should be in now (none outside its window)."""
+        in_window = (values.valid_from is None or values.valid_from <= self.now) and (
+            values.valid_until is None or self.now < values.valid_until
+        )
+        wanted = set()
+        for i, level_id in enumerate(values.group_external_ids):
+            if level_id in self.delegate_levels:
+                continue
+            group_id = self._object_id(KINDS.GROUP, str(level_id))
+            if group_id is None:
+                raise RecordFailed(f"accesslevels[{i}]", level_id, "no such access level (or it was not taken)")
+            if in_window:
+                wanted.add(group_id)
+        return wanted
+
+    def _user_unchanged(self, values: mapping.UserValues, raw: dict) -> bool:
+        """Nothing to write for this linked person: its record applied as it is now (same digest,
+        synced) and Keyhouse still holds what `_user_write` would make of it (person, block,
+        memberships). Checked in memory, so an unchanged poll opens no transaction for it."""
+        key = (KINDS.USER, str(values.external_id))
+        link, record = self.state.links.get(key), self.state.records.get(key)
+        if link is None or record is None or link.sync_status != ExternalRefSyncStatus.SYNCED:
+            return False
+        if (record.status, record.error_field, record.error_value, record.error_reason) != ("synced", "", "", ""):
+            return False
+        if record.label != values.display_name[:300] or record.digest != mapping.record_digest(raw):
+            return False
+        if link.sync_direction == FROM_KEYHOUSE:
+            return True  # Keyhouse owns it: `_user_write` leaves it to the push
+        user = self.users.get(link.object_id)
+        if user is None or user.type_state == EntityTypeState.DELETED:
+            return False
+        phone = values.phone if _phone_ok(values.phone) else ""
+        if (user.email, user.display_name, user.phone_number) != (values.email.lower(), values.display_name, phone):
+            return False
+        if (values.blocked is True and user.pk not in self.blocked_any) or (
+            values.blocked is False and user.pk in self.blocked
+        ):
+            return False
+        try:
+            wanted = self._user_groups(values)
+        except RecordFailed:
+            return False
+        return wanted == self.memberships.get(user.pk, set())
+
     def _user_write(self, values: mapping.UserValues, existing_id) -> tuple[str, object]:
         external_id = str(values.external_id)
         for taken, key, what in (
@@ -166,18 +213,7 @@ class PeopleSync:
         if link is not None and link.sync_direction == FROM_KEYHOUSE:
             return "unchanged", self.users.get(link.object_id)  # Keyhouse owns it: the push's
         phone = values.phone if _phone_ok(values.phone) else ""
-        in_window = (values.valid_from is None or values.valid_from <= self.now) and (
-            values.valid_until is None or self.now < values.valid_until
-        )
-        wanted = set()
-        for i, level_id in enumerate(values.group_external_ids):
-            if level_id in self.delegate_levels:
-                continue
-            group_id = self._object_id(KINDS.GROUP, str(level_id))
-            if group_id is None:
-                raise RecordFailed(f"accesslevels[{i}]", level_id, "no such access level (or it was not taken)")
-            if in_window:
-                wanted.add(group_id)
+        wanted = self._user_groups(values)
         outcome = "unchanged"
         created_here = None
         if existing_id is None:
