@@ -24,6 +24,7 @@ class IntegrationsConfig(AppConfig):
             "sync_run.started",
             "sync_run.finished",
             "lockt_record.linked",
+            "lockt_record.batch_linked",
             "lockt_record.failed",
             "lockt_record.unlinked",
             "lockt_events.imported",

@@ -28,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 os.environ.setdefault("KEYHOUSE_EMULATORS", "true")
@@ -41,10 +42,13 @@ django.setup()
 import requests  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection, connections  # noqa: E402
+from django.db.models import Value  # noqa: E402
+from django.db.models.functions import Replace  # noqa: E402
 
 from apps.access import services as access_services  # noqa: E402
 from apps.core.actors import SYSTEM  # noqa: E402
 from apps.integrations import services  # noqa: E402
+from apps.integrations.lockt.emulator import models as emulator_models  # noqa: E402
 
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 ADDRESS = {"line1": "1 Bench Road", "city": "Arlington", "state": "VA", "country": "US", "postalCode": "22201"}
@@ -80,12 +84,14 @@ class _Writes:
     def __init__(self):
         self.count = 0
         self.sync = 0
+        self.tables = Counter()
 
     def __call__(self, execute, sql, params, many, context):
         match = WRITE.match(sql)
         if match:
             self.count += 1
             self.sync += match.group(1) not in POLL_TIME_TABLES
+            self.tables[match.group(1)] += 1
         return execute(sql, params, many, context)
 
 
@@ -116,6 +122,11 @@ def main(users: int) -> dict:
             timeout=1800,
         ).raise_for_status()
         generated = time.perf_counter() - started
+        # The sizes share the bench database and the generator numbers each instance's people
+        # from the same start: without this, the 50k poll would find the 10k run's people by
+        # email and link them one by one (a first link by email) instead of making new ones.
+        remote_users = emulator_models.User.objects.filter(instance__apiuser=apiuser)
+        remote_users.update(email=Replace("email", Value("@gen.example"), Value(f"@{users}.gen.example")))
         prop = access_services.property_create(display_name=f"Lockt bench {users}", address=ADDRESS, actor=SYSTEM)
         account = services.integration_account_create(
             prop=prop,
@@ -142,6 +153,7 @@ def main(users: int) -> dict:
         "first_s": round(first_s, 2),
         "first_per_user_ms": round(first_s * 1000 / users, 3),
         "first_writes": first_writes.count,
+        "first_writes_by_table": dict(first_writes.tables.most_common(12)),
         "first_counts": {k: getattr(first, k) for k in ("fetched", "created", "updated", "unchanged", "failed")},
         "first_peak_rss_mb": round((rss_after - rss_before) / 1024, 1),
         "second_s": round(second_s, 2),

@@ -98,7 +98,7 @@ from tests.bench.part_access import access_bench  # noqa: E402
 from tests.bench.part_http import http_bench  # noqa: E402
 from tests.bench.part_imports import imports_bench  # noqa: E402
 from tests.bench.part_keymaps import keymaps_bench  # noqa: E402
-from tests.bench.part_lockt import lockt_bench, lockt_print  # noqa: E402
+from tests.bench.part_lockt import lockt_bench, lockt_block, lockt_print  # noqa: E402
 from tests.bench.part_parqex import parqex_bench  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
@@ -271,6 +271,8 @@ def main() -> int:
         failures += lockt_print(lockt, meta["database"])
     if WRITE_DOC:
         report.write_docs(meta, http, access, protocol, portal, imports, parqex, keymaps)
+        if lockt:
+            report.write_doc("lockt", meta["db_key"], lockt_block(lockt, meta))
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:

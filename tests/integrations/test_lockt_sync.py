@@ -159,6 +159,10 @@ def test_lockt_owned_copies_are_overwritten_by_the_poll(lockt):
     susan.refresh_from_db()
     assert susan.display_name == "Susan3 Brown3"
     assert Membership.objects.filter(user=susan, user_group=office).exists()
+    # A membership taken away alone (her record unchanged in Lockt) is put back too.
+    access_services.membership_remove(group=office, user=susan, actor="test")
+    assert _poll(account).updated == 1
+    assert Membership.objects.filter(user=susan, user_group=office).exists()
 
 
 def test_levels_without_schedules_fail_closed_naming_the_field(lockt):
@@ -380,3 +384,34 @@ def test_a_delegate_is_a_time_bound_grant_on_its_doors_to_its_holder(lockt):
     _poll(account)
     grant.refresh_from_db()
     assert grant.revoked_at is not None
+
+
+def test_new_people_come_in_batches_and_a_refused_batch_fails_only_its_bad_record():
+    """New people are created in batches (one transaction, one membership event); when the
+    batch is refused (here a name longer than Keyhouse keeps), each record is applied alone."""
+    from apps.events.models import Event
+
+    prop = property_create()
+    account = lockt_account(prop, base_url="https://cloudapi.lockt.com/api/v1")
+    levels = [{"id": 11, "name": "Front", "doors": []}]
+    users = [
+        {"id": n, "first_name": f"P{n}", "last_name": "B", "email": f"p{n}@web.place", "accesslevels": [{"id": 11}]}
+        for n in range(1, 6)
+    ]
+    counts = LocktSync(account).run(schedules=[], doors=[], levels=levels, users=users, events=[])
+    assert (counts.created, counts.failed) == (6, 0)  # the level and five people
+    group = _linked(account, UserGroup, 11)
+    assert Membership.objects.filter(user_group=group).count() == 5
+    assert Event.objects.filter(event_name="group.members_added", user_group_id=None).count() == 1
+    (linked,) = Event.objects.filter(event_name="lockt_record.batch_linked")
+    assert {link["externalId"] for link in linked.payload["links"]} == {"1", "2", "3", "4", "5"}
+
+    more = [
+        {"id": 6, "first_name": "A" * 250, "last_name": "Long", "email": "long@web.place", "accesslevels": []},
+        {"id": 7, "first_name": "Fine", "last_name": "Too", "email": "fine@web.place", "accesslevels": [{"id": 11}]},
+    ]
+    counts = LocktSync(account).run(schedules=[], doors=[], levels=levels, users=users + more, events=[])
+    assert (counts.created, counts.failed) == (1, 1)
+    assert LocktRecord.objects.get(account=account, external_id="6").error_field == "display_name"
+    assert not User.objects.filter(email="long@web.place").exists()
+    assert Membership.objects.filter(user_group=group, user=_linked(account, User, 7)).exists()

@@ -148,27 +148,34 @@ class LocktSync(PlacesSync, PeopleSync, EventsSync):
             return None
 
     def run(self, *, schedules, doors, levels, users, events, door_states=(), delegates=()) -> Counts:
+        """Each phase commits once: its records' own transactions are savepoints in it, so a
+        bad record still fails alone, without a commit (a WAL flush) per record."""
         self.counts.fetched = len(schedules) + len(doors) + len(levels) + len(users) + len(events) + len(delegates)
-        self.schedules_apply(schedules)
+        with transaction.atomic():
+            self.schedules_apply(schedules)
         self.flush()
-        self.doors_apply(doors)
-        self.health = dict(
-            LockHealth.objects.filter(lock_id__in=list(self.locks), source=SOURCE).values_list(
-                "lock_id", "battery_level"
+        with transaction.atomic():
+            self.doors_apply(doors)
+            self.health = dict(
+                LockHealth.objects.filter(lock_id__in=list(self.locks), source=SOURCE).values_list(
+                    "lock_id", "battery_level"
+                )
             )
-        )
-        self.batteries_apply(door_states)
+            self.batteries_apply(door_states)
         self.flush()
-        self.groups_apply(levels)
-        self.access_lists_apply()
+        with transaction.atomic():
+            self.groups_apply(levels)
+            self.access_lists_apply()
         self.flush()
-        self.users_apply(users)
-        self.delegates_apply(delegates)
+        with transaction.atomic():
+            self.users_apply(users)
+            self.delegates_apply(delegates)
         self.flush()
-        self.gone_users_remove()
-        self.gone_doors_remove()
-        self.gone_groups_remove()
-        self.gone_schedules_remove()
+        with transaction.atomic():
+            self.gone_users_remove()
+            self.gone_doors_remove()
+            self.gone_groups_remove()
+            self.gone_schedules_remove()
         self.events_apply(events)
         self.flush(final=True)
         return self.counts
@@ -176,8 +183,9 @@ class LocktSync(PlacesSync, PeopleSync, EventsSync):
     # generic reconcile -----------------------------------------------------------------------------------
 
     def _reconcile(self, kind: str, external_id: int, record: dict, label: str, write, values, problem=None) -> None:
-        """Apply one record in one transaction; `problem` (a part that could not be taken, e.g. a
-        door without a usable schedule) marks it failed after what could be applied."""
+        """Apply one record in one transaction (a savepoint of its phase's); `problem` (a part
+        that could not be taken, e.g. a door without a usable schedule) marks it failed after
+        what could be applied."""
         external_id = str(external_id)
         digest = mapping.record_digest(record)
         existing_id = self._object_id(kind, external_id)

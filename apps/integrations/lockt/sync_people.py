@@ -4,15 +4,18 @@
 import uuid
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.access import services as access_services
 from apps.access.models import AccessBlock, AccessGrant, Membership
 from apps.accounts import services as account_services
 from apps.accounts.models import User
-from apps.core.choices import EntityTypeState
+from apps.core.choices import EntityTypeState, ExternalRefSyncStatus
 from apps.core.exceptions import ApplicationError
 from apps.core.models import ExternalRef
+from apps.events.services import event_append
 from apps.integrations.lockt import mapping
 from apps.integrations.lockt.sync_records import (
     FROM_KEYHOUSE,
@@ -20,6 +23,7 @@ from apps.integrations.lockt.sync_records import (
     GRANT_KIND,
     KINDS,
     PENDING_PREFIX,
+    SOURCE,
     RecordFailed,
     _link_create,
     _phone_ok,
@@ -32,6 +36,8 @@ from apps.locks.models import Lock
 
 if TYPE_CHECKING:
     from apps.integrations.lockt.sync import LocktSync
+
+USERS_BATCH = 500  # new people per transaction (docs/INTEGRATIONS.md "Lockt sync")
 
 
 class PeopleSync:
@@ -56,6 +62,7 @@ class PeopleSync:
         self.user_levels: dict[str, tuple[int, ...]] = {}
         self.taken_emails: dict[str, str] = {}
         self.taken_id_nums: dict[str, str] = {}
+        mapped = []
         for index, record in enumerate(records):
             if isinstance(record, dict) and record.get("id") not in (None, ""):
                 self.users_seen.add(str(record.get("id")))
@@ -63,7 +70,73 @@ class PeopleSync:
             if values is None:
                 continue
             self.user_levels[str(values.external_id)] = values.group_external_ids
-            self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
+            mapped.append((record, values))
+        known = self._emails_known([values for _, values in mapped])
+        fresh = []
+        for record, values in mapped:
+            free = self._taken_check(values)
+            if free and self._user_unchanged(values, record):
+                self._count("unchanged")
+            elif free and self._user_fresh(values, known):
+                fresh.append((record, values))
+            else:
+                self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
+        for start in range(0, len(fresh), USERS_BATCH):
+            self._users_batch(fresh[start : start + USERS_BATCH])
+
+    def _emails_known(self, mapped: list[mapping.UserValues]) -> set[str]:
+        """The emails of the records Keyhouse already has a person with (any state): one query per
+        thousand records."""
+        emails = list({values.email.lower() for values in mapped})
+        known = set()
+        for start in range(0, len(emails), 1000):
+            known.update(User.objects.filter(email__in=emails[start : start + 1000]).values_list("email", flat=True))
+        return known
+
+    def _taken_check(self, values: mapping.UserValues) -> bool:
+        """Claim the record's email and `id_num` for it in this account, in record order (as
+        `_user_write` does); False when another record has one (`_user_write` then fails it)."""
+        external_id = str(values.external_id)
+        for taken, key in ((self.taken_emails, values.email.lower()), (self.taken_id_nums, values.id_num)):
+            if key and taken.get(key, external_id) != external_id:
+                return False
+            if key:
+                taken[key] = external_id
+        return True
+
+    def _user_fresh(self, values: mapping.UserValues, known: set[str]) -> bool:
+        """A person to create in a batch (its email and `id_num` its own in this account): never
+        linked nor recorded, no Keyhouse person to match (email, `id_num` naming a Keyhouse id),
+        not blocked, every level taken. Anything else goes the one-record way."""
+        external_id = str(values.external_id)
+        if (KINDS.USER, external_id) in self.state.links or (KINDS.USER, external_id) in self.state.records:
+            return False
+        if values.email.lower() in known or values.blocked is True or _uuid_like(values.id_num):
+            return False
+        return all(
+            level_id in self.delegate_levels or self._object_id(KINDS.GROUP, str(level_id)) is not None
+            for level_id in values.group_external_ids
+        )
+
+    def _users_batch(self, batch: list) -> None:
+        """New people in one transaction (`lockt_users_create`); if the batch is refused, each
+        record is applied alone, so a bad one fails alone."""
+        try:
+            made = lockt_users_create(sync=self, batch=batch)
+        except (RecordFailed, ApplicationError, ValidationError, IntegrityError) as exc:
+            logger.info(
+                "lockt account %s: a batch of %d people applied one by one: %s", self.account.pk, len(batch), exc
+            )
+            for record, values in batch:
+                self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
+            return
+        for link, record, user, wanted in made:
+            self.state.links[KINDS.USER, link.external_id] = link
+            self.state.records[KINDS.USER, record.external_id] = record
+            self.users[user.pk] = user
+            if wanted:
+                self.memberships[user.pk] = wanted
+        self.counts.created += len(made)
 
     def _user_match(self, values: mapping.UserValues):
         """First link: `id_num` naming a Keyhouse user (one Keyhouse pushed: Keyhouse owns it),
@@ -80,6 +153,52 @@ class PeopleSync:
         user = User.objects.filter(email=values.email.lower()).exclude(type_state=EntityTypeState.DELETED).first()
         return user, FROM_LOCKT
 
+    def _user_groups(self, values: mapping.UserValues) -> set:
+        """The Keyhouse groups the person should be in now (none outside its window)."""
+        in_window = (values.valid_from is None or values.valid_from <= self.now) and (
+            values.valid_until is None or self.now < values.valid_until
+        )
+        wanted = set()
+        for i, level_id in enumerate(values.group_external_ids):
+            if level_id in self.delegate_levels:
+                continue
+            group_id = self._object_id(KINDS.GROUP, str(level_id))
+            if group_id is None:
+                raise RecordFailed(f"accesslevels[{i}]", level_id, "no such access level (or it was not taken)")
+            if in_window:
+                wanted.add(group_id)
+        return wanted
+
+    def _user_unchanged(self, values: mapping.UserValues, raw: dict) -> bool:
+        """Nothing to write for this linked person: its record applied as it is now (same digest,
+        synced) and Keyhouse still holds what `_user_write` would make of it (person, block,
+        memberships). Checked in memory, so an unchanged poll opens no transaction for it."""
+        key = (KINDS.USER, str(values.external_id))
+        link, record = self.state.links.get(key), self.state.records.get(key)
+        if link is None or record is None or link.sync_status != ExternalRefSyncStatus.SYNCED:
+            return False
+        if (record.status, record.error_field, record.error_value, record.error_reason) != ("synced", "", "", ""):
+            return False
+        if record.label != values.display_name[:300] or record.digest != mapping.record_digest(raw):
+            return False
+        if link.sync_direction == FROM_KEYHOUSE:
+            return True  # Keyhouse owns it: `_user_write` leaves it to the push
+        user = self.users.get(link.object_id)
+        if user is None or user.type_state == EntityTypeState.DELETED:
+            return False
+        phone = values.phone if _phone_ok(values.phone) else ""
+        if (user.email, user.display_name, user.phone_number) != (values.email.lower(), values.display_name, phone):
+            return False
+        if (values.blocked is True and user.pk not in self.blocked_any) or (
+            values.blocked is False and user.pk in self.blocked
+        ):
+            return False
+        try:
+            wanted = self._user_groups(values)
+        except RecordFailed:
+            return False
+        return wanted == self.memberships.get(user.pk, set())
+
     def _user_write(self, values: mapping.UserValues, existing_id) -> tuple[str, object]:
         external_id = str(values.external_id)
         for taken, key, what in (
@@ -94,18 +213,7 @@ class PeopleSync:
         if link is not None and link.sync_direction == FROM_KEYHOUSE:
             return "unchanged", self.users.get(link.object_id)  # Keyhouse owns it: the push's
         phone = values.phone if _phone_ok(values.phone) else ""
-        in_window = (values.valid_from is None or values.valid_from <= self.now) and (
-            values.valid_until is None or self.now < values.valid_until
-        )
-        wanted = set()
-        for i, level_id in enumerate(values.group_external_ids):
-            if level_id in self.delegate_levels:
-                continue
-            group_id = self._object_id(KINDS.GROUP, str(level_id))
-            if group_id is None:
-                raise RecordFailed(f"accesslevels[{i}]", level_id, "no such access level (or it was not taken)")
-            if in_window:
-                wanted.add(group_id)
+        wanted = self._user_groups(values)
         outcome = "unchanged"
         created_here = None
         if existing_id is None:
@@ -277,3 +385,82 @@ def lockt_user_remove(*, sync: "LocktSync", external_id: str, user, created_here
     )
     if not tied:
         access_services.user_delete(user=user, actor=sync.actor)
+
+
+def _uuid_like(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+@transaction.atomic
+def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
+    """New Lockt people of one poll at once (see `PeopleSync._user_fresh`): the people
+    (`users_create`, one `user.created` each), their links (one `lockt_record.batch_linked`),
+    their records and their levels' memberships (`memberships_add`: one `group.members_added`,
+    so derived access is refreshed once for the batch). Returns (link, record, person, group
+    ids) each; the caller puts them in the poll's state once this has committed."""
+    people, wanted = [], []
+    for _, values in batch:
+        phone = values.phone if _phone_ok(values.phone) else ""
+        people.append({"email": values.email, "display_name": values.display_name, "phone_number": phone})
+        in_window = (values.valid_from is None or values.valid_from <= sync.now) and (
+            values.valid_until is None or sync.now < values.valid_until
+        )
+        groups = set()
+        if in_window:
+            for level_id in values.group_external_ids:
+                if level_id not in sync.delegate_levels:
+                    groups.add(sync._object_id(KINDS.GROUP, str(level_id)))
+        wanted.append(groups)
+    users = account_services.users_create(people=people, actor=sync.actor)
+    now = timezone.now()
+    content_type = sync.state.content_types[KINDS.USER]
+    links, records = [], []
+    for (raw, values), user in zip(batch, users, strict=True):
+        external_id = str(values.external_id)
+        links.append(
+            ExternalRef(
+                content_type=content_type,
+                object_id=user.pk,
+                source=SOURCE,
+                account_id=sync.account.pk,
+                external_id=external_id,
+                sync_direction=FROM_LOCKT,
+                sync_status=ExternalRefSyncStatus.SYNCED,
+                last_sync_date=now,
+            )
+        )
+        records.append(
+            LocktRecord(
+                account=sync.account,
+                kind=KINDS.USER,
+                external_id=external_id,
+                digest=mapping.record_digest(raw),
+                label=values.display_name[:300],
+                status="synced",
+                created_here=True,
+                updated_at=now,
+            )
+        )
+    ExternalRef.objects.bulk_create(links, batch_size=500)
+    LocktRecord.objects.bulk_create(records, batch_size=500)
+    event_append(
+        event_name="lockt_record.batch_linked",
+        actor=sync.actor,
+        property_id=sync.account.property_id,
+        payload={
+            "accountId": str(sync.account.pk),
+            "kind": KINDS.USER,
+            "links": [{"externalId": link.external_id, "objectId": str(link.object_id)} for link in links],
+        },
+    )
+    access_services.memberships_add(
+        memberships=[
+            (sync.groups[group_id], user) for user, groups in zip(users, wanted, strict=True) for group_id in groups
+        ],
+        actor=sync.actor,
+    )
+    return list(zip(links, records, users, wanted, strict=True))
