@@ -1,9 +1,12 @@
-"""Polls of integration accounts (docs/INTEGRATIONS.md): "Poll now", the dispatcher, and one poll.
+"""Polls of integration accounts (docs/INTEGRATIONS.md "Polling and its writes"): "Poll now",
+the dispatcher, and one poll.
 
-A poll is three short transactions around the remote calls, so no database transaction stays
-open while a remote answers: claim (open a `SyncRun`, `sync_run.started`), the vendor's poll
-(its own writes go through the domain services; its counts are saved as it goes), then finish
-(close the run, set the account's status and next attempt, `sync_run.finished`). A failed poll
+No database transaction stays open while a remote answers. A poll claims its account with a
+cache lease (apps/integrations/services/leases.py: no database write), runs the vendor's poll
+(its own writes go through the domain services, one short transaction each; its counts are
+kept in memory), then finishes in one transaction: one UPDATE of the account (poll time,
+status, next attempt) and, only when worth recording, its `SyncRun` with `sync_run.started`
+and `sync_run.finished`. An unchanged scheduled poll so writes exactly one row. A failed poll
 changes only the account's status, error and timing: it never deletes anything.
 """
 
@@ -15,7 +18,6 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
@@ -25,9 +27,9 @@ from apps.integrations.backoff import backoff_delay
 from apps.integrations.choices import IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import (
     ERROR_TEXT_MAX,
-    POLL_LEASE_SECONDS,
 )
 from apps.integrations.models import IntegrationAccount, SyncRun
+from apps.integrations.services import leases
 from apps.integrations.services.accounts import _payload, _vendor, integration_account_credentials
 
 logger = logging.getLogger("keyhouse.integrations")
@@ -47,8 +49,10 @@ def _enqueue_poll(account_id, trigger: str) -> None:
         tasks.integration_account_poll.apply_async(
             args=[str(account_id), trigger], expires=settings.KEYHOUSE_INTEGRATION_POLL_TASK_EXPIRES
         )
-    except Exception:  # noqa: BLE001 - broker errors vary by transport; the lease makes it due again
+    except Exception:  # noqa: BLE001 - broker errors vary by transport; the next beat enqueues it again
         logger.warning("could not enqueue the poll of integration account %s", account_id, exc_info=True)
+        if trigger == SCHEDULED:
+            leases.lease_drop(leases.QUEUED, account_id)
 
 
 @transaction.atomic
@@ -71,61 +75,53 @@ def integration_account_poll_request(*, account: IntegrationAccount, actor: str)
 def integration_accounts_dispatch(*, now=None) -> list:
     """Enqueue one poll task per due account (the beat task); returns their ids.
 
-    Each due account is leased first (its next attempt moved POLL_LEASE_SECONDS ahead), so a
-    slow queue never gets the same account twice; the poll sets the real next attempt.
-    One transaction per account: an account row locked elsewhere delays no other.
+    Each due account is leased first (the `queued` cache lease, apps/integrations/services/
+    leases.py, dropped when its poll finishes), so a slow queue never gets the same account
+    twice; the dispatcher writes no database row.
     """
     now = now or timezone.now()
-    lease_until = now + timedelta(seconds=POLL_LEASE_SECONDS)
     enqueued = []
     for account_id in list(selectors.integration_accounts_due(now=now).values_list("pk", flat=True)):
-        with transaction.atomic():
-            leased = (
-                selectors.integration_accounts_due(now=now).filter(pk=account_id).update(next_attempt_at=lease_until)
-            )
-            if leased:
-                transaction.on_commit(partial(_enqueue_poll, account_id, SCHEDULED))
-                enqueued.append(account_id)
+        if leases.lease_take(leases.QUEUED, account_id, now=now):
+            transaction.on_commit(partial(_enqueue_poll, account_id, SCHEDULED))
+            enqueued.append(account_id)
     return enqueued
 
 
-def _claim(account_id, trigger: str) -> tuple[IntegrationAccount, SyncRun] | None:
-    """Open a run for the account, or None if it is gone, disabled, or already being polled."""
+def _claim(account_id, trigger: str) -> tuple[IntegrationAccount, SyncRun, str] | None:
+    """The account, a run not yet saved, and the `polling` lease's token; or None if the account
+    is gone, disabled, waiting for credentials (scheduled polls only), or already being polled.
+    Writes no database row: the lease is in the cache."""
     now = timezone.now()
-    with transaction.atomic():
-        account = IntegrationAccount.objects.select_for_update().filter(pk=account_id).first()
-        if account is None or account.status == IntegrationAccountStatus.DISABLED:
-            return None
-        if trigger == SCHEDULED and account.status == IntegrationAccountStatus.NEEDS_REAUTH:
-            return None  # only new credentials or "Poll now" wake it
-        stale = now - timedelta(seconds=POLL_LEASE_SECONDS)
-        running = SyncRun.objects.filter(account=account, status=SyncRunStatus.RUNNING)
-        if running.filter(started_at__gt=stale).exists():
-            return None
-        for lost in running:
-            _run_close(lost, status=SyncRunStatus.FAILED, error="Interrupted: its worker stopped before finishing.")
-        account.last_attempt_at = now
-        account.next_attempt_at = now + timedelta(seconds=POLL_LEASE_SECONDS)
-        account.save(update_fields=["last_attempt_at", "next_attempt_at"])
-        run = SyncRun.objects.create(account=account, started_at=now, trigger=trigger)
-        event_append(
-            event_name="sync_run.started",
-            actor=trigger if trigger != SCHEDULED else "system",
-            property_id=account.property_id,
-            payload=_payload(account, syncRunId=str(run.id)),
-        )
-    return account, run
+    account = IntegrationAccount.objects.filter(pk=account_id).first()
+    if account is None or account.status == IntegrationAccountStatus.DISABLED:
+        return None
+    if trigger == SCHEDULED and account.status == IntegrationAccountStatus.NEEDS_REAUTH:
+        return None  # only new credentials or "Poll now" wake it
+    token = leases.lease_take(leases.POLLING, account.pk, now=now)
+    if token is None:
+        return None
+    run = SyncRun(account=account, started_at=now, trigger=trigger, **dict.fromkeys(COUNTERS, 0))
+    return account, run, token
 
 
-def _run_close(run: SyncRun, *, status: str, error: str = "") -> None:
+def _run_record(run: SyncRun, *, status: str, error: str = "") -> None:
+    """Save the run, closed, with its two events (inside _finish's transaction)."""
     run.status = status
     run.error = error[:ERROR_TEXT_MAX]
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    run.save(force_insert=True)
+    account = run.account
+    event_append(
+        event_name="sync_run.started",
+        actor=run.trigger if run.trigger != SCHEDULED else "system",
+        property_id=account.property_id,
+        payload=_payload(account, syncRunId=str(run.id), startedAt=run.started_at.isoformat()),
+    )
     event_append(
         event_name="sync_run.finished",
         actor="system",
-        property_id=run.account.property_id,
+        property_id=account.property_id,
         payload={
             "accountId": str(run.account_id),
             "syncRunId": str(run.id),
@@ -137,15 +133,14 @@ def _run_close(run: SyncRun, *, status: str, error: str = "") -> None:
 
 
 def _progress(run: SyncRun):
-    """The counters a vendor's poll adds to; each call saves them (an UPDATE … SET n = n + k)."""
+    """The counters a vendor's poll adds to, kept on the unsaved run until it finishes."""
 
     def add(**counts: int) -> None:
         unknown = set(counts) - set(COUNTERS)
         if unknown:
             raise TypeError(f"unknown counters: {', '.join(sorted(unknown))}")
-        counts = {name: n for name, n in counts.items() if n}
-        if counts:
-            SyncRun.objects.filter(pk=run.pk).update(**{name: F(name) + n for name, n in counts.items()})
+        for name, n in counts.items():
+            setattr(run, name, getattr(run, name) + n)
 
     return add
 
@@ -159,39 +154,58 @@ def _scrubbed(text: str, credentials: Mapping[str, str], *, limit: int | None = 
 
 
 def integration_account_poll(*, account_id, trigger: str = SCHEDULED) -> SyncRun | None:
-    """Poll one account now with its vendor's poll function; returns the closed run, or None
-    when there was nothing to do (gone, disabled, waiting for credentials, or already running).
+    """Poll one account now with its vendor's poll function; returns the run, or None when there
+    was nothing to do (gone, disabled, waiting for credentials, or already being polled).
+
+    The run is saved (with `sync_run.started`/`finished`) only when it is worth a record: it
+    failed, it changed something (created, updated or failed counts), it changed the account's
+    status, or a person asked for it (any trigger but the schedule). An unchanged scheduled poll
+    returns its run unsaved and writes one row: the account's poll time (docs/INTEGRATIONS.md).
 
     Success: `ok`, failures reset, next poll after the interval. AuthFailed: `needs_reauth`, not
     polled again until the credentials change or someone presses Poll now. Any other failure:
     `backing_off`, next poll after `backoff_delay` (Retry-After honoured).
     """
+    try:
+        return _poll(account_id, trigger)
+    finally:
+        if trigger == SCHEDULED:
+            leases.lease_drop(leases.QUEUED, account_id)  # the dispatcher may enqueue it again
+
+
+def _poll(account_id, trigger: str) -> SyncRun | None:
     claimed = _claim(account_id, trigger)
     if claimed is None:
         return None
-    account, run = claimed
+    account, run, token = claimed
     credentials: dict[str, str] = {}
     error: Exception | None = None
     try:
-        vendor = _vendor(account.kind)
-        credentials = integration_account_credentials(account=account)
-        client = _http_client(account, vendor, credentials)
         try:
-            vendor.poll(
-                registry.PollContext(account=account, http=client, credentials=credentials, progress=_progress(run))
+            vendor = _vendor(account.kind)
+            credentials = integration_account_credentials(account=account)
+            client = _http_client(account, vendor, credentials)
+            try:
+                vendor.poll(
+                    registry.PollContext(account=account, http=client, credentials=credentials, progress=_progress(run))
+                )
+            finally:
+                client.close()
+        except http.IntegrationError as exc:
+            error = exc
+            logger.warning(
+                "integration account %s (%s) poll failed: %s",
+                account.pk,
+                account.kind,
+                _scrubbed(str(exc), credentials),
             )
-        finally:
-            client.close()
-    except http.IntegrationError as exc:
-        error = exc
-        logger.warning(
-            "integration account %s (%s) poll failed: %s", account.pk, account.kind, _scrubbed(str(exc), credentials)
-        )
-    except Exception as exc:  # noqa: BLE001 - a vendor bug must fail this account only, and be seen
-        error = exc
-        trace = _scrubbed("".join(traceback.format_exception(exc)), credentials, limit=None)
-        logger.error("integration account %s (%s) poll crashed:\n%s", account.pk, account.kind, trace)
-    return _finish(account.pk, run.pk, error=error, credentials=credentials)
+        except Exception as exc:  # noqa: BLE001 - a vendor bug must fail this account only, and be seen
+            error = exc
+            trace = _scrubbed("".join(traceback.format_exception(exc)), credentials, limit=None)
+            logger.error("integration account %s (%s) poll crashed:\n%s", account.pk, account.kind, trace)
+        return _finish(account.pk, run, error=error, credentials=credentials)
+    finally:
+        leases.lease_drop(leases.POLLING, account.pk, token)
 
 
 def _http_client(account: IntegrationAccount, vendor: registry.Vendor, credentials: Mapping[str, str]):
@@ -243,21 +257,38 @@ def integration_account_check(*, account: IntegrationAccount) -> tuple[bool, str
     return True, _scrubbed(f"{name}: connected; the credentials work ({said}).", credentials)
 
 
+def _worth_recording(account: IntegrationAccount, run: SyncRun, error: Exception | None) -> bool:
+    """A run is saved when it failed, changed data, changes the account, or a person asked."""
+    return (
+        error is not None
+        or run.trigger != SCHEDULED
+        or bool(run.created or run.updated or run.failed)
+        or account.status != IntegrationAccountStatus.OK
+        or account.consecutive_failures
+        or bool(account.last_error)
+        or account.last_success_at is None
+    )
+
+
 @transaction.atomic
-def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping[str, str]) -> SyncRun | None:
+def _finish(account_id, run: SyncRun, *, error: Exception | None, credentials: Mapping[str, str]) -> SyncRun | None:
+    """One UPDATE of the account (poll time, status, next attempt), and the run if it is worth
+    recording (_worth_recording)."""
     account = IntegrationAccount.objects.select_for_update().filter(pk=account_id).first()
-    run = SyncRun.objects.select_related("account").filter(pk=run_id).first()
-    if account is None or run is None:
+    if account is None:
         return None  # the account was deleted while it was polled: nothing left to record
     now = timezone.now()
     disabled = account.status == IntegrationAccountStatus.DISABLED  # disabled while it ran: stays so
+    record = _worth_recording(account, run, error)
+    run.account = account
+    account.last_attempt_at = run.started_at
     if error is None:
         account.status = IntegrationAccountStatus.OK
         account.consecutive_failures = 0
         account.last_success_at = now
         account.last_error = ""
         account.next_attempt_at = now + timedelta(seconds=account.poll_interval_seconds)
-        _run_close(run, status=SyncRunStatus.SUCCEEDED)
+        status, text = SyncRunStatus.SUCCEEDED, ""
     else:
         text = str(error) if isinstance(error, http.IntegrationError) else f"Unexpected error: {type(error).__name__}"
         text = _scrubbed(text, credentials)
@@ -276,7 +307,7 @@ def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping
                 retry_after_max=settings.KEYHOUSE_INTEGRATION_RETRY_AFTER_MAX_SECONDS,
             )
             account.next_attempt_at = now + timedelta(seconds=delay)
-        _run_close(run, status=SyncRunStatus.FAILED, error=text)
+        status = SyncRunStatus.FAILED
     if disabled:
         account.status = IntegrationAccountStatus.DISABLED
         account.next_attempt_at = None
@@ -284,10 +315,14 @@ def _finish(account_id, run_id, *, error: Exception | None, credentials: Mapping
         update_fields=[
             "status",
             "consecutive_failures",
+            "last_attempt_at",
             "last_success_at",
             "last_error",
             "next_attempt_at",
         ]
     )
-    run.refresh_from_db()
+    if record:
+        _run_record(run, status=status, error=text)
+    else:
+        run.status, run.finished_at = status, now
     return run
