@@ -196,6 +196,33 @@ def test_doors_report_health_battery_only_with_a_sensor(parqex_url):
     assert Event.objects.filter(event_name="lock.battery_low").count() == 1
 
 
+def test_parqex_health_transitions_append_one_event_each_and_clear(parqex_url):
+    from apps.locks.models import LockHealth
+
+    def names(door_id):
+        lock_id = ParqExDoor.objects.get(door_id=door_id).lock_id
+        return list(
+            Event.objects.filter(lock_id=lock_id, event_name__startswith="lock.").values_list("event_name", flat=True)
+        )
+
+    account = parqex_account(property_create(), base_url=parqex_url)
+    _poll(account)
+    assert LockHealth.objects.get(lock__parqex_door__door_id=KITTY).held_open  # open since 2020, alert after 900 s
+    assert names(KITTY).count("lock.held_open") == 1
+    control(parqex_url, "PATCH", f"doors/{KITTY}", {"state": "CLOSED"})
+    _poll(account)
+    _poll(account)  # unchanged: no second event
+    kitty = LockHealth.objects.get(lock__parqex_door__door_id=KITTY)
+    assert kitty.door_state == "closed" and not kitty.held_open
+    assert names(KITTY).count("lock.held_open_cleared") == 1
+    control(parqex_url, "PATCH", f"doors/{LAST}", {"bluetooth_sensor_battery_level": 12})
+    _poll(account)
+    control(parqex_url, "PATCH", f"doors/{LAST}", {"bluetooth_sensor_battery_level": 90})
+    _poll(account)
+    assert not LockHealth.objects.get(lock__parqex_door__door_id=LAST).battery_low
+    assert [n for n in names(LAST) if n.startswith("lock.battery")] == ["lock.battery_low", "lock.battery_low_cleared"]
+
+
 def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_clears_it(parqex_url, settings):
     from apps.locks.models import LockHealth
 
