@@ -1,5 +1,5 @@
 """Poll leases in the cache (Redis in production), so a poll writes no database row to claim
-its account (docs/INTEGRATIONS.md "Polling and its writes").
+its account (docs/INTEGRATIONS.md "Polling").
 
 A lease is a cache key holding "<token> <expiry timestamp>", added atomically (`cache.add`,
 Redis `SET NX`) with a time-to-live of POLL_LEASE_SECONDS. Two keys per account:

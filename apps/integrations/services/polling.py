@@ -1,4 +1,4 @@
-"""Polls of integration accounts (docs/INTEGRATIONS.md "Polling and its writes"): "Poll now",
+"""Polls of integration accounts (docs/INTEGRATIONS.md "Polling"): "Poll now",
 the dispatcher, and one poll.
 
 No database transaction stays open while a remote answers. A poll claims its account with a
@@ -25,9 +25,7 @@ from apps.events.services import event_append
 from apps.integrations import http, registry, selectors
 from apps.integrations.backoff import backoff_delay
 from apps.integrations.choices import IntegrationAccountStatus, SyncRunStatus
-from apps.integrations.constants import (
-    ERROR_TEXT_MAX,
-)
+from apps.integrations.constants import ERROR_TEXT_MAX
 from apps.integrations.models import IntegrationAccount, SyncRun
 from apps.integrations.services import leases
 from apps.integrations.services.accounts import _payload, _vendor, integration_account_credentials
@@ -264,7 +262,7 @@ def _worth_recording(account: IntegrationAccount, run: SyncRun, error: Exception
         or run.trigger != SCHEDULED
         or bool(run.created or run.updated or run.failed)
         or account.status != IntegrationAccountStatus.OK
-        or account.consecutive_failures
+        or account.consecutive_failures > 0
         or bool(account.last_error)
         or account.last_success_at is None
     )
