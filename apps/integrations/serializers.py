@@ -108,7 +108,7 @@ TZ_HELP = "IANA time zone of the remote's times that carry no zone (ParqEx's las
 
 
 def _credentials_schema(kind: str) -> dict:
-    """A kind's credentials object as apps.integrations.services._checked_credentials accepts it."""
+    """A kind's credentials object as apps.integrations.services.accounts._checked_credentials accepts it."""
     from apps.integrations.registry import vendor_get
 
     value = {"type": "string", "minLength": 1, "maxLength": CREDENTIAL_MAX_LENGTH, "pattern": r"^[^\r\n]*\S[^\r\n]*$"}

@@ -31,6 +31,9 @@ def parqex_failures(parqex: dict) -> list[str]:
         failures.append(f"an unchanged poll wrote {unchanged['dataWrites']} door/lock/link/health rows")
     if unchanged["accountWrites"] > parqex["unchangedAccountWritesMax"]:
         failures.append(f"an unchanged poll wrote the account {unchanged['accountWrites']} times")
+    if unchanged["writes"] > parqex["unchangedWritesMax"]:
+        most = parqex["unchangedWritesMax"]
+        failures.append(f"an unchanged poll wrote {unchanged['writes']} rows (target <= {most})")
     return failures
 
 

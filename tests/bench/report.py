@@ -105,8 +105,9 @@ def parqex_block(parqex: dict, meta: dict) -> str:
             *(f"| {poll} | {what} | {value} |" for poll, what, value in parqex_rows(parqex)),
             "",
             f"**{'All targets met' if not failed else 'TARGETS MISSED: ' + '; '.join(failed)}.** Targets: an "
-            "unchanged poll writes no door, lock, link or health row, and the account at most twice (the "
-            "claim's lease and the poll time); the run's own rows and events are the same for any number of doors.",
+            "unchanged poll writes at most 1 row in all, for any number of doors: the account's poll time (the "
+            "claim is a cache lease; no run or event is saved when nothing changed). Times are from a shared "
+            "2-CPU machine with other work running: pessimistic.",
             end,
         ]
     )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.core.models import ExternalRef
 from apps.events.models import Event
 from apps.integrations import services
-from apps.integrations.models import ParqExDoor
+from apps.integrations.models import ParqExDoor, SyncRun
 from apps.locks.models import Lock
 from tests.factories.access import process_events
 from tests.factories.directory import property_create
@@ -60,15 +60,27 @@ def test_first_poll_brings_each_door_in_as_a_lock_of_the_property_in_no_area(par
 def test_an_unchanged_poll_writes_only_the_poll_time(parqex_url):
     account = parqex_account(property_create(), base_url=parqex_url)
     _poll(account)
+    runs, events, first_success = SyncRun.objects.count(), Event.objects.count(), account.last_success_at
     with CaptureQueriesContext(connection) as queries:
         run = _poll(account)
-    assert (run.unchanged, run.created, run.updated) == (2, 0, 0)
-    tables = _writes(queries.captured_queries)
-    assert "integrations_syncrun" in tables  # the capture does see writes
-    # The scaffolding's claim and finish (run, account, their two events) and the run's counts:
-    # nothing of the doors, locks or links.
-    assert set(tables) <= {"integrations_syncrun", "integrations_integrationaccount", "events_event"}, tables
-    assert tables.count("integrations_syncrun") <= 3  # open, counts, close
+    assert (run.status, run.unchanged, run.created, run.updated) == ("succeeded", 2, 0, 0)
+    # one write: the account's poll time (and next attempt); no run, no event, no door, lock or link
+    assert _writes(queries.captured_queries) == ["integrations_integrationaccount"]
+    assert SyncRun.objects.count() == runs and Event.objects.count() == events
+    assert account.last_success_at > first_success and account.last_attempt_at == run.started_at
+    assert account.status == "ok" and account.next_attempt_at > account.last_success_at
+
+
+def test_a_poll_that_changes_something_is_recorded_as_a_run(parqex_url):
+    account = parqex_account(property_create(), base_url=parqex_url)
+    _poll(account)
+    _poll(account)  # unchanged: not recorded
+    control(parqex_url, "PATCH", f"doors/{KITTY}", {"name": "Kitty door"})
+    with CaptureQueriesContext(connection) as queries:
+        run = _poll(account)
+    assert SyncRun.objects.filter(account=account).count() == 2
+    assert SyncRun.objects.get(pk=run.pk).updated == 1
+    assert _writes(queries.captured_queries).count("integrations_integrationaccount") == 1
 
 
 def test_a_change_updates_the_lock_and_its_door_through_the_services(parqex_url):
@@ -182,6 +194,33 @@ def test_doors_report_health_battery_only_with_a_sensor(parqex_url):
     _poll(account)
     assert LockHealth.objects.get(lock__parqex_door__door_id=LAST).battery_low
     assert Event.objects.filter(event_name="lock.battery_low").count() == 1
+
+
+def test_parqex_health_transitions_append_one_event_each_and_clear(parqex_url):
+    from apps.locks.models import LockHealth
+
+    def names(door_id):
+        lock_id = ParqExDoor.objects.get(door_id=door_id).lock_id
+        return list(
+            Event.objects.filter(lock_id=lock_id, event_name__startswith="lock.").values_list("event_name", flat=True)
+        )
+
+    account = parqex_account(property_create(), base_url=parqex_url)
+    _poll(account)
+    assert LockHealth.objects.get(lock__parqex_door__door_id=KITTY).held_open  # open since 2020, alert after 900 s
+    assert names(KITTY).count("lock.held_open") == 1
+    control(parqex_url, "PATCH", f"doors/{KITTY}", {"state": "CLOSED"})
+    _poll(account)
+    _poll(account)  # unchanged: no second event
+    kitty = LockHealth.objects.get(lock__parqex_door__door_id=KITTY)
+    assert kitty.door_state == "closed" and not kitty.held_open
+    assert names(KITTY).count("lock.held_open_cleared") == 1
+    control(parqex_url, "PATCH", f"doors/{LAST}", {"bluetooth_sensor_battery_level": 12})
+    _poll(account)
+    control(parqex_url, "PATCH", f"doors/{LAST}", {"bluetooth_sensor_battery_level": 90})
+    _poll(account)
+    assert not LockHealth.objects.get(lock__parqex_door__door_id=LAST).battery_low
+    assert [n for n in names(LAST) if n.startswith("lock.battery")] == ["lock.battery_low", "lock.battery_low_cleared"]
 
 
 def test_a_failing_account_makes_its_doors_stale_not_offline_and_a_good_poll_clears_it(parqex_url, settings):

@@ -5,15 +5,20 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.core.actors import SYSTEM
 from apps.core.models import ExternalRef
 from apps.events.models import Event
 from apps.integrations import registry, services
+from apps.integrations.constants import POLL_LEASE_SECONDS
 from apps.integrations.models import IntegrationAccount, SyncRun
 from apps.integrations.registry import Vendor
+from apps.integrations.services import leases
 from tests.factories.directory import property_create, user_create
 from tests.factories.integrations import APIKEY, APIUSER, lockt_account
 from tests.integrations.loopback import Answer
@@ -244,23 +249,35 @@ def test_no_secret_reaches_logs_or_stored_errors(remote, monkeypatch, caplog):
 def test_the_dispatcher_leases_due_accounts_so_a_slow_queue_gets_each_once(remote):
     _healthy(remote)
     account = _account(remote)
-    assert services.integration_accounts_dispatch() == [account.pk]  # not run: callbacks not executed
-    assert services.integration_accounts_dispatch() == []
+    due = account.next_attempt_at
+    with CaptureQueriesContext(connection) as queries:
+        assert services.integration_accounts_dispatch() == [account.pk]  # not run: callbacks not executed
+        assert services.integration_accounts_dispatch() == []
+    assert not [q for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
     account.refresh_from_db()
-    assert _seconds_until(account.next_attempt_at) > 800
+    assert account.next_attempt_at == due  # the lease is in the cache, not the row
+    # its lease runs out (a lost task): the dispatcher enqueues it again
+    later = timezone.now() + timedelta(seconds=POLL_LEASE_SECONDS + 1)
+    assert services.integration_accounts_dispatch(now=later) == [account.pk]
+    # once its poll has run, the next due time enqueues it at once
+    _poll(account, trigger=services.SCHEDULED)
+    assert services.integration_accounts_dispatch(now=account.next_attempt_at) == [account.pk]
 
 
-def test_a_run_lost_with_its_worker_is_closed_and_the_account_polled_again(remote):
+def test_one_account_is_never_polled_twice_at_once_and_a_lost_lease_expires(remote):
     _healthy(remote)
     account = _account(remote)
-    lost = SyncRun.objects.create(account=account, started_at=timezone.now() - timedelta(hours=1), trigger="schedule")
-    fresh = SyncRun.objects.create(account=account, started_at=timezone.now(), trigger="schedule")
-    assert _poll(account) is None  # a run in progress: skipped
-    fresh.delete()
+    now = timezone.now()
+    assert leases.lease_take(leases.POLLING, account.pk, now=now)  # another worker polls it
+    assert _poll(account) is None  # skipped
+    assert remote.received == []
+    # that worker died: once its lease has run out, the account is polled again
+    assert leases.lease_take(leases.POLLING, account.pk, now=now) is None
+    past = (now - timedelta(seconds=1)).timestamp()
+    cache.set(leases._key(leases.POLLING, account.pk), f"lost {past}")  # its expiry has passed
     run = _poll(account)
-    lost.refresh_from_db()
-    assert lost.status == "failed" and "Interrupted" in lost.error
     assert run.status == "succeeded"
+    assert not leases.lease_held(leases.POLLING, account.pk, now=timezone.now())  # dropped when done
 
 
 def test_a_disabled_account_is_never_polled_and_poll_now_is_refused(remote):

@@ -2,6 +2,7 @@
 emulator shows validUntil = now; per grant × target state; failures; the command twin."""
 
 import datetime as dt
+import re
 
 import pytest
 import requests
@@ -159,3 +160,23 @@ def test_push_states_are_in_the_api_for_readers_of_the_account(world):
     assert row["userId"] == str(world["alice"].pk) and row["lockId"] == str(world["door"].pk)
     other = key_client(Grant("owner", property_id=d.property_create().pk))
     assert other.get(f"/api/v1/integrations/accounts/{world['account'].pk}/pushes").status_code == 404
+
+
+def test_a_push_run_with_nothing_to_push_writes_only_the_poll_time(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.events.models import Event
+    from apps.integrations.models import SyncRun
+
+    _grant(world)  # pushed: nothing pending any more
+    account = world["account"]
+    services.integration_account_poll(account_id=account.pk)  # the schedule's run after it: settles
+    runs, events = SyncRun.objects.count(), Event.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        run = services.integration_account_poll(account_id=account.pk)
+    write = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+    writes = [m.group(2) for q in queries.captured_queries if (m := write.match(q["sql"]))]
+    assert run.status == "succeeded" and run.fetched == 0
+    assert writes == ["integrations_integrationaccount"]  # the poll time; no run, no event
+    assert SyncRun.objects.count() == runs and Event.objects.count() == events
