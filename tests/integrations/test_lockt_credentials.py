@@ -1,0 +1,126 @@
+"""Lockt credentials and fobs as read-only records on their holders, and fob reassignment
+pushed with PUT /fob: the real client and poll against the Lockt emulator over a live server."""
+
+import logging
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError
+from apps.events.models import Event
+from apps.integrations import services
+from apps.integrations.lockt.credentials import lockt_fob_reassign
+from apps.integrations.models import LocktCredential, LocktRecord
+from tests.factories.directory import property_create, user_create
+from tests.factories.integrations import lockt_account
+from tests.integrations.lockt_emulator.conftest import Lockt
+from tests.integrations.test_lockt_sync import EMULATOR, _linked, _writes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SEED_CARDS = ("8769", "10050", "1003", "1234", "10000", "11000", "5102")
+
+
+@pytest.fixture
+def lockt(client, live_server, settings):
+    settings.KEYHOUSE_INTEGRATION_ALLOW_HTTP = True
+    remote = Lockt(client)
+    remote.control("POST", "reset")
+    assert remote.control("POST", "switches", {"accesslevel_doors_schedule_id": True}).status_code == 200
+    remote.url = f"{live_server.url}{EMULATOR}"
+    return remote
+
+
+@pytest.fixture
+def account(lockt):
+    account = lockt_account(property_create(), base_url=lockt.url)
+    run = services.integration_account_poll(account_id=account.pk)
+    assert run.status == "succeeded", run.error
+    return account
+
+
+def _credential(account, external_id) -> LocktCredential:
+    return LocktCredential.objects.select_related("record", "holder").get(
+        record__account=account, record__external_id=str(external_id)
+    )
+
+
+def test_credentials_and_fobs_land_on_their_holders_with_cards_masked(account):
+    susan = _linked(account, User, 1693)
+    held = {c.record.external_id: c for c in susan.lockt_credentials.select_related("record")}
+    assert set(held) == {"613832", "614010"}
+    card = held["613832"]
+    assert (card.record.kind, card.fob, card.claim_status) == ("credential", False, "claimed")
+    assert (card.card_last4, card.card_masked, card.name) == ("8769", "\u2022\u2022\u2022\u20228769", "••••8769")
+    fob = held["614010"]
+    assert (fob.record.kind, fob.fob, fob.name, fob.card_last4) == ("fob", True, "Fob 1A", "0050")
+    unheld = _credential(account, 443)
+    assert unheld.fob and unheld.holder is None and unheld.holder_external_id is None
+    assert unheld.valid_from.isoformat() == "2022-07-10T09:00:00+00:00"
+    assert unheld.valid_until.isoformat() == "2022-07-10T12:00:00+00:00"
+    assert _credential(account, 129813).holder == _linked(account, User, 244)
+
+
+def test_card_numbers_reach_no_log_and_no_event(lockt, caplog):
+    caplog.set_level(logging.DEBUG)
+    account = lockt_account(property_create(), base_url=lockt.url)
+    services.integration_account_poll(account_id=account.pk)
+    events = " ".join(str(p) for p in Event.objects.filter(event_name__startswith="lockt_").values_list("payload"))
+    stored = list(LocktCredential.objects.values_list("name", "card_last4"))
+    for card in ("10050", "11000", "10000"):  # the long ones: no id or count looks like them
+        assert card not in caplog.text and card not in events and card not in str(stored)
+    assert Event.objects.filter(event_name="lockt_credential.updated").count() == 7
+
+
+def test_second_poll_without_remote_change_writes_no_credential(account):
+    with CaptureQueriesContext(connection) as queries:
+        run = services.integration_account_poll(account_id=account.pk)
+    assert run.status == "succeeded", run.error
+    tables = set(_writes(queries.captured_queries))
+    assert not tables & {"integrations_locktcredential", "integrations_locktrecord"}, tables
+    assert run.unchanged >= 7
+
+
+def test_a_credential_deleted_in_lockt_is_removed_here(lockt, account):
+    assert lockt.delete("credential", {"credentials": [{"id": 335}]}).status_code == 200
+    services.integration_account_poll(account_id=account.pk)
+    assert not LocktCredential.objects.filter(record__external_id="335").exists()
+    assert not LocktRecord.objects.filter(account=account, kind="credential", external_id="335").exists()
+    assert Event.objects.filter(event_name="lockt_credential.removed", payload__externalId="335").exists()
+
+
+def test_a_non_numeric_card_fails_its_record_alone_and_hides_the_value(lockt, account):
+    # a credential Lockt holds with a card the mapping refuses: made through the emulator's store
+    from apps.integrations.lockt.emulator import models as m
+
+    m.Credential.objects.filter(rid=335).update(card_num="A8914")
+    run = services.integration_account_poll(account_id=account.pk)
+    assert run.status == "succeeded", run.error
+    record = LocktRecord.objects.get(account=account, kind="credential", external_id="335")
+    assert (record.status, record.error_field) == ("failed", "card_num")
+    assert "A8914" not in record.error_value and "hidden" in record.error_value
+    assert _credential(account, 613832).card_last4 == "8769"  # the others went on
+
+
+def test_fob_reassigned_in_keyhouse_is_pushed_with_put_fob(lockt, account):
+    susan = _linked(account, User, 1693)
+    lockt_fob_reassign(credential=_credential(account, 443), holder=susan, actor="manager")
+    # the requested poll ran (tasks run eagerly here) and pushed PUT /fob
+    assert lockt.data("credential?id=443")[0]["user"] == [{"id": 1693, "name": "Brown3, Susan3"}]
+    fob = _credential(account, 443)
+    assert fob.holder == susan and not fob.reassign_pending
+    assert Event.objects.filter(event_name="lockt_fob.pushed", payload__externalId="443").exists()
+    lockt_fob_reassign(credential=fob, holder=None, actor="manager")
+    assert lockt.data("credential?id=443")[0]["user"] == []
+    assert _credential(account, 443).holder is None
+
+
+def test_fob_goes_only_to_a_lockt_user_of_its_account(account):
+    stranger = user_create(display_name="Nora Stranger")
+    with pytest.raises(ApplicationError, match="Nora Stranger is not a Lockt user of Lockt cloud"):
+        lockt_fob_reassign(credential=_credential(account, 443), holder=stranger, actor="manager")
+    with pytest.raises(ApplicationError, match="Only a fob"):
+        lockt_fob_reassign(credential=_credential(account, 335), holder=None, actor="manager")
+    assert not _credential(account, 443).reassign_pending
