@@ -15,7 +15,14 @@ from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
 from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, LocktRecord, ParqExDoor, SmartphoneKeyPush, SyncRun
+from apps.integrations.models import (
+    IntegrationAccount,
+    LocktCredential,
+    LocktRecord,
+    ParqExDoor,
+    SmartphoneKeyPush,
+    SyncRun,
+)
 from apps.integrations.selectors import lockt_record_object
 from apps.properties.models import Property
 
@@ -368,3 +375,49 @@ class LocktRecordAdmin(ReadOnlyModelAdmin):
     def owner(self, obj):
         found = self._object_of(obj)
         return found[1] if found else "—"
+
+
+@admin.register(LocktCredential)
+class LocktCredentialAdmin(ReadOnlyModelAdmin):
+    """Lockt credentials and fobs, read-only, on their holders (managed in Lockt; a fob moved
+    to another person is pushed with PUT /fob). Card numbers show their last 4 digits only."""
+
+    property_field = "record__account__property"
+    list_display = (
+        "__str__",
+        "kind",
+        "holder_name",
+        "card",
+        "claim_status",
+        "valid_from",
+        "valid_until",
+        "account",
+        "sync",
+    )
+    list_select_related = ("record__account", "holder")
+    list_filter = ("fob", "claim_status", ("record__account", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "holder__display_name", "=record__external_id", "=card_last4")
+    exclude = ("card_last4",)
+    readonly_fields = ("card",)
+    ordering = ("record__account", "name")
+
+    @admin.display(description="kind", ordering="fob")
+    def kind(self, obj):
+        return "Fob" if obj.fob else "Credential"
+
+    @admin.display(description="holder", ordering="holder__display_name")
+    def holder_name(self, obj):
+        return obj.holder.display_name if obj.holder else "—"
+
+    @admin.display(description="card")
+    def card(self, obj):
+        return obj.card_masked or "—"
+
+    @admin.display(description="Lockt account", ordering="record__account__display_name")
+    def account(self, obj):
+        return obj.record.account.display_name
+
+    @admin.display(description="sync")
+    def sync(self, obj):
+        text = obj.record.get_status_display()
+        return f"{text} · reassignment waiting for the next push" if obj.reassign_pending else text

@@ -13,6 +13,9 @@ class IntegrationsConfig(AppConfig):
         from apps.integrations import attention
 
         attention.register()  # the dashboard's needs-attention items (apps.core.attention)
+        from apps.integrations.lockt import person_panel
+
+        person_panel.register()  # Lockt credentials on the person page (apps.core.person_panels)
         from apps.events.registry import event_names_register
         from apps.integrations.choices import IntegrationAccountKind
 

@@ -74,6 +74,14 @@ LOCKT_RECORD_MODELS = {
 def lockt_record_object(record: LocktRecord) -> tuple[str, str] | None:
     """The Keyhouse object a Lockt record is linked to, by name, and who owns it ("Lockt", or
     "Keyhouse" for a person Keyhouse pushed); None when it is not linked (a new record that failed)."""
+    if record.kind in ("credential", "fob"):  # a read-only record of its own, on its holder
+        from apps.integrations.models import LocktCredential
+
+        credential = LocktCredential.objects.select_related("holder").filter(record=record).first()
+        if credential is None:
+            return None
+        holder = credential.holder.display_name if credential.holder else "no holder"
+        return f"{credential} ({holder})", "Lockt"
     app_label, model = LOCKT_RECORD_MODELS[record.kind].split(".")
     content_type = ContentType.objects.get_by_natural_key(app_label, model)
     link = ExternalRef.objects.filter(

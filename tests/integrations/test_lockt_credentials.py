@@ -124,3 +124,38 @@ def test_fob_goes_only_to_a_lockt_user_of_its_account(account):
     with pytest.raises(ApplicationError, match="Only a fob"):
         lockt_fob_reassign(credential=_credential(account, 335), holder=None, actor="manager")
     assert not _credential(account, 443).reassign_pending
+
+
+def _manager(client, prop):
+    from apps.accounts.models import PermissionGrant
+
+    manager = user_create(display_name=f"Manager of {prop.display_name}")
+    PermissionGrant.objects.create(user=manager, permission="owner", property_id=prop.pk)
+    client.force_login(manager)
+    return client
+
+
+def _page(response) -> str:
+    import html
+    import re
+
+    assert response.status_code == 200, response.status_code
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
+
+
+def test_person_page_and_records_admin_show_credentials_masked_and_scoped(account, client):
+    from django.test import Client
+
+    susan = _linked(account, User, 1693)
+    own = _manager(client, account.property)
+    page = _page(own.get(f"/admin/accounts/user/{susan.pk}/person/"))
+    assert "Lockt credentials and fobs" in page
+    assert "Lockt cloud Credential ••••8769 ••••8769 Claimed" in page
+    assert "Lockt cloud Fob Fob 1A ••••0050" in page and "10050" not in page
+    listing = _page(own.get("/admin/integrations/locktcredential/"))
+    assert "Office Floor 1 FOB 1" in listing and "Susan3 Brown3" in listing and "11000" not in listing
+    records = _page(own.get("/admin/integrations/locktrecord/?kind=fob"))
+    assert "Lockt fob Fob 1A (Susan3 Brown3)" in records
+    other = _manager(Client(), property_create(display_name="Elsewhere"))
+    assert other.get(f"/admin/accounts/user/{susan.pk}/person/").status_code == 404
+    assert "Office Floor 1 FOB 1" not in _page(other.get("/admin/integrations/locktcredential/"))
