@@ -1,19 +1,25 @@
 """Lockt credentials and fobs as read-only records on their holders, and fob reassignment
 pushed with PUT /fob: the real client and poll against the Lockt emulator over a live server."""
 
+import html
 import logging
+import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import User
+from apps.accounts.models import PermissionGrant, User
 from apps.core.exceptions import ApplicationError
+from apps.core.principal import Grant
 from apps.events.models import Event
 from apps.integrations import services
 from apps.integrations.lockt.credentials import lockt_fob_reassign
+from apps.integrations.lockt.emulator import models as m
 from apps.integrations.models import LocktCredential, LocktRecord
-from tests.factories.directory import property_create, user_create
+from tests.factories.accounts import key_client
+from tests.factories.directory import ok, property_create, refused, user_create
 from tests.factories.integrations import lockt_account
 from tests.integrations.lockt_emulator.conftest import Lockt
 from tests.integrations.test_lockt_sync import EMULATOR, _linked, _writes
@@ -93,8 +99,6 @@ def test_a_credential_deleted_in_lockt_is_removed_here(lockt, account):
 
 def test_a_non_numeric_card_fails_its_record_alone_and_hides_the_value(lockt, account):
     # a credential Lockt holds with a card the mapping refuses: made through the emulator's store
-    from apps.integrations.lockt.emulator import models as m
-
     m.Credential.objects.filter(rid=335).update(card_num="A8914")
     run = services.integration_account_poll(account_id=account.pk)
     assert run.status == "succeeded", run.error
@@ -127,8 +131,6 @@ def test_fob_goes_only_to_a_lockt_user_of_its_account(account):
 
 
 def _manager(client, prop):
-    from apps.accounts.models import PermissionGrant
-
     manager = user_create(display_name=f"Manager of {prop.display_name}")
     PermissionGrant.objects.create(user=manager, permission="owner", property_id=prop.pk)
     client.force_login(manager)
@@ -136,16 +138,11 @@ def _manager(client, prop):
 
 
 def _page(response) -> str:
-    import html
-    import re
-
     assert response.status_code == 200, response.status_code
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode())))
 
 
 def test_person_page_and_records_admin_show_credentials_masked_and_scoped(account, client):
-    from django.test import Client
-
     susan = _linked(account, User, 1693)
     own = _manager(client, account.property)
     page = _page(own.get(f"/admin/accounts/user/{susan.pk}/person/"))
@@ -159,3 +156,84 @@ def test_person_page_and_records_admin_show_credentials_masked_and_scoped(accoun
     other = _manager(Client(), property_create(display_name="Elsewhere"))
     assert other.get(f"/admin/accounts/user/{susan.pk}/person/").status_code == 404
     assert "Office Floor 1 FOB 1" not in _page(other.get("/admin/integrations/locktcredential/"))
+
+
+RECORDS = "/api/v1/integrations/accounts/{}/records"
+
+
+def test_api_lists_an_accounts_records_paged_filtered_and_scoped(account, lockt):
+    m.Credential.objects.filter(rid=335).update(card_num="A8914")  # one failure to filter on
+    services.integration_account_poll(account_id=account.pk)
+    url = RECORDS.format(account.pk)
+    client = key_client(Grant("manage-access", property_id=account.property_id))
+    fobs = ok(client.get(url, {"kind": "fob"}))
+    assert fobs["pageToken"] is None
+    by_id = {r["externalId"]: r for r in fobs["records"]}
+    assert set(by_id) == {"614010", "443", "232"}
+    held = by_id["614010"]
+    susan = _linked(account, User, 1693)
+    assert (held["kind"], held["status"], held["owner"], held["label"]) == ("fob", "synced", "lockt", "Fob 1A")
+    assert held["credential"]["holderId"] == str(susan.pk) and held["credential"]["cardLast4"] == "0050"
+    assert held["credential"]["fob"] is True and held["credential"]["reassignPending"] is False
+    assert by_id["443"]["credential"]["holderId"] is None
+    assert by_id["443"]["credential"]["validFrom"].startswith("2022-07-10T09:00:00")
+    people = ok(client.get(url, {"kind": "user"}))["records"]
+    susan_record = next(r for r in people if r["externalId"] == "1693")
+    assert susan_record["objectId"] == str(susan.pk) and susan_record["owner"] == "lockt"
+    assert susan_record["credential"] is None
+    failed = ok(client.get(url, {"status": "failed"}))["records"]
+    assert [(r["externalId"], r["errorField"]) for r in failed] == [("335", "card_num")]
+    assert "A8914" not in str(failed) and failed[0]["objectId"] is None
+    everything = ok(client.get(url, {"pageSize": 5}))
+    assert len(everything["records"]) == 5 and everything["pageToken"]
+    seen = [r["recordId"] for r in everything["records"]]
+    rest = ok(client.get(url, {"pageSize": 500, "pageToken": everything["pageToken"]}))["records"]
+    assert not set(seen) & {r["recordId"] for r in rest}
+    whole = client.get(url, {"pageSize": 500}).content.decode()
+    for card in ("10050", "11000", "10000"):  # (4-digit cards are their own last 4)
+        assert f'"{card}"' not in whole  # no card number as a value anywhere
+    assert "kind" in refused(client.get(url, {"kind": "door"}), 400)["data"]["fields"]
+    stranger = key_client(Grant("owner", property_id=property_create().pk))
+    refused(stranger.get(url), 404)
+
+
+def test_api_moves_a_fob_and_the_poll_pushes_it(account, lockt):
+    fob = _credential(account, 232)
+    url = f"{RECORDS.format(account.pk)}/{fob.record.pk}/reassign"
+    susan = _linked(account, User, 1693)
+    client = key_client(Grant("manage-access", property_id=account.property_id))
+    stranger = user_create(display_name="Nora Stranger")
+    body = refused(client.post(url, {"holderId": str(stranger.pk)}, format="json"), 400)
+    assert "holderId" in body["data"]["fields"] and "Nora" not in str(body)
+    card = _credential(account, 335)
+    refused(
+        client.post(f"{RECORDS.format(account.pk)}/{card.record.pk}/reassign", {"holderId": None}, format="json"), 404
+    )
+    response = client.post(url, {"holderId": str(susan.pk)}, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json()["data"]["credential"]["holderId"] == str(susan.pk)
+    assert lockt.data("credential?id=232")[0]["user"] == [{"id": 1693, "name": "Brown3, Susan3"}]
+    assert not _credential(account, 232).reassign_pending  # the requested poll pushed it
+    support = key_client(Grant("support", property_id=account.property_id))
+    refused(support.post(url, {"holderId": None}, format="json"), 403)
+    other = key_client(Grant("owner", property_id=property_create().pk))
+    refused(other.post(url, {"holderId": None}, format="json"), 404)
+
+
+def test_admin_moves_a_fob_among_the_accounts_lockt_people(account, lockt, client):
+    fob = _credential(account, 232)
+    susan = _linked(account, User, 1693)
+    manager = _manager(client, account.property)
+    changelist = "/admin/integrations/locktcredential/"
+    picker = _page(manager.post(changelist, {"action": "move_fob", "_selected_action": [str(fob.pk)]}))
+    assert "Move Office Floor 2 FOB 1" in picker and "Susan3 Brown3" in picker and "— nobody —" in picker
+    done = manager.post(
+        changelist,
+        {"action": "move_fob", "_selected_action": [str(fob.pk)], "apply": "1", "holder": str(susan.pk)},
+        follow=True,
+    )
+    assert "Office Floor 2 FOB 1 now goes to Susan3 Brown3" in _page(done)
+    assert lockt.data("credential?id=232")[0]["user"] == [{"id": 1693, "name": "Brown3, Susan3"}]
+    two = [str(fob.pk), str(_credential(account, 443).pk)]
+    refused = manager.post(changelist, {"action": "move_fob", "_selected_action": two}, follow=True)
+    assert "Select exactly one fob to move." in _page(refused)
