@@ -237,3 +237,10 @@ def test_admin_moves_a_fob_among_the_accounts_lockt_people(account, lockt, clien
     two = [str(fob.pk), str(_credential(account, 443).pk)]
     refused = manager.post(changelist, {"action": "move_fob", "_selected_action": two}, follow=True)
     assert "Select exactly one fob to move." in _page(refused)
+
+
+def test_empty_credential_and_fob_lists_remove_nothing(lockt, account):
+    m.Credential.objects.all().delete()  # Lockt answers [] for both: a glitch, not a purge
+    run = services.integration_account_poll(account_id=account.pk)
+    assert run.status == "succeeded", run.error
+    assert LocktCredential.objects.filter(record__account=account).count() == 7

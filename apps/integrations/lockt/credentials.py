@@ -171,6 +171,9 @@ def lockt_credentials_apply(*, sync: LocktSync, credentials: list, fobs: list) -
         for (kind, external_id), record in list(sync.state.records.items())
         if kind in CREDENTIAL_KINDS and (kind, external_id) not in seen
     ]
+    if gone and not items:  # as for the other kinds: an empty answer never removes everything
+        logger.warning("lockt account %s: no credential or fob listed; %d kept", sync.account.pk, len(gone))
+        gone = []
     for record in gone:
         lockt_credential_remove(sync=sync, record=record)
         sync._count("updated")
