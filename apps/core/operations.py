@@ -157,6 +157,8 @@ OPERATIONS: dict[str, OperationRule] = {
     "pollIntegrationAccount": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "listIntegrationSyncRuns": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "listIntegrationPushes": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "listIntegrationRecords": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "reassignLocktFob": rule(Scope.OBJECT, *_WRITE_GROUPS, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

@@ -8,15 +8,24 @@ typed into password fields and never shown back."""
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin
+from apps.core.admin_base import ReadOnlyModelAdmin, ServiceModelAdmin, actor_for_staff
 from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount, LocktRecord, ParqExDoor, SmartphoneKeyPush, SyncRun
-from apps.integrations.selectors import lockt_record_object
+from apps.integrations.lockt.credentials import lockt_fob_reassign
+from apps.integrations.models import (
+    IntegrationAccount,
+    LocktCredential,
+    LocktRecord,
+    ParqExDoor,
+    SmartphoneKeyPush,
+    SyncRun,
+)
+from apps.integrations.selectors import lockt_account_people, lockt_record_object
 from apps.properties.models import Property
 
 
@@ -368,3 +377,106 @@ class LocktRecordAdmin(ReadOnlyModelAdmin):
     def owner(self, obj):
         found = self._object_of(obj)
         return found[1] if found else "—"
+
+
+class MoveFobForm(forms.Form):
+    """The intermediate page of "Move the selected fob…": the account's Lockt people."""
+
+    holder = forms.ChoiceField(
+        required=False, help_text="A person linked to a Lockt user of the fob's account; empty: nobody."
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = [("", "— nobody —"), *((str(p.pk), p.display_name) for p in people)]
+
+
+@admin.register(LocktCredential)
+class LocktCredentialAdmin(ReadOnlyModelAdmin):
+    """Lockt credentials and fobs, read-only, on their holders (managed in Lockt; a fob moved
+    to another person is pushed with PUT /fob). Card numbers show their last 4 digits only."""
+
+    property_field = "record__account__property"
+    list_display = (
+        "__str__",
+        "kind",
+        "holder_name",
+        "card",
+        "claim_status",
+        "valid_from",
+        "valid_until",
+        "account",
+        "sync",
+    )
+    list_select_related = ("record__account", "holder")
+    list_filter = ("fob", "claim_status", ("record__account", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("name", "holder__display_name", "=record__external_id", "=card_last4")
+    exclude = ("card_last4",)
+    readonly_fields = ("card",)
+    ordering = ("record__account", "name")
+    actions = ["move_fob"]
+
+    def has_move_permission(self, request):
+        return self.may_write_pages(request, "integrations.view_locktcredential")
+
+    @admin.action(permissions=["move"], description="Move the selected fob to another person…")
+    def move_fob(self, request, queryset):
+        """One fob at a time: pick the new holder among the account's Lockt people (or nobody);
+        lockt_fob_reassign marks it and requests the poll whose push sends PUT /fob."""
+        fobs = list(queryset.filter(fob=True).select_related("record__account"))
+        if len(fobs) != 1 or queryset.count() != 1:
+            self.message_user(request, "Select exactly one fob to move.", messages.ERROR)
+            return None
+        fob = fobs[0]
+        people = lockt_account_people(account=fob.record.account)
+        form = MoveFobForm(request.POST if "apply" in request.POST else None, people=people)
+        if form.is_valid():
+            holder = next((p for p in people if str(p.pk) == form.cleaned_data["holder"]), None)
+            try:
+                lockt_fob_reassign(credential=fob, holder=holder, actor=self.actor(request))
+            except ApplicationError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            to = holder.display_name if holder else "nobody"
+            self.message_user(
+                request, f"{fob.name} now goes to {to}; Lockt is told at the poll just requested.", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/action_intermediate.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Move {fob.name}",
+                "opts": self.opts,
+                "queryset": queryset,
+                "form": form,
+                "action": "move_fob",
+                "submit_label": "Move",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def actor(self, request):
+        return actor_for_staff(request.user)
+
+    @admin.display(description="kind", ordering="fob")
+    def kind(self, obj):
+        return "Fob" if obj.fob else "Credential"
+
+    @admin.display(description="holder", ordering="holder__display_name")
+    def holder_name(self, obj):
+        return obj.holder.display_name if obj.holder else "—"
+
+    @admin.display(description="card")
+    def card(self, obj):
+        return obj.card_masked or "—"
+
+    @admin.display(description="Lockt account", ordering="record__account__display_name")
+    def account(self, obj):
+        return obj.record.account.display_name
+
+    @admin.display(description="sync")
+    def sync(self, obj):
+        text = obj.record.get_status_display()
+        return f"{text} · reassignment waiting for the next push" if obj.reassign_pending else text

@@ -14,12 +14,15 @@ from apps.core.api.views import ApiView, or_404
 from apps.core.exceptions import ApplicationError
 from apps.core.principal import ALL
 from apps.integrations import selectors, services
-from apps.integrations.filters import IntegrationAccountFilterSet
+from apps.integrations.filters import IntegrationAccountFilterSet, LocktRecordFilterSet
+from apps.integrations.lockt.credentials import lockt_fob_reassign
 from apps.integrations.models import SyncRun
 from apps.integrations.serializers import (
     IntegrationAccountCreateSerializer,
     IntegrationAccountSerializer,
     IntegrationAccountUpdateSerializer,
+    LocktFobReassignSerializer,
+    LocktRecordSerializer,
     SmartphoneKeyPushSerializer,
     SyncRunSerializer,
 )
@@ -156,3 +159,46 @@ class IntegrationPushListApi(_AccountApi):
     def get(self, request, accountId):
         account = self.account_or_404(accountId)
         return self.paginated(selectors.smartphonekey_push_list(account=account), SmartphoneKeyPushSerializer)
+
+
+class IntegrationRecordListApi(_AccountApi):
+    """A Lockt account's records as its polls saw them (empty for other kinds): each linked
+    Keyhouse object and its owner, credentials and fobs (card numbers masked to the last 4
+    digits), and the failed ones with field, value and reason."""
+
+    page_items_key = "records"
+
+    @operation(
+        "listIntegrationRecords",
+        responses=LocktRecordSerializer(many=True),
+        parameters=filter_parameters(LocktRecordFilterSet),
+        tags=TAGS,
+    )
+    def get(self, request, accountId):
+        account = self.account_or_404(accountId)
+        records = selectors.lockt_record_list(account=account)
+        return self.paginated(self.filtered(LocktRecordFilterSet, records), LocktRecordSerializer)
+
+
+class LocktFobReassignApi(_AccountApi):
+    @operation(
+        "reassignLocktFob",
+        request=LocktFobReassignSerializer,
+        responses={202: LocktRecordSerializer},
+        tags=TAGS,
+    )
+    def post(self, request, accountId, recordId):
+        """Move a Lockt fob to another person (or nobody): Keyhouse keeps it and pushes
+        `PUT /fob` at the poll it requests (202; `credential.reassignPending` until then)."""
+        account = self.account_or_404(accountId)
+        record = or_404(selectors.lockt_record_list(account=account).filter(pk=recordId, kind="fob").first())
+        holder_id = self.body(LocktFobReassignSerializer)["holderId"]
+        holder = None
+        if holder_id is not None:
+            holder = selectors.lockt_account_person(account=account, user_id=holder_id)
+            if holder is None:
+                message = "Not a person linked to a Lockt user of this account."
+                raise ApplicationError(f"holderId: {message}", fields={"holderId": [message]})
+        lockt_fob_reassign(credential=record.credential, holder=holder, actor=request.user.label)
+        updated = selectors.lockt_record_list(account=account).get(pk=record.pk)
+        return Response(LocktRecordSerializer(updated).data, status=202)

@@ -13,6 +13,9 @@ class IntegrationsConfig(AppConfig):
         from apps.integrations import attention
 
         attention.register()  # the dashboard's needs-attention items (apps.core.attention)
+        from apps.integrations.lockt import person_panel
+
+        person_panel.register()  # Lockt credentials on the person page (apps.core.person_panels)
         from apps.events.registry import event_names_register
         from apps.integrations.choices import IntegrationAccountKind
 
@@ -28,6 +31,10 @@ class IntegrationsConfig(AppConfig):
             "lockt_record.failed",
             "lockt_record.unlinked",
             "lockt_events.imported",
+            "lockt_credential.updated",
+            "lockt_credential.removed",
+            "lockt_fob.reassigned",
+            "lockt_fob.pushed",
             "parqex_door.linked",
             "parqex_door.updated",
             "parqex_door.missing",

@@ -1,7 +1,7 @@
 import django_filters
 
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus
-from apps.integrations.models import IntegrationAccount
+from apps.integrations.models import IntegrationAccount, LocktRecord, LocktRecordKind, LocktRecordStatus
 
 
 class IntegrationAccountFilterSet(django_filters.FilterSet):
@@ -13,4 +13,17 @@ class IntegrationAccountFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = IntegrationAccount
+        fields = []
+
+
+class LocktRecordFilterSet(django_filters.FilterSet):
+    """listIntegrationRecords filters: `kind`, `status`."""
+
+    kind = django_filters.ChoiceFilter(choices=LocktRecordKind.choices, help_text="Only records of this kind.")
+    status = django_filters.ChoiceFilter(
+        choices=LocktRecordStatus.choices, help_text="Only this status (`failed`: what to fix in Lockt)."
+    )
+
+    class Meta:
+        model = LocktRecord
         fields = []

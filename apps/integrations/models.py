@@ -172,6 +172,8 @@ class LocktRecordKind(models.TextChoices):
     LOCK = "lock", "Door"
     GROUP = "group", "Access level"
     USER = "user", "User"
+    CREDENTIAL = "credential", "Credential"
+    FOB = "fob", "Fob"
 
 
 class LocktRecordStatus(models.TextChoices):
@@ -210,6 +212,51 @@ class LocktRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Lockt {self.get_kind_display().lower()} {self.label or self.external_id}"
+
+
+class LocktCredentialClaim(models.TextChoices):
+    CLAIMED = "claimed", "Claimed"
+    UNCLAIMED = "unclaimed", "Unclaimed"
+    UNKNOWN = "", "Not stated"
+
+
+class LocktCredential(models.Model):
+    """A Lockt credential or fob as a read-only record on its holder (docs/INTEGRATIONS.md
+    "Lockt credentials and fobs"). Only the card number's last 4 digits are kept: Keyhouse
+    never uses Lockt card numbers, so the full number is never stored, logged or shown.
+    Its `LocktRecord` (kind `credential` or `fob`) holds the digest and any failure."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    record = models.OneToOneField(LocktRecord, on_delete=models.CASCADE, related_name="credential")
+    holder = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="lockt_credentials"
+    )
+    holder_external_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The holder's Lockt user id, as Lockt says (empty: unheld)."
+    )
+    name = models.CharField(max_length=200, blank=True, default="")
+    card_last4 = models.CharField(max_length=4, blank=True, default="", help_text="The card number's last 4 digits.")
+    claim_status = models.CharField(
+        max_length=16, choices=LocktCredentialClaim.choices, blank=True, default=LocktCredentialClaim.UNKNOWN
+    )
+    fob = models.BooleanField(default=False)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    reassign_pending = models.BooleanField(
+        default=False, help_text="Reassigned in Keyhouse; the next push sends it to Lockt (PUT /fob)."
+    )
+
+    class Meta:
+        verbose_name = "Lockt credential"
+        ordering = ["record__external_id"]
+
+    def __str__(self) -> str:
+        kind = "fob" if self.fob else "credential"
+        return f"Lockt {kind} {self.name or self.record.external_id}"
+
+    @property
+    def card_masked(self) -> str:
+        return f"\u2022\u2022\u2022\u2022{self.card_last4}" if self.card_last4 else ""
 
 
 class LocktEventMark(models.Model):

@@ -74,6 +74,14 @@ LOCKT_RECORD_MODELS = {
 def lockt_record_object(record: LocktRecord) -> tuple[str, str] | None:
     """The Keyhouse object a Lockt record is linked to, by name, and who owns it ("Lockt", or
     "Keyhouse" for a person Keyhouse pushed); None when it is not linked (a new record that failed)."""
+    if record.kind in ("credential", "fob"):  # a read-only record of its own, on its holder
+        from apps.integrations.models import LocktCredential
+
+        credential = LocktCredential.objects.select_related("holder").filter(record=record).first()
+        if credential is None:
+            return None
+        holder = credential.holder.display_name if credential.holder else "no holder"
+        return f"{credential} ({holder})", "Lockt"
     app_label, model = LOCKT_RECORD_MODELS[record.kind].split(".")
     content_type = ContentType.objects.get_by_natural_key(app_label, model)
     link = ExternalRef.objects.filter(
@@ -84,3 +92,56 @@ def lockt_record_object(record: LocktRecord) -> tuple[str, str] | None:
     obj = content_type.model_class()._base_manager.filter(pk=link.object_id).first()
     owner = "Keyhouse" if link.sync_direction == ExternalRefSyncDirection.FROM_INTERNAL_TO_EXTERNAL else "Lockt"
     return (str(obj) if obj is not None else "(gone)"), owner
+
+
+def lockt_record_list(*, account):
+    """An account's Lockt records (every kind), each with its linked Keyhouse object's id
+    (`linked_object_id`, None when not linked) and the link's direction, and its credential
+    (credentials and fobs): a fixed number of queries whatever the page size."""
+    from django.db.models import Case, CharField, IntegerField, OuterRef, Subquery, Value, When
+
+    from apps.integrations.models import LocktRecord
+
+    content_types = {
+        kind: ContentType.objects.get_by_natural_key(*label.split(".")).pk
+        for kind, label in LOCKT_RECORD_MODELS.items()
+    }
+    link_type = Case(
+        *[When(kind=kind, then=Value(pk)) for kind, pk in content_types.items()],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+    links = ExternalRef.objects.filter(
+        account_id=OuterRef("account_id"), external_id=OuterRef("external_id"), content_type_id=OuterRef("link_type")
+    )
+    return (
+        LocktRecord.objects.filter(account=account)
+        .annotate(link_type=link_type)
+        .annotate(
+            linked_object_id=Subquery(links.values("object_id")[:1]),
+            link_direction=Subquery(links.values("sync_direction")[:1], output_field=CharField()),
+        )
+        .select_related("credential")
+    )
+
+
+def lockt_account_person(*, account, user_id):
+    """The person `user_id` if linked to a Lockt user of this account, else None."""
+    from apps.accounts.models import User
+
+    linked = ExternalRef.objects.filter(
+        account_id=account.pk,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=user_id,
+    )
+    return User.objects.filter(pk=user_id).alive().first() if linked.exists() else None
+
+
+def lockt_account_people(*, account):
+    """The live people linked to Lockt users of this account, by name."""
+    from apps.accounts.models import User
+
+    linked = ExternalRef.objects.filter(
+        account_id=account.pk, content_type=ContentType.objects.get_for_model(User)
+    ).values("object_id")
+    return list(User.objects.alive().filter(pk__in=linked).order_by("display_name"))

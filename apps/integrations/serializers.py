@@ -3,13 +3,25 @@
 Credentials are write-only: requests carry them, no answer ever does (not even the one that
 created the account); answers name the fields that are set (`credentialFields`)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.serializers import EntitySerializer, InputSerializer, TimestampField
+from apps.core.choices import ExternalRefSyncDirection
 from apps.integrations import registry
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus, SyncRunStatus
 from apps.integrations.constants import CREDENTIAL_MAX_LENGTH, POLL_INTERVAL_MAX, POLL_INTERVAL_MIN
-from apps.integrations.models import IntegrationAccount, SmartphoneKeyPush, SmartphoneKeyPushState, SyncRun
+from apps.integrations.models import (
+    IntegrationAccount,
+    LocktCredential,
+    LocktCredentialClaim,
+    LocktRecord,
+    LocktRecordKind,
+    LocktRecordStatus,
+    SmartphoneKeyPush,
+    SmartphoneKeyPushState,
+    SyncRun,
+)
 from apps.properties.serializers import TIME_ZONES
 
 CREDENTIALS_HELP = (
@@ -215,3 +227,105 @@ class SmartphoneKeyPushSerializer(serializers.ModelSerializer):
             "queuedAt",
             "pushedAt",
         )
+
+
+class LocktCredentialSerializer(serializers.ModelSerializer):
+    """A Lockt credential or fob, read-only, on its holder. The card number is never returned:
+    only its last 4 digits."""
+
+    holderId = serializers.UUIDField(source="holder_id", read_only=True, allow_null=True)
+    holderExternalId = serializers.IntegerField(
+        source="holder_external_id", read_only=True, allow_null=True, help_text="The holder's Lockt user id."
+    )
+    name = serializers.CharField(read_only=True, help_text="Masked (`••••1234`) when it is the card number.")
+    cardLast4 = serializers.CharField(source="card_last4", read_only=True, help_text="Empty when it has no card.")
+    claimStatus = serializers.ChoiceField(
+        source="claim_status", choices=LocktCredentialClaim.choices, read_only=True, help_text="Empty: not stated."
+    )
+    fob = serializers.BooleanField(read_only=True)
+    validFrom = TimestampField(source="valid_from", read_only=True, allow_null=True)
+    validUntil = TimestampField(source="valid_until", read_only=True, allow_null=True)
+    reassignPending = serializers.BooleanField(
+        source="reassign_pending", read_only=True, help_text="Reassigned in Keyhouse; not yet pushed to Lockt."
+    )
+
+    class Meta:
+        model = LocktCredential
+        fields = (
+            "holderId",
+            "holderExternalId",
+            "name",
+            "cardLast4",
+            "claimStatus",
+            "fob",
+            "validFrom",
+            "validUntil",
+            "reassignPending",
+        )
+
+
+class LocktRecordSerializer(serializers.ModelSerializer):
+    """One Lockt record as the account's last poll saw it: the Keyhouse object it is linked to
+    and who owns it, or why it could not be applied."""
+
+    recordId = serializers.UUIDField(source="id", read_only=True)
+    accountId = serializers.UUIDField(source="account_id", read_only=True)
+    kind = serializers.ChoiceField(choices=LocktRecordKind.choices, read_only=True)
+    externalId = serializers.CharField(source="external_id", read_only=True, help_text="Its id in Lockt.")
+    label = serializers.CharField(read_only=True, help_text="Its name as Lockt shows it (card numbers masked).")
+    status = serializers.ChoiceField(choices=LocktRecordStatus.choices, read_only=True)
+    objectId = serializers.UUIDField(
+        source="linked_object_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The linked Keyhouse object (person, group, lock, schedule); null when not linked.",
+    )
+    owner = serializers.SerializerMethodField(help_text="`lockt` or `keyhouse`; null when not linked.")
+    errorField = serializers.CharField(source="error_field", read_only=True, help_text="Empty unless failed.")
+    errorValue = serializers.CharField(
+        source="error_value", read_only=True, help_text="Empty unless failed; card numbers and PINs hidden."
+    )
+    errorReason = serializers.CharField(source="error_reason", read_only=True, help_text="Empty unless failed.")
+    credential = serializers.SerializerMethodField(
+        help_text="Credentials and fobs (kind `credential`, `fob`): the record; null for other kinds."
+    )
+    updatedAt = TimestampField(source="updated_at", read_only=True)
+
+    class Meta:
+        model = LocktRecord
+        fields = (
+            "recordId",
+            "accountId",
+            "kind",
+            "externalId",
+            "label",
+            "status",
+            "objectId",
+            "owner",
+            "errorField",
+            "errorValue",
+            "errorReason",
+            "credential",
+            "updatedAt",
+        )
+
+    @extend_schema_field({"type": "string", "enum": ["lockt", "keyhouse"], "nullable": True})
+    def get_owner(self, obj):
+        direction = getattr(obj, "link_direction", None)
+        if obj.kind in (LocktRecordKind.CREDENTIAL, LocktRecordKind.FOB):
+            return "lockt" if hasattr(obj, "credential") else None
+        if not direction:
+            return None
+        return "keyhouse" if direction == ExternalRefSyncDirection.FROM_INTERNAL_TO_EXTERNAL else "lockt"
+
+    @extend_schema_field(LocktCredentialSerializer(allow_null=True))
+    def get_credential(self, obj):
+        credential = getattr(obj, "credential", None)
+        return LocktCredentialSerializer(credential).data if credential is not None else None
+
+
+class LocktFobReassignSerializer(InputSerializer):
+    holderId = serializers.UUIDField(
+        allow_null=True,
+        help_text="The new holder: a person linked to a Lockt user of this account; null = nobody.",
+    )

@@ -8,4 +8,6 @@ api_urlpatterns = [
     path("integrations/accounts/<uuid:accountId>/poll", api.IntegrationAccountPollApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/runs", api.IntegrationSyncRunListApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/pushes", api.IntegrationPushListApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/records", api.IntegrationRecordListApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/records/<uuid:recordId>/reassign", api.LocktFobReassignApi.as_view()),
 ]

@@ -41,7 +41,7 @@ from apps.locks import services as lock_services
 from apps.portal.services import unit_create
 from tests.devices.factories import device_provision
 from tests.factories import directory as d
-from tests.factories.integrations import lockt_account
+from tests.factories.integrations import lockt_account, lockt_fob_record, lockt_person_link
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -100,6 +100,8 @@ class FuzzWorld:
         device, self.phone = device_provision(member)
         spare_key, _ = api_key_create(display_name="spare", grants=[Grant(OWNER, property_id=prop.pk)], actor=SYSTEM)
         account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # a closed port: polls fail fast
+        fob_record = lockt_fob_record(account)
+        lockt_person_link(account, member)  # a holder reassignLocktFob accepts
         _, self.unit = unit_create(prop=prop, display_name="Unit 1", actor=SYSTEM)
         people = f"email,displayName\r\nfuzz.{n}@example.test,Fuzz\r\n".encode()  # valid: applyImport may apply it
         import_run = import_run_create(
@@ -123,6 +125,8 @@ class FuzzWorld:
             "apiKeyId": str(spare_key.pk),
             "eventId": str(event.pk),
             "accountId": str(account.pk),
+            "recordId": str(fob_record.pk),
+            "holderId": str(member.pk),
             "importId": str(import_run.pk),
             "version": FIRMWARE_VERSION,
             "kind": "users",
@@ -332,6 +336,7 @@ BODY_REFS = {
     "userGroupIds": "userGroupId",
     "areaIds": "areaId",
     "lockIds": "lockId",
+    "holderId": "holderId",
 }
 PUBLIC_KEYS = {
     "lockKey": crypto.ED25519,

@@ -45,3 +45,33 @@ def smartphonekey_account(prop, *, base_url: str, display_name: str = "Smartphon
         credentials={"api_key": api_key or EMULATOR_API_KEY},
         actor=SYSTEM,
     )
+
+
+def lockt_fob_record(account, *, external_id: str = "443", name: str = "Lobby fob"):
+    """A polled-looking Lockt fob of `account` (its record and credential), unheld."""
+    from django.utils import timezone
+
+    from apps.integrations.models import LocktCredential, LocktRecord
+
+    record = LocktRecord.objects.create(
+        account=account, kind="fob", external_id=external_id, label=name, updated_at=timezone.now()
+    )
+    LocktCredential.objects.create(record=record, name=name, card_last4="0000", fob=True)
+    return record
+
+
+def lockt_person_link(account, user, *, external_id: str = "1693"):
+    """Link `user` to a Lockt user of `account` (as a poll would)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from apps.core.models import ExternalRef
+
+    return ExternalRef.objects.create(
+        content_type=ContentType.objects.get_for_model(user),
+        object_id=user.pk,
+        source="lockt",
+        account_id=account.pk,
+        external_id=external_id,
+        sync_direction="fromExternalToInternal",
+        sync_status="synced",
+    )

@@ -136,6 +136,8 @@ def test_poll_now_answers_202_and_the_run_shows_in_the_account_and_its_runs(remo
         "delegate",
         "user",
         "events",
+        "credential",
+        "fob",
     ):  # an empty Lockt account
         remote.answer(f"/api/v1/{path}", Answer(200, {"data": []}))
     prop = property_create()

@@ -346,7 +346,8 @@ def test_manage_py_integration_poll_runs_the_sync_for_one_account(lockt):
     second = lockt_account(property_create(), base_url=lockt.url, display_name="Other")
     out = StringIO()
     call_command("integration_poll", "lockt", "--account", str(first.pk), stdout=out)
-    assert "Harbour (Harbour House): succeeded, fetched 27, created 20" in out.getvalue()
+    # 7 more than the users, groups and locks: the credentials and fobs
+    assert "Harbour (Harbour House): succeeded, fetched 34, created 27" in out.getvalue()
     assert ExternalRef.objects.filter(account_id=first.pk).count() > 10
     assert not ExternalRef.objects.filter(account_id=second.pk).exists()
 

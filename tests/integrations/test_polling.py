@@ -34,6 +34,8 @@ LOCKT_READS = (
     "delegate",
     "user",
     "events",
+    "credential",
+    "fob",
 )  # what a Lockt poll reads after /ping
 
 

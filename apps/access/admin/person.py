@@ -18,6 +18,7 @@ from apps.access import services as access_services
 from apps.access.admin.display import is_uuid
 from apps.access.models import AccessBlock, AccessGrant, Membership, UserGroup
 from apps.core.admin_base import scope_to_properties
+from apps.core.person_panels import person_panels_collect
 from apps.devices.models import UserDevice
 from apps.locks.models import LockAccessLog
 from apps.properties.models import Property
@@ -138,5 +139,6 @@ def person_view(model_admin, request, object_id):
             for device in devices
         ],
         "membership_count": Membership.objects.filter(user=user).count(),
+        "panels": person_panels_collect(user, list(properties.values_list("pk", flat=True))),
     }
     return render(request, "admin/accounts/user/person.html", context)

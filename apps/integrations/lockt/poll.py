@@ -1,6 +1,7 @@
 """The Lockt vendor's poll (apps.integrations.registry): read, reconcile (sync.py), push (push.py)."""
 
 from apps.integrations.lockt.client import LocktClient
+from apps.integrations.lockt.credentials import lockt_credentials_apply, lockt_fobs_push
 from apps.integrations.lockt.push import LocktPush
 from apps.integrations.lockt.sync import LocktSync, lockt_event_mark
 from apps.integrations.models import IntegrationAccount
@@ -20,6 +21,7 @@ def lockt_poll(context: PollContext) -> None:
     delegates = client.delegates()
     users = client.users()
     events = client.events(after=lockt_event_mark(account))
+    credentials, fobs = client.credentials(), client.fobs()
     sync = LocktSync(account, progress=context.progress)
     sync.run(
         schedules=schedules,
@@ -30,5 +32,7 @@ def lockt_poll(context: PollContext) -> None:
         door_states=door_states,
         delegates=delegates,
     )
+    lockt_credentials_apply(sync=sync, credentials=credentials, fobs=fobs)
     LocktPush(sync, client, users).run()
+    lockt_fobs_push(sync=sync, client=client)
     sync.flush(final=True)
