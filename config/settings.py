@@ -440,6 +440,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api.schema.postprocess_request_variants",  # after the enums: see that module
+        "apps.core.api.links.postprocess_links",  # create -> get/update/delete, for stateful clients
     ],
     # /compat/ speaks other vendors' shapes; it has its own schema (docs/INTEGRATIONS.md).
     "PREPROCESSING_HOOKS": ["apps.integrations.smartphonekey.compat.schema.exclude_compat"],

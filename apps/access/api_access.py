@@ -344,7 +344,7 @@ class UserAccessApi(ApiView):
 EXPLAIN_PARAMS = [
     OpenApiParameter("userId", OpenApiTypes.UUID, required=True),
     OpenApiParameter("lockId", OpenApiTypes.UUID, required=True),
-    OpenApiParameter("at", str, description="Instant to evaluate (ISO 8601, default now)."),
+    OpenApiParameter("at", OpenApiTypes.DATETIME, description="Instant to evaluate (RFC 3339 date-time, default now)."),
 ]
 
 

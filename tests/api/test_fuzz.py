@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from schemathesis.config import SchemathesisConfig
 
 from apps.access import services as access_services
@@ -47,6 +48,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("fast_password_hashing")
 
 PASSWORD = "correct horse battery"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "20"))  # scenarios of up to 6 calls
 FIRMWARE_VERSION = "1.0.0"
 # Calls after whose success the world no longer holds what it lends.
 DESTRUCTIVE = frozenset({"deprovisionLock", "uninstallLock", "revokeApiKey", "applyImport", "cancelImport"})
@@ -111,6 +113,9 @@ class FuzzWorld:
         _, self.firmware = api_key_create(display_name="fuzz firmware", grants=[Grant(MANAGE_FIRMWARE)], actor=SYSTEM)
         _, self.person = user_token_create(email=member.email, password=PASSWORD)
         self.lock_secret = provisioned.secret
+        # The lock's first key map, signed now: with a live worker (PostgreSQL + Redis) the
+        # build is queued, and a lock sync's acknowledgement names the map it applied.
+        lock_services.key_maps_build(property_id=prop.pk)
         event = Event.objects.filter(property_id=prop.pk).order_by("-created_at").first()
         self.values = {
             "propertyId": str(prop.pk),
@@ -154,12 +159,14 @@ class FuzzWorld:
             return self.firmware
         return self.owner
 
-    def prepare(self, case, operation_id: str, base_url: str) -> None:
-        """Swap well-formed generated ids, keys and page tokens for live ones; sign what a device signs."""
+    def prepare(self, case, operation_id: str, base_url: str, linked: frozenset = frozenset()) -> None:
+        """Swap well-formed generated ids, keys and page tokens for live ones; sign what a device signs.
+
+        `linked` names the path parameters an OpenAPI link filled (stateful phase): kept as sent."""
         if self.dirty:
             self.build()
         for name, value in list(case.path_parameters.items()):
-            if name in self.values and _well_formed(name, value):
+            if name not in linked and name in self.values and _well_formed(name, value):
                 case.path_parameters[name] = self.values[name]
         # Assign only what changed: schemathesis re-decides a modified case's positive/negative
         # label, and cannot validate a multipart body holding binary (it would call it negative).
@@ -437,46 +444,83 @@ def _well_formed(name: str, value) -> bool:
     return True
 
 
-@pytest.fixture
-def fuzz_world(live_server, transactional_db, settings, tmp_path):
-    from django.db import connection
+@pytest.fixture(scope="module")
+def fuzz_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A live server and a world seeded once for the whole module, never reset between operations.
 
-    if connection.vendor == "postgresql" and os.environ.get("KEYHOUSE_FUZZ_POSTGRES") != "1":
-        # On PostgreSQL the live server opens a connection per request and each operation's
-        # fresh world costs a TRUNCATE of every table: two operations took two minutes in CI's
-        # phase 2, the 98 would take over an hour. The fuzz runs in phase 1 (SQLite, `make
-        # test`); KEYHOUSE_FUZZ_POSTGRES=1 runs it here too (docs/RELIABILITY.md).
-        pytest.skip("schema fuzzing runs on SQLite; KEYHOUSE_FUZZ_POSTGRES=1 runs it on PostgreSQL")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "firmware": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "firmware")},
-        },
-    }
+    Fuzz writes only add data (a DELETE or a revocation makes the world build a fresh one beside
+    the old), so no operation needs an empty database; resetting it per operation (pytest-django's
+    `live_server` implies `transactional_db`: a TRUNCATE of every table per test) cost about a
+    minute per operation on PostgreSQL. The database is flushed once, when the module ends, so the
+    tests after it start from the empty database they expect.
+    """
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+    from pytest_django.live_server_helper import LiveServer
 
     from apps.firmware.services import firmware_version_upload
 
-    firmware_version_upload(
-        version=FIRMWARE_VERSION, upload=SimpleUploadedFile("image.bin", b"\x7fimage" * 64), actor=SYSTEM
-    )
-    world = FuzzWorld()
-    world.build()
-    return world
+    with django_db_blocker.unblock():
+        storages = {
+            **django_settings.STORAGES,
+            "firmware": {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path_factory.mktemp("fuzz") / "firmware")},
+            },
+        }
+        overrides = override_settings(
+            STORAGES=storages, PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+        )
+        overrides.enable()
+        server = LiveServer("127.0.0.1")
+        server._live_server_modified_settings.enable()
+        try:
+            firmware_version_upload(
+                version=FIRMWARE_VERSION, upload=SimpleUploadedFile("image.bin", b"\x7fimage" * 64), actor=SYSTEM
+            )
+            world = FuzzWorld()
+            world.build()
+            yield server, world
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            overrides.disable()
+            call_command("flush", verbosity=0, interactive=False, database="default")
 
 
 @pytest.fixture
-def fuzz_schema(live_server, fuzz_world):
+def db():
+    """Named `db` so pytest-django creates the test database for these tests (it does for a test
+    whose fixtures include `db`) without its per-test transaction: the fuzz's data is shared with
+    the live server's connections and stays for the module (`fuzz_server`)."""
+
+
+@pytest.fixture
+def fuzz_world(fuzz_server, django_db_blocker, db):
+    with django_db_blocker.unblock():
+        yield fuzz_server[1]
+
+
+@pytest.fixture(scope="module")
+def fuzz_schema(fuzz_server):
+    server, _ = fuzz_server
     config = SchemathesisConfig.from_dict(
         {
-            "base-url": live_server.url,
+            "base-url": server.url,
             "seed": 18,
             # Text never carries U+0000 (DRF refuses it in every string; PostgreSQL cannot store it):
             # docs/API.md "Limits" states it once for every string rather than as N patterns.
             "generation": {"max-examples": EXAMPLES, "no-shrink": True, "database": "none", "allow-x00": False},
             "checks": {"enabled": True},
-            "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": True},
+                "fuzzing": {"enabled": True},
+                # Only the schema's own links (apps/core/api/links.py): an inferred one such as
+                # requestEmailChange -> confirmEmailChange needs the code the email carries.
+                "stateful": {"enabled": True, "inference": {"algorithms": []}},
+            },
             "request-timeout": 30,
             "operations": [
                 {
@@ -492,18 +536,18 @@ def fuzz_schema(live_server, fuzz_world):
             ],
         }
     )
-    return schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json", config=config)
+    return schemathesis.openapi.from_url(f"{server.url}/api/v1/schema/?format=json", config=config)
 
 
 schema = schemathesis.pytest.from_fixture("fuzz_schema")
 
 
 @schema.parametrize()
-def test_every_operation_conforms(case, fuzz_world, live_server):
+def test_every_operation_conforms(case, fuzz_server, fuzz_world):
     operation_id = case.operation.definition.raw["operationId"]
     if _multipart_list(case):
         return  # a one-item list and its item are the same form fields: nothing the server can tell apart
-    fuzz_world.prepare(case, operation_id, live_server.url)
+    fuzz_world.prepare(case, operation_id, fuzz_server[0].url)
     secret = fuzz_world.credential(operation_id)
     headers = {"Authorization": f"Bearer {secret}"} if secret and not _about_authorization(case) else None
     response = case.call_and_validate(headers=headers)
@@ -524,3 +568,55 @@ def test_the_fuzzed_schema_publishes_every_operation_of_the_permission_map(clien
     }
     assert len(published) >= 98
     assert sorted(set(OPERATIONS) ^ published) == []
+
+
+def test_the_stateful_phase_follows_the_links(fuzz_server, fuzz_world, fuzz_schema):
+    """The schema's links (create -> get/update/delete, apps/core/api/links.py) drive
+    schemathesis' state machine: each linked call is sent with the id the create answered, under
+    every check. It runs, makes requests, and a linked get finds the object a create made."""
+    import hypothesis
+
+    server, world = fuzz_server
+    calls = []
+
+    class Machine(fuzz_schema.as_state_machine()):
+        def step(self, input):
+            self._linked = frozenset(
+                name
+                for location, name in input.applied_parameters
+                if name and getattr(location, "value", location) == "path"
+            )
+            return super().step(input)
+
+        def before_call(self, case):
+            operation_id = case.operation.definition.raw["operationId"]
+            # A sync is signed with the world's lock or phone keys, so it names the world's own.
+            linked = frozenset() if operation_id in ("syncLock", "syncUserDevice") else self._linked
+            world.prepare(case, operation_id, server.url, linked=linked)
+
+        def get_call_kwargs(self, case):
+            if _about_authorization(case):
+                return {}
+            secret = world.credential(case.operation.definition.raw["operationId"])
+            return {"headers": {"Authorization": f"Bearer {secret}"}} if secret else {}
+
+        def after_call(self, response, case):
+            operation_id = case.operation.definition.raw["operationId"]
+            calls.append((operation_id, case.method.upper(), response.status_code, bool(self._linked)))
+            if not self._linked:
+                world.after(operation_id, case.method.upper(), response.status_code)
+
+    Machine.run(
+        settings=hypothesis.settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.generate],
+        )
+    )
+    linked = [call for call in calls if call[3]]
+    assert calls and linked, calls
+    assert any(method == "GET" and status == 200 for _, method, status, _ in linked), linked
