@@ -3,7 +3,8 @@
 from rest_framework import serializers
 
 from apps.areas.models import Area, AreaAreaType
-from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer
+from apps.areas.selectors import sub_area_ids
+from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, page_cached
 from apps.firmware.serializers import RequiredFirmwarePrivateField
 
 
@@ -39,6 +40,10 @@ class AccessListEntrySerializer(InputSerializer):
         if needed and not attrs.get(needed):
             raise serializers.ValidationError({needed: [f"Required when accessType is {attrs['accessType']}."]})
         return attrs
+
+
+def _sub_area_ids(areas) -> dict:
+    return sub_area_ids([area.pk for area in areas])
 
 
 class AreaSerializer(EntitySerializer):
@@ -83,10 +88,10 @@ class AreaSerializer(EntitySerializer):
         return [str(lock.pk) for lock in locks]
 
     def get_subAreaIds(self, obj) -> list[str]:
-        children = getattr(obj, "live_children", None)
+        children = page_cached(self.fields["subAreaIds"], "_sub_area_ids", _sub_area_ids)
         if children is None:
-            children = obj.children.alive().only("id")
-        return [str(child.pk) for child in children]
+            children = _sub_area_ids([obj])
+        return children.get(obj.pk, [])
 
 
 class CreateAreaSerializer(InputSerializer):

@@ -4,9 +4,20 @@ import zoneinfo
 
 from rest_framework import serializers
 
-from apps.core.api.serializers import AddressSerializer, EntitySerializer, ExternalRefsField, InputSerializer
+from apps.core.api.serializers import (
+    AddressSerializer,
+    EntitySerializer,
+    ExternalRefsField,
+    InputSerializer,
+    page_cached,
+)
 from apps.firmware.serializers import RequiredFirmwarePrivateField
 from apps.properties.models import Property
+from apps.properties.selectors import access_manager_ids
+
+
+def _access_manager_ids(properties) -> dict:
+    return access_manager_ids([prop.pk for prop in properties])
 
 
 class PropertySerializer(EntitySerializer):
@@ -35,7 +46,10 @@ class PropertySerializer(EntitySerializer):
         )
 
     def get_accessManagerIds(self, obj) -> list[str]:
-        return [str(user.pk) for user in obj.access_managers.all()]
+        managers = page_cached(self.fields["accessManagerIds"], "_access_manager_ids", _access_manager_ids)
+        if managers is None:
+            managers = _access_manager_ids([obj])
+        return managers.get(obj.pk, [])
 
 
 # The schema lists every name the server accepts (`TimeZoneEnum`), as validate_time_zone checks them.
