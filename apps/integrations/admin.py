@@ -246,10 +246,13 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
         run = runs[0] if runs else None
         if run is None:
             return "—"
-        return (
-            f"{run.get_status_display()}: {run.fetched} fetched, {run.created} created, "
-            f"{run.updated} updated, {run.unchanged} unchanged, {run.failed} failed"
-        )
+        # The counts that are not zero (a 1,366 px list has no room for five), fetched always.
+        counts = [f"{run.fetched} fetched"] + [
+            f"{value} {name}"
+            for name, value in (("created", run.created), ("updated", run.updated), ("failed", run.failed))
+            if value
+        ]
+        return f"{run.get_status_display()}: {', '.join(counts)}"
 
     @admin.display(description="last error")
     def short_error(self, obj):
