@@ -239,7 +239,9 @@ def _assert_payloads_as_rebuilt(prop) -> None:
         assert canonical.canonical(rebuilt) == canonical.canonical(stored)
 
 
-def test_a_build_all_in_parts_signs_every_lock_once_as_the_whole_build_would(django_capture_on_commit_callbacks):
+def test_a_build_all_in_parts_signs_every_lock_once_as_the_whole_build_would(
+    django_capture_on_commit_callbacks, eager_celery
+):
     prop, pool_pass, pool_door, swimmer = _campus(extra_units=5)
     access_services.membership_add(group=pool_pass, user=swimmer, actor=SYSTEM)
     settle()
