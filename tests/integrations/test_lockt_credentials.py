@@ -21,22 +21,14 @@ from apps.integrations.models import LocktCredential, LocktRecord
 from tests.factories.accounts import key_client
 from tests.factories.directory import ok, property_create, refused, user_create
 from tests.factories.integrations import lockt_account
-from tests.integrations.lockt_emulator.conftest import Lockt
-from tests.integrations.test_lockt_sync import EMULATOR, _linked, _writes
+from tests.integrations import test_lockt_sync
+from tests.integrations.test_lockt_sync import _linked, _writes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+lockt = test_lockt_sync.lockt  # the example instance, as the sync tests use it
+
 SEED_CARDS = ("8769", "10050", "1003", "1234", "10000", "11000", "5102")
-
-
-@pytest.fixture
-def lockt(client, live_server, settings):
-    settings.KEYHOUSE_INTEGRATION_ALLOW_HTTP = True
-    remote = Lockt(client)
-    remote.control("POST", "reset")
-    assert remote.control("POST", "switches", {"accesslevel_doors_schedule_id": True}).status_code == 200
-    remote.url = f"{live_server.url}{EMULATOR}"
-    return remote
 
 
 @pytest.fixture
