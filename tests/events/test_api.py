@@ -233,7 +233,11 @@ def test_an_event_a_worker_is_processing_right_now_is_a_409(owner_client, monkey
     assert "being processed" in body["error"]
 
 
-@pytest.mark.parametrize("event_id", [str(uuid.uuid4()), "not-a-uuid"])
+# A fixed unknown id: parallel runs (pytest -n) need every process to collect the same test ids.
+UNKNOWN_ID = "0193a3e1-5c2d-7000-8000-00000000d00d"
+
+
+@pytest.mark.parametrize("event_id", [UNKNOWN_ID, "not-a-uuid"])
 def test_unknown_event_is_a_404(owner_client, event_id):
     d.refused(owner_client.put(process_url(event_id)), 404)
 
