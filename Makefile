@@ -33,8 +33,12 @@ chromium:
 	      || echo "warning: could not install chromium; browser tests will be skipped"; \
 	  else echo "warning: chromium missing and cannot be installed here; browser tests will be skipped"; fi; }
 
+# The suite runs in parallel processes (pytest-xdist), one per CPU up to 4, each file in one
+# process; TEST_PROCESSES=0 runs it in this one process.
+TEST_PROCESSES ?= $(shell $(PYTHON) -c 'import os; print(min(os.cpu_count() or 1, 4))')
+
 test: install chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	$(PY) tests/bench/run.py

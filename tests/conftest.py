@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -66,20 +68,58 @@ def pytest_runtest_setup(item):
     keep_watching()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `serial` restart a server every test process shares (PostgreSQL): in a
+    parallel run (`pytest -n N`, N > 1) they are skipped; `.ci/run` runs them alone afterwards."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        alone = pytest.mark.skip(reason=f"restarts what {workers} parallel test processes share: run alone (-m serial)")
+        for item in items:
+            if item.get_closest_marker("serial"):
+                item.add_marker(alone)
+
+
+def _secret_watch_totals(config) -> tuple[int, int, list]:
+    """(secret forms, log lines, leaks) of this process, plus those of every pytest-xdist worker
+    that reported to it (`pytest_testnodedown`)."""
+    from tests.secret_watch import WATCH
+
+    secrets, lines, leaks = len(WATCH.secrets), len(WATCH.lines), [tuple(leak) for leak in WATCH.leaks()]
+    for report in getattr(config, "_secret_watch_workers", []):
+        secrets, lines = secrets + report["secrets"], lines + report["lines"]
+        leaks += [tuple(leak) for leak in report["leaks"]]
+    return secrets, lines, leaks
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under pytest-xdist (`-n`): collect what each worker's watch saw."""
+    report = getattr(node, "workeroutput", {}).get("secret_watch")
+    if report:
+        node.config._secret_watch_workers = [*getattr(node.config, "_secret_watch_workers", []), report]
+
+
 def pytest_terminal_summary(terminalreporter):
     from tests.secret_watch import WATCH
 
-    if WATCH.installed:
+    workers = getattr(terminalreporter.config, "_secret_watch_workers", [])
+    if WATCH.installed or workers:
+        secrets, lines, leaks = _secret_watch_totals(terminalreporter.config)
         terminalreporter.write_line(
-            f"secret watch: {len(WATCH.secrets)} secret forms created, {len(WATCH.lines)} log lines read, "
-            f"{len(WATCH.leaks())} leaks"
+            f"secret watch: {secrets} secret forms created, {lines} log lines read, {len(leaks)} leaks"
         )
 
 
 def pytest_sessionfinish(session, exitstatus):
     from tests.secret_watch import WATCH
 
-    leaks = WATCH.leaks()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller reports and fails
+        workeroutput["secret_watch"] = {
+            "secrets": len(WATCH.secrets), "lines": len(WATCH.lines), "leaks": [list(leak) for leak in WATCH.leaks()],
+        }  # fmt: skip
+        return
+    leaks = _secret_watch_totals(session.config)[2]
     if not leaks:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

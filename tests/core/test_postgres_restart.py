@@ -25,7 +25,7 @@ from apps.events.models import Event
 from tests.factories import directory as d
 from tests.factories.accounts import api_key_with
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.serial]
 
 THREADS = 6
 BEFORE, AFTER = 1.5, 3.0  # seconds of load before the restart and after it is back
