@@ -32,6 +32,7 @@ class IntegrationsConfig(AppConfig):
             "lockt_record.unlinked",
             "lockt_events.imported",
             "lockt_credential.updated",
+            "lockt_credential.batch_created",
             "lockt_credential.removed",
             "lockt_fob.reassigned",
             "lockt_fob.pushed",

@@ -22,7 +22,9 @@ import logging
 import zoneinfo
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.exceptions import ApplicationError
@@ -38,6 +40,7 @@ from apps.integrations.models import LocktCredential, LocktCredentialClaim, Lock
 logger = logging.getLogger("keyhouse.integrations.lockt")
 
 CREDENTIAL_KINDS = (KINDS.CREDENTIAL, KINDS.FOB)
+CREDENTIALS_BATCH = 500  # new credentials per transaction (docs/INTEGRATIONS.md "Lockt credentials and fobs")
 PUT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # spec F29 example, in the site's zone
 
 
@@ -63,6 +66,22 @@ def _payload(account, record: LocktRecord, credential: LocktCredential | None = 
     return payload
 
 
+def _fields(values: mapping.CredentialValues, holder_id) -> dict:
+    """A credential's stored fields, as Lockt says (the card number reduced to its last 4)."""
+    return {
+        "holder_id": holder_id,
+        "holder_external_id": values.holder_external_id,
+        "name": _shown_name(values),
+        "card_last4": card_last4(values.card_number),
+        "claim_status": {True: LocktCredentialClaim.CLAIMED, False: LocktCredentialClaim.UNCLAIMED}.get(
+            values.claimed, LocktCredentialClaim.UNKNOWN
+        ),
+        "fob": values.fob,
+        "valid_from": values.valid_from,
+        "valid_until": values.valid_until,
+    }
+
+
 @transaction.atomic
 def lockt_credential_apply(
     *, sync: LocktSync, kind: str, values: mapping.CredentialValues, holder_id, digest: str
@@ -73,21 +92,7 @@ def lockt_credential_apply(
     label = _shown_name(values)
     _record_ok(account, sync.state, kind, external_id, digest=digest, label=label)
     record = sync.state.records[kind, external_id]
-    credential, created = LocktCredential.objects.update_or_create(
-        record=record,
-        defaults={
-            "holder_id": holder_id,
-            "holder_external_id": values.holder_external_id,
-            "name": label,
-            "card_last4": card_last4(values.card_number),
-            "claim_status": {True: LocktCredentialClaim.CLAIMED, False: LocktCredentialClaim.UNCLAIMED}.get(
-                values.claimed, LocktCredentialClaim.UNKNOWN
-            ),
-            "fob": values.fob,
-            "valid_from": values.valid_from,
-            "valid_until": values.valid_until,
-        },
-    )
+    credential, created = LocktCredential.objects.update_or_create(record=record, defaults=_fields(values, holder_id))
     event_append(
         event_name="lockt_credential.updated",
         actor=sync.actor,
@@ -95,6 +100,61 @@ def lockt_credential_apply(
         payload=_payload(account, record, credential),
     )
     return "created" if created else "updated"
+
+
+@transaction.atomic
+def lockt_credentials_create(*, sync: LocktSync, batch: list[tuple]) -> list[LocktRecord]:
+    """Credentials and fobs new to Keyhouse, at once: their records, the credentials and one
+    event for them all (`lockt_credential.batch_created`: kind, Lockt id and holder id of each),
+    in one transaction (a first poll brings one per person).
+    `batch` holds (kind, values, holder id, digest); the records are returned for the poll's
+    state, which the caller updates once this has committed."""
+    account, now = sync.account, timezone.now()
+    records, credentials = [], []
+    for kind, values, holder_id, digest in batch:
+        record = LocktRecord(
+            account=account,
+            kind=kind,
+            external_id=str(values.external_id),
+            digest=digest,
+            label=_shown_name(values)[:300],
+            status="synced",
+            updated_at=now,
+        )
+        records.append(record)
+        credentials.append(LocktCredential(record=record, **_fields(values, holder_id)))
+    LocktRecord.objects.bulk_create(records, batch_size=500)
+    LocktCredential.objects.bulk_create(credentials, batch_size=500)
+    event_append(
+        event_name="lockt_credential.batch_created",
+        actor=sync.actor,
+        property_id=account.property_id,
+        payload={
+            "accountId": str(account.pk),
+            "credentials": [
+                {key: value for key, value in _payload(account, record, credential).items() if key != "accountId"}
+                for record, credential in zip(records, credentials, strict=True)
+            ],
+        },
+    )
+    return records
+
+
+def _credentials_batch(sync: LocktSync, batch: list[tuple]) -> None:
+    """Create a batch of new credentials; if the batch is refused, each is applied alone, so a
+    bad one fails by itself."""
+    try:
+        records = lockt_credentials_create(sync=sync, batch=batch)
+    except (IntegrityError, ValidationError) as exc:
+        logger.warning(
+            "lockt account %s: a batch of %d credentials applied one by one: %s", sync.account.pk, len(batch), exc
+        )
+        for kind, values, holder_id, digest in batch:
+            sync._count(lockt_credential_apply(sync=sync, kind=kind, values=values, holder_id=holder_id, digest=digest))
+        return
+    for record in records:
+        sync.state.records[record.kind, record.external_id] = record
+        sync._count("created")
 
 
 @transaction.atomic
@@ -136,6 +196,7 @@ def lockt_credentials_apply(*, sync: LocktSync, credentials: list, fobs: list) -
         )
     )
     seen: set[tuple[str, str]] = set()
+    fresh: list[tuple] = []  # new here: created in batches after the loop
     items = [(r, fob_records.get(_raw_id(r) or "")) for r in credentials]
     listed = {_raw_id(r) for r in credentials}
     items += [(None, r) for rid, r in fob_records.items() if rid not in listed]  # fobs /credential left out
@@ -162,10 +223,15 @@ def lockt_credentials_apply(*, sync: LocktSync, credentials: list, fobs: list) -
             holder_id = sync._object_id(KINDS.USER, str(values.holder_external_id))
         digest = mapping.record_digest({"credential": raw, "fob": fob_raw, "holder": str(holder_id)})
         record = sync.state.records.get((kind, external_id))
-        if record is not None and record.digest == digest and record.status == "synced":
+        if record is None:
+            fresh.append((kind, values, holder_id, digest))
+            continue
+        if record.digest == digest and record.status == "synced":
             sync._count("unchanged")
             continue
         sync._count(lockt_credential_apply(sync=sync, kind=kind, values=values, holder_id=holder_id, digest=digest))
+    for start in range(0, len(fresh), CREDENTIALS_BATCH):
+        _credentials_batch(sync, fresh[start : start + CREDENTIALS_BATCH])
     gone = [
         record
         for (kind, external_id), record in list(sync.state.records.items())
