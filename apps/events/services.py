@@ -49,13 +49,21 @@ def event_append(*, event_name: str, actor: str, payload: dict | None = None, **
         event_source=event_source_of(event_name),
         payload=payload or {},
         last_modified_by=actor,
+        processed_at=_processed_unless_handled(event_name),
         **refs,
     )
     event.full_clean()
     event.save()
     event_id_record(event.id)
-    transaction.on_commit(partial(_enqueue, event.id))
+    if event.processed_at is None:
+        transaction.on_commit(partial(_enqueue, event.id))
     return event
+
+
+def _processed_unless_handled(event_name: str):
+    """An event no handler listens to is processed when it is written (now), and never queued:
+    a worker would only mark it so. Others start unprocessed (None)."""
+    return None if handlers_for(event_name) else timezone.now()
 
 
 def events_append(*, events: list[dict], actor: str) -> list[Event]:
@@ -70,14 +78,21 @@ def events_append(*, events: list[dict], actor: str) -> list[Event]:
         spec = dict(spec)
         name, payload = spec.pop("event_name"), spec.pop("payload", None)
         event = Event(
-            event_name=name, event_source=event_source_of(name), payload=payload or {}, last_modified_by=actor, **spec
+            event_name=name,
+            event_source=event_source_of(name),
+            payload=payload or {},
+            last_modified_by=actor,
+            processed_at=_processed_unless_handled(name),
+            **spec,
         )
         event.full_clean(validate_unique=False, validate_constraints=False)
         rows.append(event)
     Event.objects.bulk_create(rows, batch_size=500)
     for event in rows:
         event_id_record(event.id)
-    transaction.on_commit(partial(_enqueue_each, [event.id for event in rows]))
+    queued = [event.id for event in rows if event.processed_at is None]
+    if queued:
+        transaction.on_commit(partial(_enqueue_each, queued))
     return rows
 
 

@@ -98,12 +98,21 @@ def test_sweep_enqueues_only_due_events(flaky, sent):
     assert fresh.pk not in sent and waiting.pk not in sent
 
 
-def test_sweep_grace_boundary(sent):
-    event = event_add()
+def test_sweep_grace_boundary(flaky, sent):
+    event = event_add(FLAKY)
     Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - SWEEP_GRACE + dt.timedelta(seconds=5))
     assert events_sweep() == 0
     Event.objects.filter(pk=event.pk).update(created_at=timezone.now() - SWEEP_GRACE - dt.timedelta(seconds=1))
     assert events_sweep() == 1
+
+
+def test_an_event_no_handler_listens_to_is_processed_when_written_and_never_queued(flaky, sent):
+    quiet = event_add("test_events.nobody_listens")
+    make_old(quiet)
+    assert Event.objects.get(pk=quiet.pk).processed_at is not None
+    assert events_sweep() == 0 and quiet.pk not in sent
+    handled = event_add(FLAKY)
+    assert Event.objects.get(pk=handled.pk).processed_at is None
 
 
 def test_the_sweep_task_processes_due_events(flaky, settings):
