@@ -168,3 +168,15 @@ def test_the_compat_schema_holds_both_calls_and_the_api_schema_neither(world):
     assert {"400", "401", "403", "404", "200"} <= set(add["responses"])
     api = Client().get("/api/v1/schema/", {"format": "json"}).json()
     assert not [path for path in api["paths"] if "compat" in path]
+
+
+def test_a_day_at_the_edge_of_the_calendar_is_a_400_naming_the_field(world):
+    response = _add(world, {"validFrom": "0001-01-01"})  # Europe/Paris is ahead of UTC: before year 1 in UTC
+    assert response.status_code == 400, response.content
+    assert response.json() == {"success": False, "error": "validFrom: out of range: '0001-01-01'"}
+
+
+def test_granted_by_is_at_most_200_characters_as_sent(world):
+    response = _add(world, {"grantedBy": "desk" + " " * 197})  # 201 characters, 4 once trimmed
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "grantedBy: at most 200 characters"

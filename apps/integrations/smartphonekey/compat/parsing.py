@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 LEVELS = ("OWNER", "ADMIN", "USER", "GUEST")
+GRANTED_BY_MAX = 200
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -53,9 +54,10 @@ def parse_body(body) -> AddAccessibleLock:
     level = _string(body, "accessLevel", required=True)
     if level not in LEVELS:
         raise Refused("accessLevel", f"must be one of {', '.join(LEVELS)}")
-    granted_by = _string(body, "grantedBy", required=True).strip()
-    if len(granted_by) > 200:
-        raise Refused("grantedBy", "at most 200 characters")
+    granted_by = _string(body, "grantedBy", required=True)
+    if len(granted_by) > GRANTED_BY_MAX:
+        raise Refused("grantedBy", f"at most {GRANTED_BY_MAX} characters")
+    granted_by = granted_by.strip()
     lock_name = _string(body, "lockName", required=False) or ""
     return AddAccessibleLock(
         lock_id=lock_id.strip(),
@@ -79,10 +81,15 @@ def parse_time(value: str | None, *, field: str, zone: str, end: bool) -> dt.dat
             raise Refused(field, f"not a date: {value!r}") from None
         if end:
             day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+        try:
+            return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+        except OverflowError:  # a day at the very edge of the calendar
+            raise Refused(field, f"out of range: {value!r}") from None
     if not _DATETIME.fullmatch(value):
         raise Refused(field, "must be an RFC 3339 date-time with an offset, or a date (YYYY-MM-DD)")
     try:
         return dt.datetime.fromisoformat(value.replace("z", "Z")).astimezone(dt.UTC)
+    except OverflowError:
+        raise Refused(field, f"out of range: {value!r}") from None
     except ValueError:
         raise Refused(field, f"not a date-time: {value!r}") from None

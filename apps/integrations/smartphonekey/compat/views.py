@@ -7,20 +7,20 @@ Not the Keyhouse envelope: answers are `{success: true, ...}` as the seed shows,
 (issued to that key by `POST auth/token`).
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.access.models import AccessLevel
 from apps.access.policies import check_may_grant, user_named
 from apps.accounts.selectors import credential_authenticate
 from apps.core.exceptions import ApplicationError, Forbidden
 from apps.core.operations import INSTALL_LOCK, MANAGE_ACCESS, OWNER, PROVISION_LOCK, SUPPORT
-from apps.integrations.smartphonekey.compat import parsing, tokens
+from apps.integrations.smartphonekey.compat import parsing, schema, tokens
 from apps.integrations.smartphonekey.compat.services import _iso, compat_accessible_lock_add
 from apps.locks.models import Lock
 
@@ -28,22 +28,6 @@ GRANTERS = frozenset({OWNER, MANAGE_ACCESS})  # who may give grants through a ke
 # A key's scope: the locks it may read (getLock's rule). Outside it a lock is 404; inside it
 # without GRANTERS, or a level it may not give, 403.
 READERS = frozenset({OWNER, MANAGE_ACCESS, SUPPORT, INSTALL_LOCK, PROVISION_LOCK})
-TAGS = ["SmartphoneKey compatibility"]
-
-ERROR = inline_serializer(
-    "SmartphoneKeyError",
-    {
-        "success": serializers.BooleanField(default=False),
-        "error": serializers.CharField(help_text="`<field>: <reason>`"),
-    },
-)
-API_KEY_HEADER = OpenApiParameter(
-    "X-API-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="A Keyhouse API key (its scope bounds lockId).",
-)
 
 
 def _refuse(field: str, reason: str, status: int) -> Response:
@@ -79,6 +63,7 @@ def _bearer(request, principal) -> None:
 
 
 class CompatView(APIView):
+    schema = AutoSchema()  # with schema.compat_operation: SmartphoneKey's shapes, not the envelope
     authentication_classes = ()
     permission_classes = (AllowAny,)
     renderer_classes = (JSONRenderer,)
@@ -87,22 +72,11 @@ class CompatView(APIView):
 
 
 class TokenApi(CompatView):
-    @extend_schema(
+    @schema.compat_operation(
         operation_id="compatSmartphoneKeyToken",
-        tags=TAGS,
-        parameters=[API_KEY_HEADER],
+        auth=[schema.API_KEY],
         request=None,
-        responses={
-            200: inline_serializer(
-                "SmartphoneKeyToken",
-                {
-                    "success": serializers.BooleanField(),
-                    "token": serializers.CharField(help_text="HS256 JWT with `kid`; valid at most one hour."),
-                    "expiresAt": serializers.DateTimeField(),
-                },
-            ),
-            401: ERROR,
-        },
+        responses={200: schema.TOKEN, 401: schema.ERROR, 503: schema.ERROR},
         summary="A JWT for AddAccessibleLock, issued to the X-API-Key",
     )
     def post(self, request):
@@ -115,44 +89,18 @@ class TokenApi(CompatView):
 
 
 class AddAccessibleLockApi(CompatView):
-    @extend_schema(
+    @schema.compat_operation(
         operation_id="compatSmartphoneKeyAddAccessibleLock",
-        tags=TAGS,
+        auth=[{**schema.API_KEY, **schema.BEARER}],
         parameters=[
-            API_KEY_HEADER,
-            OpenApiParameter("id", str, OpenApiParameter.PATH, description="Keyhouse user id."),
+            OpenApiParameter(
+                "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Keyhouse user id (not an id: 404)."
+            )
         ],
-        request=inline_serializer(
-            "SmartphoneKeyAddAccessibleLock",
-            {
-                "lockId": serializers.CharField(help_text="Keyhouse lock id, within the API key's scope."),
-                "lockName": serializers.CharField(required=False, help_text="A label; never renames the lock."),
-                "accessLevel": serializers.ChoiceField(choices=AccessLevel.choices),
-                "validFrom": serializers.CharField(
-                    required=False, help_text="RFC 3339 with an offset, or YYYY-MM-DD (that day, property zone)."
-                ),
-                "validUntil": serializers.CharField(
-                    required=False, help_text="As validFrom; now or earlier revokes (there is no removal call)."
-                ),
-                "grantedBy": serializers.CharField(max_length=200),
-            },
-        ),
+        request={"application/json": schema.ADD_REQUEST},
         responses={
-            200: inline_serializer(
-                "SmartphoneKeyAddAccessibleLockResult",
-                {
-                    "success": serializers.BooleanField(),
-                    "aggregateId": serializers.CharField(help_text="The user id."),
-                    "version": serializers.IntegerField(help_text="Rises by 1 per change to the user's locks."),
-                    "event": serializers.JSONField(allow_null=True, help_text="The change, or null if none."),
-                    "lockId": serializers.CharField(),
-                    "accessLevel": serializers.ChoiceField(choices=AccessLevel.choices),
-                },
-            ),
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
+            200: schema.ADD_RESULT,
+            **dict.fromkeys((400, 401, 403, 404, 503), schema.ERROR),
         },
         summary="Grant a user access to a lock (SmartphoneKey shape)",
     )
