@@ -60,9 +60,9 @@ class PermissionGrantInline(admin.TabularInline):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(PropertyScopedAdmin):
-    property_field = None  # API keys: superusers only
-
     """Create (secret shown once), rename, re-scope and revoke API keys."""
+
+    property_field = None  # API keys: superusers only
 
     list_display = ("display_name", "prefix", "permissions", "last_used_at", "revoked_at", "created_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)

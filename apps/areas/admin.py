@@ -92,9 +92,9 @@ class AreaMoveForm(forms.Form):
 
 @admin.register(Area)
 class AreaAdmin(ServiceModelAdmin):
-    property_field = "property"
-
     """Areas of every property; the tree itself is shown on the property's page."""
+
+    property_field = "property"
 
     form = AreaForm
     list_display = ("display_name", "property", "area_type", "parent", "depth")

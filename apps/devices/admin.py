@@ -23,9 +23,9 @@ _SYNC = (
 
 @admin.register(UserDevice)
 class UserDeviceAdmin(PropertyScopedAdmin):
-    property_field = None  # devices belong to people, not properties: superusers only
-
     """Devices per user (filter by person from the user column), sync state and keys."""
+
+    property_field = None  # devices belong to people, not properties: superusers only
 
     list_display = (
         "display_name",

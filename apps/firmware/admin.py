@@ -46,9 +46,9 @@ class FirmwareUploadForm(forms.ModelForm):
 
 @admin.register(FirmwareVersion)
 class FirmwareVersionAdmin(ServiceModelAdmin):
-    property_field = None  # firmware is global: superusers only
-
     """Uploaded versions. A version never changes after upload and is never deleted."""
+
+    property_field = None  # firmware is global: superusers only
 
     form = FirmwareUploadForm
     list_display = ("version", "size", "sha256_short", "storage", "assignment_count", "created_at")

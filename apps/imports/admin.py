@@ -51,9 +51,9 @@ class UploadForm(forms.Form):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(PropertyScopedAdmin):
-    property_field = "property"
-
     """The history of runs; a run's page is its diff (see `run_view`)."""
+
+    property_field = "property"
 
     list_display = (
         "run_link",

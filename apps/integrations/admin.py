@@ -89,10 +89,9 @@ class IntegrationAccountForm(forms.ModelForm):
 
 @admin.register(IntegrationAccount)
 class IntegrationAccountAdmin(ServiceModelAdmin):
-    property_field = "property"
-
     """Remote accounts mirrored into properties: how each is doing, its last run, Poll now."""
 
+    property_field = "property"
     form = IntegrationAccountForm
     list_display = (
         "display_name",
@@ -266,9 +265,9 @@ class IntegrationAccountAdmin(ServiceModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyModelAdmin):
-    property_field = "account__property"
-
     """Every poll of every account, newest first, with its counts and error."""
+
+    property_field = "account__property"
 
     list_display = (
         "started_at",

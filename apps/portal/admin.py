@@ -78,9 +78,9 @@ if _area_admin is not None and UnitUserInline not in _area_admin.inlines:
 
 @admin.register(Unit)
 class UnitAdmin(PropertyScopedAdmin):
-    property_field = "property"
-
     """Resident areas with their portal token; created and changed on the area page."""
+
+    property_field = "property"
 
     list_display = ("display_name", "property", "people", "token")
     list_select_related = ("property",)

@@ -78,9 +78,9 @@ class UserGroupAddForm(forms.ModelForm):
 
 @admin.register(UserGroup)
 class UserGroupAdmin(ServiceModelAdmin):
-    property_field = "property"
-
     """User groups of every property, with their members."""
+
+    property_field = "property"
 
     add_form = UserGroupAddForm
     list_display = ("display_name", "property", "group_type", "group_source", "area", "member_count")

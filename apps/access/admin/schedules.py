@@ -82,9 +82,9 @@ def _areas_using(property_id, *, key: str, value) -> list[Area]:
 
 @admin.register(Schedule)
 class ScheduleAdmin(PropertyZoneAdmin, ServiceModelAdmin):
-    property_field = "property"
-
     """Schedules per property; the change page edits the weekly windows on a grid."""
+
+    property_field = "property"
 
     form = ScheduleForm
     list_display = ("display_name", "property", "windows_text", "validity", "last_modified_at")
