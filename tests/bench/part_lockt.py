@@ -76,7 +76,7 @@ def lockt_rows(results: dict, database: str) -> list[tuple[str, str, str, bool |
                 r["second_writes_outside_poll_time"] <= SECOND_SYNC_WRITES_MAX,
             ),
             (
-                f"{n}: unchanged poll: all writes (poll time: run row, account, 2 events)",
+                f"{n}: unchanged poll: all writes (the account's poll time)",
                 str(r["second_writes"]),
                 "–",
                 None,
