@@ -181,16 +181,22 @@ def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def window_intersect(line_from: str, line_until: str, window: tuple[str, str] | None) -> tuple[str, str] | None:
+def window_narrow(line_from: str, line_until: str, window: tuple[str, str] | None) -> tuple[str, str]:
     """A line's validity narrowed by a membership window (canonical timestamps, "" =
-    unbounded): the later start and the earlier end; None when nothing is left."""
-    if not window:
-        return line_from, line_until
+    unbounded): the later start and the earlier end (possibly an empty span)."""
     valid_from, valid_until = line_from, line_until
+    if not window:
+        return valid_from, valid_until
     if window[0] and (not valid_from or _instant(window[0]) > _instant(valid_from)):
         valid_from = window[0]
     if window[1] and (not valid_until or _instant(window[1]) < _instant(valid_until)):
         valid_until = window[1]
+    return valid_from, valid_until
+
+
+def window_intersect(line_from: str, line_until: str, window: tuple[str, str] | None) -> tuple[str, str] | None:
+    """`window_narrow`, None when nothing is left."""
+    valid_from, valid_until = window_narrow(line_from, line_until, window)
     if valid_from and valid_until and _instant(valid_from) >= _instant(valid_until):
         return None
     return valid_from, valid_until
