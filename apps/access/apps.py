@@ -18,6 +18,7 @@ class AccessConfig(AppConfig):
             "group.deleted",
             "group.member_added",
             "group.member_removed",
+            "group.member_window_set",
             "group.members_added",
             "group.members_removed",
             "schedule.created",

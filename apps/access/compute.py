@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 GROUP, USER, OPEN, DENY = "group", "user", "open", "deny"
 STAFF = "staff"
@@ -176,26 +177,59 @@ def lock_content(lines: Iterable[LockEntry], schedules: Mapping[str, dict]) -> l
 # --- user side ---------------------------------------------------------------------------
 
 
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def window_narrow(line_from: str, line_until: str, window: tuple[str, str] | None) -> tuple[str, str]:
+    """A line's validity narrowed by a membership window (canonical timestamps, "" =
+    unbounded): the later start and the earlier end (possibly an empty span)."""
+    valid_from, valid_until = line_from, line_until
+    if not window:
+        return valid_from, valid_until
+    if window[0] and (not valid_from or _instant(window[0]) > _instant(valid_from)):
+        valid_from = window[0]
+    if window[1] and (not valid_until or _instant(window[1]) < _instant(valid_until)):
+        valid_until = window[1]
+    return valid_from, valid_until
+
+
+def window_intersect(line_from: str, line_until: str, window: tuple[str, str] | None) -> tuple[str, str] | None:
+    """`window_narrow`, None when nothing is left."""
+    valid_from, valid_until = window_narrow(line_from, line_until, window)
+    if valid_from and valid_until and _instant(valid_from) >= _instant(valid_until):
+        return None
+    return valid_from, valid_until
+
+
 def user_lines(
     *,
     user_id: str,
     group_ids: Iterable[str],
     lines_by_subject: Mapping[str, Iterable[tuple[str, LockEntry]]],
     blocked: bool,
+    group_windows: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[UserEntry, ...]:
     """A person's effective access: the locks whose lines name them or one of their groups.
 
     `lines_by_subject` maps a group or user id to (lock id, line) pairs (from the stored
-    lock side). A blocked person has none.
+    lock side). A blocked person has none. `group_windows` (group id -> (validFrom,
+    validUntil) of the person's membership) narrows what each group gives them; a group
+    without one gives its lines' own validity.
     """
     if blocked:
         return ()
+    group_windows = group_windows or {}
     out = set()
     for group_id in group_ids:
+        window = group_windows.get(group_id)
         for lock_id, line in lines_by_subject.get(group_id, ()):
             if line.kind == GROUP:
+                valid = window_intersect(line.valid_from, line.valid_until, window)
+                if valid is None:
+                    continue
                 source = f"group:{group_id}|{line.source}"
-                out.add(UserEntry(lock_id, line.schedule_id, line.valid_from, line.valid_until, source))
+                out.add(UserEntry(lock_id, line.schedule_id, *valid, source))
     for lock_id, line in lines_by_subject.get(user_id, ()):
         if line.kind == USER:
             out.add(UserEntry(lock_id, line.schedule_id, line.valid_from, line.valid_until, line.source))

@@ -224,17 +224,27 @@ def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, 
             .values_list("id", flat=True)
         }
         groups_of: dict[str, set] = defaultdict(set)
+        windows_of: dict[str, dict] = defaultdict(dict)  # user -> group -> membership window
         # The group's property and state are checked here rather than in the WHERE clause: there,
         # SQLite's planner walks every group of the property for each chunk (O(groups); 0.45 s a
         # chunk at 2,500 groups, docs/PERFORMANCE.md); this way it reads the people's own
         # memberships by the (user, group) index, whatever the size of the property.
-        for user_id, group_id, group_property_id, group_state in (
+        for user_id, group_id, group_property_id, group_state, valid_from, valid_until in (
             Membership.objects.filter(user_id__in=chunk)
             .order_by()
-            .values_list("user_id", "user_group_id", "user_group__property_id", "user_group__type_state")
+            .values_list(
+                "user_id",
+                "user_group_id",
+                "user_group__property_id",
+                "user_group__type_state",
+                "valid_from",
+                "valid_until",
+            )
         ):
             if str(group_property_id) == str(property_id) and group_state == "active":
                 groups_of[str(user_id)].add(str(group_id))
+                if valid_from or valid_until:
+                    windows_of[str(user_id)][str(group_id)] = (_ts(valid_from) or "", _ts(valid_until) or "")
         blocked = {
             str(u)
             for u in AccessBlock.objects.filter(property_id=property_id, user_id__in=chunk).values_list(
@@ -264,6 +274,7 @@ def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, 
                     group_ids=groups_of.get(user_id, ()),
                     lines_by_subject=by_subject,
                     blocked=user_id in blocked,
+                    group_windows=windows_of.get(user_id),
                 )
             content_digest = compute.digest(compute.user_content(entries, schedules))
             access_map = maps.get(user_id)

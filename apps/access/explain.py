@@ -7,7 +7,7 @@ who loses which locks. Both are pure; apps.access.selectors loads their inputs.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -86,9 +86,12 @@ def explain(
     tz: ZoneInfo,
     names: Names | None = None,
     lines: tuple[compute.LockEntry, ...] | None = None,
+    group_windows: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict:
-    """`lines`: the lock's lines when the caller already computed them (one lock, many people)."""
+    """`lines`: the lock's lines when the caller already computed them (one lock, many people).
+    `group_windows`: the person's membership windows (group id -> (validFrom, validUntil))."""
     names = names or Names()
+    group_windows = group_windows or {}
     group_ids = set(group_ids)
     lock_area_id = structure.locks.get(lock_id)
     result = {"allowed": False, "blocked": user_id in structure.blocked, "paths": [], "summary": ""}
@@ -106,6 +109,12 @@ def explain(
                 steps.append(f"access list entry #{line.source.rsplit(':', 1)[1]} of area '{names.area(line.area_id)}'")
             steps.append(_reach(line, lock_area_id, structure, names))
             kind = "group"
+            window = group_windows.get(line.subject_id)
+            if window:
+                steps.append(f"membership valid {window[0] or 'from always'} until {window[1] or 'no end'}")
+                # an empty span (no overlap) fails `_time_check` at every instant
+                valid_from, valid_until = compute.window_narrow(line.valid_from, line.valid_until, window)
+                line = replace(line, valid_from=valid_from, valid_until=valid_until)
         elif line.kind == compute.USER and line.subject_id == user_id:
             if line.area_id:
                 steps = [
@@ -156,13 +165,14 @@ def first_allowed(
     end: datetime,
     tz: ZoneInfo,
     names: Names | None = None,
+    group_windows: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[datetime, dict] | None:
     """The first instant in [start, end) the person may open the lock, with `explain` then.
 
     Access only begins at `start`, at a line's validFrom, at a schedule's validFrom or at a
     window's start (local wall time), so those instants are the only ones to try."""
     lines = compute.LockSide(structure).lock_lines(lock_id) if lock_id in structure.locks else ()
-    candidates = {start}
+    candidates = {start} | {_parse(w[0]) for w in (group_windows or {}).values() if w[0]}
     for line in lines:
         if line.valid_from:
             candidates.add(_parse(line.valid_from))
@@ -188,6 +198,7 @@ def first_allowed(
             tz=tz,
             names=names,
             lines=lines,
+            group_windows=group_windows,
         )
         if answer["allowed"]:
             return at, answer

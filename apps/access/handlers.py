@@ -62,6 +62,7 @@ def property_deleted(event) -> None:
 def register() -> None:
     event_handler("group.member_added")(membership_changed)
     event_handler("group.member_removed")(membership_changed)
+    event_handler("group.member_window_set")(membership_changed)
     event_handler("group.members_added")(members_changed)
     event_handler("group.members_removed")(members_changed)
     for name in STRUCTURAL:

@@ -42,11 +42,15 @@ class UserGroup(Entity):
 
 
 class Membership(models.Model):
-    """A user in a group (hard rows: removing a member deletes the row, the event remains)."""
+    """A user in a group (hard rows: removing a member deletes the row, the event remains).
+    `valid_from`/`valid_until` (null = unbounded) narrow what the group gives this member in
+    the derived access and key maps (a Lockt user's access window; docs/INTEGRATIONS.md)."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     user_group = models.ForeignKey(UserGroup, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=120, default="system")
 

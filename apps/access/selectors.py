@@ -115,6 +115,21 @@ def groups_of_users(*, property_id, user_ids) -> dict[str, set]:
     return groups
 
 
+def membership_windows(*, property_id, user_ids) -> dict[str, dict[str, tuple[str, str]]]:
+    """person -> group -> (validFrom, validUntil) of their memberships that carry a window."""
+    out: dict[str, dict] = {str(u): {} for u in user_ids}
+    rows = (
+        Membership.objects.filter(
+            user_id__in=list(user_ids), user_group__property_id=property_id, user_group__type_state="active"
+        )
+        .filter(Q(valid_from__isnull=False) | Q(valid_until__isnull=False))
+        .values_list("user_id", "user_group_id", "valid_from", "valid_until")
+    )
+    for user_id, group_id, valid_from, valid_until in rows:
+        out[str(user_id)][str(group_id)] = (derive._ts(valid_from) or "", derive._ts(valid_until) or "")
+    return out
+
+
 def lock_ids_naming(*, user_ids=(), group_ids=(), property_ids=None) -> dict[str, set]:
     """{propertyId: lockIds} of the locks whose derived lines name one of these people (`user`
     and `deny` lines) or, for the people, one of their live groups, and these groups: the locks
@@ -156,6 +171,7 @@ def access_explain(*, prop, user, lock, at) -> dict:
         at=at,
         tz=ZoneInfo(prop.time_zone),
         names=names,
+        group_windows=membership_windows(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)],
     )
     for path in result["paths"]:
         path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
@@ -178,6 +194,7 @@ def lock_people(*, prop, lock, at) -> list[dict]:
     members = Membership.objects.filter(user_group_id__in=list(group_ids), user_group__type_state="active")
     people |= {str(user_id) for user_id in members.values_list("user_id", flat=True)}
     groups = groups_of_users(property_id=prop.pk, user_ids=people)
+    windows = membership_windows(property_id=prop.pk, user_ids=people)
     names, tz, out = _names(prop.pk), ZoneInfo(prop.time_zone), []
     for user_id in people:
         result = explain(
@@ -189,6 +206,7 @@ def lock_people(*, prop, lock, at) -> list[dict]:
             tz=tz,
             names=names,
             lines=lines,
+            group_windows=windows[user_id],
         )
         for path in result["paths"]:
             path["userGroupName"] = names.groups.get(path["userGroupId"]) if path["userGroupId"] else None
@@ -208,9 +226,16 @@ def person_access(*, prop, user, now, days: int = 7) -> list[dict]:
         return []
     structure = derive.structure_load(prop.pk)
     group_ids = groups_of_users(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)]
+    windows = membership_windows(property_id=prop.pk, user_ids=[user.pk])[str(user.pk)]
     names, tz, out = _names(prop.pk), ZoneInfo(prop.time_zone), []
     for lock_id in lock_ids:
-        ask = {"structure": structure, "user_id": str(user.pk), "group_ids": group_ids, "lock_id": lock_id}
+        ask = {
+            "structure": structure,
+            "user_id": str(user.pk),
+            "group_ids": group_ids,
+            "lock_id": lock_id,
+            "group_windows": windows,
+        }
         now_answer = explain(**ask, at=now, tz=tz, names=names)
         first = first_allowed(**ask, start=now, end=now + timedelta(days=days), tz=tz, names=names)
         for path in now_answer["paths"]:

@@ -27,7 +27,13 @@ STRUCTURAL_EVENTS = tuple(name for name in STRUCTURAL if name != "user.deleted")
     "lock.deprovisioned",
 )
 # One pair (`user_group_id`), or a batch of pairs of one property (`payload.members`, imports).
-MEMBERSHIP_EVENTS = ("group.member_added", "group.member_removed", "group.members_added", "group.members_removed")
+MEMBERSHIP_EVENTS = (
+    "group.member_added",
+    "group.member_removed",
+    "group.member_window_set",
+    "group.members_added",
+    "group.members_removed",
+)
 PROPERTY_EVENTS = STRUCTURAL_EVENTS + MEMBERSHIP_EVENTS + ("property.updated",)  # its time zone places schedules
 # Events about one person: every property where a lock line can reach them.
 USER_EVENTS = ("user.deleted", "user.updated", "device.provisioned", "device.deprovisioned")

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from apps.access import schedules as sched
@@ -203,8 +203,13 @@ def key_map_content(
     schedules: Mapping[str, Mapping | None],
     property_keys: Iterable[Mapping],
     property_seal_key: Mapping | None,
+    member_windows: Mapping[tuple[str, str], tuple[int | None, int | None]] | None = None,
 ) -> dict:
     """What a lock enforces (§6.3), without version and times.
+
+    `member_windows` ((group id, user id) -> (validFrom, validUntil) Unix seconds of that
+    membership) narrows the member's entries from a `group` line to the later start and the
+    earlier end (none when nothing is left), so an offline lock stops admitting them then.
 
     - `group` lines are expanded to the group's `members`, `user` lines name one person; each
       person contributes one entry per active device access key (`keys[userId]`: kid,
@@ -233,8 +238,17 @@ def key_map_content(
         for user_id, group_id in people:
             if user_id in denied_users:
                 continue
+            narrowed = line
+            window = (member_windows or {}).get((group_id, user_id)) if group_id else None
+            if window:
+                starts = [t for t in (line.valid_from, window[0]) if t is not None]
+                ends = [t for t in (line.valid_until, window[1]) if t is not None]
+                valid_from, valid_until = max(starts, default=None), min(ends, default=None)
+                if valid_from is not None and valid_until is not None and valid_from >= valid_until:
+                    continue
+                narrowed = replace(line, valid_from=valid_from, valid_until=valid_until)
             for key in keys.get(user_id, ()):
-                item = _entry(key, user_id=user_id, group_id=group_id, line=line)
+                item = _entry(key, user_id=user_id, group_id=group_id, line=narrowed)
                 entries[tuple(item.values())] = item  # equal entries once (same keys, same order)
                 used.add(line.schedule_id)
     denied = sorted({key["kid"] for user_id in denied_users for key in keys.get(user_id, ())})

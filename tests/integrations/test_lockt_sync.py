@@ -415,3 +415,28 @@ def test_new_people_come_in_batches_and_a_refused_batch_fails_only_its_bad_recor
     assert LocktRecord.objects.get(account=account, external_id="6").error_field == "display_name"
     assert not User.objects.filter(email="long@web.place").exists()
     assert Membership.objects.filter(user_group=group, user=_linked(account, User, 7)).exists()
+
+
+def test_a_lockt_users_expiry_denies_at_that_instant_without_another_poll(lockt):
+    import datetime as dt
+
+    from apps.access import selectors
+
+    account = lockt_account(property_create(), base_url=lockt.url)  # the property's zone: UTC
+    _poll(account)
+    put = {"users": [{"id": 1693, "access_expires": "2030-01-09 12:00:00"}], "options": {"replace_privileges": "false"}}
+    assert lockt.put("user", put).status_code == 200
+    assert _poll(account).updated == 1
+    susan, office, room1 = _linked(account, User, 1693), _linked(account, UserGroup, 364), _linked(account, Lock, 187)
+    expiry = dt.datetime(2030, 1, 9, 12, tzinfo=dt.UTC)  # a Wednesday, inside Weekdays 08:00-17:00
+    assert Membership.objects.get(user=susan, user_group=office).valid_until == expiry  # kept, bounded
+    settle()
+
+    def allowed(at):
+        return selectors.access_explain(prop=account.property, user=susan, lock=room1, at=at)["allowed"]
+
+    assert allowed(expiry - dt.timedelta(minutes=1)) and not allowed(expiry + dt.timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:  # the window applied: an unchanged poll again
+        run = _poll(account)
+    assert (run.created, run.updated) == (0, 0)
+    assert _writes(queries.captured_queries) == ["integrations_integrationaccount"]

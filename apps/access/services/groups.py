@@ -152,6 +152,35 @@ def membership_add(*, group: UserGroup, user, actor: str) -> bool:
     return created
 
 
+@transaction.atomic
+def membership_window_set(*, group: UserGroup, user, valid_from, valid_until, actor: str) -> bool:
+    """Bound what the group gives this member to [valid_from, valid_until) (None: unbounded;
+    event `group.member_window_set`), so their derived access and key-map entries end on time
+    without anyone acting. Not a member, or the same window: nothing changes (False)."""
+    if valid_from and valid_until and valid_from >= valid_until:
+        raise ApplicationError(
+            "validUntil: must be after validFrom", fields={"validUntil": ["Must be after validFrom."]}
+        )
+    changed = (
+        Membership.objects.filter(user_group=group, user=user)
+        .exclude(valid_from=valid_from, valid_until=valid_until)
+        .update(valid_from=valid_from, valid_until=valid_until)
+    )
+    if changed:
+        event_append(
+            event_name="group.member_window_set",
+            actor=actor,
+            property_id=group.property_id,
+            user_group_id=group.id,
+            user_id=user.pk,
+            payload={
+                "validFrom": valid_from.isoformat() if valid_from else None,
+                "validUntil": valid_until.isoformat() if valid_until else None,
+            },
+        )
+    return bool(changed)
+
+
 def _one_property(memberships) -> object:
     properties = {group.property_id for group, _ in memberships}
     if len(properties) > 1:

@@ -51,10 +51,13 @@ class PeopleSync:
         self.users = {u.pk: u for u in User.objects.filter(pk__in=user_ids)}
         group_ids = [link.object_id for (kind, _), link in self.state.links.items() if kind == KINDS.GROUP]
         self.memberships: dict = {}
-        for user_id, group_id in Membership.objects.filter(user_group_id__in=group_ids).values_list(
-            "user_id", "user_group_id"
-        ):
+        self.windows: dict = {}  # (user, group) -> (valid_from, valid_until) of windowed memberships
+        for user_id, group_id, valid_from, valid_until in Membership.objects.filter(
+            user_group_id__in=group_ids
+        ).values_list("user_id", "user_group_id", "valid_from", "valid_until"):
             self.memberships.setdefault(user_id, set()).add(group_id)
+            if valid_from or valid_until:
+                self.windows[user_id, group_id] = (valid_from, valid_until)
         self.blocked = set(
             AccessBlock.objects.filter(property=self.prop, created_by=self.actor).values_list("user_id", flat=True)
         )
@@ -130,12 +133,15 @@ class PeopleSync:
             for record, values in batch:
                 self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
             return
-        for link, record, user, wanted in made:
+        for (_, values), (link, record, user, wanted) in zip(batch, made, strict=True):
             self.state.links[KINDS.USER, link.external_id] = link
             self.state.records[KINDS.USER, record.external_id] = record
             self.users[user.pk] = user
             if wanted:
                 self.memberships[user.pk] = wanted
+            window = _window(values)
+            for group_id in wanted if window else ():
+                self.windows[user.pk, group_id] = window
         self.counts.created += len(made)
 
     def _user_match(self, values: mapping.UserValues):
@@ -154,10 +160,7 @@ class PeopleSync:
         return user, FROM_LOCKT
 
     def _user_groups(self, values: mapping.UserValues) -> set:
-        """The Keyhouse groups the person should be in now (none outside its window)."""
-        in_window = (values.valid_from is None or values.valid_from <= self.now) and (
-            values.valid_until is None or self.now < values.valid_until
-        )
+        """The Keyhouse groups the person should be in (their window is on the memberships)."""
         wanted = set()
         for i, level_id in enumerate(values.group_external_ids):
             if level_id in self.delegate_levels:
@@ -165,9 +168,31 @@ class PeopleSync:
             group_id = self._object_id(KINDS.GROUP, str(level_id))
             if group_id is None:
                 raise RecordFailed(f"accesslevels[{i}]", level_id, "no such access level (or it was not taken)")
-            if in_window:
-                wanted.add(group_id)
+            wanted.add(group_id)
         return wanted
+
+    def _windows_unchanged(self, user_id, groups, values: mapping.UserValues) -> bool:
+        """Every membership of `groups` carries the person's Lockt window (none: no window)."""
+        window = _window(values)
+        return all(self.windows.get((user_id, group_id)) == window for group_id in groups)
+
+    def _windows_write(self, user, groups, values: mapping.UserValues) -> bool:
+        window, changed = _window(values), False
+        for group_id in sorted(groups, key=str):
+            if self.windows.get((user.pk, group_id)) != window:
+                access_services.membership_window_set(
+                    group=self.groups[group_id],
+                    user=user,
+                    valid_from=window[0] if window else None,
+                    valid_until=window[1] if window else None,
+                    actor=self.actor,
+                )
+                if window:
+                    self.windows[user.pk, group_id] = window
+                else:
+                    self.windows.pop((user.pk, group_id), None)
+                changed = True
+        return changed
 
     def _user_unchanged(self, values: mapping.UserValues, raw: dict) -> bool:
         """Nothing to write for this linked person: its record applied as it is now (same digest,
@@ -197,7 +222,7 @@ class PeopleSync:
             wanted = self._user_groups(values)
         except RecordFailed:
             return False
-        return wanted == self.memberships.get(user.pk, set())
+        return wanted == self.memberships.get(user.pk, set()) and self._windows_unchanged(user.pk, wanted, values)
 
     def _user_write(self, values: mapping.UserValues, existing_id) -> tuple[str, object]:
         external_id = str(values.external_id)
@@ -274,6 +299,10 @@ class PeopleSync:
             access_services.membership_remove(group=self.groups[group_id], user=user, actor=self.actor)
         if wanted != held:
             self.memberships[user.pk] = wanted
+            outcome = outcome if outcome == "created" else "updated"
+        for group_id in held - wanted:
+            self.windows.pop((user.pk, group_id), None)
+        if self._windows_write(user, wanted, values):
             outcome = outcome if outcome == "created" else "updated"
         if created_here is not None:
             self._created_here = created_here
@@ -387,6 +416,13 @@ def lockt_user_remove(*, sync: "LocktSync", external_id: str, user, created_here
         access_services.user_delete(user=user, actor=sync.actor)
 
 
+def _window(values: mapping.UserValues) -> tuple | None:
+    """The person's Lockt window as a membership window (None: unbounded both ways)."""
+    if values.valid_from is None and values.valid_until is None:
+        return None
+    return (values.valid_from, values.valid_until)
+
+
 def _uuid_like(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -406,14 +442,10 @@ def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
     for _, values in batch:
         phone = values.phone if _phone_ok(values.phone) else ""
         people.append({"email": values.email, "display_name": values.display_name, "phone_number": phone})
-        in_window = (values.valid_from is None or values.valid_from <= sync.now) and (
-            values.valid_until is None or sync.now < values.valid_until
-        )
         groups = set()
-        if in_window:
-            for level_id in values.group_external_ids:
-                if level_id not in sync.delegate_levels:
-                    groups.add(sync._object_id(KINDS.GROUP, str(level_id)))
+        for level_id in values.group_external_ids:
+            if level_id not in sync.delegate_levels:
+                groups.add(sync._object_id(KINDS.GROUP, str(level_id)))
         wanted.append(groups)
     users = account_services.users_create(people=people, actor=sync.actor)
     now = timezone.now()
@@ -463,4 +495,10 @@ def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
         ],
         actor=sync.actor,
     )
+    for (_, values), user, groups in zip(batch, users, wanted, strict=True):
+        window = _window(values)
+        for group_id in sorted(groups, key=str) if window else ():  # only people Lockt gives a window
+            access_services.membership_window_set(
+                group=sync.groups[group_id], user=user, valid_from=window[0], valid_until=window[1], actor=sync.actor
+            )
     return list(zip(links, records, users, wanted, strict=True))

@@ -155,14 +155,22 @@ def _lines_by_lock(property_id, lock_ids: Iterable[str] | None) -> dict[str, lis
     return lines
 
 
-def _members(group_ids: Iterable[str]) -> dict[str, list[str]]:
+def _members(group_ids: Iterable[str]) -> tuple[dict[str, list[str]], dict[tuple[str, str], tuple]]:
+    """The groups' members, and the (group, user) windows of the memberships that have one
+    (bounds narrowed to whole seconds like the lines': open no earlier, close no later)."""
     members: dict[str, list[str]] = defaultdict(list)
+    windows: dict[tuple[str, str], tuple] = {}
     rows = Membership.objects.filter(
         user_group_id__in=list(group_ids), user_group__type_state=EntityTypeState.ACTIVE
-    ).values_list("user_group_id", "user_id")
-    for group_id, user_id in rows:
+    ).values_list("user_group_id", "user_id", "valid_from", "valid_until")
+    for group_id, user_id, valid_from, valid_until in rows:
         members[str(group_id)].append(str(user_id))
-    return members
+        if valid_from or valid_until:
+            windows[str(group_id), str(user_id)] = (
+                protocol.unix_ceil(valid_from) if valid_from else None,
+                protocol.unix(valid_until) if valid_until else None,
+            )
+    return members, windows
 
 
 class _Inputs:
@@ -175,7 +183,9 @@ class _Inputs:
         self.time_zone = prop.time_zone
         self.lines = _lines_by_lock(prop.pk, lock_ids)
         all_lines = [line for lines in self.lines.values() for line in lines]
-        self.members = _members({line.subject_id for line in all_lines if line.kind == protocol.GROUP})
+        self.members, self.member_windows = _members(
+            {line.subject_id for line in all_lines if line.kind == protocol.GROUP}
+        )
         people = {line.subject_id for line in all_lines if line.kind in (protocol.USER, protocol.DENY)}
         people |= {user_id for users in self.members.values() for user_id in users}
         self.keys = access_keys_for_users(people)
@@ -193,6 +203,7 @@ class _Inputs:
             schedules=self.schedules,
             property_keys=self.property_keys.trusted,
             property_seal_key=self.property_keys.seal_item,
+            member_windows=self.member_windows,
         )
 
 
