@@ -71,6 +71,19 @@ def scale_rows(results: dict, database: str) -> list[tuple[str, str, str, bool |
                 ratio <= 1.5,
             )
         )
+    reads = changes.get("list_areas")
+    for page, label in (("first", "first page"), ("deep", "a page deep in the list")) if reads else ():
+        a, b = reads["scaled"][f"{page}_ms"], reads["big"][f"{page}_ms"]
+        ratio = a / b
+        rows.append(
+            (
+                f"listAreas, {label} of 50, in-process (queryset + serializer, no HTTP) on the {n}k property "
+                f"/ the 10k campus (medians of 30, interleaved: {a} / {b} ms)",
+                f"{ratio:.2f}",
+                "≤ 1.5",
+                ratio <= 1.5,
+            )
+        )
     return rows
 
 

@@ -77,10 +77,58 @@ def step_rebuild(scale: int) -> dict:
     }
 
 
+def _list_areas_page(property_id, after=None) -> float:
+    """listAreas' data path in-process (no HTTP, no auth): the view's queryset, a keyset page of
+    50 (ORDER BY id, after a key when deep), serialized."""
+    from apps.areas.api import _areas
+    from apps.areas.serializers import AreaSerializer
+
+    started = time.perf_counter()
+    queryset = _areas(property_id).order_by("id")
+    if after is not None:
+        queryset = queryset.filter(id__gt=after)
+    data = AreaSerializer(list(queryset[:51]), many=True).data
+    seconds = time.perf_counter() - started
+    if len(data) != 51:
+        raise SystemExit(f"scale: a listAreas page had {len(data)} areas")
+    return seconds
+
+
+def list_areas(scale: int, runs: int = 30) -> dict:
+    """First and deep pages of 50 on the scaled property and on the 10k campus, interleaved."""
+    import statistics
+
+    from apps.areas.models import Area
+
+    props = {"scaled": access._property(scale).pk, "big": access._property(access.BIG).pk}
+    middle = {
+        name: Area.objects.filter(property_id=pk)
+        .order_by("id")
+        .values_list("id", flat=True)[Area.objects.filter(property_id=pk).count() // 2]
+        for name, pk in props.items()
+    }
+    samples = {(name, deep): [] for name in props for deep in (False, True)}
+    for run in range(runs + 2):
+        for name in props if run % 2 == 0 else reversed(props):
+            for deep in (False, True):
+                seconds = _list_areas_page(props[name], middle[name] if deep else None)
+                if run >= 2:  # warm-up
+                    samples[name, deep].append(seconds)
+    return {
+        name: {
+            "first_ms": round(statistics.median(samples[name, False]) * 1000, 2),
+            "deep_ms": round(statistics.median(samples[name, True]) * 1000, 2),
+        }
+        for name in props
+    }
+
+
 def step_changes(scale: int) -> dict:
     from tests.bench.keymaps import step_scale_changes
 
-    return step_scale_changes(scale)
+    out = step_scale_changes(scale)
+    out["list_areas"] = list_areas(scale)
+    return out
 
 
 STEPS = {"seed": step_seed, "rebuild": step_rebuild, "changes": step_changes}
