@@ -46,7 +46,7 @@ def scale_rows(results: dict, database: str) -> list[tuple[str, str, str, bool |
         (
             f"full rebuild of derived access from empty ({derived['access_maps']:,} access maps with "
             f"{derived['map_entries']:,} entries, {derived['lock_lines']:,} lock lines; derive only, as the "
-            f"20k row; database {rebuild['database_mib']} MiB after)",
+            f"20k row" + (f"; database {rebuild['database_mib']:,} MiB after)" if rebuild["database_mib"] else ")"),
             f"{rebuild['seconds']} s",
             "≤ 120 s" + ("" if postgres else " (PostgreSQL's)"),
             rebuild["seconds"] <= 120 if postgres else None,

@@ -39,7 +39,7 @@ def step_seed(scale: int) -> dict:
         counts = access.campus_seed(size, wide_staff=wide)
         counts.pop("property_id")
         out[str(size)] = {**counts, "seconds": round(time.perf_counter() - started, 1)}
-    out["wide_staff"] = WIDE_STAFF
+    out["wide_staff"] = min(WIDE_STAFF, access.STAFF_PER_SCALE * scale)
     return out
 
 
