@@ -182,7 +182,8 @@ def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
         if lines == before and lines_version.digest == content_digest:
             continue
         if lines != before:
-            LockAccessEntry.objects.filter(property_id=property_id, lock_id=lock_id).delete()
+            if before:  # else nothing to delete: a DELETE per new lock re-reads the property's lines
+                LockAccessEntry.objects.filter(property_id=property_id, lock_id=lock_id).delete()
             LockAccessEntry.objects.bulk_create(_row_from_line(property_id, lock_id, line) for line in sorted(lines))
         # who may be affected: the people and groups of the lines that came or went, when the
         # lines kept read as they did (the stored digest is that of `before` under today's

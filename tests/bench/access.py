@@ -242,8 +242,12 @@ def _access_list(spec: AreaSpec, group_ids: dict, area_ids: dict, schedule_ids: 
     return entries
 
 
-def campus_seed(scale: int) -> dict:
-    """One campus written in bulk (see the module docstring); returns its counts and timings."""
+def campus_seed(scale: int, *, wide_staff: int | None = None) -> dict:
+    """One campus written in bulk (see the module docstring); returns its counts and timings.
+
+    `wide_staff` (tests/bench/scale.py): only the first that many staff are in Staff (reach every
+    lock); the others are building staff, in their building's residents group (its door, commons,
+    floors) as well as its cleaners. None: every staff member is in Staff (the campus shape)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -364,7 +368,8 @@ def campus_seed(scale: int) -> dict:
                     pairs.append((key, user.pk))
             pairs += [(club, user.pk) for club in rng.sample(clubs, rng.randint(0, min(2, len(clubs))))]
         for i, user in enumerate(staff):
-            pairs += [("Staff", user.pk), (f"cleaners/{i % scale}", user.pk)]
+            wide = wide_staff is None or i < wide_staff
+            pairs += [("Staff" if wide else f"residents/{i % scale}", user.pk), (f"cleaners/{i % scale}", user.pk)]
             if rng.random() < 0.3:
                 pairs.append((rng.choice(clubs), user.pk))
         group_pk = {**group_ids, **{f"area:{key}": str(g.pk) for key, g in area_groups.items()}}

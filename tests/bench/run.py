@@ -65,7 +65,8 @@ concurrent runs on one server different names), BENCH_WRITE_DOC (default true),
 BENCH_KEEP_TMP (keep the temp dir and database, default false),
 BENCH_PARTS (http, access, protocol, keymaps, portal, imports, lockt and/or parqex, comma-separated;
 default all: steps 1–4 are `http`, step 5 `access`, step 6 `protocol` then `keymaps`, step 7
-`portal`, `imports`, `lockt` and `parqex`), BENCH_KEYMAP_REVOKE_RUNS (removals timed through a
+`portal`, `imports`, `lockt` and `parqex`; `scale`, the 100k-person property of part_scale.py,
+only when named: BENCH_SCALE, BENCH_SCALE_WIDE_STAFF), BENCH_KEYMAP_REVOKE_RUNS (removals timed through a
 live worker, default 30), BENCH_ACCESS_RUNS (membership changes timed per campus and
 direction, default 15), BENCH_REDIS_URL (the portal part's Redis; default: a private
 redis-server, or the part is skipped), BENCH_PORTAL_SECONDS (default 10), BENCH_IMPORT_ROWS /
@@ -102,6 +103,7 @@ from tests.bench.part_lockt import lockt_bench, lockt_block, lockt_print  # noqa
 from tests.bench.part_parqex import parqex_bench  # noqa: E402
 from tests.bench.part_portal import portal_bench  # noqa: E402
 from tests.bench.part_protocol import protocol_bench  # noqa: E402
+from tests.bench.part_scale import scale_bench, scale_block, scale_print  # noqa: E402
 
 SETTINGS_MODULE = "tests.bench.settings"
 BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "").strip() or "keyhouse_bench"
@@ -110,10 +112,12 @@ BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
 WRITE_DOC = os.environ.get("BENCH_WRITE_DOC", "true").strip().lower() not in ("0", "false", "no", "off")
 KEEP_TMP = os.environ.get("BENCH_KEEP_TMP", "").strip().lower() in ("1", "true", "yes", "on")
 ALL_PARTS = ("http", "access", "protocol", "keymaps", "portal", "imports", "lockt", "parqex")
+OPT_IN_PARTS = ("scale",)  # only when named: the 100k-person property takes well over 10 minutes
 PARTS = {part.strip() for part in os.environ.get("BENCH_PARTS", ",".join(ALL_PARTS)).split(",") if part.strip()}
-if not PARTS or PARTS - set(ALL_PARTS):
+if not PARTS or PARTS - set(ALL_PARTS + OPT_IN_PARTS):
     sys.exit(
-        f"BENCH_PARTS must name some of {', '.join(ALL_PARTS)} (comma-separated), not {os.environ['BENCH_PARTS']!r}"
+        f"BENCH_PARTS must name some of {', '.join(ALL_PARTS + OPT_IN_PARTS)} (comma-separated), "
+        f"not {os.environ['BENCH_PARTS']!r}"
     )
 
 
@@ -214,7 +218,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="keyhouse-bench-"))
     postgres = bool(BENCH_DATABASE_URL)
     created_database = False
-    http = access = protocol = portal = imports = lockt = parqex = keymaps = None
+    http = access = protocol = portal = imports = lockt = parqex = keymaps = scale = None
     try:
         if postgres:
             database_url = postgres_create(BENCH_DATABASE_URL)
@@ -241,6 +245,8 @@ def main() -> int:
             imports = imports_bench(env)
         if "parqex" in PARTS:
             parqex = parqex_bench(env)
+        if "scale" in PARTS:  # last: its 100k property is the biggest thing in the database
+            scale = scale_bench(env)
         database = database_name(env)
         versions_text = report.versions(env)
     except BenchError as exc:
@@ -269,10 +275,14 @@ def main() -> int:
     failures = report.print_parts(meta, http, access, protocol, portal, imports, parqex, keymaps)
     if lockt:
         failures += lockt_print(lockt, meta["database"])
+    if scale:
+        failures += scale_print(scale, meta["database"])
     if WRITE_DOC:
         report.write_docs(meta, http, access, protocol, portal, imports, parqex, keymaps)
         if lockt:
             report.write_doc("lockt", meta["db_key"], lockt_block(lockt, meta))
+        if scale:
+            report.write_doc("scale", meta["db_key"], scale_block(scale, meta))
         print(f"wrote {report.DOC.relative_to(ROOT)} ({meta['database']} blocks: {', '.join(sorted(PARTS))})")
     print(f"bench took {time.monotonic() - began:.0f} s")
     for failure in failures:
