@@ -13,11 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from apps.accounts.services import api_key_create
+from apps.accounts.services import user_update
 from apps.core.actors import SYSTEM
-from apps.core.principal import Grant
 from apps.events import services, tasks
 from apps.events.models import Event
+from tests.factories.directory import user_create
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -48,10 +48,16 @@ class _BrokerDown:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
 
-def test_service_event_is_processed_by_live_worker(celery_worker_process):
-    api_key, _secret = api_key_create(display_name="live worker key", grants=[Grant("owner")], actor=SYSTEM)
+def _person_renamed(name: str) -> Event:
+    """A service write whose event has handlers (`user.updated`: derived access), so it is queued;
+    an event no handler listens to is written processed and never reaches a worker."""
+    person = user_create(display_name="Live worker person")
+    user_update(user=person, display_name=name, actor=SYSTEM)
+    return Event.objects.get(event_name="user.updated", user_id=person.pk)
 
-    event = Event.objects.get(event_name="api_key.created", api_key_id=api_key.id)
+
+def test_service_event_is_processed_by_live_worker(celery_worker_process):
+    event = _person_renamed("Live worker person, renamed")
     processed = _wait_processed(event.pk, celery_worker_process)
 
     assert processed.processed_at is not None
@@ -65,9 +71,8 @@ def test_sweep_resends_event_whose_enqueue_was_lost(celery_worker_process, monke
     # The broker is down when the service commits: the on-commit enqueue fails and is logged.
     monkeypatch.setattr(tasks, "event_process", _BrokerDown())
     with caplog.at_level(logging.WARNING, logger="keyhouse.events"):
-        api_key, _secret = api_key_create(display_name="lost enqueue", grants=[Grant("owner")], actor=SYSTEM)
+        event = _person_renamed("Lost enqueue")
     monkeypatch.undo()
-    event = Event.objects.get(event_name="api_key.created", api_key_id=api_key.id)
     assert any("could not enqueue event" in r.getMessage() and str(event.pk) in r.getMessage() for r in caplog.records)
 
     # Nothing reached the worker, so the row stays unprocessed.
@@ -93,7 +98,8 @@ def test_beat_sweep_task_through_the_broker(celery_worker_process, monkeypatch):
     """The beat entry point itself (`tasks.events_sweep`), sent through Redis and run by the worker."""
     monkeypatch.setattr(services, "_enqueue", lambda event_id: None)  # the on-commit enqueue is lost
     with transaction.atomic():
-        event = services.event_append(event_name="api_key.created", actor=SYSTEM, payload={"note": "live sweep"})
+        person = user_create(display_name="Live sweep")
+        event = services.event_append(event_name="user.updated", actor=SYSTEM, user_id=person.pk)
     monkeypatch.undo()
     old = timezone.now() - services.SWEEP_GRACE - timedelta(seconds=5)
     Event.objects.filter(pk=event.pk).update(created_at=old)
