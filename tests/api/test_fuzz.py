@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
-from schemathesis.config import SchemathesisConfig
 
 from apps.access import services as access_services
 from apps.accounts.services import api_key_create, user_token_create
@@ -43,11 +42,11 @@ from apps.portal.services import unit_create
 from tests.devices.factories import device_provision
 from tests.factories import directory as d
 from tests.factories.integrations import lockt_account, lockt_fob_record, lockt_person_link
+from tests.fuzzing import fuzz_config, module_live_server, parse_instant
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("fast_password_hashing")]
 
 PASSWORD = "correct horse battery"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "20"))  # scenarios of up to 6 calls
 FIRMWARE_VERSION = "1.0.0"
 # Calls after whose success the world no longer holds what it lends.
@@ -219,7 +218,7 @@ class FuzzWorld:
         live = {"validFrom": now, "validUntil": now + dt.timedelta(days=7)}
         body = dict(case.body)
         for name, moment in live.items():
-            if isinstance(body.get(name), str) and _moment(body[name]):
+            if isinstance(body.get(name), str) and parse_instant(body[name]):
                 body[name] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         case.body = body
 
@@ -361,7 +360,7 @@ def _coherent(item: dict) -> dict:
     if isinstance(start, str) and isinstance(stop, str) and _seconds(start) == _seconds(stop) is not None:
         item = {**item, "stop": "24:00"}
     since, until = item.get("validFrom"), item.get("validUntil")
-    begins, ends = (_moment(v) if isinstance(v, str) else None for v in (since, until))
+    begins, ends = (parse_instant(v) if isinstance(v, str) else None for v in (since, until))
     if begins and ends and ends <= begins:
         item = {**item, "validFrom": None}
     return item
@@ -374,16 +373,8 @@ def _seconds(text: str) -> int | None:
     return sum(int(p) * f for p, f in zip(parts, (3600, 60, 1), strict=False))
 
 
-def _moment(value: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 def _past(value: str) -> bool:
-    moment = _moment(value)
+    moment = parse_instant(value)
     return moment is not None and moment < dt.datetime.now(dt.UTC)
 
 
@@ -449,49 +440,28 @@ def fuzz_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """A live server and a world seeded once for the whole module, never reset between operations.
 
     Fuzz writes only add data (a DELETE or a revocation makes the world build a fresh one beside
-    the old), so no operation needs an empty database; resetting it per operation (pytest-django's
-    `live_server` implies `transactional_db`: a TRUNCATE of every table per test) cost about a
-    minute per operation on PostgreSQL. The database is flushed once, when the module ends, so the
-    tests after it start from the empty database they expect.
+    the old), so no operation needs an empty database (tests/fuzzing.py, `module_live_server`).
+    Tasks run where they are queued: the import the world lends is validated, and its lock's key
+    maps built, before the fuzzer asks for them.
     """
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
 
     from apps.firmware.services import firmware_version_upload
 
-    with django_db_blocker.unblock():
-        storages = {
-            **django_settings.STORAGES,
-            "firmware": {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path_factory.mktemp("fuzz") / "firmware")},
-            },
-        }
-        # Tasks run where they are queued, as in `make test` and `make run`, also with REDIS_URL set
-        # (CI phase 2, where no worker of this module listens): the import the world lends is
-        # validated, and its lock's key maps built, before the fuzzer asks for them.
-        overrides = override_settings(
-            STORAGES=storages,
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-            CELERY_TASK_ALWAYS_EAGER=True,
+    storages = {
+        **django_settings.STORAGES,
+        "firmware": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("fuzz") / "firmware")},
+        },
+    }
+    with django_db_blocker.unblock(), module_live_server(STORAGES=storages) as server:
+        firmware_version_upload(
+            version=FIRMWARE_VERSION, upload=SimpleUploadedFile("image.bin", b"\x7fimage" * 64), actor=SYSTEM
         )
-        overrides.enable()
-        server = LiveServer("127.0.0.1")
-        server._live_server_modified_settings.enable()
-        try:
-            firmware_version_upload(
-                version=FIRMWARE_VERSION, upload=SimpleUploadedFile("image.bin", b"\x7fimage" * 64), actor=SYSTEM
-            )
-            world = FuzzWorld()
-            world.build()
-            yield server, world
-        finally:
-            server._live_server_modified_settings.disable()
-            server.stop()
-            overrides.disable()
-            call_command("flush", verbosity=0, interactive=False, database="default")
+        world = FuzzWorld()
+        world.build()
+        yield server, world
 
 
 @pytest.fixture
@@ -510,36 +480,23 @@ def fuzz_world(fuzz_server, django_db_blocker, db):
 @pytest.fixture(scope="module")
 def fuzz_schema(fuzz_server):
     server, _ = fuzz_server
-    config = SchemathesisConfig.from_dict(
-        {
-            "base-url": server.url,
-            "seed": 18,
-            # Text never carries U+0000 (DRF refuses it in every string; PostgreSQL cannot store it):
-            # docs/API.md "Limits" states it once for every string rather than as N patterns.
-            "generation": {"max-examples": EXAMPLES, "no-shrink": True, "database": "none", "allow-x00": False},
-            "checks": {"enabled": True},
-            "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                # Only the schema's own links (apps/core/api/links.py): an inferred one such as
-                # requestEmailChange -> confirmEmailChange needs the code the email carries.
-                "stateful": {"enabled": True, "inference": {"algorithms": []}},
-            },
-            "request-timeout": 30,
-            "operations": [
-                {
-                    # A well-formed Range past the end of the image is a 416 by RFC 9110 §15.5.17
-                    # (documented); the schema cannot know the image's size.
-                    "include-operation-id": "downloadFirmwareVersion",
-                    "checks": {
-                        "positive_data_acceptance": {
-                            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "416", "429"]
-                        }
-                    },
-                }
-            ],
-        }
+    config = fuzz_config(
+        server.url,
+        # Only the schema's own links (apps/core/api/links.py): an inferred one such as
+        # requestEmailChange -> confirmEmailChange needs the code the email carries.
+        phases={"stateful": {"enabled": True, "inference": {"algorithms": []}}},
+        operations=[
+            {
+                # A well-formed Range past the end of the image is a 416 by RFC 9110 §15.5.17
+                # (documented); the schema cannot know the image's size.
+                "include-operation-id": "downloadFirmwareVersion",
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "416", "429"]
+                    }
+                },
+            }
+        ],
     )
     return schemathesis.openapi.from_url(f"{server.url}/api/v1/schema/?format=json", config=config)
 

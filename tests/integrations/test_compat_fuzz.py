@@ -16,13 +16,12 @@ import uuid
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 
 from apps.core.principal import Grant
-from tests.api.test_fuzz import EXAMPLES, _moment
 from tests.factories import access as a
 from tests.factories import directory as d
 from tests.factories.accounts import api_key_with
+from tests.fuzzing import EXAMPLES, fuzz_config, module_live_server, parse_instant
 
 pytestmark = pytest.mark.fuzz
 
@@ -32,36 +31,19 @@ COMPAT_EXAMPLES = 5 * EXAMPLES  # two operations: room for more examples each
 
 @pytest.fixture(scope="module")
 def compat_server(django_db_setup, django_db_blocker):
-    """A live server and its world, built once for the module; the database is flushed at the
-    end (as in tests/api/test_fuzz.py: no per-operation TRUNCATE)."""
-    from django.core.management import call_command
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    with django_db_blocker.unblock():
-        overrides = override_settings(
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], CELERY_TASK_ALWAYS_EAGER=True
-        )
-        overrides.enable()
-        server = LiveServer("127.0.0.1")
-        server._live_server_modified_settings.enable()
-        try:
-            prop = d.property_create(display_name="Compat Tower", time_zone="Europe/Paris")
-            lobby = d.area_create(prop, display_name="Lobby", area_type="common")
-            alice = d.user_create(display_name="Alice")
-            d.member_add(d.property_group(prop), alice)  # a person of the property: the key may name her
-            world = {
-                "lockId": str(a.lock_in(lobby, "Lobby door").pk),
-                "id": str(alice.pk),
-                "key": api_key_with(Grant("owner", property_id=prop.pk))[1],
-            }
-            world["token"] = _token(server.url, world["key"])
-            yield server, world
-        finally:
-            server._live_server_modified_settings.disable()
-            server.stop()
-            overrides.disable()
-            call_command("flush", verbosity=0, interactive=False, database="default")
+    """A live server and its world, built once for the module (tests/fuzzing.py)."""
+    with django_db_blocker.unblock(), module_live_server() as server:
+        prop = d.property_create(display_name="Compat Tower", time_zone="Europe/Paris")
+        lobby = d.area_create(prop, display_name="Lobby", area_type="common")
+        alice = d.user_create(display_name="Alice")
+        d.member_add(d.property_group(prop), alice)  # a person of the property: the key may name her
+        world = {
+            "lockId": str(a.lock_in(lobby, "Lobby door").pk),
+            "id": str(alice.pk),
+            "key": api_key_with(Grant("owner", property_id=prop.pk))[1],
+        }
+        world["token"] = _token(server.url, world["key"])
+        yield server, world
 
 
 def _token(base_url: str, key: str) -> str:
@@ -87,16 +69,7 @@ def compat_world(compat_server, db):
 @pytest.fixture(scope="module")
 def compat_schema(compat_server):
     server, _ = compat_server
-    config = SchemathesisConfig.from_dict(
-        {
-            "base-url": server.url,
-            "seed": 18,
-            "generation": {"max-examples": COMPAT_EXAMPLES, "no-shrink": True, "database": "none", "allow-x00": False},
-            "checks": {"enabled": True},
-            "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
-            "request-timeout": 30,
-        }
-    )
+    config = fuzz_config(server.url, examples=COMPAT_EXAMPLES)
     return schemathesis.openapi.from_url(f"{server.url}{BASE}/schema/?format=json", config=config)
 
 
@@ -153,5 +126,5 @@ def _instant(value) -> dt.datetime | None:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        return _moment(value)
+        return parse_instant(value)
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
