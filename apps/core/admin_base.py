@@ -79,6 +79,15 @@ class PropertyScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return scope_to_properties(super().get_queryset(request), request.user, self.property_field)
 
+    def get_list_display(self, request):
+        """Without the `property` column for a manager of one property: every row would name the
+        same one, and the column costs a 1,366 px list the room of another."""
+        columns = super().get_list_display(request)
+        ids = admin_property_ids(request.user)
+        if ids is not None and len(ids) == 1 and "property" in columns:
+            return tuple(column for column in columns if column != "property")
+        return columns
+
     def _manager_may(self, request, obj, write: bool) -> bool:
         ids = admin_property_ids(request.user)
         if self.property_field is None or ids == frozenset():

@@ -14,9 +14,11 @@ from apps.access import services as access_services
 from apps.access.models import AccessGrant
 from apps.accounts.models import PermissionGrant
 from apps.core.actors import SYSTEM
+from apps.integrations.models import IntegrationAccount
 from tests.browser.test_admin_and_docs import failed_responses  # noqa: F401 (fixture)
 from tests.factories import access as a
 from tests.factories import directory as d
+from tests.factories.integrations import lockt_account
 from tests.locks.conftest import Phone, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -188,6 +190,27 @@ def test_the_lock_list_fits_1366_px(page, live_server, failed_responses, lakesho
         "health",  # door · battery · contact in one column
     ]
     page.screenshot(path=str(SHOTS / "lock_list_1366.png"), full_page=False)
+    assert failed_responses == []
+
+
+def test_the_integration_account_list_fits_1366_px(page, live_server, failed_responses, lakeshore):
+    """A backing-off account with a long error: its status says when it tries next, and the
+    list (no property column for a manager of one property) does not scroll sideways."""
+    prop = lakeshore[0]
+    account = lockt_account(prop, base_url="http://127.0.0.1:9/api/v1", display_name="Lockt (head office)")
+    IntegrationAccount.objects.filter(pk=account.pk).update(
+        status="backing_off",
+        next_attempt_at=datetime(2031, 1, 10, 18, 0, tzinfo=UTC),
+        last_error="Lockt answered 503: The service is temporarily unavailable. Try again later. " * 3,
+    )
+    sign_in(page, live_server)  # 1366 × 900, the navigation sidebar open
+    page.goto(f"{live_server.url}/admin/integrations/integrationaccount/")
+    widths = page.locator("#changelist-form .results").evaluate("el => [el.scrollWidth, el.clientWidth]")
+    page.screenshot(path=str(SHOTS / "integration_accounts_1366.png"), full_page=False)
+    assert widths[0] <= widths[1], f"the account list overflows: {widths}"
+    row = page.locator("#result_list tbody tr").first.inner_text()
+    assert "Lockt (head office)" in row and "Lakeshore Lofts" not in row
+    assert "Backing off (next try 2031-01-10 12:00 CST)" in " ".join(row.split())  # 18:00 UTC in Chicago
     assert failed_responses == []
 
 

@@ -200,3 +200,16 @@ def test_the_demo_property_manager_signs_in_to_the_admin(client):
     assert signed_in.status_code == 302
     listing = client.get("/admin/properties/property/").content.decode()
     assert demo.DEMO_PROPERTY_NAME in listing
+
+
+def test_a_property_column_shows_only_to_who_manages_more_than_one(client, world):
+    """Every row of a one-property manager's list would name the same property: no column then."""
+    alpha, bravo, manager = world
+    client.force_login(manager)
+    header = '<th scope="col" class="sortable column-property'
+    assert header not in client.get("/admin/areas/area/").content.decode()
+    PermissionGrant.objects.create(user=manager, permission="owner", property_id=bravo.pk)
+    client.force_login(manager)  # the grants are read once per request's user
+    html = client.get("/admin/areas/area/").content.decode()
+    assert header in html
+    assert "Alphahaus Court" in html and "Bravoburg Towers" in html

@@ -20,7 +20,7 @@ from apps.access.models import LockAccessVersion
 from apps.areas.admin import INDENT
 from apps.areas.models import Area
 from apps.areas.selectors import area_tree
-from apps.core.admin_base import ServiceModelAdmin, admin_property_ids, scope_to_properties
+from apps.core.admin_base import ServiceModelAdmin, scope_to_properties
 from apps.core.exceptions import ApplicationError
 from apps.locks import selectors, services
 from apps.locks.models import Lock, LockHealth
@@ -247,14 +247,6 @@ class LockAdmin(ServiceModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
-
-    def get_list_display(self, request):
-        """Without the property column for a manager of one property (it says the same on
-        every row): the list then fits 1366 px."""
-        ids = admin_property_ids(request.user)
-        if ids is not None and len(ids) == 1:
-            return tuple(name for name in self.list_display if name != "property")
-        return self.list_display
 
     def get_queryset(self, request):
         lines_version = LockAccessVersion.objects.filter(lock_id=OuterRef("pk"))
