@@ -65,17 +65,21 @@ def delegates(level_qs) -> list[dict]:
 
 
 def credentials(cred_qs) -> list[dict]:
-    """F07: `user` as an array of one `{id, name}` ("Last, First"), `[]` with no holder (A31)."""
+    """F07: `user` as an array of one `{id, name}` ("Last, First"), `[]` with no holder (A31).
+    Read as plain rows: a 10,000-credential list made as model instances took 0.3 s."""
     out = []
-    for c in cred_qs.select_related("user"):
-        holder = [{"id": c.user.rid, "name": c.user.display_name}] if c.user else []
+    columns = ("rid", "card_num", "name", "credential_key", "claim_status", "user_id")
+    for c in cred_qs.values(*columns, "user__rid", "user__first_name", "user__last_name"):
+        holder = []
+        if c["user_id"] is not None:
+            holder = [{"id": c["user__rid"], "name": f"{c['user__last_name']}, {c['user__first_name']}"}]
         out.append(
             {
-                "id": c.rid,
-                "card_num": c.card_num,
-                "name": c.name,
-                "credential_key": c.credential_key,
-                "claim_status": c.claim_status,
+                "id": c["rid"],
+                "card_num": c["card_num"],
+                "name": c["name"],
+                "credential_key": c["credential_key"],
+                "claim_status": c["claim_status"],
                 "user": holder,
             }
         )
@@ -99,14 +103,31 @@ def fobs(fob_qs) -> list[dict]:
     ]
 
 
+USER_COLUMNS = (
+    "pk",
+    "rid",
+    "id_num",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "access_effective",
+    "access_expires",
+    "enabled",
+    "pin",
+)
+CREDENTIAL_COLUMNS = ("user_id", "rid", "name", "card_num", "credential_key", "fob")
+
+
 def users(user_qs, *, detail: bool = False) -> list[dict]:
     """F35 shape (plus `enabled`); `detail` (F39/F40) adds `pin` and `credentials`, and lists
-    `accesslevels` as `[{unid, id, name}]` (A30). Three queries whatever the count."""
-    rows = list(user_qs.order_by("rid"))
+    `accesslevels` as `[{unid, id, name}]` (A30). Three queries whatever the count, read as
+    plain rows (10,000 users as model instances took 0.3 s)."""
+    rows = list(user_qs.order_by("rid").values(*USER_COLUMNS))
     chosen = user_qs.values("pk")  # a subquery, not a list: no parameter limit at 50k users
     creds: dict[int, list] = defaultdict(list)
-    for c in m.Credential.objects.filter(user_id__in=chosen).order_by("rid"):
-        creds[c.user_id].append(c)
+    for c in m.Credential.objects.filter(user_id__in=chosen).order_by("rid").values(*CREDENTIAL_COLUMNS):
+        creds[c["user_id"]].append(c)
     levels: dict[int, list] = defaultdict(list)
     for user_id, rid, name in (
         m.UserAccessLevel.objects.filter(user_id__in=chosen)
@@ -116,29 +137,35 @@ def users(user_qs, *, detail: bool = False) -> list[dict]:
         levels[user_id].append((rid, name))
     out = []
     for u in rows:
-        card = next((c for c in creds[u.pk] if not c.fob), None)
+        card = next((c for c in creds[u["pk"]] if not c["fob"]), None)
         row = {
-            "id": u.rid,
-            "id_num": u.id_num,
-            "first_name": u.first_name,
-            "last_name": u.last_name,
-            "card_num": card.card_num if card else "",
-            "credential_key": card.credential_key if card else "",
-            "email": u.email,
-            "phone": u.phone,
-            "access_effective": iso(u.access_effective),
-            "access_expires": iso(u.access_expires),
-            "enabled": u.enabled,
+            "id": u["rid"],
+            "id_num": u["id_num"],
+            "first_name": u["first_name"],
+            "last_name": u["last_name"],
+            "card_num": card["card_num"] if card else "",
+            "credential_key": card["credential_key"] if card else "",
+            "email": u["email"],
+            "phone": u["phone"],
+            "access_effective": iso(u["access_effective"]),
+            "access_expires": iso(u["access_expires"]),
+            "enabled": u["enabled"],
         }
         if detail:
-            row["pin"] = u.pin
-            row["accesslevels"] = [{"unid": rid, "id": rid, "name": name} for rid, name in levels[u.pk]]
+            row["pin"] = u["pin"]
+            row["accesslevels"] = [{"unid": rid, "id": rid, "name": name} for rid, name in levels[u["pk"]]]
             row["credentials"] = [
-                {"id": c.rid, "name": c.name, "card_num": c.card_num, "credential_key": c.credential_key, "fob": c.fob}
-                for c in creds[u.pk]
+                {
+                    "id": c["rid"],
+                    "name": c["name"],
+                    "card_num": c["card_num"],
+                    "credential_key": c["credential_key"],
+                    "fob": c["fob"],
+                }
+                for c in creds[u["pk"]]
             ]
         else:
-            row["accesslevels"] = [{"id": rid, "name": name} for rid, name in levels[u.pk]]
+            row["accesslevels"] = [{"id": rid, "name": name} for rid, name in levels[u["pk"]]]
         out.append(row)
     return out
 
