@@ -13,7 +13,7 @@ from apps.areas.models import Area
 from apps.areas.tree import ancestors, subtree_ids
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
-from apps.events.services import event_append
+from apps.events.services import event_append, events_append
 
 
 def _parent_in(prop, parent_id, field: str = "parentAreaId") -> Area | None:
@@ -62,6 +62,42 @@ def area_create(
         payload={"parentAreaId": str(parent.pk) if parent else None, "areaType": area_type},
     )
     return area
+
+
+def areas_create(*, prop, areas: list[dict], actor: str) -> list[Area]:
+    """Many top-level areas of one property in one INSERT (the batch variant of `area_create`
+    for an integration's first poll): each dict is `display_name`, `area_type` and an
+    `access_list` apps.access has checked. Each area is checked as one created alone (its
+    fresh id's uniqueness aside) and gets its own `area.created` event. The caller holds the
+    transaction (access.services.areas_create)."""
+    rows = []
+    for spec in areas:
+        area = Area(
+            property=prop,
+            parent=None,
+            display_name=spec["display_name"],
+            area_type=spec["area_type"],
+            ancestor_ids=[],
+            depth=0,
+            access_list=spec.get("access_list") or [],
+            last_modified_by=actor,
+        )
+        area.full_clean(validate_unique=False, validate_constraints=False)
+        rows.append(area)
+    Area.objects.bulk_create(rows, batch_size=500)
+    events_append(
+        events=[
+            {
+                "event_name": "area.created",
+                "property_id": prop.pk,
+                "area_id": area.pk,
+                "payload": {"parentAreaId": None, "areaType": area.area_type},
+            }
+            for area in rows
+        ],
+        actor=actor,
+    )
+    return rows
 
 
 def _move(area: Area, parent: Area | None, actor: str) -> None:

@@ -417,6 +417,48 @@ def test_new_people_come_in_batches_and_a_refused_batch_fails_only_its_bad_recor
     assert Membership.objects.filter(user_group=group, user=_linked(account, User, 7)).exists()
 
 
+def test_new_doors_come_in_batches_as_one_by_one_and_a_refused_batch_fails_only_its_bad_record():
+    """New doors are created in one transaction per batch, each with the area, area group, lock
+    and events one door alone gets (a disabled door's lock inactive); when the batch is refused
+    (a name longer than Keyhouse keeps), each record is applied alone."""
+    from apps.areas.models import Area
+    from apps.events.models import Event
+
+    prop = property_create()
+    account = lockt_account(prop, base_url="https://cloudapi.lockt.com/api/v1")
+    doors = [{"id": 501, "name": "Front Door"}, {"id": 502, "name": "Bike Room", "enabled": False}]
+    counts = LocktSync(account).run(schedules=[], doors=doors, levels=[], users=[], events=[])
+    assert (counts.created, counts.failed) == (2, 0)
+    front, bikes = _linked(account, Lock, 501), _linked(account, Lock, 502)
+    assert (front.display_name, front.type_state, bikes.type_state) == ("Front Door", "active", "inactive")
+    area = front.area
+    assert (area.display_name, area.area_type, area.parent_id, area.property_id) == (
+        "Front Door",
+        "common",
+        None,
+        prop.pk,
+    )
+    assert ExternalRef.objects.get(account_id=account.pk, external_id="501", object_id=area.pk)  # the area's link
+    assert UserGroup.objects.get(area=area).display_name == "Front Door members"
+    assert front.install_date is not None and front.command_sequence == 2  # created, then installed
+    names = sorted(Event.objects.filter(lock_id=bikes.pk).values_list("event_name", flat=True))
+    assert names == ["lock.installed", "lock.provisioned", "lock.updated"]
+    assert Event.objects.filter(event_name="area.created", area_id=area.pk).count() == 1
+    (linked,) = Event.objects.filter(event_name="lockt_record.batch_linked")
+    assert {link["externalId"] for link in linked.payload["links"]} == {"501", "502"}
+    assert LocktRecord.objects.get(account=account, kind="lock", external_id="501").created_here
+
+    more = [{"id": 503, "name": "D" * 250}, {"id": 504, "name": "Gym"}]
+    counts = LocktSync(account).run(schedules=[], doors=doors + more, levels=[], users=[], events=[])
+    assert (counts.created, counts.failed, counts.unchanged) == (1, 1, 2)
+    assert LocktRecord.objects.get(account=account, external_id="503").error_field == "display_name"
+    assert not Area.objects.filter(display_name="D" * 250).exists()
+    assert _linked(account, Lock, 504).area.display_name == "Gym"
+    # the next poll changes nothing
+    counts = LocktSync(account).run(schedules=[], doors=doors + more, levels=[], users=[], events=[])
+    assert (counts.created, counts.updated) == (0, 0)
+
+
 def test_a_lockt_users_expiry_denies_at_that_instant_without_another_poll(lockt):
     import datetime as dt
 

@@ -11,7 +11,7 @@ from apps.access.models import (
 from apps.areas.models import Area
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
-from apps.events.services import event_append
+from apps.events.services import event_append, events_append
 
 PROPERTY_GROUPS = (("Residents", UserGroupGroupType.RESIDENT), ("Staff", UserGroupGroupType.STAFF))
 
@@ -72,6 +72,38 @@ def area_group_create(*, area, actor: str) -> UserGroup:
         group_source=UserGroupGroupSource.AREA,
     )
     return _group_save_new(group, actor)
+
+
+def area_groups_create(*, areas: list, actor: str) -> list[UserGroup]:
+    """`area_group_create` for many new areas of one write (inside access.services.areas_create's
+    transaction): one INSERT, one `group.created` event each."""
+    groups = []
+    for area in areas:
+        group = UserGroup(
+            property_id=area.property_id,
+            area=area,
+            display_name=area_group_name(area.display_name),
+            group_type=area.area_type,
+            group_source=UserGroupGroupSource.AREA,
+            last_modified_by=actor,
+        )
+        group.full_clean(validate_unique=False, validate_constraints=False)
+        groups.append(group)
+    UserGroup.objects.bulk_create(groups, batch_size=500)
+    events_append(
+        events=[
+            {
+                "event_name": "group.created",
+                "property_id": group.property_id,
+                "user_group_id": group.id,
+                "area_id": group.area_id,
+                "payload": {"groupSource": group.group_source, "groupType": group.group_type},
+            }
+            for group in groups
+        ],
+        actor=actor,
+    )
+    return groups
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from apps.access.services.groups import (
     _areas_referencing,
     area_group_create,
     area_group_name,
+    area_groups_create,
     membership_add,
     membership_remove,
     property_groups_create,
@@ -97,6 +98,18 @@ def area_create(
     )
     area_group_create(area=area, actor=actor)
     return area
+
+
+@transaction.atomic
+def areas_create(*, prop, areas: list[dict], actor: str) -> list[Area]:
+    """Many top-level areas with their checked access lists and area groups in one transaction
+    (the batch variant of `area_create`, for an integration's first poll): each dict is
+    `display_name`, `area_type` and an optional `access_list`. Events `area.created` and
+    `group.created` for each, as one by one."""
+    checked = [{**spec, "access_list": access_list_clean(prop, spec.get("access_list") or [])} for spec in areas]
+    made = area_services.areas_create(prop=prop, areas=checked, actor=actor)
+    area_groups_create(areas=made, actor=actor)
+    return made
 
 
 @transaction.atomic

@@ -33,7 +33,15 @@ from apps.events.services import event_append
 from apps.integrations.http import IntegrationError
 from apps.integrations.lockt import mapping
 from apps.integrations.lockt.client import LocktBatchFailed, LocktClient
-from apps.integrations.lockt.sync import KINDS, SOURCE, LocktSync, RecordFailed, _record_ok, lockt_record_fail
+from apps.integrations.lockt.sync import (
+    KINDS,
+    SOURCE,
+    LocktSync,
+    RecordFailed,
+    _record_ok,
+    lockt_record_fail,
+    record_delete,
+)
 from apps.integrations.mapping import MappingError
 from apps.integrations.models import LocktCredential, LocktCredentialClaim, LocktRecord
 
@@ -92,7 +100,9 @@ def lockt_credential_apply(
     label = _shown_name(values)
     _record_ok(account, sync.state, kind, external_id, digest=digest, label=label)
     record = sync.state.records[kind, external_id]
-    credential, created = LocktCredential.objects.update_or_create(record=record, defaults=_fields(values, holder_id))
+    credential, created = LocktCredential.objects.update_or_create(
+        record_id=record.id, defaults=_fields(values, holder_id)
+    )
     event_append(
         event_name="lockt_credential.updated",
         actor=sync.actor,
@@ -166,8 +176,7 @@ def lockt_credential_remove(*, sync: LocktSync, record: LocktRecord) -> None:
         property_id=sync.account.property_id,
         payload=_payload(sync.account, record),
     )
-    sync.state.records.pop((record.kind, record.external_id), None)
-    record.delete()
+    record_delete(sync.state, (record.kind, record.external_id))
 
 
 def _fail(sync: LocktSync, kind: str, external_id: str, error: MappingError) -> None:

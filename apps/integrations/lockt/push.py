@@ -38,6 +38,7 @@ from apps.integrations.lockt.sync import (
     _record_ok,
     _unlink,
     lockt_record_fail,
+    record_delete,
 )
 from apps.integrations.mapping import MappingError
 
@@ -118,7 +119,7 @@ class LocktPush:
             and key[1][len(PENDING_PREFIX) :] not in wanted_ids
         ]
         for key in stale:  # a failed push of someone no longer to push: nothing left to fix
-            self.state.records.pop(key).delete()
+            record_delete(self.state, key)
 
     # ---------------------------------------------------------------------------------------------
 
@@ -192,7 +193,7 @@ class LocktPush:
             _link_create(self.account, self.state, KINDS.USER, external_id, user, FROM_KEYHOUSE)
         pending = f"{PENDING_PREFIX}{user.pk}"
         if (KINDS.USER, pending) in self.state.records:
-            self.state.records.pop((KINDS.USER, pending)).delete()
+            record_delete(self.state, (KINDS.USER, pending))
         record = self.state.records.get((KINDS.USER, external_id))
         if record is None or record.status != "synced":  # the poll keeps its digest up to date
             digest = record.digest if record is not None else ""

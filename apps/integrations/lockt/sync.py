@@ -60,6 +60,7 @@ from apps.integrations.lockt.sync_records import (
     actor_of,
     lockt_record_fail,
     logger,
+    record_delete,
 )
 from apps.integrations.mapping import MappingError
 from apps.integrations.models import IntegrationAccount
@@ -92,6 +93,7 @@ __all__ = [
     "lockt_record_fail",
     "lockt_user_remove",
     "logger",
+    "record_delete",
 ]
 
 # --- the poll ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Lockt sync of schedules, doors (locks + their areas, batteries) and access levels (groups
 + the door areas' access lists), and their removal (docs/INTEGRATIONS.md "Lockt sync")."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from apps.access import services as access_services
 from apps.access.models import Schedule, UserGroup, UserGroupGroupType
@@ -10,10 +11,47 @@ from apps.areas.models import Area, AreaAreaType
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError
 from apps.integrations.lockt import mapping
-from apps.integrations.lockt.sync_records import AREA_KIND, KINDS, SOURCE, RecordFailed, _link_create, _unlink, logger
+from apps.integrations.lockt.sync_records import (
+    AREA_KIND,
+    KINDS,
+    SOURCE,
+    RecordFailed,
+    _link_create,
+    _links_batch_create,
+    _unlink,
+    logger,
+)
 from apps.integrations.mapping import MappingError
 from apps.locks import services as lock_services
 from apps.locks.models import Lock
+
+DOORS_BATCH = 500  # new doors per transaction (docs/INTEGRATIONS.md "Lockt sync")
+
+
+@transaction.atomic
+def lockt_doors_create(*, sync, batch: list) -> tuple[list, list, list, list]:
+    """New Lockt doors of one poll at once: their areas (`areas_create`: one `area.created` and
+    one `group.created` each), their locks installed there (`locks_create_installed`), the
+    areas' and locks' links and the locks' records (one `lockt_record.batch_linked`). Returns
+    (area links, lock links, records, locks); the caller puts them in the poll's state once
+    this has committed."""
+    areas = access_services.areas_create(
+        prop=sync.prop,
+        areas=[{"display_name": values.display_name, "area_type": AreaAreaType.COMMON} for _, values in batch],
+        actor=sync.actor,
+    )
+    locks = lock_services.locks_create_installed(
+        doors=[(values.display_name, area, values.enabled) for (_, values), area in zip(batch, areas, strict=True)],
+        actor=sync.actor,
+    )
+    area_rows = [(str(values.external_id), area, raw, "") for (raw, values), area in zip(batch, areas, strict=True)]
+    area_links, _ = _links_batch_create(sync.account, sync.state, AREA_KIND, area_rows, sync.actor)
+    lock_rows = [
+        (str(values.external_id), lock, raw, values.display_name)
+        for (raw, values), lock in zip(batch, locks, strict=True)
+    ]
+    lock_links, records = _links_batch_create(sync.account, sync.state, KINDS.LOCK, lock_rows, sync.actor)
+    return area_links, lock_links, records, locks
 
 
 class PlacesSync:
@@ -78,6 +116,9 @@ class PlacesSync:
         self.doors_seen: set[str] = set()
         ids = [link.object_id for (kind, _), link in self.state.links.items() if kind == KINDS.LOCK]
         self.locks = {lock.pk: lock for lock in Lock.objects.filter(pk__in=ids).select_related("area")}
+        area_ids = [link.object_id for (kind, _), link in self.state.links.items() if kind == AREA_KIND]
+        self.door_areas = {area.pk: area for area in Area.objects.filter(pk__in=area_ids)}
+        fresh, fresh_ids = [], set()
         for index, record in enumerate(records):
             if isinstance(record, dict) and record.get("id") not in (None, ""):
                 self.doors_seen.add(str(record.get("id")))
@@ -85,7 +126,43 @@ class PlacesSync:
             if values is None:
                 continue
             self.doors[values.external_id] = values
-            self._reconcile(KINDS.LOCK, values.external_id, record, values.display_name, self._door_write, values)
+            if self._door_fresh(values) and values.external_id not in fresh_ids:
+                fresh.append((record, values))
+                fresh_ids.add(values.external_id)
+            else:
+                self._reconcile(KINDS.LOCK, values.external_id, record, values.display_name, self._door_write, values)
+        for start in range(0, len(fresh), DOORS_BATCH):
+            self._doors_batch(fresh[start : start + DOORS_BATCH])
+
+    def _door_fresh(self, values: mapping.LockValues) -> bool:
+        """A door never linked nor recorded (neither its lock nor its area): made in a batch."""
+        external_id = str(values.external_id)
+        return not any(
+            key in self.state.links or key in self.state.records
+            for key in ((KINDS.LOCK, external_id), (AREA_KIND, external_id))
+        )
+
+    def _doors_batch(self, batch: list) -> None:
+        """New doors in one transaction (`lockt_doors_create`); if the batch is refused, each
+        record is applied alone, so a bad one fails alone."""
+        try:
+            made = lockt_doors_create(sync=self, batch=batch)
+        except (RecordFailed, ApplicationError, ValidationError, IntegrityError) as exc:
+            logger.info(
+                "lockt account %s: a batch of %d doors applied one by one: %s", self.account.pk, len(batch), exc
+            )
+            for record, values in batch:
+                self._reconcile(KINDS.LOCK, values.external_id, record, values.display_name, self._door_write, values)
+            return
+        area_links, lock_links, records, locks = made
+        for kind, links in ((AREA_KIND, area_links), (KINDS.LOCK, lock_links)):
+            for link in links:
+                self.state.links[kind, link.external_id] = link
+        for record in records:
+            self.state.records[KINDS.LOCK, record.external_id] = record
+        for lock in locks:
+            self.locks[lock.pk] = lock
+        self.counts.created += len(locks)
 
     def _door_write(self, values: mapping.LockValues, existing_id) -> tuple[str, object]:
         external_id = str(values.external_id)
@@ -103,7 +180,7 @@ class PlacesSync:
         lock = self.locks.get(existing_id) or Lock.objects.select_related("area").get(pk=existing_id)
         changed = False
         area_id = self._object_id(AREA_KIND, external_id)
-        area = Area.objects.get(pk=area_id) if area_id else None
+        area = (self.door_areas.get(area_id) or Area.objects.filter(pk=area_id).first()) if area_id else None
         if area is None or area.type_state == EntityTypeState.DELETED:
             area = access_services.area_create(
                 prop=self.prop, display_name=values.display_name, area_type=AreaAreaType.COMMON, actor=self.actor

@@ -26,6 +26,7 @@ from apps.locks.services.locks import (
     lock_provision,
     lock_uninstall,
     lock_update,
+    locks_create_installed,
     public_key_decode,
 )
 from apps.locks.services.sync import SyncOutcome, lock_access_logs_import, lock_sync
@@ -54,5 +55,6 @@ __all__ = [
     "lock_sync",
     "lock_uninstall",
     "lock_update",
+    "locks_create_installed",
     "public_key_decode",
 ]

@@ -17,7 +17,7 @@ from apps.accounts.credentials import current_pepper_id, secret_digest, secret_g
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.core.ids import id_in_use
-from apps.events.services import event_append
+from apps.events.services import event_append, events_append
 from apps.keys import crypto
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
 from apps.keys.models import Key
@@ -147,6 +147,43 @@ def lock_install(*, lock: Lock, area, actor: str) -> Lock:
         payload={"previousAreaId": str(previous_area_id) if previous_area_id else None},
     )
     return lock
+
+
+@transaction.atomic
+def locks_create_installed(*, doors: list[tuple[str, object, bool]], actor: str) -> list[Lock]:
+    """Many new locks, each on the door of its own live area, in one INSERT (the batch variant
+    of `lock_create` + `lock_install` + `lock_activity_set` for an integration's first poll):
+    `doors` are (display name, area, active). Events as one by one: `lock.provisioned` and
+    `lock.installed` each, and `lock.updated` (typeState active → inactive) for an inactive one."""
+    now = timezone.now()
+    locks = []
+    for display_name, area, active in doors:
+        if area.type_state == EntityTypeState.DELETED:
+            raise ApplicationError("areaId: the area is deleted", fields={"areaId": ["The area is deleted."]})
+        lock = Lock(
+            display_name=display_name,
+            property_id=area.property_id,
+            area=area,
+            install_date=now,
+            command_sequence=2,  # created (1), then installed (+1), as lock_create + lock_install
+            type_state=EntityTypeState.ACTIVE if active else EntityTypeState.INACTIVE,
+            last_modified_by=actor,
+        )
+        lock.full_clean(validate_unique=False, validate_constraints=False)
+        locks.append(lock)
+    Lock.objects.bulk_create(locks, batch_size=500)
+    events = []
+    for lock in locks:
+        refs = {"lock_id": lock.id, "property_id": lock.property_id}
+        events.append({"event_name": "lock.provisioned", **refs})
+        events.append(
+            {"event_name": "lock.installed", "area_id": lock.area_id, "payload": {"previousAreaId": None}, **refs}
+        )
+        if lock.type_state == EntityTypeState.INACTIVE:
+            payload = {"typeState": {"from": EntityTypeState.ACTIVE, "to": EntityTypeState.INACTIVE}}
+            events.append({"event_name": "lock.updated", "payload": payload, **refs})
+    events_append(events=events, actor=actor)
+    return locks
 
 
 @transaction.atomic
