@@ -271,3 +271,23 @@ def test_an_access_list_edit_recomputes_the_people_of_the_entries_that_moved_not
     assert result.users_changed == {str(w.alice.pk), str(w.bob.pk)}
     assert result.users_checked == 3  # every person the edited locks name, Sam too (unchanged)
     assert a.map_version(w.sam, w.prop) == sam_before
+
+
+def test_a_rebuild_that_writes_maps_part_way_through_a_chunk_stores_the_same_maps(tower, monkeypatch):
+    """A chunk of people whose maps hold many entries (a property's staff) is written before the
+    chunk ends, to bound memory: the stored maps are those a rebuild holding the chunk makes."""
+    from apps.access.models import UserAccessMap
+
+    w = tower
+    access_services.membership_add(group=w.staff, user=w.bob, actor=SYSTEM)
+    a.process_events()
+
+    def rebuilt_from_empty() -> dict:
+        UserAccessMap.objects.filter(property_id=w.prop.pk).delete()
+        derive.property_rebuild(property_id=w.prop.pk)
+        maps = UserAccessMap.objects.filter(property_id=w.prop.pk)
+        return {str(m.user_id): (m.version, m.digest, m.entries) for m in maps}
+
+    whole = rebuilt_from_empty()
+    monkeypatch.setattr(derive, "CHUNK_ENTRIES", 1)  # written after every person with access
+    assert len(whole) >= 3 and rebuilt_from_empty() == whole
