@@ -1,5 +1,6 @@
 """Reads for user groups and membership."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from apps.access import compute, derive, doors
@@ -17,7 +18,9 @@ from apps.access.models import (
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area
+from apps.core.choices import ExternalRefSyncDirection
 from apps.core.exceptions import ApplicationError
+from apps.core.models import ExternalRef
 from apps.core.principal import ALL
 
 
@@ -128,6 +131,31 @@ def membership_windows(*, property_id, user_ids) -> dict[str, dict[str, tuple[st
     for user_id, group_id, valid_from, valid_until in rows:
         out[str(user_id)][str(group_id)] = (derive._ts(valid_from) or "", derive._ts(valid_until) or "")
     return out
+
+
+def membership_get(*, group, user_id) -> Membership | None:
+    """The person's membership of the group (with its window), or None."""
+    return Membership.objects.filter(user_group=group, user_id=user_id).select_related("user").first()
+
+
+def membership_lockt_owned(*, group, user_id) -> bool:
+    """True when Lockt owns this membership's window: the group is a Lockt access level and the
+    person a Lockt-owned user of the same account (docs/INTEGRATIONS.md "Ownership and
+    conflicts"); the Lockt poll writes that window and would overwrite a local edit."""
+    group_accounts = set(
+        ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(UserGroup), object_id=group.pk, source="lockt"
+        ).values_list("account_id", flat=True)
+    )
+    if not group_accounts:
+        return False
+    return ExternalRef.objects.filter(
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=user_id,
+        source="lockt",
+        account_id__in=group_accounts,
+        sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+    ).exists()
 
 
 def lock_ids_naming(*, user_ids=(), group_ids=(), property_ids=None) -> dict[str, set]:
