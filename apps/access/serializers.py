@@ -310,6 +310,7 @@ class ExplainSerializer(serializers.Serializer):
 CHANGES = (
     "addMembership",
     "removeMembership",
+    "setMembershipWindow",
     "setAccessList",
     "moveArea",
     "setSchedule",
@@ -349,6 +350,7 @@ class ProposedChangeSerializer(InputSerializer):
     NEEDS = {
         "addMembership": ("userGroupId", "userId"),
         "removeMembership": ("userGroupId", "userId"),
+        "setMembershipWindow": ("userGroupId", "userId"),
         "setAccessList": ("areaId", "accessList"),
         "moveArea": ("areaId",),
         "setSchedule": ("scheduleId", "windows"),
