@@ -159,6 +159,28 @@ def membership_lockt_owned(*, group, user_id) -> bool:
     ).exists()
 
 
+def membership_lockt_owned_users(*, group) -> set[str]:
+    """The members of `group` whose window Lockt owns (`membership_lockt_owned` for a whole
+    group in two queries, for pages that list every member)."""
+    group_accounts = set(
+        ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(UserGroup), object_id=group.pk, source="lockt"
+        ).values_list("account_id", flat=True)
+    )
+    if not group_accounts:
+        return set()
+    return {
+        str(user_id)
+        for user_id in ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(User),
+            object_id__in=Membership.objects.filter(user_group=group).values("user_id"),
+            source="lockt",
+            account_id__in=group_accounts,
+            sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+        ).values_list("object_id", flat=True)
+    }
+
+
 def lock_ids_naming(*, user_ids=(), group_ids=(), property_ids=None) -> dict[str, set]:
     """{propertyId: lockIds} of the locks whose derived lines name one of these people (`user`
     and `deny` lines) or, for the people, one of their live groups, and these groups: the locks

@@ -119,3 +119,21 @@ def test_another_propertys_group_page_is_not_found(chicago):
     prop, group, ada, client = chicago
     foreign = d.group_create(d.property_create(display_name="Far Away"), members=[d.user_create()])
     assert client.get(f"{GROUPS}{foreign.pk}/change/").status_code in (302, 404)
+
+
+def test_the_group_page_reads_ownership_once_not_per_member(chicago):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    prop, group, ada, client = chicago
+    url = f"{GROUPS}{group.pk}/change/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(5):
+        d.member_add(group, d.user_create(display_name=f"Member {n}"))
+    assert queries() == few

@@ -23,12 +23,12 @@ class MemberWindowForm(forms.ModelForm):
         fields = ("valid_from", "valid_until")
         labels = {"valid_from": "valid from", "valid_until": "valid until"}
 
+    lockt_owned_users: frozenset = frozenset()  # set per page by MemberInline.get_formset
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         membership = self.instance
-        self.lockt_owned = not membership._state.adding and selectors.membership_lockt_owned(
-            group=membership.user_group, user_id=membership.user_id
-        )
+        self.lockt_owned = not membership._state.adding and str(membership.user_id) in self.lockt_owned_users
         for field in self.fields.values():
             field.disabled = self.lockt_owned
 
@@ -64,6 +64,13 @@ class MemberInline(PropertyScopedInline, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # new members come in through MemberAddInline
 
+    def get_formset(self, request, obj=None, **kwargs):
+        """Who Lockt owns is read once for the page (two queries), not once per member."""
+        formset = super().get_formset(request, obj, **kwargs)
+        self.lockt_owned_users = frozenset(selectors.membership_lockt_owned_users(group=obj) if obj else ())
+        formset.form = type(formset.form.__name__, (formset.form,), {"lockt_owned_users": self.lockt_owned_users})
+        return formset
+
     @admin.display(description="member")
     def member(self, membership):
         url = reverse("admin:accounts_user_change", args=[membership.user_id])
@@ -76,7 +83,7 @@ class MemberInline(PropertyScopedInline, admin.TabularInline):
 
     @admin.display(description="window set by")
     def window_source(self, membership):
-        owned = selectors.membership_lockt_owned(group=membership.user_group, user_id=membership.user_id)
+        owned = str(membership.user_id) in getattr(self, "lockt_owned_users", ())
         return "Lockt (read-only here)" if owned else "Keyhouse"
 
 
