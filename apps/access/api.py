@@ -4,7 +4,13 @@ from rest_framework.response import Response
 
 from apps.access import selectors, services
 from apps.access.filters import UserGroupFilterSet
-from apps.access.serializers import CreateUserGroupSerializer, UserGroupSerializer, UserGroupWritableSerializer
+from apps.access.serializers import (
+    CreateUserGroupSerializer,
+    MembershipSerializer,
+    MembershipWindowInputSerializer,
+    UserGroupSerializer,
+    UserGroupWritableSerializer,
+)
 from apps.accounts.api_users import user_in_scope
 from apps.accounts.filters import UserFilterSet
 from apps.accounts.policies import can_see_private
@@ -73,12 +79,58 @@ class UserGroupUsersApi(ApiView):
         return self.paginated(users, UserSerializer, show_private=can_see_private(request.user, propertyId))
 
 
+def membership_answer(group, user_id) -> Response:
+    membership = or_404(selectors.membership_get(group=group, user_id=user_id))
+    lockt_owned = selectors.membership_lockt_owned(group=group, user_id=user_id)
+    return Response(MembershipSerializer(membership, context={"lockt_owned": lockt_owned}).data)
+
+
 class UserGroupMemberApi(ApiView):
-    @operation("addUserToUserGroup", request=None, responses=None, tags=TAGS)
+    @operation("getUserGroupMembership", responses=MembershipSerializer, tags=TAGS)
+    def get(self, request, propertyId, userGroupId, userId):
+        group = group_or_404(propertyId, userGroupId)
+        user, _ = user_in_scope(self, userId)
+        return membership_answer(group, user.pk)
+
+    @operation(
+        "updateUserGroupMembership",
+        request=MembershipWindowInputSerializer,
+        responses=MembershipSerializer,
+        errors={409: "the membership's window comes from Lockt (change it there)"},
+        tags=TAGS,
+    )
+    def put(self, request, propertyId, userGroupId, userId):
+        group = group_or_404(propertyId, userGroupId)
+        user, _ = user_in_scope(self, userId)
+        body = self.body(MembershipWindowInputSerializer)
+        or_404(selectors.membership_get(group=group, user_id=user.pk))
+        services.membership_window_update(
+            group=group,
+            user=user,
+            valid_from=body.get("validFrom"),
+            valid_until=body.get("validUntil"),
+            actor=request.user.label,
+        )
+        return membership_answer(group, user.pk)
+
+    @operation(
+        "addUserToUserGroup",
+        request=MembershipWindowInputSerializer,
+        responses=None,
+        errors={409: "the person is already a member whose window comes from Lockt"},
+        tags=TAGS,
+    )
     def post(self, request, propertyId, userGroupId, userId):
         group = group_or_404(propertyId, userGroupId)
         user, _ = user_in_scope(self, userId)  # only people the caller can already see
-        services.membership_add(group=group, user=user, actor=request.user.label)
+        body = self.body(MembershipWindowInputSerializer)
+        services.membership_add(
+            group=group,
+            user=user,
+            actor=request.user.label,
+            valid_from=body.get("validFrom"),
+            valid_until=body.get("validUntil"),
+        )
         return Response({})
 
     @operation("removeUserFromUserGroup", request=None, responses=None, tags=TAGS)

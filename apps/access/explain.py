@@ -209,9 +209,18 @@ def first_allowed(
 
 
 def user_lock_sets(
-    structure: compute.Structure, groups_of: Mapping[str, set], user_ids: Iterable[str]
+    structure: compute.Structure,
+    groups_of: Mapping[str, set],
+    user_ids: Iterable[str],
+    windows_of: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, dict[str, tuple]]:
-    """person -> lock -> content (schedule/validity tuples) under `structure`."""
+    """person -> lock -> content (schedule/validity tuples) under `structure`.
+
+    `windows_of` (person -> group -> membership window) narrows what each group gives as in the
+    access map; with `now`, what has already ended by then (a window or validity in the past)
+    is no access at all, so it is neither a gain nor a loss."""
+    windows_of = windows_of or {}
     by_subject: dict[str, list] = {}
     for lock_id, lines in compute.all_lock_lines(structure).items():
         for line in lines:
@@ -223,9 +232,12 @@ def user_lock_sets(
             group_ids=groups_of.get(user_id, set()),
             lines_by_subject=by_subject,
             blocked=user_id in structure.blocked,
+            group_windows=windows_of.get(user_id),
         )
         locks: dict[str, set] = {}
         for entry in entries:
+            if now is not None and entry.valid_until and _parse(entry.valid_until) <= now:
+                continue
             locks.setdefault(entry.lock_id, set()).add(
                 (compute._schedule_key(entry.schedule_id, structure.schedules), entry.valid_from, entry.valid_until)
             )
@@ -240,11 +252,18 @@ def what_if(
     groups_before: Mapping[str, set],
     groups_after: Mapping[str, set],
     user_ids: Iterable[str],
+    windows_before: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
+    windows_after: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
+    now: datetime | None = None,
 ) -> dict:
-    """Who gains and who loses which locks (and whose windows change) between two states."""
+    """Who gains and who loses which locks (and whose windows change) between two states.
+
+    Membership windows (`windows_before`/`windows_after`, person -> group -> window) count as
+    in the access map; with `now`, access that has ended by then counts as none (docs/ACCESS.md
+    "What-if")."""
     user_ids = sorted(set(user_ids))
-    old = user_lock_sets(before, groups_before, user_ids)
-    new = user_lock_sets(after, groups_after, user_ids)
+    old = user_lock_sets(before, groups_before, user_ids, windows_before, now)
+    new = user_lock_sets(after, groups_after, user_ids, windows_after, now)
     gains, losses, changed = [], [], []
     for user_id in user_ids:
         o, n = old.get(user_id, {}), new.get(user_id, {})

@@ -1,6 +1,8 @@
 """Reads for user groups and membership."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.access import compute, derive, doors
 from apps.access.access_lists import access_list_clean
@@ -17,7 +19,9 @@ from apps.access.models import (
 from apps.access.schedules import ScheduleError, windows_from_json, windows_to_json
 from apps.accounts.models import User
 from apps.areas.models import Area
+from apps.core.choices import ExternalRefSyncDirection
 from apps.core.exceptions import ApplicationError
+from apps.core.models import ExternalRef
 from apps.core.principal import ALL
 
 
@@ -128,6 +132,53 @@ def membership_windows(*, property_id, user_ids) -> dict[str, dict[str, tuple[st
     for user_id, group_id, valid_from, valid_until in rows:
         out[str(user_id)][str(group_id)] = (derive._ts(valid_from) or "", derive._ts(valid_until) or "")
     return out
+
+
+def membership_get(*, group, user_id) -> Membership | None:
+    """The person's membership of the group (with its window), or None."""
+    return Membership.objects.filter(user_group=group, user_id=user_id).select_related("user").first()
+
+
+def membership_lockt_owned(*, group, user_id) -> bool:
+    """True when Lockt owns this membership's window: the group is a Lockt access level and the
+    person a Lockt-owned user of the same account (docs/INTEGRATIONS.md "Ownership and
+    conflicts"); the Lockt poll writes that window and would overwrite a local edit."""
+    group_accounts = set(
+        ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(UserGroup), object_id=group.pk, source="lockt"
+        ).values_list("account_id", flat=True)
+    )
+    if not group_accounts:
+        return False
+    return ExternalRef.objects.filter(
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=user_id,
+        source="lockt",
+        account_id__in=group_accounts,
+        sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+    ).exists()
+
+
+def membership_lockt_owned_users(*, group) -> set[str]:
+    """The members of `group` whose window Lockt owns (`membership_lockt_owned` for a whole
+    group in two queries, for pages that list every member)."""
+    group_accounts = set(
+        ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(UserGroup), object_id=group.pk, source="lockt"
+        ).values_list("account_id", flat=True)
+    )
+    if not group_accounts:
+        return set()
+    return {
+        str(user_id)
+        for user_id in ExternalRef.objects.filter(
+            content_type=ContentType.objects.get_for_model(User),
+            object_id__in=Membership.objects.filter(user_group=group).values("user_id"),
+            source="lockt",
+            account_id__in=group_accounts,
+            sync_direction=ExternalRefSyncDirection.FROM_EXTERNAL_TO_INTERNAL,
+        ).values_list("object_id", flat=True)
+    }
 
 
 def lock_ids_naming(*, user_ids=(), group_ids=(), property_ids=None) -> dict[str, set]:
@@ -266,7 +317,17 @@ def _apply_change(prop, structure, groups_delta: list, index: int, change: dict)
         group_id = str(change["userGroupId"])
         if group_id not in structure.group_types:
             _refuse(index, "userGroupId", "No such user group in this property.")
-        groups_delta.append((kind == "addMembership", str(change["userId"]), group_id))
+        groups_delta.append((kind, str(change["userId"]), group_id, index, None))
+        return structure
+    if kind == "setMembershipWindow":
+        group_id = str(change["userGroupId"])
+        if group_id not in structure.group_types:
+            _refuse(index, "userGroupId", "No such user group in this property.")
+        valid_from, valid_until = change.get("validFrom"), change.get("validUntil")
+        if valid_from and valid_until and valid_from >= valid_until:
+            _refuse(index, "validUntil", "Must be after validFrom.")
+        window = (derive._ts(valid_from) or "", derive._ts(valid_until) or "")
+        groups_delta.append((kind, str(change["userId"]), group_id, index, window))
         return structure
     if kind == "setAccessList":
         area_id = str(change["areaId"])
@@ -339,8 +400,11 @@ def _apply_change(prop, structure, groups_delta: list, index: int, change: dict)
     _refuse(index, "change", f"Unknown change {kind!r}.")  # the serializer lists the allowed ones
 
 
-def access_what_if(*, prop, changes: list[dict]) -> dict:
-    """Who would gain and who would lose which locks if `changes` were applied (nothing is)."""
+def access_what_if(*, prop, changes: list[dict], now=None) -> dict:
+    """Who would gain and who would lose which locks if `changes` were applied (nothing is),
+    as of `now`: membership windows narrow what a group gives, and access that has ended by
+    then is none (docs/ACCESS.md "What-if")."""
+    now = now or timezone.now()
 
     before = derive.structure_load(prop.pk)
     after, groups_delta = before, []
@@ -355,15 +419,36 @@ def access_what_if(*, prop, changes: list[dict]) -> dict:
             for line in set(old_lines.get(lock_id, ())) | set(new_lines.get(lock_id, ())):
                 (groups if line.kind == compute.GROUP else users).add(line.subject_id)
     users.discard("")
-    users |= {user_id for _, user_id, _ in groups_delta}
+    users |= {user_id for _, user_id, _, _, _ in groups_delta}
     users |= {
         str(u) for u in Membership.objects.filter(user_group_id__in=list(groups)).values_list("user_id", flat=True)
     }
     groups_before = groups_of_users(property_id=prop.pk, user_ids=users)
+    windows_before = membership_windows(property_id=prop.pk, user_ids=users)
     groups_after = {user_id: set(g) for user_id, g in groups_before.items()}
-    for add, user_id, group_id in groups_delta:
-        (groups_after[user_id].add if add else groups_after[user_id].discard)(group_id)
-    result = what_if(before=before, after=after, groups_before=groups_before, groups_after=groups_after, user_ids=users)
+    windows_after = {user_id: dict(w) for user_id, w in windows_before.items()}
+    for kind, user_id, group_id, _, window in groups_delta:
+        if kind == "addMembership":
+            groups_after[user_id].add(group_id)  # adding a member again keeps their window
+        elif kind == "removeMembership":
+            groups_after[user_id].discard(group_id)
+            windows_after[user_id].pop(group_id, None)
+        else:  # setMembershipWindow: as addUserToUserGroup with a window, a non-member joins with it
+            groups_after[user_id].add(group_id)
+            if window == ("", ""):
+                windows_after[user_id].pop(group_id, None)
+            else:
+                windows_after[user_id][group_id] = window
+    result = what_if(
+        before=before,
+        after=after,
+        groups_before=groups_before,
+        groups_after=groups_after,
+        user_ids=users,
+        windows_before=windows_before,
+        windows_after=windows_after,
+        now=now,
+    )
 
     locks = _names(prop.pk).locks
     people = {str(i): n for i, n in User.objects.filter(pk__in=list(users)).values_list("id", "display_name")}

@@ -2,6 +2,7 @@
 (schedules, grants, blocks, explain, what-if)."""
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -52,6 +53,60 @@ class UserGroupWritableSerializer(InputSerializer):
     """Spec UserGroupWritable."""
 
     displayName = serializers.CharField(max_length=200)
+
+
+# --- membership windows (extension) -------------------------------------------------------
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 instant with its offset (`Z` or `+01:00`), as OpenAPI's `date-time` (RFC 3339)
+    says: a time without one is refused by name rather than read in some zone."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError("Must carry a time zone offset (Z or +hh:mm).")
+        return super().to_internal_value(value)
+
+
+class MembershipSerializer(serializers.Serializer):
+    """A person's membership of a user group with its validity window (extension)."""
+
+    userGroupId = serializers.UUIDField(source="user_group_id", read_only=True)
+    userId = serializers.UUIDField(source="user_id", read_only=True)
+    userDisplayName = serializers.CharField(source="user.display_name", read_only=True)
+    validFrom = TimestampField(
+        source="valid_from", read_only=True, allow_null=True, help_text="From this instant (null: always)."
+    )
+    validUntil = TimestampField(
+        source="valid_until", read_only=True, allow_null=True, help_text="Until this instant, excluded (null: no end)."
+    )
+    windowSource = serializers.SerializerMethodField(
+        help_text="`lockt`: the window comes from Lockt and only Lockt changes it; `keyhouse`: managers edit it."
+    )
+
+    @extend_schema_field({"type": "string", "enum": ["keyhouse", "lockt"]})
+    def get_windowSource(self, obj) -> str:
+        return "lockt" if self.context.get("lockt_owned") else "keyhouse"
+
+
+class MembershipWindowInputSerializer(InputSerializer):
+    """A membership's validity window: `validUntil` after `validFrom`; absent or null = unbounded."""
+
+    validFrom = AwareDateTimeField(required=False, allow_null=True, help_text="Null or absent: always.")
+    validUntil = AwareDateTimeField(
+        required=False, allow_null=True, help_text="Excluded; after validFrom. Null or absent: no end."
+    )
+
+    def validate(self, attrs):
+        valid_from, valid_until = attrs.get("validFrom"), attrs.get("validUntil")
+        if valid_from and valid_until and valid_from >= valid_until:
+            raise serializers.ValidationError({"validUntil": ["Must be after validFrom."]})
+        return attrs
 
 
 # --- schedules ---------------------------------------------------------------------------
@@ -255,6 +310,7 @@ class ExplainSerializer(serializers.Serializer):
 CHANGES = (
     "addMembership",
     "removeMembership",
+    "setMembershipWindow",
     "setAccessList",
     "moveArea",
     "setSchedule",
@@ -294,6 +350,7 @@ class ProposedChangeSerializer(InputSerializer):
     NEEDS = {
         "addMembership": ("userGroupId", "userId"),
         "removeMembership": ("userGroupId", "userId"),
+        "setMembershipWindow": ("userGroupId", "userId"),
         "setAccessList": ("areaId", "accessList"),
         "moveArea": ("areaId",),
         "setSchedule": ("scheduleId", "windows"),

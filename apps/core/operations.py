@@ -128,7 +128,9 @@ OPERATIONS: dict[str, OperationRule] = {
     # Events
     "listEvents": rule(Scope.ANY, OWNER, SUPPORT),
     "triggerEventProcessing": rule(Scope.OBJECT, OWNER, SUPPORT),
-    # Keyhouse extensions: the access model (docs/ACCESS.md)
+    # Keyhouse extensions: the access model (docs/ACCESS.md); membership windows (docs/API.md)
+    "getUserGroupMembership": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
+    "updateUserGroupMembership": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "listSchedules": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),
     "createSchedule": rule(Scope.PROPERTY, *_WRITE_GROUPS, spec=False),
     "getSchedule": rule(Scope.PROPERTY, *_READ_GROUPS, spec=False),

@@ -92,6 +92,20 @@ def local_time_text(value, zone: str) -> str:
     return f"{value.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})" if value else ""
 
 
+def window_text(valid_from, valid_until, zone: str) -> str:
+    """A membership window for a person to read, in the property's zone: "from 1 Dec 2026 09:00
+    until 24 Dec 2026 18:00 (Europe/London)"; "always" without one."""
+    tz = ZoneInfo(zone)
+
+    def text(value):
+        local = value.astimezone(tz)
+        return f"{local.day} {local:%b %Y %H:%M}"
+
+    parts = [f"from {text(valid_from)}"] if valid_from else []
+    parts += [f"until {text(valid_until)}"] if valid_until else []
+    return f"{' '.join(parts)} ({zone})" if parts else "always"
+
+
 def validity_text(valid_from, valid_until) -> str:
     def text(value):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""

@@ -1,39 +1,90 @@
 """User groups and their members: user_group_create / update / delete, membership_add /
-remove (events appended)."""
+remove, membership_window_update (events appended)."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.access import services
+from apps.access import selectors, services
+from apps.access.admin.display import PropertyZoneAdmin, window_text
 from apps.access.models import Membership, UserGroup, UserGroupGroupSource
 from apps.accounts.models import User
 from apps.core.admin_base import PropertyScopedInline, ServiceModelAdmin, count_of
 from apps.properties.models import Property
 
 
+class MemberWindowForm(forms.ModelForm):
+    """A member's validity window, in the property's local time (the page runs in its zone).
+    A Lockt-owned window is shown but its inputs are disabled: Lockt sets it."""
+
+    class Meta:
+        model = Membership
+        fields = ("valid_from", "valid_until")
+        labels = {"valid_from": "valid from", "valid_until": "valid until"}
+
+    lockt_owned_users: frozenset = frozenset()  # set per page by MemberInline.get_formset
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        membership = self.instance
+        self.lockt_owned = not membership._state.adding and str(membership.user_id) in self.lockt_owned_users
+        for field in self.fields.values():
+            field.disabled = self.lockt_owned
+
+    def clean(self):
+        data = super().clean()
+        valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
+        if valid_from and valid_until and valid_from >= valid_until:
+            self.add_error("valid_until", "Must be after valid from.")
+        return data
+
+
 class MemberInline(PropertyScopedInline, admin.TabularInline):
-    """The group's members, read-only; tick "delete" to take someone out of the group."""
+    """The group's members and their windows (editable unless Lockt sets them); tick "delete"
+    to take someone out of the group."""
 
     model = Membership
+    form = MemberWindowForm
     verbose_name = "member"
     verbose_name_plural = "members"
-    fields = ("member", "created_at", "created_by")
-    readonly_fields = fields
+    fields = ("member", "window", "valid_from", "valid_until", "window_source", "created_at", "created_by")
+    readonly_fields = ("member", "window", "window_source", "created_at", "created_by")
     extra = 0
     can_delete = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user").order_by("user__display_name", "user__email")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "user_group__property")
+            .order_by("user__display_name", "user__email")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False  # new members come in through MemberAddInline
+
+    def get_formset(self, request, obj=None, **kwargs):
+        """Who Lockt owns is read once for the page (two queries), not once per member."""
+        formset = super().get_formset(request, obj, **kwargs)
+        self.lockt_owned_users = frozenset(selectors.membership_lockt_owned_users(group=obj) if obj else ())
+        formset.form = type(formset.form.__name__, (formset.form,), {"lockt_owned_users": self.lockt_owned_users})
+        return formset
 
     @admin.display(description="member")
     def member(self, membership):
         url = reverse("admin:accounts_user_change", args=[membership.user_id])
         return format_html('<a href="{}">{}</a>', url, membership.user)
+
+    @admin.display(description="access")
+    def window(self, membership):
+        zone = membership.user_group.property.time_zone
+        return window_text(membership.valid_from, membership.valid_until, zone)
+
+    @admin.display(description="window set by")
+    def window_source(self, membership):
+        owned = str(membership.user_id) in getattr(self, "lockt_owned_users", ())
+        return "Lockt (read-only here)" if owned else "Keyhouse"
 
 
 class MemberAddForm(forms.ModelForm):
@@ -77,7 +128,7 @@ class UserGroupAddForm(forms.ModelForm):
 
 
 @admin.register(UserGroup)
-class UserGroupAdmin(ServiceModelAdmin):
+class UserGroupAdmin(PropertyZoneAdmin, ServiceModelAdmin):
     """User groups of every property, with their members."""
 
     property_field = "property"
@@ -150,6 +201,18 @@ class UserGroupAdmin(ServiceModelAdmin):
             for member_form in formset.deleted_forms:
                 services.membership_remove(group=group, user=member_form.instance.user, actor=actor)
         for formset in formsets:
+            if issubclass(formset.form, MemberWindowForm):
+                for member_form in formset.forms:
+                    if member_form in formset.deleted_forms or member_form.lockt_owned or not member_form.has_changed():
+                        continue
+                    services.membership_window_update(
+                        group=group,
+                        user=member_form.instance.user,
+                        valid_from=member_form.cleaned_data.get("valid_from"),
+                        valid_until=member_form.cleaned_data.get("valid_until"),
+                        actor=actor,
+                    )
+                continue
             for member_form in formset.forms:
                 user = member_form.cleaned_data.get("user")
                 if not (user is not None and member_form.has_changed()):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.access import selectors
 from apps.access import services as access_services
-from apps.access.admin.display import is_uuid
+from apps.access.admin.display import is_uuid, window_text
 from apps.access.models import AccessBlock, AccessGrant, Membership, UserGroup
 from apps.core.admin_base import scope_to_properties
 from apps.core.person_panels import person_panels_collect
@@ -51,6 +51,16 @@ def person_property_ids(user) -> set:
 def _property_section(request, user, prop, now) -> dict:
     tz = ZoneInfo(prop.time_zone)
     groups = list(selectors.user_groups_of_user(user_id=user.pk, property_id=prop.pk).order_by("display_name"))
+    windows = {
+        group_id: (valid_from, valid_until)
+        for group_id, valid_from, valid_until in Membership.objects.filter(
+            user=user, user_group__in=groups
+        ).values_list("user_group_id", "valid_from", "valid_until")
+    }
+    for group in groups:  # the membership window, read here, edited on the group's page
+        valid_from, valid_until = windows.get(group.pk, (None, None))
+        group.window = window_text(valid_from, valid_until, prop.time_zone) if valid_from or valid_until else ""
+        group.window_lockt = bool(group.window) and selectors.membership_lockt_owned(group=group, user_id=user.pk)
     others = (
         selectors.user_group_list(property_id=prop.pk).exclude(pk__in=[g.pk for g in groups]).order_by("display_name")
     )

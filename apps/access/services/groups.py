@@ -8,6 +8,7 @@ from apps.access.models import (
     UserGroupGroupSource,
     UserGroupGroupType,
 )
+from apps.access.selectors import membership_lockt_owned
 from apps.areas.models import Area
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
@@ -168,11 +169,20 @@ def user_group_delete(*, group: UserGroup, actor: str) -> UserGroup:
 
 
 @transaction.atomic
-def membership_add(*, group: UserGroup, user, actor: str) -> bool:
-    """Put a user in a group (event `group.member_added`); adding twice changes nothing."""
+def membership_add(*, group: UserGroup, user, actor: str, valid_from=None, valid_until=None) -> bool:
+    """Put a user in a group (event `group.member_added`, with the window when one is given);
+    adding twice changes nothing, except that a given window replaces the member's
+    (`membership_window_update`)."""
     if user.type_state == EntityTypeState.DELETED:
         raise ApplicationError("userId: the user is deleted", fields={"userId": ["The user is deleted."]})
-    _, created = Membership.objects.get_or_create(user_group=group, user=user, defaults={"created_by": actor})
+    windowed = valid_from is not None or valid_until is not None
+    if windowed:
+        _window_check(valid_from, valid_until)
+    _, created = Membership.objects.get_or_create(
+        user_group=group,
+        user=user,
+        defaults={"created_by": actor, "valid_from": valid_from, "valid_until": valid_until},
+    )
     if created:
         event_append(
             event_name="group.member_added",
@@ -180,8 +190,29 @@ def membership_add(*, group: UserGroup, user, actor: str) -> bool:
             property_id=group.property_id,
             user_group_id=group.id,
             user_id=user.pk,
+            payload=_window_payload(valid_from, valid_until) if windowed else {},
         )
+    elif windowed:
+        membership_window_update(group=group, user=user, valid_from=valid_from, valid_until=valid_until, actor=actor)
     return created
+
+
+def _window_check(valid_from, valid_until) -> None:
+    """A membership window's own rules, each a 400 naming the field."""
+    for name, value in (("validFrom", valid_from), ("validUntil", valid_until)):
+        if value is not None and value.tzinfo is None:
+            raise ApplicationError(f"{name}: must carry a time zone", fields={name: ["Must carry a time zone."]})
+    if valid_from and valid_until and valid_from >= valid_until:
+        raise ApplicationError(
+            "validUntil: must be after validFrom", fields={"validUntil": ["Must be after validFrom."]}
+        )
+
+
+def _window_payload(valid_from, valid_until) -> dict:
+    return {
+        "validFrom": valid_from.isoformat() if valid_from else None,
+        "validUntil": valid_until.isoformat() if valid_until else None,
+    }
 
 
 @transaction.atomic
@@ -189,10 +220,7 @@ def membership_window_set(*, group: UserGroup, user, valid_from, valid_until, ac
     """Bound what the group gives this member to [valid_from, valid_until) (None: unbounded;
     event `group.member_window_set`), so their derived access and key-map entries end on time
     without anyone acting. Not a member, or the same window: nothing changes (False)."""
-    if valid_from and valid_until and valid_from >= valid_until:
-        raise ApplicationError(
-            "validUntil: must be after validFrom", fields={"validUntil": ["Must be after validFrom."]}
-        )
+    _window_check(valid_from, valid_until)
     changed = (
         Membership.objects.filter(user_group=group, user=user)
         .exclude(valid_from=valid_from, valid_until=valid_until)
@@ -205,12 +233,21 @@ def membership_window_set(*, group: UserGroup, user, valid_from, valid_until, ac
             property_id=group.property_id,
             user_group_id=group.id,
             user_id=user.pk,
-            payload={
-                "validFrom": valid_from.isoformat() if valid_from else None,
-                "validUntil": valid_until.isoformat() if valid_until else None,
-            },
+            payload=_window_payload(valid_from, valid_until),
         )
     return bool(changed)
+
+
+@transaction.atomic
+def membership_window_update(*, group: UserGroup, user, valid_from, valid_until, actor: str) -> bool:
+    """A manager's edit of a member's window (`membership_window_set`, event
+    `group.member_window_set`). A Lockt-owned membership is refused (409): its window comes
+    from Lockt and the next poll would overwrite the edit (docs/INTEGRATIONS.md)."""
+    _window_check(valid_from, valid_until)
+    if membership_lockt_owned(group=group, user_id=user.pk):
+        message = f"The window of {user.display_name} in {group.display_name} comes from Lockt: change it in Lockt."
+        raise ConflictError(f"validFrom: {message}", fields={"validFrom": [message]})
+    return membership_window_set(group=group, user=user, valid_from=valid_from, valid_until=valid_until, actor=actor)
 
 
 def _one_property(memberships) -> object:
