@@ -181,3 +181,19 @@ def test_lockt_owned_and_other_property_objects_are_refused_naming_the_field(loc
         assert field in refused.value.fields
     assert not LocktMark.objects.exists()
     assert Schedule.objects.filter(property=prop).exists()
+
+
+def test_an_entry_on_a_parent_area_reaches_the_marked_locks_below_it(lockt, gym):
+    account, prop, gym_lock, group, ada = gym
+    gym_area = gym_lock.area
+    access_services.area_update(area=Area.objects.get(pk=gym_area.pk), access_list=[], actor="test")
+    leisure = access_services.area_create(prop=prop, display_name="Leisure", area_type="common", actor="test")
+    access_services.area_update(area=Area.objects.get(pk=gym_area.pk), parent_id=leisure.pk, actor="test")
+    weekdays = Schedule.objects.get(property=prop, display_name="Office hours")
+    _grant(leisure, group, weekdays)
+    lockt_mark_set(account=account, lock=gym_lock, actor="test")
+    lockt_mark_set(account=account, group=group, actor="test")
+    _poll(account)
+    level = _level(lockt, "Gym club")
+    gym_door = _door(lockt, "Gym")["id"]
+    assert sorted((d["id"], d["schedule_id"]) for d in level["doors"]) == sorted([(187, 543), (gym_door, 543)])

@@ -28,7 +28,7 @@ from django.utils import timezone
 from apps.access.models import Schedule, UserGroup, UserGroupGroupType
 from apps.access.schedules import Schedule as WeeklySchedule
 from apps.access.schedules import Window, windows_from_json
-from apps.areas.models import Area
+from apps.areas.models import Area, AreaAreaType
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError
 from apps.core.models import ExternalRef
@@ -291,7 +291,9 @@ class LocktMarksPush:
         return {"name": mark.lock.display_name}
 
     def _group_entries(self) -> dict[str, list[tuple[Lock, str | None]]]:
-        """Group id → (lock Lockt knows, schedule id or None) of its access-list entries."""
+        """Group id → (lock Lockt knows, schedule id or None) of its access-list entries, as
+        access computes them (apps/access/compute.py): an area's own `group` entries, and its
+        ancestors' when the area is common or the group is staff."""
         door_of = {
             link.object_id: int(external_id)
             for (kind, external_id), link in self.state.links.items()
@@ -301,12 +303,44 @@ class LocktMarksPush:
         locks: dict = {}
         for lock in Lock.objects.filter(pk__in=door_of, area__isnull=False).exclude(type_state=EntityTypeState.DELETED):
             locks.setdefault(lock.area_id, []).append(lock)
+        if not locks:
+            return {}
+        prop = self.sync.prop
+        areas = {
+            area.pk: area
+            for area in Area.objects.alive().filter(property=prop).only("id", "parent_id", "area_type", "access_list")
+        }
+        staff = {
+            str(pk)
+            for pk in UserGroup.objects.filter(property=prop, group_type=UserGroupGroupType.STAFF).values_list(
+                "pk", flat=True
+            )
+        }
+
+        def own(area) -> list[tuple[str, str | None]]:
+            return [
+                (str(e["userGroupId"]), e.get("scheduleId"))
+                for e in area.access_list
+                if e.get("accessType") == "group" and e.get("userGroupId")
+            ]
+
         entries: dict = {}
-        for area in Area.objects.alive().filter(pk__in=locks):
-            for entry in area.access_list:
-                if entry.get("accessType") == "group" and entry.get("userGroupId"):
-                    for lock in locks[area.pk]:
-                        entries.setdefault(str(entry["userGroupId"]), []).append((lock, entry.get("scheduleId")))
+        for area_id, area_locks in locks.items():
+            area = areas.get(area_id)
+            if area is None:
+                continue
+            lines, parent, seen = own(area), area.parent_id, {area_id}
+            while parent in areas and parent not in seen:
+                seen.add(parent)
+                lines += [
+                    (group_id, schedule_id)
+                    for group_id, schedule_id in own(areas[parent])
+                    if group_id in staff or area.area_type == AreaAreaType.COMMON
+                ]
+                parent = areas[parent].parent_id
+            for group_id, schedule_id in lines:
+                for lock in area_locks:
+                    entries.setdefault(group_id, []).append((lock, schedule_id))
         return entries
 
     def _level(self, mark: LocktMark) -> dict:
