@@ -183,6 +183,80 @@ def test_lockt_owned_and_other_property_objects_are_refused_naming_the_field(loc
     assert Schedule.objects.filter(property=prop).exists()
 
 
+MARKS = "/api/v1/integrations/accounts/{}/marks"
+
+
+def test_api_marks_lists_and_unmarks_scoped_and_refuses_naming_the_field(lockt, gym):
+    from apps.core.principal import Grant
+    from tests.factories.accounts import key_client
+    from tests.factories.directory import ok, refused
+
+    account, prop, gym_lock, group, ada = gym
+    url = MARKS.format(account.pk)
+    client = key_client(Grant("manage-access", property_id=prop.pk))
+    before = LocktMark.objects.count()
+    lockt_owned = _linked(account, UserGroup, 364)
+    elsewhere = access_services.user_group_create(
+        prop=property_create(), display_name="Elsewhere", group_type="common", actor="test"
+    )
+    for body, field in (
+        ({"groupId": str(lockt_owned.pk)}, "groupId"),
+        ({"groupId": str(elsewhere.pk)}, "groupId"),
+        ({"groupId": str(group.pk), "lockId": str(gym_lock.pk)}, "groupId"),
+        ({}, "groupId"),
+        ({"lockId": "not-a-uuid"}, "lockId"),
+    ):
+        answer = refused(client.post(url, body, format="json"), 400)
+        assert field in answer["data"]["fields"], (body, answer)
+    assert LocktMark.objects.count() == before
+    stranger = key_client(Grant("owner", property_id=property_create().pk))
+    refused(stranger.post(url, {"lockId": str(gym_lock.pk)}, format="json"), 404)
+    refused(stranger.get(url), 404)
+    assert LocktMark.objects.count() == before
+
+    made = client.post(url, {"lockId": str(gym_lock.pk)}, format="json")
+    assert made.status_code == 202, made.content
+    assert made.json()["data"]["name"] == "Gym" and made.json()["data"]["kind"] == "lock"
+    client.post(url, {"groupId": str(group.pk)}, format="json")
+    _poll(account)
+    marks = {m["name"]: m for m in ok(client.get(url))["marks"]}
+    assert marks["Gym"]["state"] == "pushed" and marks["Gym"]["externalId"] == str(_door(lockt, "Gym")["id"])
+    assert marks["Gym club"]["state"] == "pushed"
+    gone = client.delete(f"{url}/{marks['Gym club']['markId']}")
+    assert gone.status_code == 202 and gone.json()["data"]["state"] == "removing"
+    _poll(account)
+    assert _level(lockt, "Gym club") is None
+    assert [m["name"] for m in ok(client.get(url))["marks"]] == ["Gym"]
+
+
+def test_admin_marks_page_shows_state_and_reason_by_name_to_its_property_only(lockt, gym, client):
+    from django.test import Client
+
+    from tests.integrations.test_lockt_credentials import _manager, _page
+
+    account, prop, gym_lock, group, ada = gym
+    night = access_services.schedule_create(
+        prop=prop,
+        display_name="Night shift",
+        windows=[{"days": ["sun"], "start": "22:00", "stop": "06:00"}],
+        actor="test",
+    )
+    _grant(gym_lock.area, group, night)
+    own = _manager(client, prop)
+    assert own.get("/admin/integrations/locktmark/add/").status_code == 200
+    added = own.post("/admin/integrations/locktmark/add/", {"account": str(account.pk), "group": str(group.pk)})
+    assert added.status_code == 302, _page(added)[:2000]
+    lockt_mark_set(account=account, lock=gym_lock, actor="test")
+    _poll(account)
+    listing = _page(own.get("/admin/integrations/locktmark/"))
+    assert "Gym club" in listing and "Failed" in listing and "Night shift" in listing
+    assert "Gym" in listing and "Pushed" in listing
+    other = _manager(Client(), property_create(display_name="Elsewhere"))
+    assert "Gym club" not in _page(other.get("/admin/integrations/locktmark/"))
+    mark = LocktMark.objects.get(group=group)
+    assert other.get(f"/admin/integrations/locktmark/{mark.pk}/change/").status_code in (302, 403, 404)
+
+
 def test_an_entry_on_a_parent_area_reaches_the_marked_locks_below_it(lockt, gym):
     account, prop, gym_lock, group, ada = gym
     gym_area = gym_lock.area
