@@ -124,7 +124,7 @@ def lockt_mark_clear(*, mark: LocktMark, actor: str) -> LocktMark | None:
     the next poll deletes Lockt's copy. Returns the mark, or None when it is gone."""
     from apps.integrations.services import integration_account_poll_request
 
-    mark = LocktMark.objects.select_for_update().select_related("account", "group", "lock").get(pk=mark.pk)
+    mark = LocktMark.objects.select_for_update(of=("self",)).select_related("account", "group", "lock").get(pk=mark.pk)
     event_append(
         event_name="lockt_mark.cleared", actor=actor, property_id=mark.account.property_id, payload=_payload(mark)
     )
