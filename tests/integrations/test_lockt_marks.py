@@ -271,3 +271,28 @@ def test_an_entry_on_a_parent_area_reaches_the_marked_locks_below_it(lockt, gym)
     level = _level(lockt, "Gym club")
     gym_door = _door(lockt, "Gym")["id"]
     assert sorted((d["id"], d["schedule_id"]) for d in level["doors"]) == sorted([(187, 543), (gym_door, 543)])
+
+
+def test_a_renamed_lock_is_a_new_door_and_its_levels_follow_and_lockt_people_keep_keyhouse_groups(lockt, gym):
+    account, prop, gym_lock, group, ada = gym
+    from apps.accounts.models import User
+
+    susan = _linked(account, User, 1693)  # Lockt-owned: Lockt says her levels
+    access_services.membership_add(group=group, user=susan, actor="test")
+    lockt_mark_set(account=account, lock=gym_lock, actor="test")
+    lockt_mark_set(account=account, group=group, actor="test")
+    _poll(account)
+    old_door = _door(lockt, "Gym")["id"]
+
+    lock_services.lock_update(lock=gym_lock, display_name="Gym hall", actor="test")
+    run = _poll(account)
+    assert run.status == "succeeded", run.error
+    assert _door(lockt, "Gym") is None
+    new_door = _door(lockt, "Gym hall")["id"]
+    assert new_door != old_door
+    level = _level(lockt, "Gym club")
+    assert sorted(d["id"] for d in level["doors"]) == sorted([187, new_door])
+    assert [lv["unid"] for lv in _remote_by_id_num(lockt, str(ada.pk))["accesslevels"]] == [level["id"]]
+    _poll(account)
+    assert group.members.filter(pk=susan.pk).exists()  # the poll did not strip Keyhouse's member
+    assert Lock.objects.filter(property=prop, display_name__in=["Gym", "Gym hall"]).count() == 1
