@@ -34,6 +34,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.models import ExternalRef
 from apps.events.services import event_append
 from apps.integrations.choices import IntegrationAccountKind, IntegrationAccountStatus
+from apps.integrations.http import Transient
 from apps.integrations.lockt import mapping, schedules
 from apps.integrations.lockt.client import LocktBatchFailed, LocktClient
 from apps.integrations.lockt.sync_records import (
@@ -250,12 +251,14 @@ class LocktMarksPush:
         if mark.external_id and not self._delete(mark, node, listed, then=lockt_mark_detached):
             return  # Lockt has no update: the old copy goes first
         try:
-            if node == "door":
-                self.client.doors_create([desired])
-                found = next((d for d in self.client.doors() if d.get("name") == desired["name"]), None)
-            else:
-                self.client.access_levels_create([desired])
-                found = self.client.access_level_by_name(desired["name"])
+            try:
+                (self.client.doors_create if node == "door" else self.client.access_levels_create)([desired])
+            except Transient:
+                # §10.6: a write that timed out may have happened; look before the poll fails,
+                # else the next poll would take Lockt's copy for a new Lockt-owned one.
+                if self._find(node, desired["name"]) is None:
+                    raise
+            found = self._find(node, desired["name"])
         except LocktBatchFailed as exc:
             self._fail(mark, f"Lockt refused it: {_messages(exc)}")
             return
@@ -265,6 +268,12 @@ class LocktMarksPush:
         lockt_mark_pushed(sync=self.sync, mark=mark, external_id=str(found["id"]), digest=digest)
         remote[str(found["id"])] = found
         self.sync._count("created")
+
+    def _find(self, node: str, name: str) -> dict | None:
+        """Lockt's door or level of that name (Lockt names both uniquely; a write answers no id)."""
+        if node == "door":
+            return next((d for d in self.client.doors() if d.get("name") == name), None)
+        return self.client.access_level_by_name(name)
 
     def _delete(self, mark: LocktMark, node: str, listed: bool, *, then) -> bool:
         if listed:
