@@ -161,6 +161,9 @@ OPERATIONS: dict[str, OperationRule] = {
     "listIntegrationPushes": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "listIntegrationRecords": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
     "reassignLocktFob": rule(Scope.OBJECT, *_WRITE_GROUPS, spec=False),
+    "listLocktMarks": rule(Scope.OBJECT, *_READ_GROUPS, spec=False),
+    "createLocktMark": rule(Scope.OBJECT, *_WRITE_GROUPS, spec=False),
+    "deleteLocktMark": rule(Scope.OBJECT, *_WRITE_GROUPS, spec=False),
     # Keyhouse extensions: credentials
     "listApiKeys": rule(Scope.GLOBAL, OWNER, spec=False),
     "createApiKey": rule(Scope.GLOBAL, OWNER, spec=False),

@@ -20,9 +20,11 @@ from apps.core.exceptions import ApplicationError
 from apps.integrations import registry, services
 from apps.integrations.choices import IntegrationAccountStatus
 from apps.integrations.lockt.credentials import lockt_fob_reassign
+from apps.integrations.lockt.marks import lockt_mark_clear, lockt_mark_set
 from apps.integrations.models import (
     IntegrationAccount,
     LocktCredential,
+    LocktMark,
     LocktRecord,
     ParqExDoor,
     SmartphoneKeyPush,
@@ -489,3 +491,68 @@ class LocktCredentialAdmin(ReadOnlyModelAdmin):
     def sync(self, obj):
         text = obj.record.get_status_display()
         return f"{text} · reassignment waiting for the next push" if obj.reassign_pending else text
+
+
+class LocktMarkForm(forms.ModelForm):
+    class Meta:
+        model = LocktMark
+        fields = ("account", "group", "lock")
+        help_texts = {
+            "group": "A Keyhouse custom group: pushed as a Lockt access level (its doors and schedules).",
+            "lock": "Or a Keyhouse lock: pushed as a Lockt door.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = self.fields["account"].queryset.filter(kind="lockt")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("group")) == bool(data.get("lock")):
+            raise forms.ValidationError({"group": "Pick one group or one lock."})
+        return data
+
+    def _post_clean(self):
+        """The model's own checks (group or lock) run in the service, with a named message."""
+
+
+@admin.register(LocktMark)
+class LocktMarkAdmin(ServiceModelAdmin):
+    """Keyhouse groups and locks marked for a Lockt account: added with lockt_mark_set (the
+    poll it requests pushes them), deleted ("unmarked") with lockt_mark_clear (Lockt's copy is
+    deleted at the next poll). The state and the reason of a failed push are shown by name."""
+
+    property_field = "account__property"
+    form = LocktMarkForm
+    list_display = ("__str__", "kind_shown", "target_name", "account", "state", "reason", "pushed_at")
+    list_select_related = ("account", "group", "lock")
+    list_filter = ("state", ("account", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("group__display_name", "lock__display_name", "reason")
+    readonly_fields = ("account", "group", "lock", "state", "external_id", "reason", "marked_at", "pushed_at")
+    ordering = ("account", "-marked_at")
+
+    @admin.display(description="kind")
+    def kind_shown(self, obj):
+        return "Group → Lockt access level" if obj.group_id else "Lock → Lockt door"
+
+    @admin.display(description="name")
+    def target_name(self, obj):
+        return (obj.group or obj.lock).display_name
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return LocktMarkForm.Meta.fields if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request)
+
+    def service_save(self, request, obj, form, change):
+        data = form.cleaned_data
+        return lockt_mark_set(
+            account=data["account"], group=data.get("group"), lock=data.get("lock"), actor=self.actor(request)
+        )
+
+    def service_delete(self, request, obj):
+        lockt_mark_clear(mark=obj, actor=self.actor(request))

@@ -16,12 +16,15 @@ from apps.core.principal import ALL
 from apps.integrations import selectors, services
 from apps.integrations.filters import IntegrationAccountFilterSet, LocktRecordFilterSet
 from apps.integrations.lockt.credentials import lockt_fob_reassign
+from apps.integrations.lockt.marks import lockt_mark_clear, lockt_mark_set
 from apps.integrations.models import SyncRun
 from apps.integrations.serializers import (
     IntegrationAccountCreateSerializer,
     IntegrationAccountSerializer,
     IntegrationAccountUpdateSerializer,
     LocktFobReassignSerializer,
+    LocktMarkCreateSerializer,
+    LocktMarkSerializer,
     LocktRecordSerializer,
     SmartphoneKeyPushSerializer,
     SyncRunSerializer,
@@ -202,3 +205,54 @@ class LocktFobReassignApi(_AccountApi):
         lockt_fob_reassign(credential=record.credential, holder=holder, actor=request.user.label)
         updated = selectors.lockt_record_list(account=account).get(pk=record.pk)
         return Response(LocktRecordSerializer(updated).data, status=202)
+
+
+class LocktMarkListCreateApi(_AccountApi):
+    """Groups and locks marked for a Lockt account (docs/INTEGRATIONS.md "Lockt push")."""
+
+    page_items_key = "marks"
+
+    @operation("listLocktMarks", responses=LocktMarkSerializer(many=True), tags=TAGS)
+    def get(self, request, accountId):
+        account = self.account_or_404(accountId)
+        return self.paginated(selectors.lockt_mark_list(account=account), LocktMarkSerializer)
+
+    @operation(
+        "createLocktMark",
+        request=LocktMarkCreateSerializer,
+        responses={202: LocktMarkSerializer},
+        tags=TAGS,
+    )
+    def post(self, request, accountId):
+        """Mark a Keyhouse custom group or lock for Lockt: the poll it requests pushes it (202;
+        `state` pending until then). Marking again is a no-op."""
+        account = self.account_or_404(accountId)
+        body = self.body(LocktMarkCreateSerializer)
+        group = lock = None
+        if "groupId" in body:
+            group = selectors.lockt_markable_group(account=account, group_id=body["groupId"])
+            if group is None:
+                _no_such("groupId", f"No such group in {account.property.display_name}.")
+        else:
+            lock = selectors.lockt_markable_lock(account=account, lock_id=body["lockId"])
+            if lock is None:
+                _no_such("lockId", f"No such lock in {account.property.display_name}.")
+        mark = lockt_mark_set(account=account, group=group, lock=lock, actor=request.user.label)
+        return Response(LocktMarkSerializer(mark).data, status=202)  # as marked (the poll may have run since)
+
+
+class LocktMarkDetailApi(_AccountApi):
+    @operation("deleteLocktMark", request=None, responses={202: LocktMarkSerializer}, tags=TAGS)
+    def delete(self, request, accountId, markId):
+        """Unmark: Lockt's copy is deleted at the poll this requests (202, `state` removing);
+        a mark never pushed goes at once (202, `data` empty). The Keyhouse object stays."""
+        account = self.account_or_404(accountId)
+        mark = or_404(selectors.lockt_mark_list(account=account).filter(pk=markId).first())
+        mark = lockt_mark_clear(mark=mark, actor=request.user.label)
+        if mark is None:
+            return Response({}, status=202)
+        return Response(LocktMarkSerializer(mark).data, status=202)  # as unmarked (the poll may have run since)
+
+
+def _no_such(field: str, message: str):
+    raise ApplicationError(f"{field}: {message}", fields={field: [message]})

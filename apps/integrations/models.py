@@ -272,3 +272,54 @@ class LocktEventMark(models.Model):
 
     def __str__(self) -> str:
         return f"Lockt events of {self.account} up to {self.last_event_id}"
+
+
+class LocktMarkState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PUSHED = "pushed", "Pushed"
+    FAILED = "failed", "Failed"
+    REMOVING = "removing", "Removing"
+
+
+class LocktMark(models.Model):
+    """A Keyhouse-owned group or lock marked "for Lockt" on one Lockt account (docs/INTEGRATIONS.md
+    "Lockt push"), like `SmartphoneKeyPush` a row per (object, account) with where its push
+    stands: pending until the account's next poll pushes it (a lock → a Lockt door, a group →
+    a Lockt access level), pushed with the Lockt id and the digest of what was sent, failed
+    with the reason, removing once unmarked until Lockt's copy is deleted. Once pushed, the
+    object also has a `fromInternalToExternal` link, so the poll never takes it for a new
+    Lockt-owned one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    account = models.ForeignKey(IntegrationAccount, on_delete=models.CASCADE, related_name="lockt_marks")
+    group = models.ForeignKey(
+        "access.UserGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="lockt_marks"
+    )
+    lock = models.ForeignKey("locks.Lock", null=True, blank=True, on_delete=models.CASCADE, related_name="lockt_marks")
+    state = models.CharField(max_length=8, choices=LocktMarkState.choices, default=LocktMarkState.PENDING)
+    external_id = models.CharField(max_length=64, blank=True, default="", help_text="Its Lockt id once pushed.")
+    digest = models.CharField(max_length=64, blank=True, default="", help_text="SHA-256 of the record last pushed.")
+    reason = models.TextField(blank=True, default="", help_text="Why the last push failed.")
+    marked_at = models.DateTimeField()
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Lockt mark"
+        ordering = ["account", "-marked_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(group__isnull=False, lock__isnull=True)
+                | models.Q(group__isnull=True, lock__isnull=False),
+                name="lockt_mark_group_or_lock",
+            ),
+            models.UniqueConstraint(fields=["account", "group"], name="lockt_mark_one_per_group"),
+            models.UniqueConstraint(fields=["account", "lock"], name="lockt_mark_one_per_lock"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.group if self.group_id else self.lock
+        return f"{target} for Lockt ({self.get_state_display().lower()})"
+
+    @property
+    def kind(self) -> str:
+        return LocktRecordKind.GROUP if self.group_id else LocktRecordKind.LOCK

@@ -145,3 +145,25 @@ def lockt_account_people(*, account):
         account_id=account.pk, content_type=ContentType.objects.get_for_model(User)
     ).values("object_id")
     return list(User.objects.alive().filter(pk__in=linked).order_by("display_name"))
+
+
+def lockt_mark_list(*, account):
+    """An account's marked groups and locks, oldest mark first, with their objects (two joins)."""
+    from apps.integrations.models import LocktMark
+
+    return LocktMark.objects.filter(account=account).select_related("group", "lock").order_by("marked_at", "id")
+
+
+def lockt_markable_group(*, account, group_id):
+    """The live group of the account's property with this id, or None (the mark service says
+    why one cannot be marked)."""
+    from apps.access.models import UserGroup
+
+    return UserGroup.objects.alive().filter(property_id=account.property_id, pk=group_id).first()
+
+
+def lockt_markable_lock(*, account, lock_id):
+    """The live lock of the account's property with this id, or None."""
+    from apps.locks.models import Lock
+
+    return Lock.objects.alive().filter(property_id=account.property_id, pk=lock_id).first()

@@ -15,6 +15,8 @@ from apps.integrations.models import (
     IntegrationAccount,
     LocktCredential,
     LocktCredentialClaim,
+    LocktMark,
+    LocktMarkState,
     LocktRecord,
     LocktRecordKind,
     LocktRecordStatus,
@@ -329,3 +331,56 @@ class LocktFobReassignSerializer(InputSerializer):
         allow_null=True,
         help_text="The new holder: a person linked to a Lockt user of this account; null = nobody.",
     )
+
+
+class LocktMarkSerializer(serializers.ModelSerializer):
+    """A Keyhouse group or lock marked for a Lockt account: pending, pushed (its Lockt id),
+    failed (the reason, e.g. the schedule Lockt lacks) or removing (unmarked; Lockt's copy
+    is deleted at the next poll)."""
+
+    markId = serializers.UUIDField(source="id", read_only=True)
+    accountId = serializers.UUIDField(source="account_id", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="`group` (a Lockt access level) or `lock` (a Lockt door).")
+    groupId = serializers.UUIDField(source="group_id", read_only=True, allow_null=True)
+    lockId = serializers.UUIDField(source="lock_id", read_only=True, allow_null=True)
+    name = serializers.SerializerMethodField(help_text="The group's or lock's name.")
+    state = serializers.ChoiceField(choices=LocktMarkState.choices, read_only=True)
+    externalId = serializers.CharField(
+        source="external_id", read_only=True, help_text="Its Lockt id once pushed; empty before."
+    )
+    reason = serializers.CharField(read_only=True, help_text="Why the last push failed; empty otherwise.")
+    markedAt = TimestampField(source="marked_at", read_only=True)
+    pushedAt = TimestampField(source="pushed_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = LocktMark
+        fields = (
+            "markId",
+            "accountId",
+            "kind",
+            "groupId",
+            "lockId",
+            "name",
+            "state",
+            "externalId",
+            "reason",
+            "markedAt",
+            "pushedAt",
+        )
+
+    def get_name(self, obj) -> str:
+        return (obj.group or obj.lock).display_name
+
+
+class LocktMarkCreateSerializer(InputSerializer):
+    groupId = serializers.UUIDField(
+        required=False, help_text="A Keyhouse custom group of the account's property (becomes a Lockt access level)."
+    )
+    lockId = serializers.UUIDField(
+        required=False, help_text="A Keyhouse lock of the account's property (becomes a Lockt door)."
+    )
+
+    def validate(self, attrs):
+        if ("groupId" in attrs) == ("lockId" in attrs):
+            raise serializers.ValidationError({"groupId": ["Give exactly one of groupId and lockId."]})
+        return attrs

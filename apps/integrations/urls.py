@@ -10,4 +10,6 @@ api_urlpatterns = [
     path("integrations/accounts/<uuid:accountId>/pushes", api.IntegrationPushListApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/records", api.IntegrationRecordListApi.as_view()),
     path("integrations/accounts/<uuid:accountId>/records/<uuid:recordId>/reassign", api.LocktFobReassignApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/marks", api.LocktMarkListCreateApi.as_view()),
+    path("integrations/accounts/<uuid:accountId>/marks/<uuid:markId>", api.LocktMarkDetailApi.as_view()),
 ]

@@ -56,7 +56,7 @@ from apps.locks import services as lock_services
 from apps.portal.services import unit_create
 from tests.devices.factories import device_provision
 from tests.factories import directory as d
-from tests.factories.integrations import lockt_account, lockt_fob_record
+from tests.factories.integrations import lockt_account, lockt_fob_record, lockt_mark
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -97,6 +97,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
     api_key, _ = api_key_create(display_name=f"{name} key", grants=[Grant("owner", property_id=prop.pk)], actor=SYSTEM)
     account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # never called here
     fob_record = lockt_fob_record(account)
+    mark = lockt_mark(account, group=group)
     _, unit_token = unit_create(prop=prop, display_name=f"{name} Unit 1", actor=SYSTEM)
     import_run = import_run_create(
         prop=prop, kind="users", mode="merge", file_name="people.csv", content=b"email\r\n", actor=SYSTEM
@@ -115,6 +116,7 @@ def _place(name: str, member_email: str) -> SimpleNamespace:
         api_key=api_key,
         account=account,
         fob_record=fob_record,
+        mark=mark,
         unit_token=unit_token,
         import_run=import_run,
         event=event,
@@ -131,7 +133,7 @@ def world():
 PATH_PARAMETERS = frozenset(
     {"propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId"}
     | {"userDeviceId", "apiKeyId", "eventId", "accountId", "importId", "deviceId", "kind", "version"}
-    | {"recordId"}
+    | {"recordId", "markId"}
 )
 
 
@@ -154,6 +156,7 @@ def path_values(a) -> dict[str, str]:
         "eventId": str(a.event.pk),
         "accountId": str(a.account.pk),
         "recordId": str(a.fob_record.pk),
+        "markId": str(a.mark.pk),
         "importId": str(a.import_run.pk),
         "kind": "users",  # an export kind: not a property's object
         "version": "1.0.0",  # firmware is not a property's: scope `any`, checked below

@@ -14,7 +14,12 @@ FILE_OPERATIONS = {  # the bytes themselves, by content type
     "downloadFirmwareVersion": {"application/octet-stream"},
     "exportProperty": {"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
 }
-ACCEPTED_OPERATIONS = {"pollIntegrationAccount", "reassignLocktFob"}  # queued for the next poll
+ACCEPTED_OPERATIONS = {  # queued for the next poll
+    "pollIntegrationAccount",
+    "reassignLocktFob",
+    "createLocktMark",
+    "deleteLocktMark",
+}
 NO_CONTENT_OPERATIONS = {"deleteUnitUserDevice"}  # seed 002: 204, no body (docs/PORTAL.md)
 
 

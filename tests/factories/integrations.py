@@ -75,3 +75,12 @@ def lockt_person_link(account, user, *, external_id: str = "1693"):
         sync_direction="fromExternalToInternal",
         sync_status="synced",
     )
+
+
+def lockt_mark(account, *, group=None, lock=None):
+    """A pending mark of `group` or `lock` for `account` (as lockt_mark_set makes, without its poll)."""
+    from django.utils import timezone
+
+    from apps.integrations.models import LocktMark
+
+    return LocktMark.objects.create(account=account, group=group, lock=lock, marked_at=timezone.now())

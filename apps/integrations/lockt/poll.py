@@ -2,6 +2,7 @@
 
 from apps.integrations.lockt.client import LocktClient
 from apps.integrations.lockt.credentials import lockt_credentials_apply, lockt_fobs_push
+from apps.integrations.lockt.marks import LocktMarksPush
 from apps.integrations.lockt.push import LocktPush
 from apps.integrations.lockt.sync import LocktSync, lockt_event_mark
 from apps.integrations.models import IntegrationAccount
@@ -10,7 +11,7 @@ from apps.integrations.registry import PollContext
 
 def lockt_poll(context: PollContext) -> None:
     """Read everything first (a transport failure raises before any write), then reconcile
-    Lockt's records into Keyhouse, then push Keyhouse-owned people to Lockt."""
+    Lockt's records into Keyhouse, then push marked locks and groups and Keyhouse-owned people to Lockt."""
     account = IntegrationAccount.objects.select_related("property").get(pk=context.account.pk)
     client = LocktClient(context.http)
     client.ping()  # Spec: S06; a refused key says so on the first, cheapest call
@@ -33,6 +34,9 @@ def lockt_poll(context: PollContext) -> None:
         delegates=delegates,
     )
     lockt_credentials_apply(sync=sync, credentials=credentials, fobs=fobs)
+    # Marked locks and groups before the people: a level recreated here has a new id, which the
+    # users' push then sends in its members' `accesslevels` (one pass, not two).
+    LocktMarksPush(sync, client, schedules=schedules, doors=doors, levels=levels).run()
     LocktPush(sync, client, users).run()
     lockt_fobs_push(sync=sync, client=client)
     sync.flush(final=True)

@@ -55,7 +55,11 @@ class PeopleSync:
             )
         }
         self.users: dict = {}
-        group_ids = [link.object_id for (kind, _), link in self.state.links.items() if kind == KINDS.GROUP]
+        group_ids = [  # Lockt's levels only: a group Keyhouse pushed keeps its members as Keyhouse says
+            link.object_id
+            for (kind, _), link in self.state.links.items()
+            if kind == KINDS.GROUP and link.sync_direction == FROM_LOCKT
+        ]
         self.memberships: dict = {}
         self.windows: dict = {}  # (user, group) -> (valid_from, valid_until) of windowed memberships
         for user_id, group_id, valid_from, valid_until in Membership.objects.filter(
@@ -125,7 +129,7 @@ class PeopleSync:
         if values.email.lower() in known or values.blocked is True or _uuid_like(values.id_num):
             return False
         return all(
-            level_id in self.delegate_levels or self._object_id(KINDS.GROUP, str(level_id)) is not None
+            level_id in self.untaken_levels or self._object_id(KINDS.GROUP, str(level_id)) is not None
             for level_id in values.group_external_ids
         )
 
@@ -171,7 +175,7 @@ class PeopleSync:
         """The Keyhouse groups the person should be in (their window is on the memberships)."""
         wanted = set()
         for i, level_id in enumerate(values.group_external_ids):
-            if level_id in self.delegate_levels:
+            if level_id in self.untaken_levels:
                 continue
             group_id = self._object_id(KINDS.GROUP, str(level_id))
             if group_id is None:
@@ -461,7 +465,7 @@ def lockt_users_create(*, sync: "LocktSync", batch: list) -> list[tuple]:
         people.append({"email": values.email, "display_name": values.display_name, "phone_number": phone})
         groups = set()
         for level_id in values.group_external_ids:
-            if level_id not in sync.delegate_levels:
+            if level_id not in sync.untaken_levels:
                 groups.add(sync._object_id(KINDS.GROUP, str(level_id)))
         wanted.append(groups)
     users = account_services.users_create(people=people, actor=sync.actor)

@@ -13,6 +13,8 @@ from apps.core.exceptions import ApplicationError
 from apps.integrations.lockt import mapping
 from apps.integrations.lockt.sync_records import (
     AREA_KIND,
+    FROM_KEYHOUSE,
+    FROM_LOCKT,
     KINDS,
     SOURCE,
     RecordFailed,
@@ -56,6 +58,12 @@ def lockt_doors_create(*, sync, batch: list) -> tuple[list, list, list, list]:
 
 class PlacesSync:
     """Schedules, doors and levels of `LocktSync` (a mixin: its state and helpers)."""
+
+    def _keyhouse_owned(self, kind: str, external_id) -> bool:
+        """A door or level Keyhouse pushed (a group or lock marked for Lockt): its link says
+        `fromInternalToExternal`, so the poll neither copies it in nor takes it as new."""
+        link = self.state.links.get((kind, str(external_id)))
+        return link is not None and link.sync_direction == FROM_KEYHOUSE
 
     def batteries_apply(self, records: list[dict]) -> None:
         """`/doorstate` batteries → the locks' health (source `lockt`, percent); a reading the
@@ -126,6 +134,8 @@ class PlacesSync:
             if values is None:
                 continue
             self.doors[values.external_id] = values
+            if self._keyhouse_owned(KINDS.LOCK, values.external_id):
+                continue  # a lock Keyhouse pushed (lockt/marks.py): Keyhouse owns it, the poll leaves it
             if self._door_fresh(values) and values.external_id not in fresh_ids:
                 fresh.append((record, values))
                 fresh_ids.add(values.external_id)
@@ -209,7 +219,7 @@ class PlacesSync:
 
     def groups_apply(self, records: list[dict]) -> None:
         self.levels: dict[int, mapping.GroupValues] = {}
-        self.delegate_levels: set[int] = set()
+        self.untaken_levels: set[int] = set()
         self.levels_seen: set[str] = set()
         ids = [link.object_id for (kind, _), link in self.state.links.items() if kind == KINDS.GROUP]
         self.groups = {g.pk: g for g in UserGroup.objects.filter(pk__in=ids)}
@@ -220,7 +230,10 @@ class PlacesSync:
             if values is None:
                 continue
             if values.delegate:  # delegate levels are time-bound grants, not groups (not synced yet)
-                self.delegate_levels.add(values.external_id)
+                self.untaken_levels.add(values.external_id)
+                continue
+            if self._keyhouse_owned(KINDS.GROUP, values.external_id):  # pushed by lockt/marks.py
+                self.untaken_levels.add(values.external_id)
                 continue
             self.levels[values.external_id] = values
             self._reconcile(
@@ -271,7 +284,11 @@ class PlacesSync:
         """Each door area's entries for the account's groups are exactly its levels' (door,
         schedule) pairs; entries naming other groups stay. A door whose schedule is unknown or
         could not be mapped gets no entry (fails closed) and its level is marked failed."""
-        lockt_groups = {str(link.object_id) for (kind, _), link in self.state.links.items() if kind == KINDS.GROUP}
+        lockt_groups = {
+            str(link.object_id)
+            for (kind, _), link in self.state.links.items()
+            if kind == KINDS.GROUP and link.sync_direction == FROM_LOCKT
+        }
         wanted: dict[int, list[dict]] = {door_id: [] for door_id in self.doors}
         for level in self.levels.values():
             group_id = self._object_id(KINDS.GROUP, str(level.external_id))
@@ -302,7 +319,7 @@ class PlacesSync:
                 access_services.area_update(area=area, access_list=new_list, actor=self.actor)
 
     def gone_groups_remove(self) -> None:
-        for external_id, link in self._gone(KINDS.GROUP, self.levels_seen | {str(i) for i in self.delegate_levels}):
+        for external_id, link in self._gone(KINDS.GROUP, self.levels_seen | {str(i) for i in self.untaken_levels}):
             with transaction.atomic():
                 group = UserGroup.objects.filter(pk=link.object_id).first()
                 if group is not None and group.type_state != EntityTypeState.DELETED:
