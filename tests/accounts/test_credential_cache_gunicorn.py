@@ -91,8 +91,46 @@ def _shell(env: dict, code: str) -> None:
     )
 
 
+@contextlib.contextmanager
+def _serve(var: Path, env: dict, server_env: dict | None = None):
+    """gunicorn -w 2 on a free loopback port over `env`'s database; yields the port."""
+    port = _free_port()
+    exe = Path(sys.executable).parent / "gunicorn"
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
+    command += ["-c", "config/gunicorn.py", "tests.accounts.pid_wsgi:application"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", "2"]
+    log_path = var / f"gunicorn-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            command,
+            cwd=ROOT,
+            env={**env, **(server_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"gunicorn exited:\n{log_path.read_text(errors='replace')}"
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if _get(port, "/api/v1/api-keys", "khk_000000000000_none")[0] == 401:
+                    break
+            assert time.monotonic() < deadline, f"gunicorn not up:\n{log_path.read_text(errors='replace')}"
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def database(tmp_path_factory):
+    """(var dir, environment) of a migrated database of this module's own."""
     var = tmp_path_factory.mktemp("credcache")
     with _database(var) as database_url:
         env = {
@@ -102,33 +140,14 @@ def site(tmp_path_factory):
             "DATABASE_URL": database_url,
         }
         _manage(env, "migrate", "--noinput")
-        port = _free_port()
-        exe = Path(sys.executable).parent / "gunicorn"
-        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
-        command += ["-c", "config/gunicorn.py", "tests.accounts.pid_wsgi:application"]
-        command += ["--bind", f"{HOST}:{port}", "--workers", "2"]
-        log_path = var / "gunicorn.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, f"gunicorn exited:\n{log_path.read_text(errors='replace')}"
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    if _get(port, "/api/v1/api-keys", "khk_000000000000_none")[0] == 401:
-                        break
-                assert time.monotonic() < deadline, f"gunicorn not up:\n{log_path.read_text(errors='replace')}"
-                time.sleep(0.2)
-            yield port, env
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        yield var, env
+
+
+@pytest.fixture(scope="module")
+def site(database):
+    var, env = database
+    with _serve(var, env) as port:
+        yield port, env
 
 
 def _warm(port: int, secret: str) -> None:
@@ -175,3 +194,16 @@ def test_revoking_through_the_api_reaches_the_other_worker(site):
     assert json.loads(response.read())["data"]["displayName"] == "Contractor"
     conn.close()
     assert _statuses(port, secret) == {401}
+
+
+def test_with_redis_unreachable_the_api_answers_and_a_revocation_still_reaches_every_worker(database):
+    """The counter is in the database: a Redis outage neither breaks authentication nor lets a
+    revoked key through. The server's REDIS_URL names a closed port; the revoking process has
+    no Redis at all (eager Celery)."""
+    var, env = database
+    no_redis = {k: v for k, v in env.items() if k != "REDIS_URL"}
+    key_id, secret = _key(no_redis, "Night porter")
+    with _serve(var, no_redis, {"REDIS_URL": f"redis://{HOST}:{_free_port()}/0"}) as port:
+        _warm(port, secret)
+        _shell(no_redis, f"services.api_key_revoke(api_key=ApiKey.objects.get(pk='{key_id}'), actor=SYSTEM)")
+        assert _statuses(port, secret) == {401}
