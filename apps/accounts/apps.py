@@ -25,7 +25,9 @@ class AccountsConfig(AppConfig):
         )
         from apps.accounts.credentials import API_KEY_KIND, USER_TOKEN_KIND, credential_kind_register
 
-        credential_kind_register(API_KEY_KIND, find=selectors.api_key_find, principal=selectors.principal_for_api_key)
+        credential_kind_register(
+            API_KEY_KIND, find=selectors.api_key_find, principal=selectors.principal_for_api_key, cacheable=True
+        )
         credential_kind_register(
             USER_TOKEN_KIND, find=selectors.user_token_find, principal=selectors.principal_for_user_token
         )

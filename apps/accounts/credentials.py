@@ -66,13 +66,16 @@ def secret_parse(secret: str) -> ParsedSecret | None:
 class CredentialKind:
     find: Callable[[str], object | None]  # prefix → the live stored credential (digest, pepper_id), or None
     principal: Callable[[object], object]  # that credential → the Principal calling with it
+    # May a process keep it between requests (accounts.credential_cache)? Only for kinds whose
+    # every change raises CredentialVersion and that do not expire by the clock.
+    cacheable: bool = False
 
 
 _KINDS: dict[str, CredentialKind] = {}
 
 
-def credential_kind_register(kind: str, *, find: Callable, principal: Callable) -> None:
-    _KINDS[kind] = CredentialKind(find=find, principal=principal)
+def credential_kind_register(kind: str, *, find: Callable, principal: Callable, cacheable: bool = False) -> None:
+    _KINDS[kind] = CredentialKind(find=find, principal=principal, cacheable=cacheable)
 
 
 def credential_kind(kind: str) -> CredentialKind | None:

@@ -145,3 +145,13 @@ class SignInCode(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class CredentialVersion(models.Model):
+    """One row (id 1): a number every change to an API key or its grants raises, in the
+    change's own transaction. Each process keeps the keys it has authenticated while this
+    number is unchanged (accounts.credential_cache); any change empties every process's copy
+    on its next request. See docs/ARCHITECTURE.md "Authentication"."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)

@@ -4,12 +4,14 @@ from rest_framework import serializers
 
 from apps.accounts.choices import PermissionGrantPermission
 from apps.accounts.models import ApiKey, User
+from apps.accounts.selectors import api_key_grant_rows
 from apps.core.api.serializers import (
     AddressSerializer,
     EntitySerializer,
     ExternalRefsField,
     InputSerializer,
     TimestampField,
+    page_cached,
 )
 from apps.core.operations import ME
 from apps.core.principal import Grant
@@ -74,7 +76,13 @@ class ApiKeySerializer(EntitySerializer):
         )
 
     def get_apiPermissions(self, obj) -> list[dict]:
-        return [UserPermissionSerializer.from_grant_row(row) for row in obj.grants.all()]
+        rows = page_cached(self.fields["apiPermissions"], "_grant_rows", api_key_grant_rows)
+        if rows is None:
+            rows = api_key_grant_rows([obj])
+        return [
+            {"permission": permission, "propertyId": property_id, "userId": user_id}
+            for permission, property_id, user_id in rows.get(obj.pk, ())
+        ]
 
     # drf-spectacular: document apiPermissions as a list of UserPermission
     get_apiPermissions.__annotations__["return"] = UserPermissionSerializer(many=True)

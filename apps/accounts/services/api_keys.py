@@ -14,6 +14,7 @@ from apps.accounts.credentials import (
     secret_generate,
 )
 from apps.accounts.models import ApiKey
+from apps.accounts.services.credential_version import credential_version_bump
 from apps.accounts.services.grants import _grants_replace
 from apps.core.choices import EntityTypeState
 from apps.core.principal import Grant
@@ -57,6 +58,7 @@ def api_key_update(*, api_key: ApiKey, display_name: str, grants: list[Grant], a
     api_key.full_clean()
     api_key.save()
     _grants_replace(holder={"api_key": api_key}, grants=grants, field="apiPermissions")
+    credential_version_bump()  # a narrowed key must not keep its old grants in any process
     event_append(
         event_name="api_key.updated",
         actor=actor,
@@ -76,6 +78,7 @@ def api_key_revoke(*, api_key: ApiKey, actor: str) -> ApiKey:
     api_key.type_state = EntityTypeState.DELETED
     api_key.last_modified_by = actor
     api_key.save(update_fields=["revoked_at", "type_state", "last_modified_by", "last_modified_at"])
+    credential_version_bump()  # the next request with it is refused in every process
     event_append(event_name="api_key.revoked", actor=actor, api_key_id=api_key.id)
     return api_key
 
@@ -96,6 +99,7 @@ def credential_rehash(credential, secret: str) -> None:
     """Move a credential to the current pepper after it verified under an older one."""
     pepper_id = current_pepper_id()
     if credential.pepper_id != pepper_id:
-        type(credential).objects.filter(pk=credential.pk).update(
-            digest=secret_digest(secret, pepper_id), pepper_id=pepper_id
-        )
+        digest = secret_digest(secret, pepper_id)
+        type(credential).objects.filter(pk=credential.pk).update(digest=digest, pepper_id=pepper_id)
+        # A kept credential (accounts.credential_cache) must not re-hash on every request.
+        credential.digest, credential.pepper_id = digest, pepper_id

@@ -1,0 +1,209 @@
+"""Revocation across processes: gunicorn with 2 workers on loopback, each keeping the API keys
+it has authenticated (accounts.credential_cache); a change made by a third process (a
+management shell, as the admin or another host would) is refused on the next request in every
+worker. SQLite by default; on PostgreSQL when DATABASE_URL names one (a database of its own,
+created and dropped here)."""
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+REQUESTS = 16  # per check: sync workers race for each new connection, so both serve some
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str, secret: str) -> tuple[int, int]:
+    """(status, worker pid) of one request on a new connection."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=20)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Bearer {secret}", "Connection": "close"})
+        response = conn.getresponse()
+        response.read()
+        return response.status, int(response.getheader("X-Test-Worker-Pid", "0"))
+    finally:
+        conn.close()
+
+
+def _statuses(port: int, secret: str) -> set[int]:
+    return {_get(port, "/api/v1/api-keys", secret)[0] for _ in range(REQUESTS)}
+
+
+@contextlib.contextmanager
+def _database(var: Path):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{var / 'db.sqlite3'}"
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.strip('/')}_credcache_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _manage(env: dict, *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _key(env: dict, name: str) -> tuple[str, str]:
+    out = _manage(env, "apikey_create", name, "--permission", "owner")
+    key_id = out.split("apiKeyId:")[1].split()[0]
+    secret = out.split("secret:")[1].split()[0]
+    return key_id, secret
+
+
+def _shell(env: dict, code: str) -> None:
+    _manage(
+        env,
+        "shell",
+        "-c",
+        "from apps.accounts import services; from apps.accounts.models import ApiKey; "
+        "from apps.core.actors import SYSTEM; from apps.core.principal import Grant; " + code,
+    )
+
+
+@contextlib.contextmanager
+def _serve(var: Path, env: dict, server_env: dict | None = None):
+    """gunicorn -w 2 on a free loopback port over `env`'s database; yields the port."""
+    port = _free_port()
+    exe = Path(sys.executable).parent / "gunicorn"
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
+    command += ["-c", "config/gunicorn.py", "tests.accounts.pid_wsgi:application"]
+    command += ["--bind", f"{HOST}:{port}", "--workers", "2"]
+    log_path = var / f"gunicorn-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            command,
+            cwd=ROOT,
+            env={**env, **(server_env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"gunicorn exited:\n{log_path.read_text(errors='replace')}"
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                if _get(port, "/api/v1/api-keys", "khk_000000000000_none")[0] == 401:
+                    break
+            assert time.monotonic() < deadline, f"gunicorn not up:\n{log_path.read_text(errors='replace')}"
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """(var dir, environment) of a migrated database of this module's own."""
+    var = tmp_path_factory.mktemp("credcache")
+    with _database(var) as database_url:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "KEYHOUSE_VAR_DIR": str(var),
+            "DATABASE_URL": database_url,
+        }
+        _manage(env, "migrate", "--noinput")
+        yield var, env
+
+
+@pytest.fixture(scope="module")
+def site(database):
+    var, env = database
+    with _serve(var, env) as port:
+        yield port, env
+
+
+def _warm(port: int, secret: str) -> None:
+    """Requests until both workers have served (and so kept) the key."""
+    pids = set()
+    for _ in range(200):
+        status, pid = _get(port, "/api/v1/api-keys", secret)
+        assert status == 200
+        pids.add(pid)
+        if len(pids) == 2:
+            return
+    pytest.fail(f"one gunicorn worker served every request: {pids}")
+
+
+def test_a_key_revoked_in_another_process_is_refused_by_every_worker(site):
+    port, env = site
+    key_id, secret = _key(env, "Front desk")
+    _warm(port, secret)
+    _shell(env, f"services.api_key_revoke(api_key=ApiKey.objects.get(pk='{key_id}'), actor=SYSTEM)")
+    assert _statuses(port, secret) == {401}
+
+
+def test_a_key_narrowed_in_another_process_is_refused_by_every_worker(site):
+    port, env = site
+    key_id, secret = _key(env, "Installer")
+    _warm(port, secret)
+    _shell(
+        env,
+        f"services.api_key_update(api_key=ApiKey.objects.get(pk='{key_id}'), display_name='Installer', "
+        "grants=[Grant('support')], actor=SYSTEM)",
+    )
+    assert _statuses(port, secret) == {403}  # support may not list API keys
+
+
+def test_revoking_through_the_api_reaches_the_other_worker(site):
+    port, env = site
+    _, owner = _key(env, "Owner")
+    key_id, secret = _key(env, "Contractor")
+    _warm(port, secret)
+    conn = http.client.HTTPConnection(HOST, port, timeout=20)
+    conn.request("DELETE", f"/api/v1/api-keys/{key_id}", headers={"Authorization": f"Bearer {owner}"})
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    assert json.loads(response.read())["data"]["displayName"] == "Contractor"
+    conn.close()
+    assert _statuses(port, secret) == {401}
+
+
+def test_with_redis_unreachable_the_api_answers_and_a_revocation_still_reaches_every_worker(database):
+    """The counter is in the database: a Redis outage neither breaks authentication nor lets a
+    revoked key through. The server's REDIS_URL names a closed port; the revoking process has
+    no Redis at all (eager Celery)."""
+    var, env = database
+    no_redis = {k: v for k, v in env.items() if k != "REDIS_URL"}
+    key_id, secret = _key(no_redis, "Night porter")
+    with _serve(var, no_redis, {"REDIS_URL": f"redis://{HOST}:{_free_port()}/0"}) as port:
+        _warm(port, secret)
+        _shell(no_redis, f"services.api_key_revoke(api_key=ApiKey.objects.get(pk='{key_id}'), actor=SYSTEM)")
+        assert _statuses(port, secret) == {401}
