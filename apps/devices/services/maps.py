@@ -127,29 +127,41 @@ def _enqueue(device_ids: list[str]) -> None:
             logger.warning("could not enqueue device-map builds; the sweep will", exc_info=True)
 
 
-def devices_reached(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> list[str]:
-    """Provisioned devices whose map a change to these people or properties may alter: the
-    people's own, and at a property everyone its derived access, groups or grants name, plus
-    every device whose stored map lists the property."""
+def devices_reached(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> tuple[list[str], list[str]]:
+    """(the people's provisioned devices, the devices with a stored map at these properties):
+    whose map a change to these people or properties may alter. At a property: everyone its
+    derived access, groups or grants name, and every device whose stored map lists it, but only
+    devices that already hold a stored map (a device that never synced gets its map built by its
+    first sync, so a change to a 10k-person property does not build 10k maps nobody fetched)."""
     user_ids, property_ids = [str(u) for u in user_ids if u], [str(p) for p in property_ids if p]
-    reach = Q(user_id__in=user_ids) if user_ids else Q(pk__in=[])
+    people = []
+    if user_ids:
+        people = UserDevice.objects.filter(user_id__in=user_ids, deprovisioned_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    reach = Q(pk__in=[])
     for property_id in property_ids:
         reach |= Q(user_id__in=UserAccessMap.objects.filter(property_id=property_id).values("user_id"))
         reach |= Q(user_id__in=Membership.objects.filter(user_group__property_id=property_id).values("user_id"))
         reach |= Q(user_id__in=AccessGrant.objects.filter(property_id=property_id).values("user_id"))
         reach |= Q(built_map__property_ids__contains=property_id)
-    found = UserDevice.objects.filter(reach, deprovisioned_at__isnull=True).values_list("pk", flat=True)
-    return sorted({str(pk) for pk in found})
+    at_properties = []
+    if property_ids:
+        at_properties = UserDevice.objects.filter(
+            reach, deprovisioned_at__isnull=True, built_map__isnull=False
+        ).values_list("pk", flat=True)
+    return sorted({str(pk) for pk in people}), sorted({str(pk) for pk in at_properties})
 
 
 def device_maps_request(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> list[str]:
     """Mark the stored maps of the devices a change may reach as behind, and build them after
     commit. Returns the device ids. Requests for one device coalesce: the build after the last
     of them finds the others' work done."""
-    device_ids = devices_reached(user_ids=user_ids, property_ids=property_ids)
+    people, at_properties = devices_reached(user_ids=user_ids, property_ids=property_ids)
+    # A row for each person's device (a new one has none), so a build racing this request sees it.
+    DeviceMap.objects.bulk_create([DeviceMap(device_id=pk) for pk in people], ignore_conflicts=True)
+    device_ids = sorted(set(people) | set(at_properties))
     if device_ids:
-        # A row for every device (a new one has none), so a build racing this request sees it.
-        DeviceMap.objects.bulk_create([DeviceMap(device_id=pk) for pk in device_ids], ignore_conflicts=True)
         DeviceMap.objects.filter(device_id__in=device_ids).update(generation=F("generation") + 1)
         transaction.on_commit(partial(_enqueue, device_ids))
     return device_ids
