@@ -40,6 +40,8 @@ CELERY_TASK_ROUTES = {
     "apps.locks.tasks.key_maps_build": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
     "apps.locks.tasks.key_maps_build_part": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
     "apps.locks.tasks.key_maps_sweep": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
+    "apps.devices.tasks.device_maps_build": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
+    "apps.devices.tasks.device_maps_sweep": {"queue": KEYHOUSE_QUEUE_KEY_MAPS},
     "apps.integrations.tasks.integration_account_poll": {"queue": KEYHOUSE_QUEUE_INTEGRATIONS},
     "apps.integrations.tasks.integration_accounts_dispatch": {"queue": KEYHOUSE_QUEUE_INTEGRATIONS},
 }
@@ -68,6 +70,12 @@ CELERY_BEAT_SCHEDULE = {
     # docs/PROTOCOL.md §6.3: builds lost key-map tasks left waiting, re-signs maps nearing notAfter
     "key-maps-sweep": {
         "task": "apps.locks.tasks.key_maps_sweep",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    # docs/PROTOCOL.md §7.5: builds device maps lost tasks left behind
+    "device-maps-sweep": {
+        "task": "apps.devices.tasks.device_maps_sweep",
         "schedule": 60,
         "options": {"expires": 55},
     },

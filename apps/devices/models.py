@@ -63,3 +63,42 @@ class UserDevice(Entity):
     @property
     def provisioned(self) -> bool:
         return self.deprovisioned_at is None
+
+
+class DeviceMap(models.Model):
+    """The device's access map as built and sealed once per version (PROTOCOL.md §7.4-§7.5).
+
+    Built by the worker (`services.device_maps_build`, task `tasks.device_maps_build`) after an
+    event that may change it, or once inline by a sync that finds it not built yet. A sync whose
+    phone holds `version` and finds the row current (`built_generation == generation`) reads
+    nothing else: no derived access, no schedules, no locks.
+
+    - `generation` rises each time an event asks for a rebuild (`device_maps_request`);
+      `built_generation` is the generation the stored map was computed at. The row is current
+      when they are equal; a build that started before a newer request leaves it behind.
+    - `sealed`: the base64url blob of `version`, sealed to the device (issuedAt/notAfter as sealed).
+    - `property_ids`: the properties in the map, comma-joined, sorted: whose propertyKeys sign
+      the sync answer, and which maps a property's change must reach.
+    """
+
+    device = models.OneToOneField(UserDevice, on_delete=models.CASCADE, primary_key=True, related_name="built_map")
+    version = models.PositiveIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True, default="")
+    sealed = models.TextField(blank=True, default="")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    property_ids = models.TextField(blank=True, default="")
+    generation = models.PositiveBigIntegerField(default=1)
+    built_generation = models.PositiveBigIntegerField(default=0)
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"map {self.version} of device {self.device_id}"
+
+    @property
+    def current(self) -> bool:
+        return self.built_generation >= self.generation and bool(self.sealed)
+
+    @property
+    def properties(self) -> list[str]:
+        return [p for p in self.property_ids.split(",") if p]

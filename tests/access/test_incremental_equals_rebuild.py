@@ -1,5 +1,7 @@
 """Property test: after any sequence of changes, processed one event at a time, the derived
-access equals a full rebuild, and says what a brute-force reading of docs/ACCESS.md says."""
+access equals a full rebuild, and says what a brute-force reading of docs/ACCESS.md says; and
+the device maps the worker built incrementally (only the devices each event reached) equal a
+build-all byte for byte, apart from the sealing's issuedAt/notAfter (PROTOCOL.md §7.5)."""
 
 from datetime import timedelta
 
@@ -15,8 +17,13 @@ from apps.access.models import AccessBlock, AccessGrant, Membership
 from apps.areas.models import Area
 from apps.core.actors import SYSTEM
 from apps.core.exceptions import ApplicationError
+from apps.devices import services as device_services
+from apps.devices.models import DeviceMap, UserDevice
+from apps.devices.services import maps as device_maps
+from apps.keys import canonical
 from apps.locks import services as lock_services
 from apps.locks.models import Lock
+from tests.devices.factories import device_provision
 from tests.factories import access as a
 from tests.factories import directory as d
 
@@ -177,6 +184,30 @@ def _expected(prop) -> dict[str, set]:
     return expected
 
 
+def _device_maps(phones) -> dict[str, bytes]:
+    """{device id: the canonical bytes of its stored map, opened by its phone, without the
+    sealing's issuedAt/notAfter}: what the phone would hold."""
+    stored = {str(m.device_id): m for m in DeviceMap.objects.all()}
+    found = {}
+    for phone in phones:
+        row = stored[phone.user_device_id]
+        assert row.current, phone.user_device_id
+        document = phone.open_map(row.sealed, version=str(row.version))
+        found[phone.user_device_id] = canonical.canonical(
+            {k: v for k, v in document.items() if k not in ("issuedAt", "notAfter")}
+        )
+    return found
+
+
+def _computed_now(phones) -> dict[str, bytes]:
+    """The same, computed from scratch from the (rebuilt) derived access."""
+    found = {}
+    for device in UserDevice.objects.filter(pk__in=[p.user_device_id for p in phones]).select_related("access_key"):
+        content = device_maps.map_compute(device, SYSTEM).content
+        found[str(device.pk)] = canonical.canonical({**content, "userAccessMapVersion": str(device.map_version)})
+    return found
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     area_types=st.lists(st.sampled_from(AREA_TYPES), min_size=N_AREAS, max_size=N_AREAS),
@@ -186,11 +217,15 @@ def _expected(prop) -> dict[str, set]:
 def test_incremental_equals_rebuild_and_the_rules(area_types, parents, steps):
     with transaction.atomic():
         prop, areas, groups, users, locks, schedule = _world(area_types, parents)
+        phones = [device_provision(user)[1] for user in users]
         a.process_events()
+        device_services.device_maps_build_pending(actor=SYSTEM)  # the worker, after commit
         for step in steps:
             _apply(step, prop, areas, groups, users, locks, schedule)
             a.process_events()
+            device_services.device_maps_build_pending(actor=SYSTEM)
         incremental = a.snapshot(prop)
+        incremental_devices = _device_maps(phones)
 
         result = derive.property_rebuild(property_id=prop.pk)
 
@@ -199,4 +234,8 @@ def test_incremental_equals_rebuild_and_the_rules(area_types, parents, steps):
         stored = {str(u.pk): a.locks_of(u, prop) for u in users}
         expected = _expected(prop)
         assert stored == {str(u.pk): expected.get(str(u.pk), set()) for u in users}
+
+        rebuilt = device_services.device_maps_rebuild(actor=SYSTEM)
+        assert rebuilt == {"checked": len(phones), "sealed": 0}  # no version moved
+        assert _device_maps(phones) == incremental_devices == _computed_now(phones)
         transaction.set_rollback(True)

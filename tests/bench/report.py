@@ -598,7 +598,8 @@ def protocol_rows(protocol: dict) -> list[tuple[str, str, str, bool | None]]:
         ),
         (
             f"signatures / seals per syncUserDevice that delivers a phone's access map "
-            f"({device_dl['entries']} entries, sealed to that phone at request time)",
+            f"({device_dl['entries']} entries; sealed once per version by the worker, 0 here, or by the "
+            f"sync itself when the worker had not built it yet, PROTOCOL.md §7.5)",
             f"{device_dl['signatures']} / {device_dl['seals']}",
             "",
             None,

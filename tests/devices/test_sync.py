@@ -7,9 +7,9 @@ import re
 import pytest
 
 from apps.core.actors import SYSTEM
-from apps.devices import selectors as selectors_module
 from apps.devices import services
-from apps.devices.models import UserDevice
+from apps.devices.models import DeviceMap, UserDevice
+from apps.devices.services import sync as sync_module
 from apps.keys import canonical, crypto
 from apps.keys.models import Key
 from tests.devices.conftest import person_client
@@ -310,20 +310,55 @@ def test_sync_is_one_conditional_update_and_a_number_of_queries_that_does_not_gr
 ):
     device, phone, client = alice_phone
     phone.receive(_sync(client, phone).json())
-    # token (+ person), grants; the device with its keys; access maps; the properties' signing
-    # keys; schedules; locks with their kids; the conditional update. Who `me` reaches
-    # (memberships, grants) is not read: the caller syncs its own device.
-    with django_assert_num_queries(8):
+    # token (+ person), grants; the device with its keys and stored map; the properties' signing
+    # keys; the conditional update. Nothing of the person's access is read (the stored map is
+    # current), and not who `me` reaches: the caller syncs its own device.
+    with django_assert_num_queries(5):
         phone.receive(_sync(client, phone).json())
     for number in range(5):
         lock_in(world.gym, f"Gym door {number}")
     process_events()
-    with django_assert_num_queries(9):  # the same, and the seal key to send the changed map
+    assert services.device_maps_build_pending(actor=SYSTEM) == {"checked": 1, "sealed": 1}  # the worker
+    with django_assert_num_queries(5):  # the same: the worker sealed the changed map
         envelope = _sync(client, phone).json()
     assert len(phone.receive(envelope)["entries"]) == 7
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(5):
         phone.receive(_sync(client, phone).json())
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 4
+
+
+def test_a_changed_map_the_worker_has_not_built_yet_is_built_by_the_sync_once(world, alice_phone):
+    """The fallback (PROTOCOL.md §7.5): a sync that finds the stored map behind builds, seals and
+    stores it itself; the next sync answers from the store, and the worker then finds nothing."""
+    device, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    lock_in(world.gym, "Gym door 9")
+    process_events()  # the build task is enqueued after commit: not run here
+
+    assert services.device_maps_pending() == [str(device.pk)]
+    envelope = _sync(client, phone).json()
+    assert envelope["data"]["userAccessMapVersion"] == "2"
+    assert len(phone.receive(envelope)["entries"]) == 3
+    assert services.device_maps_pending() == []
+    assert services.device_maps_build_pending(actor=SYSTEM) == {"checked": 0, "sealed": 0}
+    assert _sync(client, phone).json()["data"]["encryptedUserAccessMapEntries"] is None
+
+
+def test_a_sync_answers_the_map_the_worker_sealed_once_for_that_version(world, alice_phone):
+    """Sealed once per (device, version): two phones' syncs behind the same version get the
+    same stored blob, built by the worker, not one sealed per request."""
+    device, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    lock_in(world.gym, "Gym door 9")
+    process_events()
+    services.device_maps_build_pending(actor=SYSTEM)
+    stored = DeviceMap.objects.get(device_id=device.pk)
+
+    first = _sync(client, phone).json()["data"]["encryptedUserAccessMapEntries"]
+    # the phone lost that answer (never received it): it asks again from version 1
+    again = _sync(client, phone).json()["data"]["encryptedUserAccessMapEntries"]
+
+    assert first == again == [stored.sealed] and stored.version == 2
 
 
 def test_a_lock_key_registered_for_a_lock_enters_the_map_and_raises_the_version(world, alice_phone):
@@ -342,6 +377,7 @@ def test_a_lock_key_registered_for_a_lock_enters_the_map_and_raises_the_version(
         public_key=crypto.generate(crypto.ED25519).public,
         actor=SYSTEM,
     )
+    process_events()  # key.registered: the property's device maps are behind
     envelope = _sync(client, phone).json()
     assert envelope["data"]["userAccessMapVersion"] == "2"
     kids = {e["lockId"]: e["lockKid"] for e in phone.receive(envelope)["entries"]}
@@ -349,16 +385,16 @@ def test_a_lock_key_registered_for_a_lock_enters_the_map_and_raises_the_version(
 
 
 def _meanwhile(monkeypatch, change):
-    """Run `change` once while the sync computes the map, i.e. after its first read of the
-    device and before the transaction that records the sync (a concurrent request)."""
-    real = selectors_module.access_maps_for_user
+    """Run `change` once while the sync answers, i.e. after its first read of the device (and
+    its stored map) and before the UPDATE that records the sync (a concurrent request)."""
+    real = sync_module._take_report
 
-    def access_maps_for_user(**kwargs):
+    def take_report(*args, **kwargs):
         change()
-        monkeypatch.setattr(selectors_module, "access_maps_for_user", real)
-        return real(**kwargs)
+        monkeypatch.setattr(sync_module, "_take_report", real)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(selectors_module, "access_maps_for_user", access_maps_for_user)
+    monkeypatch.setattr(sync_module, "_take_report", take_report)
 
 
 def test_a_sync_overtaken_by_a_concurrent_one_with_a_higher_counter_is_409_and_records_nothing(

@@ -1,0 +1,237 @@
+"""Device maps: built and sealed once per (device, version) by a worker (PROTOCOL.md §7.4–§7.5).
+
+- `device_maps_request` (event handlers, apps/devices/handlers.py) marks the stored maps of the
+  devices a change may reach as behind (`DeviceMap.generation` + 1, in the event's transaction)
+  and enqueues `tasks.device_maps_build` for them after commit.
+- `device_map_build` (the task, per device) computes the map's content from the person's
+  derived access under the device's row lock, moves the version only when the content's digest
+  changed, seals that version once and stores it (`DeviceMap`). Idempotent: a device whose
+  stored map is current is left alone, so several requests for one device coalesce into one
+  build, and a repeat changes nothing.
+- `device_maps_build_pending` (beat; `manage.py device_maps_build`) builds what a lost task
+  left behind; `device_maps_rebuild` (`manage.py device_maps_build --all`) recomputes every
+  device (a build-all: equal content keeps its version and its sealed blob).
+
+syncUserDevice (services.sync) only reads the stored row when it is current; when it is not
+(the worker has not run yet), the sync builds it inline once and stores it (PROTOCOL.md §7.5).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.access.models import AccessGrant, Membership, UserAccessMap
+from apps.core.timestamps import format_timestamp
+from apps.devices import protocol, selectors
+from apps.devices.models import DeviceMap, UserDevice
+from apps.keys import crypto
+from apps.keys import selectors as key_selectors
+from apps.keys import services as key_services
+
+logger = logging.getLogger("keyhouse.devices")
+
+BUILD_TASK_DEVICES = 200  # device ids per enqueued build task
+
+
+@dataclass(frozen=True)
+class MapContent:
+    """A device's computed map: its content, digest and the keys of the properties in it."""
+
+    content: dict
+    digest: str
+    property_keys: dict  # {property_id: the property's active signing Key}
+
+    @property
+    def property_ids(self) -> str:
+        return ",".join(sorted(self.property_keys))
+
+
+def property_signing_keys(property_ids: list[str], actor: str) -> dict:
+    """{property_id: the property's active signing key}, generated on first use. Phones get the
+    active key only (why: apps.keys.selectors, "which property keys sign")."""
+    keys = key_selectors.property_active_signing_keys(property_ids)
+    for property_id in property_ids:
+        if property_id not in keys:
+            keys[property_id] = key_services.property_key_ensure(property_id=property_id, actor=actor)
+    return keys
+
+
+def map_compute(device: UserDevice, actor: str) -> MapContent:
+    """The content of `device`'s map now (its `access_key` loaded), from the person's derived access."""
+    maps = selectors.access_maps_for_user(user_id=device.user_id)
+    property_keys = property_signing_keys([str(m.property_id) for m in maps], actor)
+    content = selectors.user_device_map_content(device=device, maps=maps, property_keys=property_keys)
+    return MapContent(content=content, digest=protocol.map_digest(content), property_keys=property_keys)
+
+
+def next_version(device: UserDevice, digest: str, held: str) -> int:
+    """The version a map of `digest` gets: the stored one, one more when the digest changed,
+    and above what the phone holds (`held`) when a restored server is behind it (§9.6)."""
+    reported = int(held) if held.isdigit() and len(held) <= 9 else 0
+    if reported > device.map_version:
+        return reported + 1
+    return device.map_version + (digest != device.map_digest)
+
+
+def map_seal(device: UserDevice, computed: MapContent, version: int, now) -> tuple[str, str, str]:
+    """(sealed blob, issuedAt, notAfter) of `version`, sealed to the device's X25519 key (loaded).
+    Raises crypto.SealError for a key nothing can be sealed to."""
+    issued_at = format_timestamp(now)
+    not_after = format_timestamp(now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS))
+    document = protocol.map_document(computed.content, version=str(version), issued_at=issued_at, not_after=not_after)
+    return protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes), issued_at, not_after
+
+
+def map_store(
+    device: UserDevice, computed: MapContent, *, version: int, sealed: str, now, generation: int, created: bool
+) -> None:
+    """Store the sealed map of `version`, current as of `generation`. Never lowers a stored
+    version; a row created meanwhile by another build is left to it."""
+    values = {
+        "version": version,
+        "digest": computed.digest,
+        "sealed": sealed,
+        "issued_at": now,
+        "not_after": now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS),
+        "property_ids": computed.property_ids,
+        "built_generation": generation,
+        "built_at": now,
+    }
+    if created:
+        try:
+            with transaction.atomic():
+                DeviceMap.objects.create(device_id=device.pk, generation=generation, **values)
+        except IntegrityError:
+            logger.info("device %s: its map was stored by another build meanwhile", device.pk)
+        return
+    DeviceMap.objects.filter(device_id=device.pk, version__lte=version).update(**values)
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _enqueue(device_ids: list[str]) -> None:
+    from apps.devices import tasks  # local: its tasks module imports this one
+
+    for start in range(0, len(device_ids), BUILD_TASK_DEVICES):
+        try:
+            tasks.device_maps_build.delay(device_ids[start : start + BUILD_TASK_DEVICES])
+        except Exception:  # noqa: BLE001 - broker errors vary by transport; the sweep builds it later
+            logger.warning("could not enqueue device-map builds; the sweep will", exc_info=True)
+
+
+def devices_reached(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> tuple[list[str], list[str]]:
+    """(the people's provisioned devices, the devices with a stored map at these properties):
+    whose map a change to these people or properties may alter. At a property: everyone its
+    derived access, groups or grants name, and every device whose stored map lists it, but only
+    devices that already hold a stored map (a device that never synced gets its map built by its
+    first sync, so a change to a 10k-person property does not build 10k maps nobody fetched)."""
+    user_ids, property_ids = [str(u) for u in user_ids if u], [str(p) for p in property_ids if p]
+    people = []
+    if user_ids:
+        people = UserDevice.objects.filter(user_id__in=user_ids, deprovisioned_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    reach = Q(pk__in=[])
+    for property_id in property_ids:
+        reach |= Q(user_id__in=UserAccessMap.objects.filter(property_id=property_id).values("user_id"))
+        reach |= Q(user_id__in=Membership.objects.filter(user_group__property_id=property_id).values("user_id"))
+        reach |= Q(user_id__in=AccessGrant.objects.filter(property_id=property_id).values("user_id"))
+        reach |= Q(built_map__property_ids__contains=property_id)
+    at_properties = []
+    if property_ids:
+        at_properties = UserDevice.objects.filter(
+            reach, deprovisioned_at__isnull=True, built_map__isnull=False
+        ).values_list("pk", flat=True)
+    return sorted({str(pk) for pk in people}), sorted({str(pk) for pk in at_properties})
+
+
+def device_maps_request(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> list[str]:
+    """Mark the stored maps of the devices a change may reach as behind, and build them after
+    commit. Returns the device ids. Requests for one device coalesce: the build after the last
+    of them finds the others' work done."""
+    people, at_properties = devices_reached(user_ids=user_ids, property_ids=property_ids)
+    # A row for each person's device (a new one has none), so a build racing this request sees it.
+    DeviceMap.objects.bulk_create([DeviceMap(device_id=pk) for pk in people], ignore_conflicts=True)
+    device_ids = sorted(set(people) | set(at_properties))
+    if device_ids:
+        DeviceMap.objects.filter(device_id__in=device_ids).update(generation=F("generation") + 1)
+        transaction.on_commit(partial(_enqueue, device_ids))
+    return device_ids
+
+
+# --- builds ----------------------------------------------------------------------------------
+
+
+def device_map_build(*, device_id, actor: str, force: bool = False, now=None) -> bool:
+    """Build and store one device's map unless its stored one is current (`force`: recompute
+    anyway; equal content keeps its version and sealed blob). Returns whether a new version
+    was sealed. Under the device's row lock, so two builds of one device run one after the other."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        device = (
+            UserDevice.objects.select_for_update()
+            .select_related("access_key", "seal_key")
+            .filter(pk=device_id, deprovisioned_at__isnull=True)
+            .first()
+        )
+        if device is None:
+            return False
+        stored = DeviceMap.objects.filter(device_id=device.pk).first()
+        if stored is not None and stored.current and not force:
+            return False
+        generation = stored.generation if stored is not None else 1
+        computed = map_compute(device, actor)
+        version = next_version(device, computed.digest, device.current_user_access_map_version)
+        if stored is not None and stored.sealed and stored.version == version and stored.digest == computed.digest:
+            stored.built_generation, stored.built_at = generation, now
+            stored.save(update_fields=["built_generation", "built_at"])
+            return False
+        try:
+            sealed, _, _ = map_seal(device, computed, version, now)
+        except crypto.SealError as exc:  # the sync answers 409 for it (services.sync)
+            logger.warning("device %s: cannot seal its access map: %s", device.pk, exc)
+            return False
+        UserDevice.objects.filter(pk=device.pk).update(map_version=version, map_digest=computed.digest)
+        map_store(
+            device, computed, version=version, sealed=sealed, now=now, generation=generation, created=stored is None
+        )
+        return True
+
+
+def device_maps_build(*, device_ids: Iterable, actor: str, force: bool = False) -> dict:
+    """Build these devices' maps (one transaction each); {"checked", "sealed"}."""
+    checked = sealed = 0
+    for device_id in device_ids:
+        checked += 1
+        sealed += device_map_build(device_id=device_id, actor=actor, force=force)
+    return {"checked": checked, "sealed": sealed}
+
+
+def device_maps_pending() -> list[str]:
+    """Provisioned devices with no stored map or one behind its requests."""
+    behind = Q(built_map__isnull=True) | Q(built_map__built_generation__lt=F("built_map__generation"))
+    return [
+        str(pk) for pk in UserDevice.objects.filter(behind, deprovisioned_at__isnull=True).values_list("pk", flat=True)
+    ]
+
+
+def device_maps_build_pending(*, actor: str) -> dict:
+    """The sweep: build what lost tasks (or a sync's fallback) left behind."""
+    return device_maps_build(device_ids=device_maps_pending(), actor=actor)
+
+
+def device_maps_rebuild(*, actor: str) -> dict:
+    """Build-all: recompute every provisioned device's map; only changed content moves a version."""
+    ids = [
+        str(pk)
+        for pk in UserDevice.objects.filter(deprovisioned_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+    ]
+    return device_maps_build(device_ids=ids, actor=actor, force=True)
