@@ -373,6 +373,12 @@ class LocktMarkSerializer(serializers.ModelSerializer):
 
 
 class LocktMarkCreateSerializer(InputSerializer):
+    """createLocktMark: exactly one of `groupId` and `lockId` (the schema states it)."""
+
+    @classmethod
+    def request_schema(cls, schema: dict) -> dict:
+        return {**schema, "oneOf": [{"required": ["groupId"]}, {"required": ["lockId"]}]}
+
     groupId = serializers.UUIDField(
         required=False, help_text="A Keyhouse custom group of the account's property (becomes a Lockt access level)."
     )

@@ -103,6 +103,9 @@ class FuzzWorld:
         account = lockt_account(prop, base_url="http://127.0.0.1:9/lockt")  # a closed port: polls fail fast
         fob_record = lockt_fob_record(account)
         lockt_person_link(account, member)  # a holder reassignLocktFob accepts
+        markable = access_services.user_group_create(  # createLocktMark takes custom groups only
+            prop=prop, display_name="Pool pass", group_type="common", actor=SYSTEM
+        )
         _, self.unit = unit_create(prop=prop, display_name="Unit 1", actor=SYSTEM)
         people = f"email,displayName\r\nfuzz.{n}@example.test,Fuzz\r\n".encode()  # valid: applyImport may apply it
         import_run = import_run_create(
@@ -131,6 +134,7 @@ class FuzzWorld:
             "accountId": str(account.pk),
             "recordId": str(fob_record.pk),
             "holderId": str(member.pk),
+            "markGroupId": str(markable.pk),
             "importId": str(import_run.pk),
             "version": FIRMWARE_VERSION,
             "kind": "users",
@@ -336,6 +340,7 @@ class FuzzWorld:
 BODY_REFS = {
     **{name: name for name in ("propertyId", "areaId", "userGroupId", "userId", "lockId", "scheduleId", "grantId")},
     "parentAreaId": "parentAreaId",
+    "groupId": "markGroupId",  # createLocktMark
     "ownerId": "userId",
     "accessManagerIds": "userId",
     "userIds": "userId",
