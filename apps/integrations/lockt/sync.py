@@ -28,7 +28,7 @@ no longer listed is removed here and its access revoked.
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
@@ -221,6 +221,24 @@ class LocktSync(PlacesSync, PeopleSync, EventsSync):
             self._fail(kind, external_id, label, _as_failure(exc))
             return
         self._count("failed" if problem is not None else outcome)
+
+    def _batch_or_each(self, kind: str, batch: list, create, write):
+        """`create(sync=self, batch=batch)` in one transaction (a batch service of new records);
+        if the batch is refused, each (record, values) goes through `_reconcile` with `write`, so
+        a bad one fails alone, and None is returned."""
+        try:
+            return create(sync=self, batch=batch)
+        except (RecordFailed, ApplicationError, ValidationError, IntegrityError) as exc:
+            logger.info(
+                "lockt account %s: a batch of %d %s records applied one by one: %s",
+                self.account.pk,
+                len(batch),
+                kind,
+                exc,
+            )
+            for record, values in batch:
+                self._reconcile(kind, values.external_id, record, values.display_name, write, values)
+            return None
 
     def _forget_unsaved(self, kind: str, external_id: str, existing_id) -> None:
         """A rolled-back first link leaves nothing behind in the in-memory state either."""

@@ -4,8 +4,7 @@
 import uuid
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.access import services as access_services
 from apps.access.models import AccessBlock, AccessGrant, Membership
@@ -136,14 +135,8 @@ class PeopleSync:
     def _users_batch(self, batch: list) -> None:
         """New people in one transaction (`lockt_users_create`); if the batch is refused, each
         record is applied alone, so a bad one fails alone."""
-        try:
-            made = lockt_users_create(sync=self, batch=batch)
-        except (RecordFailed, ApplicationError, ValidationError, IntegrityError) as exc:
-            logger.info(
-                "lockt account %s: a batch of %d people applied one by one: %s", self.account.pk, len(batch), exc
-            )
-            for record, values in batch:
-                self._reconcile(KINDS.USER, values.external_id, record, values.display_name, self._user_write, values)
+        made = self._batch_or_each(KINDS.USER, batch, lockt_users_create, self._user_write)
+        if made is None:
             return
         for (_, values), (link, record, user, wanted) in zip(batch, made, strict=True):
             self.state.links[KINDS.USER, link.external_id] = link

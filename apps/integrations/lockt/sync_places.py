@@ -1,8 +1,7 @@
 """Lockt sync of schedules, doors (locks + their areas, batteries) and access levels (groups
 + the door areas' access lists), and their removal (docs/INTEGRATIONS.md "Lockt sync")."""
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.access import services as access_services
 from apps.access.models import Schedule, UserGroup, UserGroupGroupType
@@ -155,14 +154,8 @@ class PlacesSync:
     def _doors_batch(self, batch: list) -> None:
         """New doors in one transaction (`lockt_doors_create`); if the batch is refused, each
         record is applied alone, so a bad one fails alone."""
-        try:
-            made = lockt_doors_create(sync=self, batch=batch)
-        except (RecordFailed, ApplicationError, ValidationError, IntegrityError) as exc:
-            logger.info(
-                "lockt account %s: a batch of %d doors applied one by one: %s", self.account.pk, len(batch), exc
-            )
-            for record, values in batch:
-                self._reconcile(KINDS.LOCK, values.external_id, record, values.display_name, self._door_write, values)
+        made = self._batch_or_each(KINDS.LOCK, batch, lockt_doors_create, self._door_write)
+        if made is None:
             return
         area_links, lock_links, records, locks = made
         for kind, links in ((AREA_KIND, area_links), (KINDS.LOCK, lock_links)):
