@@ -8,15 +8,15 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.gunicorn_process import gunicorn_command, gunicorn_running
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -95,37 +95,14 @@ def _shell(env: dict, code: str) -> None:
 def _serve(var: Path, env: dict, server_env: dict | None = None):
     """gunicorn -w 2 on a free loopback port over `env`'s database; yields the port."""
     port = _free_port()
-    exe = Path(sys.executable).parent / "gunicorn"
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
-    command += ["-c", "config/gunicorn.py", "tests.accounts.pid_wsgi:application"]
-    command += ["--bind", f"{HOST}:{port}", "--workers", "2"]
+    command = gunicorn_command("tests.accounts.pid_wsgi:application", port, workers=2, host=HOST)
     log_path = var / f"gunicorn-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            command,
-            cwd=ROOT,
-            env={**env, **(server_env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"gunicorn exited:\n{log_path.read_text(errors='replace')}"
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if _get(port, "/api/v1/api-keys", "khk_000000000000_none")[0] == 401:
-                    break
-            assert time.monotonic() < deadline, f"gunicorn not up:\n{log_path.read_text(errors='replace')}"
-            time.sleep(0.2)
+
+    def ready() -> bool:
+        return _get(port, "/api/v1/api-keys", "khk_000000000000_none")[0] == 401
+
+    with gunicorn_running(command, {**env, **(server_env or {})}, log_path, ready):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,15 @@
 project's config file (config/gunicorn.py), as `make serve-prod` and the bench start it:
 every refusal is the JSON envelope with gunicorn's status, never its HTML page."""
 
-import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.gunicorn_process import gunicorn_command, gunicorn_running
+
 HOST = "127.0.0.1"
 
 
@@ -45,9 +40,7 @@ def server(tmp_path_factory):
     a throwaway var/ and database: nothing here reaches the database)."""
     var = tmp_path_factory.mktemp("gunicorn")
     port = _free_port()
-    exe = Path(sys.executable).parent / "gunicorn"
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "gunicorn"]
-    command += ["-c", "config/gunicorn.py", "config.wsgi:application", "--bind", f"{HOST}:{port}", "--workers", "1"]
+    command = gunicorn_command("config.wsgi:application", port, workers=1, host=HOST)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -55,27 +48,12 @@ def server(tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
     }
     log_path = var / "gunicorn.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"gunicorn exited:\n{log_path.read_text(errors='replace')}"
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if exchange(port, request("GET", "/api/v1/no-such-thing"))[0] == 404:
-                    break
-            assert time.monotonic() < deadline, f"gunicorn not up:\n{log_path.read_text(errors='replace')}"
-            time.sleep(0.2)
+
+    def ready() -> bool:
+        return exchange(port, request("GET", "/api/v1/no-such-thing"))[0] == 404
+
+    with gunicorn_running(command, env, log_path, ready):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def enveloped(answer, status: int) -> str:
