@@ -89,8 +89,11 @@ def principal_for_lock_credential(credential: LockCredential) -> Principal:
 
 
 def lock_credential_find(prefix: str) -> LockCredential | None:
-    """The unrevoked credential of a live lock with this public prefix (its lock loaded)."""
-    credential = LockCredential.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related("lock").first()
+    """The unrevoked credential of a live lock with this public prefix (its lock and the lock's
+    area loaded: syncLock answers from them, PROTOCOL.md §6.4)."""
+    credential = (
+        LockCredential.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related("lock__area").first()
+    )
     if credential is None or credential.lock.type_state == EntityTypeState.DELETED:
         return None
     return credential

@@ -337,17 +337,45 @@ def test_deep_json_and_huge_numbers_are_400s_that_change_nothing(synced, member,
     assert _state(world.lock.lock_id) == before
 
 
-def test_a_no_change_sync_runs_seven_queries(synced, django_assert_num_queries):
+def test_a_no_change_sync_runs_four_queries_and_no_transaction(synced, django_assert_num_queries):
     world, _ = synced
-    # the credential with its lock (the view does not read the lock again), the lock's key and the
-    # property's signers in one, the row under its row lock and its update (in a transaction), the
-    # firmware assignments; the lock has no open gap, so they are not read
-    with django_assert_num_queries(7) as captured:
+    # the credential with its lock and area (the view does not read the lock again), the lock's
+    # key and the property's signers in one, one conditional UPDATE (no row lock, no savepoint),
+    # the firmware assignments; the lock has no open gap, so they are not read
+    with django_assert_num_queries(4) as captured:
         assert world.sync().status_code == 200
     sql = [q["sql"] for q in captured.captured_queries]
-    assert len([q for q in sql if q.startswith("SELECT") and 'FROM "locks_lock"' in q]) == 1
+    assert len([q for q in sql if q.startswith("SELECT") and 'FROM "locks_lock"' in q]) == 0
+    assert len([q for q in sql if q.startswith("UPDATE") and '"locks_lock"' in q]) == 1
     assert len([q for q in sql if 'FROM "keys_key"' in q]) == 1
+    assert not [q for q in sql if "SAVEPOINT" in q or "FOR UPDATE" in q]
     assert not [q for q in sql if "locks_lockaccessloggap" in q]
+
+
+def test_a_quiet_sync_records_the_sequence_and_refuses_a_replay(synced):
+    """The one-UPDATE path still moves the sequence and the sync date, so the same request sent
+    again is a 409 that changes nothing, as on the full path."""
+    world, _ = synced
+    body = world.lock.sync_body()
+    path = f"/api/v1/locks/{world.lock.lock_id}/sync"
+    ok_signed(world.lock_api.put(path, body, format="json"))
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+    assert lock.last_sync_sequence == body["syncSequence"]
+    assert lock.last_known_sync_date is not None
+    before = _state(world.lock.lock_id)
+    response = world.lock_api.put(path, body, format="json")
+    assert "replayed or stale request" in d.refused(response, 409)["error"]
+    assert _state(world.lock.lock_id) == before
+
+
+def test_a_sync_that_reports_something_takes_the_full_path(synced):
+    """A changed firmware version does not match the quiet UPDATE: the locked path records it
+    and its `lock.synced` event."""
+    world, _ = synced
+    world.lock.firmware = "9.9.9"
+    assert world.sync().status_code == 200
+    assert Lock.objects.get(pk=world.lock.lock_id).current_firmware_version == "9.9.9"
+    assert Event.objects.filter(event_name="lock.synced", lock_id=world.lock.lock_id).exists()
 
 
 def test_open_gaps_are_reported_by_every_sync_and_only_a_lock_with_some_reads_them(synced):

@@ -267,6 +267,69 @@ def _health_record(lock: Lock, payload: dict, *, actor: str, now: dt.datetime) -
     )
 
 
+def _answer(lock: Lock, payload: dict, keys: signing.PropertySigners, *, now, stored=0, duplicates=0) -> SyncOutcome:
+    """The signed answer (§6.6), with the stored key map when the lock is behind."""
+    current = payload["currentKeyMapVersion"]
+    key_map, key_map_digest = None, None
+    if lock.signed_key_map_version > current:
+        stored_map = SignedKeyMap.objects.filter(lock=lock, version=lock.signed_key_map_version).first()
+        if stored_map is not None:
+            key_map = {"payload": stored_map.payload, "signatures": stored_map.signatures}
+            key_map_digest = stored_map.payload_digest
+    data = {
+        "lockId": str(lock.pk),
+        "nonce": payload["nonce"],
+        "syncSequence": payload["syncSequence"],
+        "serverTime": protocol.unix(now),
+        "accepted": True,
+        "keyMapVersion": lock.signed_key_map_version,
+        "keyMapDigest": key_map_digest,
+        "encryptedKeyMapEntries": None,
+        "requiredFirmwareVersion": required_firmware_version(lock=lock),
+        "acknowledgedKeyMapVersion": lock.applied_key_map_version,
+        "accessLogs": {
+            "stored": stored,
+            "duplicates": duplicates,
+            "highestSequence": lock.access_log_high_sequence,
+            "missing": missing_ranges_of(lock),
+        },
+    }
+    return SyncOutcome(data=data, signatures=keys.sign(data, canonical.CONTEXT_LOCK_SYNC_RESPONSE), key_map=key_map)
+
+
+def _quiet_sync(lock: Lock, payload: dict, *, now) -> bool:
+    """A sync that reports nothing new (no logs, no ack, no health; the versions and firmware the
+    server already has on record) is recorded by one conditional UPDATE, without a transaction
+    or a row lock: it writes only the sequence and the sync date, so no event. The conditions
+    are the full path's checks (replay, rollback, lock ahead, deprovisioned) turned into a WHERE
+    clause, so a concurrent sync or change cannot slip between the check and the write. False
+    when the row did not match: the full path then runs the same checks and refuses or records.
+
+    The answer uses the lock's row as authentication read it in this request (versions,
+    highest log sequence, open gaps): the same moment the locked read would see, give or take
+    the request's own milliseconds."""
+    if payload.get("ack") or payload.get("encryptedAccessLogs") or "batteryLevel" in payload or "doorState" in payload:
+        return False
+    try:
+        skew = (dt.datetime.fromisoformat(str(payload["syncDate"]).replace("Z", "+00:00")) - now).total_seconds()
+    except (TypeError, ValueError):  # naive or malformed: the full path names the problem
+        return False
+    if abs(skew) > settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS:
+        return False
+    current = payload["currentKeyMapVersion"]
+    matched = Lock.objects.filter(
+        pk=lock.pk,
+        deprovisioned_at__isnull=True,
+        last_sync_sequence__lt=payload["syncSequence"],
+        reported_key_map_version=current,
+        signed_key_map_version__gte=current,
+        current_firmware_version=payload["currentFirmwareVersion"],
+    ).update(last_sync_sequence=payload["syncSequence"], last_known_sync_date=now)
+    if matched:
+        lock.last_sync_sequence, lock.last_known_sync_date = payload["syncSequence"], now
+    return bool(matched)
+
+
 def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> SyncOutcome:
     """syncLock (PROTOCOL.md §6.4): verify, store, answer. `body` is the strictly parsed request
     (payload members plus `signatures`), already checked for shape by the view's serializer.
@@ -288,6 +351,8 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
     keys = sync_keys.signers or signing.property_signers(lock.property_id)  # generated on first use
     sequence, current = payload["syncSequence"], payload["currentKeyMapVersion"]
     actor = f"lock:{lock.pk}"
+    if _quiet_sync(lock, payload, now=now):
+        return _answer(lock, payload, keys, now=now)
 
     with transaction.atomic():
         lock = (
@@ -390,31 +455,7 @@ def lock_sync(*, lock: Lock, body: dict, now: dt.datetime | None = None) -> Sync
         if "batteryLevel" in payload or "doorState" in payload:  # protocol 1.1 (§6.4.1)
             _health_record(lock, payload, actor=actor, now=now)
 
-    key_map, key_map_digest = None, None
-    if lock.signed_key_map_version > current:
-        stored_map = SignedKeyMap.objects.filter(lock=lock, version=lock.signed_key_map_version).first()
-        if stored_map is not None:
-            key_map = {"payload": stored_map.payload, "signatures": stored_map.signatures}
-            key_map_digest = stored_map.payload_digest
-    data = {
-        "lockId": str(lock.pk),
-        "nonce": payload["nonce"],
-        "syncSequence": sequence,
-        "serverTime": protocol.unix(now),
-        "accepted": True,
-        "keyMapVersion": lock.signed_key_map_version,
-        "keyMapDigest": key_map_digest,
-        "encryptedKeyMapEntries": None,
-        "requiredFirmwareVersion": required_firmware_version(lock=lock),
-        "acknowledgedKeyMapVersion": lock.applied_key_map_version,
-        "accessLogs": {
-            "stored": stored,
-            "duplicates": duplicates,
-            "highestSequence": lock.access_log_high_sequence,
-            "missing": missing_ranges_of(lock),
-        },
-    }
-    return SyncOutcome(data=data, signatures=keys.sign(data, canonical.CONTEXT_LOCK_SYNC_RESPONSE), key_map=key_map)
+    return _answer(lock, payload, keys, now=now, stored=stored, duplicates=duplicates)
 
 
 @transaction.atomic
