@@ -138,11 +138,13 @@ def page_cached(field: serializers.Field, name: str, compute):
 
     Serializing a page (`many=True`), the first row computes the whole page and keeps it on
     the list serializer, so a list costs the same queries whatever its size; a single object
-    computes for itself. (Django's prefetch_related builds a queryset per row to hand out
-    what one query read: for a generic relation that was a fifth of a listAreas request.)"""
+    computes for itself, unless the view read its values with others and passed them in the
+    serializer's context under the same name (getProperty: managers and refs in one query).
+    (Django's prefetch_related builds a queryset per row to hand out what one query read: for
+    a generic relation that was a fifth of a listAreas request.)"""
     owner = field.parent.parent if isinstance(field.parent.parent, serializers.ListSerializer) else None
     if owner is None or not isinstance(owner.instance, (list, tuple, models.QuerySet)):
-        return None
+        return field.context.get(name)
     cache = owner.__dict__.get(name)
     if cache is None:
         cache = owner.__dict__[name] = compute(list(owner.instance))
