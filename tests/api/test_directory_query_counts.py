@@ -30,8 +30,9 @@ SMALL, LARGE = 5, 120
 BUDGET = {
     # page + access managers + external refs + the page's firmware assignments (private)
     "listProperties": 2 + 3 + 1,
-    # property exists + page (with area group) + refs + sub-areas + locks + firmware assignments
-    "listAreas": 2 + 1 + 4 + 1,
+    # page (with area group) + refs + sub-areas + locks + firmware assignments; no property
+    # check: a page with rows shows the property is live (AreaListCreateApi.get)
+    "listAreas": 2 + 4 + 1,
     # property exists + page + refs
     "listUserGroups": 2 + 1 + 2,
     # group check (+ refs) + page + grants + refs + the page's deviceIds
