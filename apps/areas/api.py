@@ -11,15 +11,15 @@ from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, Creat
 from apps.core.api.permissions import operation
 from apps.core.api.schema import filter_parameters
 from apps.core.api.views import ApiView, or_404
-from apps.locks import selectors as lock_selectors
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["areas"]
 
 
 def _areas(property_id):
-    """Live areas with all AreaSerializer shows; their locks come from apps.locks."""
-    return selectors.area_list(property_id=property_id).prefetch_related(lock_selectors.area_locks_prefetch())
+    """Live areas with all AreaSerializer shows (their locks, sub-areas, refs and firmware are
+    read per page by the serializer)."""
+    return selectors.area_list(property_id=property_id)
 
 
 def area_or_404(property_id, area_id):

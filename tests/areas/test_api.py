@@ -187,6 +187,27 @@ def test_bad_list_filter_is_400_naming_it(owner_client, prop, param, value):
     assert param in body["data"]["fields"]
 
 
+def test_list_and_get_show_live_lock_ids_by_id_and_the_area_group(owner_client, prop):
+    """lockIds are read per page as bare ids (locks.selectors.lock_ids_by_area) and the area
+    group's id is joined into the page query; a single area reads the same."""
+    from apps.access.models import UserGroup
+    from apps.core.actors import SYSTEM
+    from apps.locks import services as lock_services
+
+    area, other = d.area_create(prop), d.area_create(prop)
+    locks = [lock_services.lock_create(display_name=f"Door {n}", prop=prop, actor=SYSTEM) for n in range(3)]
+    for lock in locks:
+        lock_services.lock_install(lock=lock, area=area, actor=SYSTEM)
+    lock_services.lock_uninstall(lock=locks[1], actor=SYSTEM)  # no longer in the area
+    listed = {a["areaId"]: a for a in d.ok(owner_client.get(_url(prop)))["properties"]}
+    expected = sorted(str(lock.pk) for lock in (locks[0], locks[2]))
+    assert listed[str(area.pk)]["lockIds"] == expected
+    assert listed[str(other.pk)]["lockIds"] == []
+    for each in (area, other):
+        assert listed[str(each.pk)] == _get(owner_client, prop, each)
+        assert listed[str(each.pk)]["areaUserGroupId"] == str(UserGroup.objects.get(area=each).pk)
+
+
 def test_list_areas_of_a_property_without_areas_is_an_empty_page(owner_client, prop):
     assert d.ok(owner_client.get(_url(prop))) == {"properties": [], "pageToken": None}
 
