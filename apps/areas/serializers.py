@@ -4,7 +4,13 @@ from rest_framework import serializers
 
 from apps.areas.models import Area, AreaAreaType
 from apps.areas.selectors import sub_area_ids
-from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, page_cached
+from apps.core.api.serializers import (
+    DirectFieldsMixin,
+    EntitySerializer,
+    ExternalRefsField,
+    InputSerializer,
+    page_cached,
+)
 from apps.firmware.serializers import RequiredFirmwarePrivateField
 from apps.locks.selectors import lock_ids_by_area
 
@@ -51,7 +57,7 @@ def _sub_area_ids(areas) -> dict:
     return sub_area_ids([area.pk for area in areas])
 
 
-class AreaSerializer(EntitySerializer):
+class AreaSerializer(DirectFieldsMixin, EntitySerializer):
     """Spec Area. `private`: requiredFirmwareVersion (keyMapEntries, keyMapVersion come with keys)."""
 
     propertyId = serializers.UUIDField(source="property_id", read_only=True)
