@@ -20,6 +20,7 @@ class AccountsConfig(AppConfig):
             "auth_token.revoked",
         )
         from apps.accounts import (
+            credential_cache,
             schema,  # noqa: F401 - registers the OpenAPI auth extension
             selectors,
         )
@@ -31,3 +32,6 @@ class AccountsConfig(AppConfig):
         credential_kind_register(
             USER_TOKEN_KIND, find=selectors.user_token_find, principal=selectors.principal_for_user_token
         )
+        from apps.core.versions import version_counter_register
+
+        version_counter_register(credential_cache.COUNTER, credential_cache.TABLE)

@@ -18,9 +18,9 @@ is unreachable. Redis is not on this path at all, so a Redis outage changes noth
 Sign-in tokens (they expire, and their user may be disabled) and lock secrets are not cached.
 """
 
-from django.db import DatabaseError, connection
+from apps.core.versions import versions_read
 
-_TABLE = "accounts_credentialversion"
+COUNTER, TABLE = "credentials", "accounts_credentialversion"  # registered in AccountsConfig.ready()
 _MAX_ENTRIES = 4096  # a bound, not a tuning knob: a process sees a handful of keys
 
 # (kind, prefix) → (version, credential, principal). Plain dict: gunicorn sync workers run one
@@ -31,20 +31,16 @@ _highest_seen = 0  # the value only rises; seen lower (a database restored from 
 
 def credential_version() -> int | None:
     """The current value, or None when it cannot be read (no row, a database error): then the
-    caller must take the uncached path."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT value FROM {_TABLE} WHERE id = 1")  # noqa: S608 - a constant
-            row = cursor.fetchone()
-    except DatabaseError:
-        return None
-    if row is None:
+    caller must take the uncached path. Read with the other cache counters in one query
+    (core.versions), so the firmware assignments' counter costs this request no round trip."""
+    value = versions_read().get(COUNTER)
+    if value is None:
         return None
     global _highest_seen
-    if row[0] < _highest_seen:
+    if value < _highest_seen:
         _entries.clear()
-    _highest_seen = row[0]
-    return row[0]
+    _highest_seen = value
+    return value
 
 
 def credential_cache_get(kind: str, prefix: str, version: int):

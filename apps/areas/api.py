@@ -1,5 +1,7 @@
 """DoorLock operations 6–10: areas of a property."""
 
+from functools import partial
+
 from rest_framework.response import Response
 
 from apps.access import services as access_services
@@ -9,15 +11,15 @@ from apps.areas.serializers import AreaSerializer, AreaWritableSerializer, Creat
 from apps.core.api.permissions import operation
 from apps.core.api.schema import filter_parameters
 from apps.core.api.views import ApiView, or_404
-from apps.locks import selectors as lock_selectors
 from apps.properties.api import property_exists_or_404, property_or_404
 
 TAGS = ["areas"]
 
 
 def _areas(property_id):
-    """Live areas with all AreaSerializer shows; their locks come from apps.locks."""
-    return selectors.area_list(property_id=property_id).prefetch_related(lock_selectors.area_locks_prefetch())
+    """Live areas with all AreaSerializer shows (their locks, sub-areas, refs and firmware are
+    read per page by the serializer)."""
+    return selectors.area_list(property_id=property_id)
 
 
 def area_or_404(property_id, area_id):
@@ -34,8 +36,11 @@ class AreaListCreateApi(ApiView):
 
     @operation("listAreas", responses=AreaSerializer(many=True), parameters=filter_parameters(AreaFilterSet), tags=TAGS)
     def get(self, request, propertyId):
-        property_exists_or_404(propertyId)
-        return self.paginated(self.filtered(AreaFilterSet, _areas(propertyId)), AreaSerializer)
+        # The property is checked only when the page is empty (or refused): its areas show it
+        # is live (property_delete refuses while it has areas), so a full page costs no query.
+        check = partial(property_exists_or_404, propertyId)
+        areas = self.filtered(AreaFilterSet, _areas(propertyId), parent_check=check)
+        return self.paginated(areas, AreaSerializer, parent_check=check)
 
     @operation("createArea", request=CreateAreaSerializer, responses=AreaSerializer, tags=TAGS)
     def post(self, request, propertyId):

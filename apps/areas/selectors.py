@@ -1,15 +1,16 @@
 """Reads for areas."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from apps.areas.models import Area
 
 
 def area_list(*, property_id) -> QuerySet[Area]:
-    """Live areas of a property, with their group (the API reads each page's direct children
-    with `sub_area_ids`, its locks with locks.selectors.area_locks_prefetch; external refs are
-    read per page by the serializer)."""
-    return Area.objects.alive().filter(property_id=property_id).select_related("area_user_group")
+    """Live areas of a property, each with its area group's id as `area_user_group_pk` (joined,
+    not a UserGroup row per area). The API reads each page's direct children with
+    `sub_area_ids`, its locks with locks.selectors.lock_ids_by_area; external refs and firmware
+    are read per page by the serializer."""
+    return Area.objects.alive().filter(property_id=property_id).annotate(area_user_group_pk=F("area_user_group__id"))
 
 
 def sub_area_ids(area_ids) -> dict:

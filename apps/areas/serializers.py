@@ -4,8 +4,15 @@ from rest_framework import serializers
 
 from apps.areas.models import Area, AreaAreaType
 from apps.areas.selectors import sub_area_ids
-from apps.core.api.serializers import EntitySerializer, ExternalRefsField, InputSerializer, page_cached
+from apps.core.api.serializers import (
+    DirectFieldsMixin,
+    EntitySerializer,
+    ExternalRefsField,
+    InputSerializer,
+    page_cached,
+)
 from apps.firmware.serializers import RequiredFirmwarePrivateField
+from apps.locks.selectors import lock_ids_by_area
 
 
 class AccessListEntrySerializer(InputSerializer):
@@ -42,16 +49,20 @@ class AccessListEntrySerializer(InputSerializer):
         return attrs
 
 
+def _lock_ids(areas) -> dict:
+    return lock_ids_by_area([area.pk for area in areas])
+
+
 def _sub_area_ids(areas) -> dict:
     return sub_area_ids([area.pk for area in areas])
 
 
-class AreaSerializer(EntitySerializer):
+class AreaSerializer(DirectFieldsMixin, EntitySerializer):
     """Spec Area. `private`: requiredFirmwareVersion (keyMapEntries, keyMapVersion come with keys)."""
 
     propertyId = serializers.UUIDField(source="property_id", read_only=True)
     areaId = serializers.UUIDField(source="id", read_only=True)
-    areaUserGroupId = serializers.UUIDField(source="area_user_group.id", read_only=True, allow_null=True)
+    areaUserGroupId = serializers.UUIDField(source="area_user_group_pk", read_only=True, allow_null=True)
     accessListVersion = serializers.IntegerField(source="access_list_version", read_only=True)
     lockIds = serializers.SerializerMethodField()
     containingAreaIds = serializers.ListField(child=serializers.UUIDField(), source="ancestor_ids", read_only=True)
@@ -82,10 +93,10 @@ class AreaSerializer(EntitySerializer):
         )
 
     def get_lockIds(self, obj) -> list[str]:
-        locks = getattr(obj, "live_locks", None)
+        locks = page_cached(self.fields["lockIds"], "_lock_ids", _lock_ids)
         if locks is None:
-            locks = obj.locks.alive().only("id")
-        return [str(lock.pk) for lock in locks]
+            locks = _lock_ids([obj])
+        return locks.get(obj.pk, [])
 
     def get_subAreaIds(self, obj) -> list[str]:
         children = page_cached(self.fields["subAreaIds"], "_sub_area_ids", _sub_area_ids)

@@ -14,3 +14,7 @@ class FirmwareConfig(AppConfig):
             "firmware.assigned",
             "firmware.unassigned",
         )
+        from apps.core.versions import version_counter_register
+        from apps.firmware import assignment_cache
+
+        version_counter_register(assignment_cache.COUNTER, assignment_cache.TABLE)

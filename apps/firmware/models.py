@@ -79,3 +79,14 @@ class FirmwareAssignment(Entity):
         target = self.lock_id or self.area_id or self.property_id
         where = f"{self.scope} {target}" if target else "global"
         return f"{where} → {self.firmware_version.version}"
+
+
+class FirmwareAssignmentVersion(models.Model):
+    """One row (id 1): a number every change to the firmware assignments raises, in the
+    change's own transaction (services.firmware_assignment_version_bump). Each process keeps
+    the assignment maps it has read while this number is unchanged
+    (firmware.assignment_cache); it is read with the API-key counter in one query per request
+    (core.versions). See docs/ARCHITECTURE.md "Firmware assignments: the per-process map"."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from apps.core.choices import EntityTypeState
 from apps.core.principal import ALL
-from apps.firmware import precedence
+from apps.firmware import assignment_cache, precedence
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.models import FirmwareAssignment, FirmwareVersion
 
@@ -77,44 +77,54 @@ def required_firmware_version(*, lock) -> str | None:
     return precedence.required_version(_assignments(_condition(where)), **where)
 
 
+def property_assignment_maps(property_ids) -> dict:
+    """{str(property id): the assignments that can decide for it and its areas (global, the
+    property's, its areas')}: kept per process (firmware.assignment_cache) while the
+    assignments are unchanged, else all missing properties in one query."""
+    property_ids = {str(pk) for pk in property_ids}
+    version, maps = assignment_cache.assignment_maps_get(property_ids)
+    missing = property_ids - maps.keys()
+    if missing:
+        # Area rows carry their area's property; lock rows have none (their lock decides).
+        rows = FirmwareAssignment.objects.filter(Q(scope=Scope.GLOBAL) | Q(property_id__in=missing))
+        shared, own = [], {pk: [] for pk in missing}
+        for row in rows.order_by().values_list(*_ROW):
+            (shared if row[0] == Scope.GLOBAL else own[str(row[3])]).append(row)
+        read = {pk: precedence.assignment_map([*shared, *own[pk]]) for pk in missing}
+        assignment_cache.assignment_maps_put(version, read)
+        maps.update(read)
+    return maps
+
+
 def required_firmware_version_for_area(*, area) -> str | None:
     """What a lock installed in `area` with no assignment of its own must run."""
-    where = {"area_id": area.pk, "ancestor_ids": area.ancestor_ids, "property_id": area.property_id}
-    return precedence.required_version(_assignments(_condition(where)), **where)
+    return required_firmware_versions_for_areas([area])[area.pk]
 
 
 def required_firmware_version_for_property(*, property_id) -> str | None:
     """What a lock of the property outside any assigned area must run."""
-    return precedence.required_version(_assignments(_condition({"property_id": property_id})), property_id=property_id)
+    return required_firmware_versions_for_properties([property_id])[property_id]
 
 
 def required_firmware_versions_for_areas(areas) -> dict:
-    """{area id: required version or None} for a page of areas, in one query."""
+    """{area id: required version or None} for a page of areas: no query while their
+    properties' assignments are kept, else one."""
     areas = list(areas)
-    if not areas:
-        return {}
-    area_ids = {str(a.pk) for a in areas} | {i for a in areas for i in a.ancestor_ids}
-    property_ids = {a.property_id for a in areas}
-    assignments = _assignments(
-        Q(scope=Scope.GLOBAL)
-        | Q(scope=Scope.PROPERTY, property_id__in=property_ids)
-        | Q(scope=Scope.AREA, area_id__in=area_ids)
-    )
+    maps = property_assignment_maps({a.property_id for a in areas})
     return {
         a.pk: precedence.required_version(
-            assignments, area_id=a.pk, ancestor_ids=a.ancestor_ids, property_id=a.property_id
+            maps[str(a.property_id)], area_id=a.pk, ancestor_ids=a.ancestor_ids, property_id=a.property_id
         )
         for a in areas
     }
 
 
 def required_firmware_versions_for_properties(property_ids) -> dict:
-    """{property id: required version or None} for a page of properties, in one query."""
+    """{property id: required version or None} for a page of properties: no query while
+    their assignments are kept, else one."""
     property_ids = list(property_ids)
-    if not property_ids:
-        return {}
-    assignments = _assignments(Q(scope=Scope.GLOBAL) | Q(scope=Scope.PROPERTY, property_id__in=property_ids))
-    return {pk: precedence.required_version(assignments, property_id=pk) for pk in property_ids}
+    maps = property_assignment_maps(property_ids)
+    return {pk: precedence.required_version(maps[str(pk)], property_id=pk) for pk in property_ids}
 
 
 def firmware_download_allowed_for_lock(*, lock, firmware_version: FirmwareVersion) -> bool:

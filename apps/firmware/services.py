@@ -12,13 +12,14 @@ import hashlib
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from apps.core.exceptions import ApplicationError, ConflictError
 from apps.events.services import event_append
-from apps.firmware import signing
+from apps.firmware import assignment_cache, signing
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
 from apps.firmware.constants import version_problem
-from apps.firmware.models import FirmwareAssignment, FirmwareVersion
+from apps.firmware.models import FirmwareAssignment, FirmwareAssignmentVersion, FirmwareVersion
 from apps.firmware.storage import firmware_storage, s3_location, storage_kind
 
 
@@ -175,6 +176,17 @@ def _target_filter(scope: str, target: dict) -> dict:
     return {"scope": scope, **{k: v for k, v in target.items() if k in ("lock", "area", "property")}}
 
 
+def firmware_assignment_version_bump() -> None:
+    """Raise the assignments' version in the caller's transaction (it must be in one): when
+    that commits, the next request in every process reads the assignments again
+    (firmware.assignment_cache); when it rolls back, nothing was kept wrongly."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("firmware_assignment_version_bump() must run inside the change's transaction")
+    if not FirmwareAssignmentVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        FirmwareAssignmentVersion.objects.create(pk=1, value=1)  # the row went (a test flush): start again
+    assignment_cache.assignments_changed()
+
+
 @transaction.atomic
 def firmware_assign(
     *, firmware_version: FirmwareVersion, scope: str, actor: str, lock=None, area=None, prop=None
@@ -202,6 +214,7 @@ def firmware_assign(
         previous = assignment.firmware_version.version
         assignment.firmware_version, assignment.last_modified_by = firmware_version, actor
         assignment.save()
+    firmware_assignment_version_bump()  # every process reads the assignments again
     event_append(
         event_name="firmware.assigned",
         actor=actor,
@@ -227,6 +240,7 @@ def firmware_unassign(*, scope: str, actor: str, lock=None, area=None, prop=None
         return None
     version = assignment.firmware_version.version
     assignment.delete()
+    firmware_assignment_version_bump()  # every process reads the assignments again
     event_append(
         event_name="firmware.unassigned",
         actor=actor,

@@ -18,6 +18,14 @@ def property_or_404(property_id):
     return or_404(selectors.property_get(property_id=property_id))
 
 
+def property_data(prop) -> dict:
+    """PropertySerializer's output for one property: its access managers and external refs
+    read together (selectors.property_links: one query instead of two)."""
+    managers, refs = selectors.property_links(property_id=prop.pk)
+    context = {"_access_manager_ids": {prop.pk: managers}, "_external_refs": {prop.pk: refs}}
+    return PropertySerializer(prop, context=context).data
+
+
 def property_exists_or_404(property_id) -> None:
     """For nested routes that need only to know the property is live (one cheap query)."""
     if not selectors.property_exists(property_id=property_id):
@@ -42,7 +50,7 @@ class PropertyListCreateApi(ApiView):
             access_manager_ids=body.get("accessManagerIds", []),
             actor=request.user.label,
         )
-        return Response(PropertySerializer(property_or_404(prop.pk)).data)
+        return Response(property_data(property_or_404(prop.pk)))
 
 
 def _check_people_known(view: ApiView, prop, body) -> None:
@@ -63,7 +71,7 @@ def _check_people_known(view: ApiView, prop, body) -> None:
 class PropertyDetailApi(ApiView):
     @operation("getProperty", responses=PropertySerializer, tags=TAGS)
     def get(self, request, propertyId):
-        return Response(PropertySerializer(property_or_404(propertyId)).data)
+        return Response(property_data(property_or_404(propertyId)))
 
     @operation("updateProperty", request=PropertyWritableSerializer, responses=PropertySerializer, tags=TAGS)
     def put(self, request, propertyId):
@@ -79,7 +87,7 @@ class PropertyDetailApi(ApiView):
             owner_id=body.get("ownerId"),
             actor=request.user.label,
         )
-        return Response(PropertySerializer(property_or_404(propertyId)).data)
+        return Response(property_data(property_or_404(propertyId)))
 
     @operation(
         "deleteProperty", responses=None, errors={409: "the property still has areas, groups or locks"}, tags=TAGS

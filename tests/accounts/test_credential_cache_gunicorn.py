@@ -8,25 +8,14 @@ import contextlib
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.gunicorn_process import gunicorn_command, gunicorn_running
+from tests.gunicorn_process import free_port, gunicorn_command, gunicorn_running, manage, process_database
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 REQUESTS = 16  # per check: sync workers race for each new connection, so both serve some
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _get(port: int, path: str, secret: str) -> tuple[int, int]:
@@ -45,44 +34,15 @@ def _statuses(port: int, secret: str) -> set[int]:
     return {_get(port, "/api/v1/api-keys", secret)[0] for _ in range(REQUESTS)}
 
 
-@contextlib.contextmanager
-def _database(var: Path):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{var / 'db.sqlite3'}"
-        return
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"{parts.path.strip('/')}_credcache_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _manage(env: dict, *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def _key(env: dict, name: str) -> tuple[str, str]:
-    out = _manage(env, "apikey_create", name, "--permission", "owner")
+    out = manage(env, "apikey_create", name, "--permission", "owner")
     key_id = out.split("apiKeyId:")[1].split()[0]
     secret = out.split("secret:")[1].split()[0]
     return key_id, secret
 
 
 def _shell(env: dict, code: str) -> None:
-    _manage(
+    manage(
         env,
         "shell",
         "-c",
@@ -94,7 +54,7 @@ def _shell(env: dict, code: str) -> None:
 @contextlib.contextmanager
 def _serve(var: Path, env: dict, server_env: dict | None = None):
     """gunicorn -w 2 on a free loopback port over `env`'s database; yields the port."""
-    port = _free_port()
+    port = free_port()
     command = gunicorn_command("tests.accounts.pid_wsgi:application", port, workers=2, host=HOST)
     log_path = var / f"gunicorn-{port}.log"
 
@@ -109,14 +69,14 @@ def _serve(var: Path, env: dict, server_env: dict | None = None):
 def database(tmp_path_factory):
     """(var dir, environment) of a migrated database of this module's own."""
     var = tmp_path_factory.mktemp("credcache")
-    with _database(var) as database_url:
+    with process_database(var, "credcache") as database_url:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "KEYHOUSE_VAR_DIR": str(var),
             "DATABASE_URL": database_url,
         }
-        _manage(env, "migrate", "--noinput")
+        manage(env, "migrate", "--noinput")
         yield var, env
 
 
@@ -180,7 +140,7 @@ def test_with_redis_unreachable_the_api_answers_and_a_revocation_still_reaches_e
     var, env = database
     no_redis = {k: v for k, v in env.items() if k != "REDIS_URL"}
     key_id, secret = _key(no_redis, "Night porter")
-    with _serve(var, no_redis, {"REDIS_URL": f"redis://{HOST}:{_free_port()}/0"}) as port:
+    with _serve(var, no_redis, {"REDIS_URL": f"redis://{HOST}:{free_port()}/0"}) as port:
         _warm(port, secret)
         _shell(no_redis, f"services.api_key_revoke(api_key=ApiKey.objects.get(pk='{key_id}'), actor=SYSTEM)")
         assert _statuses(port, secret) == {401}

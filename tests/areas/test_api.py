@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from apps.areas.models import Area
+from apps.core.principal import Grant
 from apps.events.models import Event
 from tests.factories import directory as d
 
@@ -184,6 +185,53 @@ def test_list_areas_filters(owner_client, prop):
 def test_bad_list_filter_is_400_naming_it(owner_client, prop, param, value):
     body = d.refused(owner_client.get(_url(prop), {param: value}), 400)
     assert param in body["data"]["fields"]
+
+
+def test_list_and_get_show_live_lock_ids_by_id_and_the_area_group(owner_client, prop):
+    """lockIds are read per page as bare ids (locks.selectors.lock_ids_by_area) and the area
+    group's id is joined into the page query; a single area reads the same."""
+    from apps.access.models import UserGroup
+    from apps.core.actors import SYSTEM
+    from apps.locks import services as lock_services
+
+    area, other = d.area_create(prop), d.area_create(prop)
+    locks = [lock_services.lock_create(display_name=f"Door {n}", prop=prop, actor=SYSTEM) for n in range(3)]
+    for lock in locks:
+        lock_services.lock_install(lock=lock, area=area, actor=SYSTEM)
+    lock_services.lock_uninstall(lock=locks[1], actor=SYSTEM)  # no longer in the area
+    listed = {a["areaId"]: a for a in d.ok(owner_client.get(_url(prop)))["properties"]}
+    expected = sorted(str(lock.pk) for lock in (locks[0], locks[2]))
+    assert listed[str(area.pk)]["lockIds"] == expected
+    assert listed[str(other.pk)]["lockIds"] == []
+    for each in (area, other):
+        assert listed[str(each.pk)] == _get(owner_client, prop, each)
+        assert listed[str(each.pk)]["areaUserGroupId"] == str(UserGroup.objects.get(area=each).pk)
+
+
+def test_list_areas_of_a_property_without_areas_is_an_empty_page(owner_client, prop):
+    assert d.ok(owner_client.get(_url(prop))) == {"properties": [], "pageToken": None}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"areaType": "common"}, {"areaType": "penthouse"}, {"pageToken": "not-a-token"}],
+    ids=["plain", "filtered", "bad-filter", "bad-page-token"],
+)
+@pytest.mark.parametrize("which", ["unknown", "deleted"])
+def test_list_areas_of_an_unknown_or_deleted_property_is_404_before_anything_else(owner_client, which, params):
+    """The property is checked only when the page is empty or refused (AreaListCreateApi.get):
+    a missing or deleted property still answers 404, also over a refused filter or pageToken."""
+    gone = d.property_create()
+    d.ok(owner_client.delete(f"/api/v1/properties/{gone.pk}"))
+    property_id = uuid.uuid4() if which == "unknown" else gone.pk
+    d.refused(owner_client.get(f"/api/v1/properties/{property_id}/areas", params), 404)
+
+
+def test_list_areas_of_another_property_in_scope_only_names_its_own(client_for, prop):
+    mine, theirs = d.area_create(prop), d.area_create(d.property_create())
+    client, _ = client_for(Grant("owner", property_id=prop.pk))
+    assert [a["areaId"] for a in d.ok(client.get(_url(prop)))["properties"]] == [str(mine.pk)]
+    d.refused(client.get(f"/api/v1/properties/{theirs.property_id}/areas"), 404)  # out of scope: unknown
 
 
 # -- updateArea: rename, access list, move ---------------------------------------------------------

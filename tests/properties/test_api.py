@@ -271,3 +271,35 @@ def test_external_refs_are_shown_as_spec_external_refs(owner_client):
             }
         ]
     )
+
+
+def test_get_property_reads_managers_and_refs_in_one_query_as_the_list_shows_them(owner_client):
+    """getProperty reads access managers and external refs in one UNION ALL query
+    (properties.selectors.property_links); its body is byte for byte the list's item."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from apps.core.models import ExternalRef
+
+    managers = [d.user_create() for _ in range(4)]
+    prop = d.property_create(access_managers=managers)
+    d.property_create(access_managers=[d.user_create()])  # another property's links stay out
+    for n, when in ((3, timezone.now()), (1, None), (2, None)):
+        ExternalRef.objects.create(
+            entity=prop, source=f"crm{n}", external_id=f"P-{n}", sync_direction="both", last_sync_date=when
+        )
+    owner_client.get(f"/api/v1/properties/{prop.pk}")  # the key's first use, and the content type
+    with CaptureQueriesContext(connection) as queries:
+        got = owner_client.get(f"/api/v1/properties/{prop.pk}")
+    link_reads = [q["sql"] for q in queries.captured_queries if "core_externalref" in q["sql"]]
+    assert len(link_reads) == 1 and "properties_property_access_managers" in link_reads[0]
+    assert not any("properties_property_access_managers" in q["sql"] for q in queries if q["sql"] != link_reads[0])
+    data = d.ok(got)
+    assert data["accessManagerIds"] == sorted(str(m.pk) for m in managers)
+    assert [r["id"] for r in data["externalRefs"]] == ["P-3", "P-1", "P-2"]  # by link id: creation order
+    assert data["externalRefs"][0]["lastSyncDate"] is not None
+    (listed,) = [
+        p for p in d.ok(owner_client.get("/api/v1/properties"))["properties"] if p["propertyId"] == str(prop.pk)
+    ]
+    assert listed == data

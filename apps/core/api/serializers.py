@@ -11,6 +11,8 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from apps.core.choices import EntityTypeState, ExternalRefSyncDirection, ExternalRefSyncStatus
 from apps.core.models import ExternalRef
@@ -133,16 +135,78 @@ class AddressSerializer(InputSerializer):
     postalCode = serializers.CharField(max_length=20)
 
 
+def _direct(field: serializers.Field):
+    """A function equal to `field.to_representation` on a non-None value, for the plain field
+    types; None for any other field (DRF's own path serves it)."""
+    kind = type(field)
+    if kind is serializers.UUIDField and field.uuid_format == "hex_verbose":
+        return str
+    if kind is serializers.CharField:
+        return str
+    if kind is serializers.IntegerField:
+        return int
+    if kind in (serializers.ChoiceField, TimestampField):
+        return field.to_representation
+    child = getattr(field, "child", None)
+    if kind is serializers.ListField and type(child) is serializers.UUIDField and child.uuid_format == "hex_verbose":
+        return lambda values: [None if value is None else str(value) for value in values]
+    return None
+
+
+class DirectFieldsMixin:
+    """`to_representation` that reads a plain field (one attribute, a plain type: `_direct`)
+    with getattr and converts it directly, and leaves every other field to DRF; the same dict,
+    key for key, as DRF builds it (tests/areas/test_direct_fields.py). For a list of rows:
+    DRF's per-field `get_attribute` / `to_representation` was the largest cost of a listAreas
+    page of 50 (docs/PERFORMANCE.md, issue 17)."""
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_direct_plan")
+        if plan is None:
+            plan = self.__dict__["_direct_plan"] = [
+                (field.field_name, field, *_direct_plan(field)) for field in self._readable_fields
+            ]
+        row = {}
+        for name, field, attr, convert in plan:
+            if attr is not None:
+                value = getattr(instance, attr, _MISSING)
+                if value is None:
+                    row[name] = None
+                    continue
+                if value is not _MISSING and not callable(value):
+                    row[name] = convert(value)
+                    continue
+            try:
+                value = field.get_attribute(instance)  # DRF's path, its defaults and SkipField
+            except SkipField:
+                continue
+            check = value.pk if isinstance(value, PKOnlyObject) else value
+            row[name] = None if check is None else field.to_representation(value)
+        return row
+
+
+_MISSING = object()
+
+
+def _direct_plan(field) -> tuple:
+    convert = _direct(field)
+    if convert is None or len(field.source_attrs) != 1:
+        return None, None
+    return field.source_attrs[0], convert
+
+
 def page_cached(field: serializers.Field, name: str, compute):
     """For a field of an item serializer: `compute(objects)` → {pk: value} once per page.
 
     Serializing a page (`many=True`), the first row computes the whole page and keeps it on
     the list serializer, so a list costs the same queries whatever its size; a single object
-    computes for itself. (Django's prefetch_related builds a queryset per row to hand out
-    what one query read: for a generic relation that was a fifth of a listAreas request.)"""
+    computes for itself, unless the view read its values with others and passed them in the
+    serializer's context under the same name (getProperty: managers and refs in one query).
+    (Django's prefetch_related builds a queryset per row to hand out what one query read: for
+    a generic relation that was a fifth of a listAreas request.)"""
     owner = field.parent.parent if isinstance(field.parent.parent, serializers.ListSerializer) else None
     if owner is None or not isinstance(owner.instance, (list, tuple, models.QuerySet)):
-        return None
+        return field.context.get(name)
     cache = owner.__dict__.get(name)
     if cache is None:
         cache = owner.__dict__[name] = compute(list(owner.instance))

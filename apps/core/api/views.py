@@ -2,7 +2,7 @@
 
 from typing import TypeVar
 
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.views import APIView
 
 from apps.core.api.pagination import PageTokenPagination
@@ -57,7 +57,17 @@ class ApiView(APIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def filtered(self, filterset_class, queryset):
+    def filtered(self, filterset_class, queryset, *, parent_check=None):
+        """`queryset` narrowed by the query parameters (400 naming the refused ones; `parent_check`
+        as in `paginated`, run first)."""
+        try:
+            return self._filtered(filterset_class, queryset)
+        except APIException:
+            if parent_check is not None:
+                parent_check()
+            raise
+
+    def _filtered(self, filterset_class, queryset):
         # django-filter reads `?lockId=` as "no filter"; the schema says a UUID (an enum, a
         # pattern): an empty value is not one, so it is a 400 like any other malformed value.
         empty = {
@@ -72,9 +82,22 @@ class ApiView(APIView):
             raise ValidationError(filterset.errors)
         return filterset.qs
 
-    def paginated(self, queryset, serializer_class, **context):
+    def paginated(self, queryset, serializer_class, *, parent_check=None, **context):
+        """One page of `queryset` through `serializer_class`, in the envelope.
+
+        `parent_check` (raises NotFound when a nested list's parent is gone) runs only when the
+        page is empty or its parameters are refused: a child row shows its parent is live (a
+        parent is not deleted while it has live children), so a full page needs no query for
+        it, and a missing parent still answers 404 before anything else."""
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        try:
+            page = paginator.paginate_queryset(queryset, self.request, view=self)
+        except APIException:
+            if parent_check is not None:
+                parent_check()
+            raise
+        if not page and parent_check is not None:
+            parent_check()
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 
