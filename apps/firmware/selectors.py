@@ -1,5 +1,6 @@
 """Reads for firmware: versions, their scopes, and the version each lock/area/property must run."""
 
+from collections import ChainMap
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -70,11 +71,30 @@ def _condition(where: dict) -> Q:
     return condition
 
 
+_LOCKS = "locks"  # where every lock's own assignment is kept (never a property id)
+
+
 def required_firmware_version(*, lock) -> str | None:
     """The version `lock` must run: its own assignment, else its area's (nearest containing
-    area first), else its property's, else the global one; None when nothing applies."""
+    area first), else its property's, else the global one; None when nothing applies.
+    syncLock asks on every sync: no query while the assignments are kept per process."""
     where = _lock_where(lock)
-    return precedence.required_version(_assignments(_condition(where)), **where)
+    if lock.property_id is None:
+        return precedence.required_version(_assignments(_condition(where)), **where)
+    assignments = ChainMap(lock_assignment_map(), property_assignment_maps([lock.property_id])[str(lock.property_id)])
+    return precedence.required_version(assignments, **where)
+
+
+def lock_assignment_map() -> dict:
+    """Every lock's own assignment ({("lock", lock id): version}), kept per process as the
+    properties' maps are. Kept whole rather than by property: a lock moved to another property
+    keeps its assignment, and no property's map would hold it."""
+    version, maps = assignment_cache.assignment_maps_get({_LOCKS})
+    if _LOCKS not in maps:
+        rows = FirmwareAssignment.objects.filter(scope=Scope.LOCK).order_by().values_list(*_ROW)
+        maps[_LOCKS] = precedence.assignment_map(rows)
+        assignment_cache.assignment_maps_put(version, {_LOCKS: maps[_LOCKS]})
+    return maps[_LOCKS]
 
 
 def property_assignment_maps(property_ids) -> dict:

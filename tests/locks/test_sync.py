@@ -341,7 +341,8 @@ def test_a_no_change_sync_runs_four_queries_and_no_transaction(synced, django_as
     world, _ = synced
     # the credential with its lock and area (the view does not read the lock again), the lock's
     # key and the property's signers in one, one conditional UPDATE (no row lock, no savepoint),
-    # the firmware assignments; the lock has no open gap, so they are not read
+    # the cache counters (firmware assignments kept per process, or read when the counters are
+    # unreadable); the lock has no open gap, so they are not read
     with django_assert_num_queries(4) as captured:
         assert world.sync().status_code == 200
     sql = [q["sql"] for q in captured.captured_queries]
@@ -504,3 +505,36 @@ def test_a_lock_deprovisioned_while_its_sync_is_checked_is_404_and_records_nothi
     after = _state(world.lock.lock_id)
     assert after[:6] == before[:6]  # sequence, versions, firmware, sync date, logs: as they were
     assert Lock.objects.get(pk=world.lock.lock_id).deprovisioned_at is not None
+
+
+def test_a_sync_reads_the_required_firmware_from_the_process_copy(synced, django_capture_on_commit_callbacks):
+    """syncLock asks for the lock's required firmware on every sync: a repeat runs no firmware
+    query (firmware.assignment_cache), and an assignment to the lock itself, or its removal, is
+    in the very next answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.models import CredentialVersion
+    from apps.core.actors import SYSTEM
+    from apps.firmware import services as firmware_services
+    from apps.firmware.assignment_cache import assignment_cache_clear
+    from apps.firmware.models import FirmwareAssignmentVersion
+    from tests.firmware.conftest import firmware_upload
+
+    CredentialVersion.objects.get_or_create(pk=1)  # a transactional test may have flushed them
+    FirmwareAssignmentVersion.objects.get_or_create(pk=1)
+    assignment_cache_clear()
+    world, _ = synced
+    assert ok_signed(world.sync())["requiredFirmwareVersion"] is None
+    with CaptureQueriesContext(connection) as captured:
+        assert ok_signed(world.sync())["requiredFirmwareVersion"] is None
+    assert not [q for q in captured.captured_queries if '"firmware_firmwareassignment"' in q["sql"]]
+    lock = Lock.objects.get(pk=world.lock.lock_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        firmware_services.firmware_assign(
+            firmware_version=firmware_upload("7.1.0", b"image"), scope="lock", lock=lock, actor=SYSTEM
+        )
+    assert ok_signed(world.sync())["requiredFirmwareVersion"] == "7.1.0"
+    with django_capture_on_commit_callbacks(execute=True):
+        firmware_services.firmware_unassign(scope="lock", lock=lock, actor=SYSTEM)
+    assert ok_signed(world.sync())["requiredFirmwareVersion"] is None
