@@ -75,7 +75,9 @@ class DeviceMap(models.Model):
 
     - `generation` rises each time an event asks for a rebuild (`device_maps_request`);
       `built_generation` is the generation the stored map was computed at. The row is current
-      when they are equal; a build that started before a newer request leaves it behind.
+      when they are equal; a build that started before a newer request leaves it behind. A
+      device's first build creates the row first (`services.maps.map_fence`), so that requests
+      for the device's properties see it (PROTOCOL.md §7.5, "The first build of a device").
     - `sealed`: the base64url blob of `version`, sealed to the device (issuedAt/notAfter as sealed).
     - `property_ids`: the properties in the map, comma-joined, sorted: whose propertyKeys sign
       the sync answer, and which maps a property's change must reach.

@@ -206,7 +206,7 @@ def user_device_sync(
         _take_report(device, payload)
         _record_sync(device, payload, digest, version, now)  # or refuses (409 / 404)
     else:  # not built yet: build inline once (PROTOCOL.md §7.5) and store it
-        row = DeviceMap.objects.filter(device_id=device.pk).values_list("generation", flat=True).first()
+        generation = maps.map_generation(device.pk)  # before computing; fences a first build
         computed = maps.map_compute(device, actor)
         version, digest = maps.next_version(device, computed.digest, held), computed.digest
         property_keys = computed.property_keys
@@ -214,9 +214,7 @@ def user_device_sync(
         sealed = None if held == str(version) else [blob]
         _take_report(device, payload)
         _record_sync(device, payload, digest, version, now)  # or refuses (409 / 404)
-        maps.map_store(
-            device, computed, version=version, sealed=blob, now=now, generation=row or 1, created=row is None
-        )
+        maps.map_store(device, computed, version=version, sealed=blob, now=now, generation=generation)
 
     server_time = format_timestamp(now)
     data = protocol.sync_response_payload(
