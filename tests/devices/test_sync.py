@@ -310,19 +310,19 @@ def test_sync_is_one_conditional_update_and_a_number_of_queries_that_does_not_gr
 ):
     device, phone, client = alice_phone
     phone.receive(_sync(client, phone).json())
-    # token (+ person), grants; the device with its keys and stored map; the properties' signing
-    # keys; the conditional update. Nothing of the person's access is read (the stored map is
-    # current), and not who `me` reaches: the caller syncs its own device.
-    with django_assert_num_queries(5):
+    # token (+ person); the device with its keys and stored map; the properties' signing keys;
+    # the conditional update. Nothing of the person's access is read (the stored map is current),
+    # nor their stored grants or who `me` reaches: the caller syncs its own device.
+    with django_assert_num_queries(4):
         phone.receive(_sync(client, phone).json())
     for number in range(5):
         lock_in(world.gym, f"Gym door {number}")
     process_events()
     assert services.device_maps_build_pending(actor=SYSTEM) == {"checked": 1, "sealed": 1}  # the worker
-    with django_assert_num_queries(5):  # the same: the worker sealed the changed map
+    with django_assert_num_queries(4):  # the same: the worker sealed the changed map
         envelope = _sync(client, phone).json()
     assert len(phone.receive(envelope)["entries"]) == 7
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         phone.receive(_sync(client, phone).json())
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 4
 
