@@ -60,6 +60,11 @@ class MapContent:
     def property_ids(self) -> str:
         return ",".join(sorted(self.property_keys))
 
+    @property
+    def signing_key_id(self):
+        """The one property's signing key (models.DeviceMap.signing_key), or None."""
+        return next(iter(self.property_keys.values())).pk if len(self.property_keys) == 1 else None
+
 
 def property_signing_keys(property_ids: list[str], actor: str) -> dict:
     """{property_id: the property's active signing key}, generated on first use. Phones get the
@@ -108,6 +113,7 @@ def map_store(device: UserDevice, computed: MapContent, *, version: int, sealed:
         issued_at=now,
         not_after=now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS),
         property_ids=computed.property_ids,
+        signing_key_id=computed.signing_key_id,
         built_generation=generation,
         built_at=now,
     )
@@ -236,7 +242,8 @@ def device_map_build(*, device_id, actor: str, force: bool = False, now=None) ->
         version = next_version(device, computed.digest, device.current_user_access_map_version)
         if stored.sealed and stored.version == version and stored.digest == computed.digest:
             stored.built_generation, stored.built_at = generation, now
-            stored.save(update_fields=["built_generation", "built_at"])
+            stored.signing_key_id = computed.signing_key_id
+            stored.save(update_fields=["built_generation", "built_at", "signing_key"])
             return False
         try:
             sealed, _, _ = map_seal(device, computed, version, now)
