@@ -3,7 +3,7 @@ answer signed by the property keys, with the device's stored sealed map when the
 version differs.
 
 A no-change sync (the phone holds the current version and the stored map is current) reads
-the device with its keys, its stored map and that map's property signing key in one query, and
+the device with its sync key, its stored map and that map's property signing key in one query, and
 writes one UPDATE: nothing of the person's access (with authentication, 3 queries). The map is
 built by the worker (services.maps); a sync that finds it not built yet (a new device, or the
 worker behind) builds and stores it inline once.
@@ -199,8 +199,10 @@ def user_device_sync(
     (409), one racing a deprovisioning gets 404.
     """
     now = now or timezone.now()
-    try:  # `get`, not `first()`: no ORDER BY to build for a lookup by primary key
-        device = UserDevice.objects.select_related("access_key", "sync_key", "built_map__signing_key").get(
+    # `get`, not `first()`: no ORDER BY to build for a lookup by primary key. The access and seal
+    # keys are read only by a sync that builds the map inline (their joins cost every sync).
+    try:
+        device = UserDevice.objects.select_related("sync_key", "built_map__signing_key").get(
             pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True
         )
     except UserDevice.DoesNotExist:
