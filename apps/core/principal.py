@@ -5,7 +5,7 @@ permission checks and scoped selectors ask it questions. A `Grant` is the spec's
 UserPermission {permission, propertyId?, userId?}: no propertyId = every property.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -27,13 +27,48 @@ class Grant:
         )
 
 
+class LazyGrants(Sequence):
+    """A caller's grants, `head` known now and the rest read on first need: iterating past the
+    head (or asking its length, an item, equality) calls `load` once. A person's own requests
+    (`me`, the head) then skip reading their stored grants (a phone's sync never asks)."""
+
+    __slots__ = ("_head", "_load", "_all")
+
+    def __init__(self, head: tuple["Grant", ...], load: Callable[[], Iterable["Grant"]]):
+        self._head, self._load, self._all = tuple(head), load, None
+
+    def _grants(self) -> tuple["Grant", ...]:
+        if self._all is None:
+            self._all = self._head + tuple(self._load())
+        return self._all
+
+    def __iter__(self) -> Iterator["Grant"]:
+        yield from self._head
+        yield from self._grants()[len(self._head) :]
+
+    def __len__(self) -> int:
+        return len(self._grants())
+
+    def __getitem__(self, index):
+        return self._grants()[index]
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, (tuple, LazyGrants)) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._grants())
+
+    def __repr__(self) -> str:
+        return f"LazyGrants({self._grants()!r})" if self._all is not None else f"LazyGrants({self._head!r}, …)"
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller. `label` is what `lastModifiedBy` and events record."""
 
     kind: str  # "api_key" | "user" | "lock" | "device"
     id: UUID
-    grants: tuple[Grant, ...]
+    grants: tuple[Grant, ...] | LazyGrants
     label: str
     user_id: UUID | None = None
     # The properties `me` reaches: a frozenset, or a function that reads them on first need

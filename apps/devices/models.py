@@ -75,10 +75,15 @@ class DeviceMap(models.Model):
 
     - `generation` rises each time an event asks for a rebuild (`device_maps_request`);
       `built_generation` is the generation the stored map was computed at. The row is current
-      when they are equal; a build that started before a newer request leaves it behind.
+      when they are equal; a build that started before a newer request leaves it behind. A
+      device's first build creates the row first (`services.maps.map_fence`), so that requests
+      for the device's properties see it (PROTOCOL.md §7.5, "The first build of a device").
     - `sealed`: the base64url blob of `version`, sealed to the device (issuedAt/notAfter as sealed).
     - `property_ids`: the properties in the map, comma-joined, sorted: whose propertyKeys sign
       the sync answer, and which maps a property's change must reach.
+    - `signing_key`: when the map names one property (most phones), that property's signing
+      key at the build, read with the device by a no-change sync; the sync signs with it while
+      it is still the property's active key, else it reads the active keys (services.sync).
     """
 
     device = models.OneToOneField(UserDevice, on_delete=models.CASCADE, primary_key=True, related_name="built_map")
@@ -88,6 +93,7 @@ class DeviceMap(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
     property_ids = models.TextField(blank=True, default="")
+    signing_key = models.ForeignKey("keys.Key", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     generation = models.PositiveBigIntegerField(default=1)
     built_generation = models.PositiveBigIntegerField(default=0)
     built_at = models.DateTimeField(null=True, blank=True)

@@ -68,6 +68,12 @@ def is_property_signer(key: Key, property_id, since: datetime) -> bool:
     )
 
 
+def is_property_active_signer(key: Key, property_id) -> bool:
+    """`key` is the property's active signing key now: the one `property_active_signing_keys`
+    reads (one active row per owner, purpose and mode: Key's constraint)."""
+    return key.type_state == EntityTypeState.ACTIVE and is_property_signer(key, property_id, timezone.now())
+
+
 def signers_ordered(keys: Iterable[Key]) -> tuple[Key, ...] | None:
     """One property's signers (keys `is_property_signer` picked) in signing order: the active key
     first, then the newest rotated out first; None when none is active."""

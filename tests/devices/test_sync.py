@@ -310,19 +310,19 @@ def test_sync_is_one_conditional_update_and_a_number_of_queries_that_does_not_gr
 ):
     device, phone, client = alice_phone
     phone.receive(_sync(client, phone).json())
-    # token (+ person), grants; the device with its keys and stored map; the properties' signing
-    # keys; the conditional update. Nothing of the person's access is read (the stored map is
-    # current), and not who `me` reaches: the caller syncs its own device.
-    with django_assert_num_queries(5):
+    # token (+ person); the device with its keys, stored map and its property's signing key; the
+    # conditional update. Nothing of the person's access is read (the stored map is current), nor
+    # their stored grants or who `me` reaches: the caller syncs its own device.
+    with django_assert_num_queries(3):
         phone.receive(_sync(client, phone).json())
     for number in range(5):
         lock_in(world.gym, f"Gym door {number}")
     process_events()
     assert services.device_maps_build_pending(actor=SYSTEM) == {"checked": 1, "sealed": 1}  # the worker
-    with django_assert_num_queries(5):  # the same: the worker sealed the changed map
+    with django_assert_num_queries(3):  # the same: the worker sealed the changed map
         envelope = _sync(client, phone).json()
     assert len(phone.receive(envelope)["entries"]) == 7
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         phone.receive(_sync(client, phone).json())
     assert UserDevice.objects.get(pk=device.pk).last_sync_counter == 4
 
@@ -424,3 +424,23 @@ def test_a_device_deprovisioned_while_its_sync_is_computed_is_404_and_records_no
 
     device.refresh_from_db()
     assert device.deprovisioned_at is not None and device.last_sync_counter == 1
+
+
+def test_a_no_change_sync_signs_with_the_active_key_read_with_the_device_or_after_a_rotation(
+    world, alice_phone, django_assert_num_queries
+):
+    """The stored map names its property's signing key, read with the device; once that key is
+    rotated out (its event not processed yet, so the map is still current) the sync reads the
+    active key instead, and signs with it as it always did."""
+    from apps.keys import services as key_services
+
+    device, phone, client = alice_phone
+    phone.receive(_sync(client, phone).json())
+    old = Key.objects.get(owner_type="property", owner_id=world.prop_a.pk, key_mode="SIGN_VERIFY")
+    assert DeviceMap.objects.get(device_id=device.pk).signing_key_id == old.pk
+    assert set(_sync(client, phone).json()["signatures"]) == {old.kid}
+
+    new = key_services.key_rotate(key=old, actor=SYSTEM)
+    with django_assert_num_queries(4):  # + the active signing key
+        envelope = _sync(client, phone).json()
+    assert envelope["data"]["encryptedUserAccessMapEntries"] is None and set(envelope["signatures"]) == {new.kid}

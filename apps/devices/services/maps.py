@@ -14,6 +14,11 @@
 
 syncUserDevice (services.sync) only reads the stored row when it is current; when it is not
 (the worker has not run yet), the sync builds it inline once and stores it (PROTOCOL.md §7.5).
+
+The fence (`map_fence`): a property-wide request reaches only devices with a row, so a device's
+first build commits its row before reading anything, under an exclusive lock that every request
+holds shared from before it looks for devices until it commits (PROTOCOL.md §7.5, "The first
+build of a device").
 """
 
 import datetime as dt
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -38,6 +43,9 @@ from apps.keys import services as key_services
 logger = logging.getLogger("keyhouse.devices")
 
 BUILD_TASK_DEVICES = 200  # device ids per enqueued build task
+# PostgreSQL advisory lock of the fence ("khdmfenc"), transaction-scoped: held shared by every
+# map request, exclusively while a device's first row is created (PROTOCOL.md §7.5).
+FENCE_LOCK_KEY = 0x6B68_646D_6665_6E63
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,11 @@ class MapContent:
     @property
     def property_ids(self) -> str:
         return ",".join(sorted(self.property_keys))
+
+    @property
+    def signing_key_id(self):
+        """The one property's signing key (models.DeviceMap.signing_key), or None."""
+        return next(iter(self.property_keys.values())).pk if len(self.property_keys) == 1 else None
 
 
 def property_signing_keys(property_ids: list[str], actor: str) -> dict:
@@ -89,29 +102,57 @@ def map_seal(device: UserDevice, computed: MapContent, version: int, now) -> tup
     return protocol.map_seal(document, seal_public_key=device.seal_key.public_key_bytes), issued_at, not_after
 
 
-def map_store(
-    device: UserDevice, computed: MapContent, *, version: int, sealed: str, now, generation: int, created: bool
-) -> None:
-    """Store the sealed map of `version`, current as of `generation`. Never lowers a stored
-    version; a row created meanwhile by another build is left to it."""
-    values = {
-        "version": version,
-        "digest": computed.digest,
-        "sealed": sealed,
-        "issued_at": now,
-        "not_after": now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS),
-        "property_ids": computed.property_ids,
-        "built_generation": generation,
-        "built_at": now,
-    }
-    if created:
-        try:
-            with transaction.atomic():
-                DeviceMap.objects.create(device_id=device.pk, generation=generation, **values)
-        except IntegrityError:
-            logger.info("device %s: its map was stored by another build meanwhile", device.pk)
+def map_store(device: UserDevice, computed: MapContent, *, version: int, sealed: str, now, generation: int) -> None:
+    """Store the sealed map of `version`, computed at `generation` (read before computing) on the
+    device's row (`map_fence` made it). Never lowers the stored version or built generation:
+    a build that a later one overtook leaves the later one's map."""
+    DeviceMap.objects.filter(device_id=device.pk, version__lte=version, built_generation__lte=generation).update(
+        version=version,
+        digest=computed.digest,
+        sealed=sealed,
+        issued_at=now,
+        not_after=now + dt.timedelta(seconds=settings.KEYHOUSE_DEVICE_MAP_TTL_SECONDS),
+        property_ids=computed.property_ids,
+        signing_key_id=computed.signing_key_id,
+        built_generation=generation,
+        built_at=now,
+    )
+
+
+def _fence_lock(*, shared: bool) -> None:
+    """Take the fence lock until the transaction ends: shared by map requests, exclusive while a
+    device's first row is created. PostgreSQL only: on SQLite every transaction begins IMMEDIATE
+    (the write lock at BEGIN), so a request's transaction runs wholly before the fence's or after."""
+    if connection.vendor != "postgresql":
         return
-    DeviceMap.objects.filter(device_id=device.pk, version__lte=version).update(**values)
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [FENCE_LOCK_KEY])
+
+
+def map_fence(*, device_id) -> None:
+    """Create the device's map row (nothing built: behind) and commit it, before its first build
+    reads anything (PROTOCOL.md §7.5, "The first build of a device").
+
+    Why: a property-wide request (`device_maps_request`) reaches only devices with a row. Under
+    the exclusive fence lock, a request that has already looked for devices (it holds the lock
+    shared) has committed before this row does, so the build that follows reads its change; a
+    request that looks later sees this row and marks it behind. Either way a map computed
+    before a change commits is never stored as current. Must run in its own transaction (not
+    inside the build's), so that the row is committed before the build reads."""
+    with transaction.atomic():
+        _fence_lock(shared=False)
+        DeviceMap.objects.bulk_create([DeviceMap(device_id=device_id)], ignore_conflicts=True)
+
+
+def map_generation(device_id) -> int:
+    """The generation a build of the device is computed at: read before anything it computes,
+    after fencing a device that has no row yet."""
+    generation = DeviceMap.objects.filter(device_id=device_id).values_list("generation", flat=True).first()
+    if generation is None:
+        map_fence(device_id=device_id)
+        generation = DeviceMap.objects.filter(device_id=device_id).values_list("generation", flat=True).first()
+    return generation or 1
 
 
 # --- requests --------------------------------------------------------------------------------
@@ -156,7 +197,11 @@ def devices_reached(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> 
 def device_maps_request(*, user_ids: Iterable = (), property_ids: Iterable = ()) -> list[str]:
     """Mark the stored maps of the devices a change may reach as behind, and build them after
     commit. Returns the device ids. Requests for one device coalesce: the build after the last
-    of them finds the others' work done."""
+    of them finds the others' work done.
+
+    Holds the fence lock shared from before it looks for devices until the caller's transaction
+    commits (`map_fence`: a device's first build waits for it, or it sees the device's row)."""
+    _fence_lock(shared=True)
     people, at_properties = devices_reached(user_ids=user_ids, property_ids=property_ids)
     # A row for each person's device (a new one has none), so a build racing this request sees it.
     DeviceMap.objects.bulk_create([DeviceMap(device_id=pk) for pk in people], ignore_conflicts=True)
@@ -173,8 +218,13 @@ def device_maps_request(*, user_ids: Iterable = (), property_ids: Iterable = ())
 def device_map_build(*, device_id, actor: str, force: bool = False, now=None) -> bool:
     """Build and store one device's map unless its stored one is current (`force`: recompute
     anyway; equal content keeps its version and sealed blob). Returns whether a new version
-    was sealed. Under the device's row lock, so two builds of one device run one after the other."""
+    was sealed. Under the device's row lock, so two builds of one device run one after the other.
+    A device without a row is fenced first (`map_fence`, its own transaction)."""
     now = now or timezone.now()
+    if not DeviceMap.objects.filter(device_id=device_id).exists():
+        if not UserDevice.objects.filter(pk=device_id, deprovisioned_at__isnull=True).exists():
+            return False
+        map_fence(device_id=device_id)
     with transaction.atomic():
         device = (
             UserDevice.objects.select_for_update()
@@ -185,14 +235,15 @@ def device_map_build(*, device_id, actor: str, force: bool = False, now=None) ->
         if device is None:
             return False
         stored = DeviceMap.objects.filter(device_id=device.pk).first()
-        if stored is not None and stored.current and not force:
+        if stored is None or (stored.current and not force):
             return False
-        generation = stored.generation if stored is not None else 1
+        generation = stored.generation
         computed = map_compute(device, actor)
         version = next_version(device, computed.digest, device.current_user_access_map_version)
-        if stored is not None and stored.sealed and stored.version == version and stored.digest == computed.digest:
+        if stored.sealed and stored.version == version and stored.digest == computed.digest:
             stored.built_generation, stored.built_at = generation, now
-            stored.save(update_fields=["built_generation", "built_at"])
+            stored.signing_key_id = computed.signing_key_id
+            stored.save(update_fields=["built_generation", "built_at", "signing_key"])
             return False
         try:
             sealed, _, _ = map_seal(device, computed, version, now)
@@ -200,9 +251,7 @@ def device_map_build(*, device_id, actor: str, force: bool = False, now=None) ->
             logger.warning("device %s: cannot seal its access map: %s", device.pk, exc)
             return False
         UserDevice.objects.filter(pk=device.pk).update(map_version=version, map_digest=computed.digest)
-        map_store(
-            device, computed, version=version, sealed=sealed, now=now, generation=generation, created=stored is None
-        )
+        map_store(device, computed, version=version, sealed=sealed, now=now, generation=generation)
         return True
 
 

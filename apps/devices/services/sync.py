@@ -3,9 +3,10 @@ answer signed by the property keys, with the device's stored sealed map when the
 version differs.
 
 A no-change sync (the phone holds the current version and the stored map is current) reads
-the device with its keys and stored map, the properties' signing keys, and writes one UPDATE:
-nothing of the person's access. The map is built by the worker (services.maps); a sync that
-finds it not built yet (a new device, or the worker behind) builds and stores it inline once.
+the device with its sync key, its stored map and that map's property signing key in one query, and
+writes one UPDATE: nothing of the person's access (with authentication, 3 queries). The map is
+built by the worker (services.maps); a sync that finds it not built yet (a new device, or the
+worker behind) builds and stores it inline once.
 """
 
 import datetime as dt
@@ -147,6 +148,16 @@ def _seal_inline(device: UserDevice, computed, version: int, now) -> str:
         ) from None
 
 
+def _stored_signers(stored: DeviceMap) -> dict:
+    """{property_id: its active signing key} for the stored map's properties: the key read with
+    the device (a one-property map's, models.DeviceMap.signing_key) while it is still the active
+    one, else one query (several properties, a key rotated, a map stored before the column)."""
+    properties, key = stored.properties, stored.signing_key
+    if len(properties) == 1 and key is not None and key_selectors.is_property_active_signer(key, properties[0]):
+        return {properties[0]: key}
+    return key_selectors.property_active_signing_keys(properties)
+
+
 def _stored_map(device: UserDevice, held: str) -> DeviceMap | None:
     """The device's stored map if a sync may answer from it: built, current, of the device's
     version, and the phone not ahead of it (a restored server, §9.6: the inline build moves past)."""
@@ -188,25 +199,26 @@ def user_device_sync(
     (409), one racing a deprovisioning gets 404.
     """
     now = now or timezone.now()
-    device = (
-        UserDevice.objects.select_related("access_key", "sync_key", "built_map")
-        .filter(pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True)
-        .first()
-    )
-    if device is None:
-        raise ApplicationError("not found", status=404)
+    # `get`, not `first()`: no ORDER BY to build for a lookup by primary key. The access and seal
+    # keys are read only by a sync that builds the map inline (their joins cost every sync).
+    try:
+        device = UserDevice.objects.select_related("sync_key", "built_map__signing_key").get(
+            pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True
+        )
+    except UserDevice.DoesNotExist:
+        raise ApplicationError("not found", status=404) from None
     _check_request(device, payload, device_signature, sync_date, now)
     held = payload["currentUserAccessMapVersion"]
 
     stored = _stored_map(device, held)
     if stored is not None:
         version, digest = stored.version, stored.digest
-        property_keys = key_selectors.property_active_signing_keys(stored.properties)
+        property_keys = _stored_signers(stored)
         sealed = None if held == str(version) else [stored.sealed]
         _take_report(device, payload)
         _record_sync(device, payload, digest, version, now)  # or refuses (409 / 404)
     else:  # not built yet: build inline once (PROTOCOL.md §7.5) and store it
-        row = DeviceMap.objects.filter(device_id=device.pk).values_list("generation", flat=True).first()
+        generation = maps.map_generation(device.pk)  # before computing; fences a first build
         computed = maps.map_compute(device, actor)
         version, digest = maps.next_version(device, computed.digest, held), computed.digest
         property_keys = computed.property_keys
@@ -214,9 +226,7 @@ def user_device_sync(
         sealed = None if held == str(version) else [blob]
         _take_report(device, payload)
         _record_sync(device, payload, digest, version, now)  # or refuses (409 / 404)
-        maps.map_store(
-            device, computed, version=version, sealed=blob, now=now, generation=row or 1, created=row is None
-        )
+        maps.map_store(device, computed, version=version, sealed=blob, now=now, generation=generation)
 
     server_time = format_timestamp(now)
     data = protocol.sync_response_payload(
