@@ -16,3 +16,7 @@ class KeysConfig(AppConfig):
             "key.deactivated",
             "key.kek_rotated",
         )
+        from apps.core.versions import version_counter_register
+        from apps.keys import kept
+
+        version_counter_register(kept.COUNTER, kept.TABLE)

@@ -3,13 +3,65 @@
 import builtins
 
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q
 
 from apps.core.choices import EntityTypeState
-from apps.core.models import Entity
+from apps.core.models import Entity, EntityQuerySet
 from apps.keys import crypto
 from apps.keys.choices import MODE_ALGORITHM, PURPOSE_OWNER_TYPES, KeyAlgorithm, KeyKeyMode, KeyOwnerType, KeyPurpose
+
+
+class KeyVersion(models.Model):
+    """One row (id 1): a number every write to `Key` raises in its own transaction, so a
+    process may keep keys it has read while the number is unchanged (keys.kept: syncLock's
+    lock and property keys). Raised by the model itself (`Key.save`/`delete`, `KeyQuerySet`'s
+    bulk writes), not by the services, so no write path can forget it: a revoked or rotated
+    key is never used from a copy after its change commits."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+
+def _keys_changed() -> None:
+    """Raise KeyVersion in the caller's transaction and forget this process's copies."""
+    from apps.keys.kept import keys_kept  # local: kept is a cache over this module's rows
+
+    if not KeyVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        KeyVersion.objects.create(pk=1, value=1)  # the row went (a test flush): start again
+    keys_kept.changed()
+
+
+class KeyQuerySet(EntityQuerySet):
+    """Bulk writes of keys raise KeyVersion in the same transaction (see KeyVersion)."""
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db):
+            count = super().update(**kwargs)
+            if count:
+                _keys_changed()
+        return count
+
+    def delete(self):
+        with transaction.atomic(using=self.db):
+            result = super().delete()
+            if result[0]:
+                _keys_changed()
+        return result
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if created:
+                _keys_changed()
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            count = super().bulk_update(objs, *args, **kwargs)
+            if count:
+                _keys_changed()
+        return count
 
 
 class Key(Entity):
@@ -68,8 +120,21 @@ class Key(Entity):
             ),
         ]
 
+    objects = KeyQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"{self.purpose} {self.algorithm} {self.kid}"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            _keys_changed()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            result = super().delete(*args, **kwargs)
+            _keys_changed()
+        return result
 
     @builtins.property  # `property` is the foreign key here
     def server_held(self) -> bool:

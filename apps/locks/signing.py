@@ -19,6 +19,7 @@ from apps.core.actors import SYSTEM
 from apps.core.choices import EntityTypeState
 from apps.keys import canonical
 from apps.keys.choices import KeyKeyMode, KeyOwnerType, KeyPurpose
+from apps.keys.kept import keys_kept
 from apps.keys.models import Key
 from apps.keys.selectors import (
     is_property_signer,
@@ -121,10 +122,15 @@ class LockSyncKeys:
 
 def lock_sync_keys(lock) -> LockSyncKeys:
     """The lock's verify key(s) and its property's signers (as `property_signers` has them), in
-    one query."""
+    one query, or none while this process keeps them (keys.kept: emptied by any key's change).
+    The kept rows are the superset read then; which of them still count is decided now."""
     since = signing_overlap_start()
     owners = (lock.pk,) if lock.property_id is None else (lock.pk, lock.property_id)
-    keys = list(_recent_ed25519_keys(*owners, since=since))
+    version, kept = keys_kept.get([owners])
+    keys = kept.get(owners)
+    if keys is None:
+        keys = tuple(_recent_ed25519_keys(*owners, since=since))
+        keys_kept.put(version, {owners: keys})
     signers = [key for key in keys if is_property_signer(key, lock.property_id, since)] if lock.property_id else []
     return LockSyncKeys(
         lock_keys=[bytes(key.public_key) for key in keys if _is_lock_key(key, lock.pk)],
