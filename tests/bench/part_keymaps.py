@@ -26,7 +26,7 @@ SCALE = max(0, int(os.environ.get("BENCH_KEYMAP_SCALE", "20")))
 
 
 def keymaps_bench(env: dict, tmp, protocol: dict | None = None) -> dict:
-    out = {"seed": _step(env, ["seed"], 900)}
+    out = {"seed": _step(env, ["seed"], 900), "sqlite": env["DATABASE_URL"].startswith("sqlite")}
     # the protocol part's build-all, when it ran, signed every map already (same figure)
     out["build"] = protocol["build"] if protocol else _step(env, ["build"], 1800)
     with redis_running(tmp) as url:
