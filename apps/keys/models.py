@@ -35,33 +35,29 @@ def _keys_changed() -> None:
 class KeyQuerySet(EntityQuerySet):
     """Bulk writes of keys raise KeyVersion in the same transaction (see KeyVersion)."""
 
-    def update(self, **kwargs):
+    def _raising(self, write, *args, **kwargs):
+        """`write(*args, **kwargs)` and, when it wrote any row, the counter: one transaction."""
         with transaction.atomic(using=self.db):
-            count = super().update(**kwargs)
-            if count:
-                _keys_changed()
-        return count
-
-    def delete(self):
-        with transaction.atomic(using=self.db):
-            result = super().delete()
-            if result[0]:
+            result = write(*args, **kwargs)
+            if result[0] if isinstance(result, tuple) else result:  # delete's (count, by model)
                 _keys_changed()
         return result
 
+    def update(self, **kwargs):
+        return self._raising(super().update, **kwargs)
+
+    def delete(self):
+        return self._raising(super().delete)
+
+    # as QuerySet's own: `Key.objects.delete()` must not exist, templates must not call them
+    delete.alters_data = delete.queryset_only = True
+    update.alters_data = True
+
     def bulk_create(self, objs, *args, **kwargs):
-        with transaction.atomic(using=self.db):
-            created = super().bulk_create(objs, *args, **kwargs)
-            if created:
-                _keys_changed()
-        return created
+        return self._raising(super().bulk_create, objs, *args, **kwargs)
 
     def bulk_update(self, objs, *args, **kwargs):
-        with transaction.atomic(using=self.db):
-            count = super().bulk_update(objs, *args, **kwargs)
-            if count:
-                _keys_changed()
-        return count
+        return self._raising(super().bulk_update, objs, *args, **kwargs)
 
 
 class Key(Entity):

@@ -88,3 +88,9 @@ def test_every_bulk_write_of_keys_raises_the_counter(kept):
     assert KeyVersion.objects.get(pk=1).value == before + 1
     Key.objects.filter(pk__in=[]).update(last_modified_by="nobody")  # nothing written
     assert KeyVersion.objects.get(pk=1).value == before + 1
+
+
+def test_the_manager_offers_no_delete_of_every_key():
+    """KeyQuerySet overrides delete to raise the counter; like QuerySet's own it stays off the
+    manager, so `Key.objects.delete()` (every key at once) does not exist."""
+    assert not hasattr(Key.objects, "delete")
