@@ -297,6 +297,7 @@ def test_lock_lines_written_in_batches_of_one_are_the_lines_of_one_batch(tower, 
     """The lock side writes lines in batches (COPY on PostgreSQL): with a batch per line, a
     rebuild from empty and a structural change that replaces stored lines leave the same lines
     and versions as with one batch for the whole property."""
+    from apps.access import line_writes
     from apps.access.models import LockAccessEntry, LockAccessVersion
 
     w = tower
@@ -316,7 +317,7 @@ def test_lock_lines_written_in_batches_of_one_are_the_lines_of_one_batch(tower, 
 
     whole = rebuilt_from_empty()
     assert len(whole[0]) >= 3
-    monkeypatch.setattr(derive, "LINE_WRITE_BATCH", 1)
+    monkeypatch.setattr(line_writes, "LINE_WRITE_BATCH", 1)
     assert rebuilt_from_empty() == whole
     # stored lines replaced batch by batch: every lock's lines go and come back, changed
     LockAccessEntry.objects.filter(property_id=w.prop.pk).update(source="stale")
