@@ -11,12 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
-from django.db.models import Func, IntegerField, Q, Value
+from django.db import transaction
+from django.db.models import Func, IntegerField, Q
 from django.utils import timezone
 
 from apps.access import compute, doors
 from apps.access.line_writes import LineWrites
+from apps.access.map_writes import MapWrites
 from apps.access.models import (
     AccessBlock,
     AccessGrant,
@@ -36,8 +37,6 @@ USER_CHUNK = 1000
 # Map entries held in memory before they are written: a chunk of 1,000 staff of a 10,000-lock
 # property is 10 million entries (the 100k bench's peak, +1.4 GiB); residents' maps are small.
 CHUNK_ENTRIES = 200_000
-MAP_WRITE_BATCH = 500
-MAP_WRITE_ENTRIES = 20_000
 
 
 @dataclass
@@ -150,9 +149,18 @@ def _lock_property(property_id) -> bool:
 # --- lock side ---------------------------------------------------------------------------
 
 
-def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
-    """Recompute every lock line of the property; write only locks whose lines changed.
-    Returns the (group ids, user ids) named by a changed lock before or after."""
+@dataclass
+class _LockSide:
+    """What a lock-side refresh leaves for the user side."""
+
+    groups: set  # group ids named by a changed lock, before or after
+    users: set  # user ids named so
+    lines: dict  # lock id -> its lines, every installed lock of the property
+    schedules: dict
+
+
+def _locks_refresh(property_id, result: RefreshResult) -> _LockSide:
+    """Recompute every lock line of the property; write only locks whose lines changed."""
     structure = structure_load(property_id)
     new = compute.all_lock_lines(structure)
     stored: dict[str, set] = defaultdict(set)
@@ -186,7 +194,7 @@ def _locks_refresh(property_id, result: RefreshResult) -> tuple[set, set]:
         lines_version.digest, lines_version.entry_count = content_digest, len(lines)
         writes.version(lines_version)
     writes.flush()
-    return groups, users
+    return _LockSide(groups, users, new, structure.schedules)
 
 
 def _members(group_ids: Iterable[str]) -> set[str]:
@@ -198,9 +206,34 @@ def _members(group_ids: Iterable[str]) -> set[str]:
 # --- user side ---------------------------------------------------------------------------
 
 
-def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, schedules=None) -> None:
+def _lines_by_subject(lines: dict[str, tuple]) -> dict[str, list]:
+    """(lock id, line) pairs by the group or person a line names, from computed lock lines."""
+    by_subject: dict[str, list] = defaultdict(list)
+    for lock_id, lock_lines in lines.items():
+        for line in lock_lines:
+            if line.kind in (compute.GROUP, compute.USER):
+                by_subject[line.subject_id].append((lock_id, line))
+    return by_subject
+
+
+def _stored_lines_by_subject(property_id, subjects: Iterable[str]) -> dict[str, list]:
+    """The same, read from the stored lines that name `subjects`."""
+    by_subject: dict[str, list] = defaultdict(list)
+    for lock_id, *values in LockAccessEntry.objects.filter(
+        property_id=property_id, subject_id__in=list(subjects), kind__in=(compute.GROUP, compute.USER)
+    ).values_list(*LINE_FIELDS):
+        line = _line_from_values(*values)
+        by_subject[line.subject_id].append((str(lock_id), line))
+    return by_subject
+
+
+def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, *, lock_side=None) -> None:
+    """Recompute these people's maps; write those whose content changed. `lock_side`: what a
+    lock-side refresh just computed (else the stored lines are read, those naming each chunk)."""
     user_ids = sorted({str(u) for u in user_ids if u})
-    schedules = schedules_content(property_id) if schedules is None else schedules
+    schedules = lock_side.schedules if lock_side else schedules_content(property_id)
+    by_subject = _lines_by_subject(lock_side.lines) if lock_side else None
+    writes = MapWrites(property_id)
     for start in range(0, len(user_ids), USER_CHUNK):
         chunk = user_ids[start : start + USER_CHUNK]
         live = {
@@ -237,53 +270,44 @@ def _users_refresh(property_id, user_ids: Iterable[str], result: RefreshResult, 
                 "user_id", flat=True
             )
         }
-        subjects = set(chunk) | set().union(*groups_of.values()) if groups_of else set(chunk)
-        by_subject: dict[str, list] = defaultdict(list)
-        for lock_id, *values in LockAccessEntry.objects.filter(
-            property_id=property_id, subject_id__in=list(subjects), kind__in=(compute.GROUP, compute.USER)
-        ).values_list(*LINE_FIELDS):
-            line = _line_from_values(*values)
-            by_subject[line.subject_id].append((str(lock_id), line))
+        if by_subject is None:
+            subjects = set(chunk).union(*groups_of.values())
+            side = compute.UserSide(_stored_lines_by_subject(property_id, subjects), schedules)
+        else:  # one side per chunk all the same: what it keeps is bounded by the chunk
+            side = compute.UserSide(by_subject, schedules)
         # the stored entries are not read back (a staff member's are ~1,000): their count suffices
-        maps = {
-            str(m.user_id): m
-            for m in UserAccessMap.objects.filter(property_id=property_id, user_id__in=chunk)
-            .defer("entries")
-            .annotate(entry_count=_JSONArrayLength("entries"))
+        stored = {
+            str(user_id): (version, digest, count)
+            for user_id, version, digest, count in UserAccessMap.objects.filter(
+                property_id=property_id, user_id__in=chunk
+            ).values_list("user_id", "version", "digest", _JSONArrayLength("entries"))
         }
-        to_create, to_update, held = [], [], 0
+        held = 0
         for user_id in chunk:
             if held >= CHUNK_ENTRIES:  # a chunk of staff: write what is held before computing more
-                _maps_write(property_id, to_create + to_update)
-                to_create, to_update, held = [], [], 0
+                writes.flush()
+                held = 0
             entries = ()
             if user_id in live:
-                entries = compute.user_lines(
+                entries = side.entries(
                     user_id=user_id,
                     group_ids=groups_of.get(user_id, ()),
-                    lines_by_subject=by_subject,
                     blocked=user_id in blocked,
                     group_windows=windows_of.get(user_id),
                 )
-            content_digest = compute.digest(compute.user_content(entries, schedules))
-            access_map = maps.pop(user_id, None)  # not kept once written: memory follows `held`
-            if access_map is None:
-                if not entries:
-                    continue  # no access, never had any: nothing to store
-                access_map = UserAccessMap(user_id=user_id, property_id=property_id)
-                to_create.append(access_map)
-            elif access_map.digest == content_digest and access_map.entry_count == len(entries):
+            content_digest = side.digest(entries)
+            version, digest, count = stored.pop(user_id, (0, "", None))
+            if count is None and not entries:
+                continue  # no access, never had any: nothing to store
+            if digest == content_digest and count == len(entries):
                 continue
-            else:
-                to_update.append(access_map)
-            if access_map.digest != content_digest:
-                access_map.version += 1
+            if digest != content_digest:
+                version += 1
                 result.users_changed.add(user_id)
-            access_map.entries = [_entry_json(e) for e in entries]
-            access_map.digest = content_digest
+            writes.add(user_id, entries_json=side.entries_json(entries), version=version, digest=content_digest)
             held += len(entries)
         result.users_checked += len(chunk)
-        _maps_write(property_id, to_create + to_update)
+        writes.flush()
 
 
 class _JSONArrayLength(Func):
@@ -294,83 +318,6 @@ class _JSONArrayLength(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return super().as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
-
-
-def _maps_write(property_id, access_maps: list) -> None:
-    """Insert new maps and overwrite changed ones, matched by (user, property): upserts of up to
-    MAP_WRITE_BATCH rows or MAP_WRITE_ENTRIES entries (9,590 residents' maps of ~12 entries: 20
-    statements, not 96).
-
-    Not bulk_update: building its CASE WHEN costs about 0.8 ms of Python per row (7 of the 13 s
-    a 9,600-map change took on PostgreSQL). The batches bound a statement's size: a staff
-    member's map names every lock of the property (docs/PERFORMANCE.md). `entries` goes in as
-    an expression: Django 5.2 would otherwise send a batch as UNNEST of a jsonb[] array, which
-    psycopg's client-side binding quotes in Python (2.3 of the 5.8 s a 9,590-map change took)."""
-    now = timezone.now()
-    rows = [
-        UserAccessMap(
-            user_id=m.user_id,
-            property_id=property_id,
-            entries=Value(m.entries, output_field=UserAccessMap._meta.get_field("entries")),
-            version=m.version,
-            digest=m.digest,
-            computed_at=now,
-        )
-        for m in access_maps
-    ]
-    batch, entries = [], 0
-    for row, access_map in zip(rows, access_maps, strict=True):
-        batch.append(row)
-        entries += len(access_map.entries)
-        if len(batch) >= MAP_WRITE_BATCH or entries >= MAP_WRITE_ENTRIES:
-            _upsert(batch)
-            batch, entries = [], 0
-    if batch:
-        _upsert(batch)
-
-
-def _upsert(rows: list) -> None:
-    if connection.vendor == "postgresql":
-        return _upsert_postgresql(rows)
-    UserAccessMap.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["user_id", "property_id"],
-        update_fields=["entries", "version", "digest", "computed_at"],
-    )
-
-
-def _upsert_postgresql(rows: list) -> None:
-    """The same upsert as one six-parameter statement per row, sent in a pipeline (psycopg's
-    `executemany`): Django's bulk_create builds and quotes one 3,000-parameter statement per
-    batch in Python (client-side binding), about half of a 9,590-map structural change."""
-    from psycopg.types.json import Jsonb
-
-    table = connection.ops.quote_name(UserAccessMap._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (user_id, property_id, entries, version, digest, computed_at) "  # noqa: S608 - model's own table
-        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (user_id, property_id) DO UPDATE SET "
-        "entries = EXCLUDED.entries, version = EXCLUDED.version, digest = EXCLUDED.digest, "
-        "computed_at = EXCLUDED.computed_at"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                (row.user_id, row.property_id, Jsonb(row.entries.value), row.version, row.digest, row.computed_at)
-                for row in rows
-            ],
-        )
-
-
-def _entry_json(entry: compute.UserEntry) -> dict:
-    return {
-        "lockId": entry.lock_id,
-        "scheduleId": entry.schedule_id or None,
-        "validFrom": entry.valid_from or None,
-        "validUntil": entry.valid_until or None,
-        "source": entry.source,
-    }
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -393,8 +340,9 @@ def property_refresh(*, property_id, user_ids: Iterable[str] = ()) -> RefreshRes
     if not _lock_property(property_id):
         property_clear(property_id=property_id)
         return result
-    groups, users = _locks_refresh(property_id, result)
-    _users_refresh(property_id, _members(groups) | users | {str(u) for u in user_ids}, result)
+    lock_side = _locks_refresh(property_id, result)
+    people = _members(lock_side.groups) | lock_side.users | {str(u) for u in user_ids}
+    _users_refresh(property_id, people, result, lock_side=lock_side)
     return result
 
 
@@ -405,13 +353,13 @@ def property_rebuild(*, property_id) -> RefreshResult:
     if not _lock_property(property_id):
         property_clear(property_id=property_id)
         return result
-    _locks_refresh(property_id, result)
+    lock_side = _locks_refresh(property_id, result)
     people = (
         _members(UserGroup.objects.filter(property_id=property_id).values_list("id", flat=True))
         | {str(u) for u in AccessGrant.objects.filter(property_id=property_id).values_list("user_id", flat=True)}
         | {str(u) for u in UserAccessMap.objects.filter(property_id=property_id).values_list("user_id", flat=True)}
     )
-    _users_refresh(property_id, people, result)
+    _users_refresh(property_id, people, result, lock_side=lock_side)
     return result
 
 
