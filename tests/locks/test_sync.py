@@ -10,7 +10,7 @@ from apps.keys import crypto
 from apps.locks.models import Lock, LockAccessLog, LockAccessLogGap, LockAck, SignedKeyMap
 from tests.factories import directory as d
 from tests.locks.conftest import Phone, lock_client, ok_signed, settle
-from tests.locks.reference_lock import ReferenceLock, b64url, jcs, raw_public, seal, sign
+from tests.locks.reference_lock import ReferenceLock, b64url, iso, jcs, raw_public, seal, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +178,18 @@ def test_a_clock_far_off_is_refused_with_signed_server_time_and_the_lock_recover
     assert _state(world.lock.lock_id) == before
     assert abs(world.lock.clock_offset) <= 2  # the lock took the signed server time
     assert world.sync().status_code == 200
+
+
+def test_a_sync_date_without_an_offset_is_refused_naming_it(synced):
+    """A quiet-looking sync (nothing to report) with a naive syncDate: the quiet path leaves it
+    to the full one, which refuses it by name and records nothing."""
+    world, _ = synced
+    before = _state(world.lock.lock_id)
+    naive = iso(world.lock.now()).removesuffix(".000Z")
+    body = _refused(_put(world, world.lock.sync_body(syncDate=naive)), 400, "syncDate")
+    assert "Must carry Z or an offset." in json.dumps(body)
+    assert _state(world.lock.lock_id) == before
+    assert world.sync().status_code == 200  # the next, well-dated sync is accepted
 
 
 def test_bad_acknowledgements_are_refused(synced):

@@ -64,13 +64,21 @@ def _verify(payload, signatures, context: str, keys: list[bytes], *, field: str,
         _refuse(field, "not signed by this lock's lockKey (missing, bad, or another key's signature)", status=status)
 
 
-def _sync_date(text) -> dt.datetime:
+def _sync_date_read(text) -> tuple[dt.datetime | None, str]:
+    """The lock's syncDate, or None and what is wrong with it."""
     try:
         value = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        _refuse("syncDate", "Must be an ISO-8601 timestamp.")
+        return None, "Must be an ISO-8601 timestamp."
     if value.tzinfo is None:
-        _refuse("syncDate", "Must carry Z or an offset.")
+        return None, "Must carry Z or an offset."
+    return value, ""
+
+
+def _sync_date(text) -> dt.datetime:
+    value, problem = _sync_date_read(text)
+    if value is None:
+        _refuse("syncDate", problem)
     return value
 
 
@@ -310,11 +318,10 @@ def _quiet_sync(lock: Lock, payload: dict, *, now) -> bool:
     the request's own milliseconds."""
     if payload.get("ack") or payload.get("encryptedAccessLogs") or "batteryLevel" in payload or "doorState" in payload:
         return False
-    try:
-        skew = (dt.datetime.fromisoformat(str(payload["syncDate"]).replace("Z", "+00:00")) - now).total_seconds()
-    except (TypeError, ValueError):  # naive or malformed: the full path names the problem
+    sync_date, _ = _sync_date_read(payload["syncDate"])
+    if sync_date is None:  # naive or malformed: the full path names the problem
         return False
-    if abs(skew) > settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS:
+    if abs((sync_date - now).total_seconds()) > settings.KEYHOUSE_LOCK_CLOCK_SKEW_SECONDS:
         return False
     current = payload["currentKeyMapVersion"]
     matched = Lock.objects.filter(
