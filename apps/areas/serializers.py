@@ -3,7 +3,6 @@
 from rest_framework import serializers
 
 from apps.areas.models import Area, AreaAreaType
-from apps.areas.selectors import sub_area_ids
 from apps.core.api.serializers import (
     DirectFieldsMixin,
     EntitySerializer,
@@ -12,7 +11,7 @@ from apps.core.api.serializers import (
     page_cached,
 )
 from apps.firmware.serializers import RequiredFirmwarePrivateField
-from apps.locks.selectors import lock_ids_by_area
+from apps.locks.selectors import AreaLinks, area_links
 
 
 class AccessListEntrySerializer(InputSerializer):
@@ -49,12 +48,15 @@ class AccessListEntrySerializer(InputSerializer):
         return attrs
 
 
-def _lock_ids(areas) -> dict:
-    return lock_ids_by_area([area.pk for area in areas])
+def _links(areas) -> dict:
+    return area_links([area.pk for area in areas])
 
 
-def _sub_area_ids(areas) -> dict:
-    return sub_area_ids([area.pk for area in areas])
+class AreaExternalRefsField(ExternalRefsField):
+    """An area's externalRefs come with its lockIds and subAreaIds (AreaSerializer.links)."""
+
+    def refs(self, obj) -> list:
+        return self.parent.links(obj).external_refs
 
 
 class AreaSerializer(DirectFieldsMixin, EntitySerializer):
@@ -67,7 +69,7 @@ class AreaSerializer(DirectFieldsMixin, EntitySerializer):
     lockIds = serializers.SerializerMethodField()
     containingAreaIds = serializers.ListField(child=serializers.UUIDField(), source="ancestor_ids", read_only=True)
     subAreaIds = serializers.SerializerMethodField()
-    externalRefs = ExternalRefsField()
+    externalRefs = AreaExternalRefsField()
     accessList = AccessListEntrySerializer(source="access_list", many=True, read_only=True)
     areaType = serializers.ChoiceField(source="area_type", choices=AreaAreaType.choices, read_only=True)
     parentAreaId = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)
@@ -92,17 +94,21 @@ class AreaSerializer(DirectFieldsMixin, EntitySerializer):
             *EntitySerializer.BASE_FIELDS,
         )
 
+    def links(self, obj) -> AreaLinks:
+        """The area's lockIds, subAreaIds and externalRefs: a page's in one query, read by the
+        first row (page_cached); one area's in one query, kept on this serializer."""
+        links = page_cached(self.fields["lockIds"], "_area_links", _links)
+        if links is None or obj.pk not in links:
+            links = self.__dict__.get("_own_links")
+            if links is None or obj.pk not in links:
+                links = self.__dict__["_own_links"] = _links([obj])
+        return links[obj.pk]
+
     def get_lockIds(self, obj) -> list[str]:
-        locks = page_cached(self.fields["lockIds"], "_lock_ids", _lock_ids)
-        if locks is None:
-            locks = _lock_ids([obj])
-        return locks.get(obj.pk, [])
+        return self.links(obj).lock_ids
 
     def get_subAreaIds(self, obj) -> list[str]:
-        children = page_cached(self.fields["subAreaIds"], "_sub_area_ids", _sub_area_ids)
-        if children is None:
-            children = _sub_area_ids([obj])
-        return children.get(obj.pk, [])
+        return self.links(obj).sub_area_ids
 
 
 class CreateAreaSerializer(InputSerializer):

@@ -2,10 +2,13 @@
 private part of a page of locks, and provable revocation (who acknowledged a change)."""
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 
+from apps.areas.models import Area
 from apps.core.choices import EntityTypeState
+from apps.core.links import IdLink, links_read
 from apps.core.principal import ALL, Grant, Principal
 from apps.firmware import precedence
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
@@ -135,14 +138,19 @@ def locks_with_areas(*, property_id) -> QuerySet[Lock]:
     return Lock.objects.alive().filter(property_id=property_id).select_related("area").order_by("display_name", "id")
 
 
-def lock_ids_by_area(area_ids) -> dict:
-    """{area id: [str(live lock id), ...] by id} (the area API's lockIds) for these areas, in one
-    query of bare ids (a prefetch built a Lock and a related manager per area for them)."""
-    locks: dict = {pk: [] for pk in area_ids}
-    rows = Lock.objects.alive().filter(area_id__in=list(locks)).order_by("id").values_list("area_id", "id")
-    for area_id, lock_id in rows:
-        locks[area_id].append(str(lock_id))
-    return locks
+class AreaLinks(NamedTuple):
+    lock_ids: list[str]
+    sub_area_ids: list[str]
+    external_refs: list
+
+
+def area_links(area_ids) -> dict[object, AreaLinks]:
+    """{area id: AreaLinks} (the area API's lockIds, subAreaIds and externalRefs: live locks and
+    live children by id, refs by id) for these areas, in one query (core.links)."""
+    (locks, children), refs = links_read(
+        area_ids, [IdLink(Lock, "area", alive=True), IdLink(Area, "parent", alive=True)], refs_of=Area
+    )
+    return {pk: AreaLinks(locks[pk], children[pk], refs[pk]) for pk in locks}
 
 
 def locks_installed(property_id) -> dict[str, str]:

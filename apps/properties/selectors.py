@@ -1,10 +1,9 @@
 """Reads for properties, scoped to what the caller's grants reach."""
 
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.db.models import QuerySet
 
 from apps.core.choices import EntityTypeState
+from apps.core.links import IdLink, links_read
 from apps.core.models import ExternalRef
 from apps.core.principal import ALL
 from apps.properties.models import Property
@@ -37,50 +36,13 @@ def access_manager_ids(property_ids) -> dict:
     return managers
 
 
-_REF_FIELDS = ("external_id", "source", "sync_direction", "sync_status", "sync_schedule", "last_sync_date")
-
-
 def property_links(*, property_id) -> tuple[list[str], list[ExternalRef]]:
-    """(access-manager ids as str by id, external refs by id) of one property in one query: a
-    UNION ALL of the link table's user ids and the refs' rows, the first branch padded with
-    NULLs (getProperty read them in two queries, each costing about a bare view's request).
-    Raw SQL: building that union through the ORM cost more Python than the query it saved;
-    values go through the same converters the ORM applies (SQLite's UUIDs and datetimes)."""
-    links = Property.access_managers.through
-    link_property, link_user = links._meta.get_field("property"), links._meta.get_field("user")
-    columns = [ExternalRef._meta.get_field(name) for name in ("id", *_REF_FIELDS)]
-    padding = ", ".join(["NULL"] * len(_REF_FIELDS))
-    sql = (
-        f"SELECT 0, {link_user.column}, {padding} FROM {links._meta.db_table} WHERE {link_property.column} = %s"  # noqa: S608
-        f" UNION ALL SELECT 1, {', '.join(f.column for f in columns)} FROM {ExternalRef._meta.db_table}"
-        " WHERE content_type_id = %s AND object_id = %s"
-    )
-    key = Property._meta.pk.get_db_prep_value(property_id, connection)
-    content_type_id = ContentType.objects.get_for_model(Property).pk
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key, content_type_id, key])
-        rows = cursor.fetchall()
-    convert = [_converters(link_user.target_field), *(_converters(f) for f in columns[1:])]
-    manager_ids, external_refs = [], []
-    for kind, pk, *fields in rows:
-        pk = _converted(pk, convert[0])
-        if kind == 0:
-            manager_ids.append(pk)
-        else:
-            values = (_converted(v, c) for v, c in zip(fields, convert[1:], strict=True))
-            external_refs.append(ExternalRef(id=pk, **dict(zip(_REF_FIELDS, values, strict=True))))
-    return [str(pk) for pk in sorted(manager_ids)], sorted(external_refs, key=lambda ref: ref.pk)
-
-
-def _converters(field) -> list:
-    column = field.get_col(field.model._meta.db_table)
-    return [(conv, column) for conv in connection.ops.get_db_converters(column) + column.get_db_converters(connection)]
-
-
-def _converted(value, converters):
-    for conv, column in converters:
-        value = conv(value, column, connection)
-    return value
+    """(access-manager ids as str by id, external refs by id) of one property in one query
+    (core.links: getProperty read them in two, each costing about a bare view's request)."""
+    key = Property._meta.pk.to_python(property_id)
+    managers_link = IdLink(Property.access_managers.through, "property", "user")
+    (managers,), refs = links_read([key], [managers_link], refs_of=Property)
+    return managers[key], refs[key]
 
 
 def property_exists(*, property_id) -> bool:

@@ -377,3 +377,45 @@ def test_deleted_area_leaves_lists_and_its_parent_and_is_404(owner_client, prop)
         _url(prop), {"displayName": "x", "areaType": "resident", "parentAreaId": str(gone.pk)}, format="json"
     )
     assert list(d.refused(response, 400)["data"]["fields"]) == ["parentAreaId"]
+
+
+def test_a_page_reads_its_locks_children_and_refs_in_one_query(owner_client, prop):
+    """listAreas reads a page's lockIds, subAreaIds and externalRefs in one UNION ALL
+    (locks.selectors.area_links): live locks and live children by id, refs by link id, each
+    area's own only; a bigger page costs the same queries, and every row equals getArea."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.access import services as access_services
+    from apps.core.actors import SYSTEM
+    from apps.core.models import ExternalRef
+    from apps.locks import services as lock_services
+
+    building = d.area_create(prop, display_name="Building")
+    floors = [d.area_create(prop, display_name=f"Floor {n}", parent=building) for n in range(3)]
+    access_services.area_delete(area=floors[1], actor=SYSTEM)  # a deleted child is not listed
+    door = lock_services.lock_create(display_name="Front door", prop=prop, actor=SYSTEM)
+    lock_services.lock_install(lock=door, area=building, actor=SYSTEM)
+    for n in (2, 1):
+        ExternalRef.objects.create(entity=building, source=f"crm{n}", external_id=f"B-{n}", sync_direction="both")
+    ExternalRef.objects.create(entity=floors[0], source="crm", external_id="F-0", sync_direction="pull")
+
+    owner_client.get(_url(prop))  # the key's first use, and the content type
+    with CaptureQueriesContext(connection) as queries:
+        listed = {a["displayName"]: a for a in d.ok(owner_client.get(_url(prop)))["properties"]}
+    link_reads = [q["sql"] for q in queries.captured_queries if "core_externalref" in q["sql"]]
+    assert len(link_reads) == 1 and "locks_lock" in link_reads[0]
+    assert not any("locks_lock" in q["sql"] for q in queries.captured_queries if q["sql"] != link_reads[0])
+    assert listed["Building"]["lockIds"] == [str(door.pk)]
+    assert listed["Building"]["subAreaIds"] == sorted(str(f.pk) for f in (floors[0], floors[2]))
+    assert [r["id"] for r in listed["Building"]["externalRefs"]] == ["B-2", "B-1"]  # by link id
+    assert [r["id"] for r in listed["Floor 0"]["externalRefs"]] == ["F-0"]
+    assert listed["Floor 2"]["externalRefs"] == [] and listed["Floor 2"]["lockIds"] == []
+    for area in (building, floors[0], floors[2]):
+        assert listed[area.display_name] == _get(owner_client, prop, area)
+
+    for n in range(5):
+        d.area_create(prop, parent=floors[0], display_name=f"Unit {n}")
+    with CaptureQueriesContext(connection) as more:
+        assert len(d.ok(owner_client.get(_url(prop)))["properties"]) == 8
+    assert len(more.captured_queries) == len(queries.captured_queries)

@@ -231,8 +231,11 @@ class ExternalRefsField(serializers.ListField):
     def __init__(self, **kwargs):
         super().__init__(child=ExternalRefSerializer(), source="*", read_only=True, **kwargs)
 
-    def to_representation(self, obj):
+    def refs(self, obj) -> list:
         refs = page_cached(self, "_external_refs", external_refs_by_object)
         if refs is None:
             refs = external_refs_by_object([obj])
-        return [self.child.to_representation(ref) for ref in refs.get(obj.pk, ())]
+        return refs.get(obj.pk, [])
+
+    def to_representation(self, obj):
+        return [self.child.to_representation(ref) for ref in self.refs(obj)]
