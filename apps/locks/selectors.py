@@ -9,6 +9,7 @@ from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from apps.areas.models import Area
 from apps.core.choices import EntityTypeState
 from apps.core.links import IdLink, links_read
+from apps.core.prepared import PreparedSelect
 from apps.core.principal import ALL, Grant, Principal
 from apps.firmware import precedence
 from apps.firmware.choices import FirmwareAssignmentScope as Scope
@@ -91,12 +92,17 @@ def principal_for_lock_credential(credential: LockCredential) -> Principal:
     return principal_for_lock(credential.lock)
 
 
+# Every syncLock authenticates with its credential: built and compiled once per process.
+_CREDENTIAL = PreparedSelect(
+    lambda prefix: LockCredential.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related("lock__area"),
+    str,
+)
+
+
 def lock_credential_find(prefix: str) -> LockCredential | None:
     """The unrevoked credential of a live lock with this public prefix (its lock and the lock's
-    area loaded: syncLock answers from them, PROTOCOL.md §6.4)."""
-    credential = (
-        LockCredential.objects.filter(prefix=prefix, revoked_at__isnull=True).select_related("lock__area").first()
-    )
+    area loaded: syncLock answers from them, PROTOCOL.md §6.4). The prefix is unique."""
+    credential = _CREDENTIAL.first(prefix)
     if credential is None or credential.lock.type_state == EntityTypeState.DELETED:
         return None
     return credential

@@ -11,6 +11,7 @@ worker behind) builds and stores it inline once.
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
+from apps.core.prepared import PreparedSelect
 from apps.core.timestamps import format_timestamp
 from apps.devices import protocol
 from apps.devices.models import DeviceMap, UserDevice
@@ -172,6 +174,18 @@ def _stored_map(device: UserDevice, held: str) -> DeviceMap | None:
     return stored
 
 
+# The device with its sync key and stored map, built and compiled once per process
+# (core.prepared: 555 µs a sync on PostgreSQL). The access and seal keys are read only by a sync
+# that builds the map inline (their joins would cost every sync).
+_DEVICE = PreparedSelect(
+    lambda device_id, user_id: UserDevice.objects.select_related("sync_key", "built_map__signing_key").filter(
+        pk=device_id, user_id=user_id, deprovisioned_at__isnull=True
+    ),
+    uuid.UUID,
+    uuid.UUID,
+)
+
+
 def user_device_sync(
     *,
     user_id,
@@ -199,14 +213,9 @@ def user_device_sync(
     (409), one racing a deprovisioning gets 404.
     """
     now = now or timezone.now()
-    # `get`, not `first()`: no ORDER BY to build for a lookup by primary key. The access and seal
-    # keys are read only by a sync that builds the map inline (their joins cost every sync).
-    try:
-        device = UserDevice.objects.select_related("sync_key", "built_map__signing_key").get(
-            pk=user_device_id, user_id=user_id, deprovisioned_at__isnull=True
-        )
-    except UserDevice.DoesNotExist:
-        raise ApplicationError("not found", status=404) from None
+    device = _DEVICE.first(user_device_id, user_id)
+    if device is None:
+        raise ApplicationError("not found", status=404)
     _check_request(device, payload, device_signature, sync_date, now)
     held = payload["currentUserAccessMapVersion"]
 
