@@ -34,3 +34,28 @@ def test_unknown_fields_are_named_together_with_other_errors():
     assert not body.is_valid()
     assert set(body.errors) == {"count", "colour"}
     assert body.errors["colour"] == ["Unknown field."]
+
+
+@pytest.mark.django_db
+def test_model_serializer_fields_are_built_once_and_each_instance_binds_its_own(monkeypatch):
+    """CamelModelSerializer builds a class's fields once and hands each instance copies: every
+    instance binds its own field objects (nested serializers deep-copied), and the output is
+    what building the fields afresh gives."""
+    from apps.areas.serializers import AreaSerializer
+    from apps.core.api.serializers import CamelModelSerializer
+    from tests.factories import directory as d
+
+    prop = d.property_create()
+    building = d.area_create(
+        prop, access_list=[{"accessType": "group", "userGroupId": str(d.property_group(prop, "resident").pk)}]
+    )
+    unit = d.area_create(prop, parent=building)
+    first, second = AreaSerializer(building), AreaSerializer(unit)
+    for name in first.fields:
+        assert first.fields[name] is not second.fields[name]
+        assert first.fields[name].parent is first and second.fields[name].parent is second
+    assert first.fields["accessList"].child is not second.fields["accessList"].child
+    cached = [AreaSerializer(area).data for area in (building, unit)]
+    monkeypatch.setattr(CamelModelSerializer, "get_fields", CamelModelSerializer._camel_fields)
+    assert [AreaSerializer(area).data for area in (building, unit)] == cached
+    assert cached[0]["accessList"] and cached[1]["parentAreaId"] == str(building.pk)

@@ -8,6 +8,8 @@
 - `StrictInputMixin`: unknown input fields are a 400 that names them.
 """
 
+import copy
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from rest_framework import serializers
@@ -91,6 +93,20 @@ class CamelModelSerializer(serializers.ModelSerializer):
     }
 
     def get_fields(self):
+        """The fields, built once per class and copied for each instance.
+
+        ModelSerializer introspects the model and deep-copies every declared field for every
+        instance: for a listAreas page that was about a tenth of the request (each DRF field is
+        re-created from its deep-copied arguments, nested serializers with all of theirs). The
+        fields are built once here, unbound, and each instance gets its own copies to bind:
+        shallow for a plain field (what it shares, like its choices, nothing changes once
+        built), deep as before for a nested serializer or a field with a child."""
+        template = _FIELDS_TEMPLATES.get(type(self))
+        if template is None:
+            template = _FIELDS_TEMPLATES[type(self)] = self._camel_fields()
+        return {name: _fresh(field) for name, field in template.items()}
+
+    def _camel_fields(self) -> dict:
         renamed = {}
         for name, field in super().get_fields().items():
             camel_name = camel(name)
@@ -98,6 +114,16 @@ class CamelModelSerializer(serializers.ModelSerializer):
                 field.source = name
             renamed[camel_name] = field
         return renamed
+
+
+_FIELDS_TEMPLATES: dict[type, dict] = {}
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """An unbound copy of a template field for one serializer instance to bind."""
+    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class EntitySerializer(CamelModelSerializer):
