@@ -65,6 +65,7 @@ class _Compiled:
         self.span = slice(start, end)
         self.init_list = [column[0].target.attname for column in compiler.select[self.span]]
         self.populators = get_related_populators(info, compiler.select, connection.alias)
+        self.converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
 
 
 class PreparedSelect:
@@ -103,8 +104,61 @@ class PreparedSelect:
             row = cursor.fetchone()
         if row is None:
             return None
-        (row,) = compiled.compiler.results_iter([[row]])
+        if compiled.converters:
+            (row,) = compiled.compiler.apply_converters([row], compiled.converters)
         obj = compiled.model.from_db(connection.alias, compiled.init_list, row[compiled.span])
         for populator in compiled.populators:
             populator.populate(row, obj)
         return obj
+
+
+_OPERATORS = {"exact": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+class PreparedUpdate:
+    """`model.objects.filter(**where).update(**values)` for one fixed shape, its SQL written once
+    per process: Django builds and compiles the UPDATE's WHERE and SET clauses in Python on every
+    call (about 0.2 ms of each no-change sync). `where`: lookups in the order of their values
+    (`field`, `field__lt`, ...; `field__isnull` takes no value and means IS NULL); `fields`: the
+    columns set, in the order of theirs. Values are prepared by their fields, as the ORM does; a
+    None compared with `=` (which SQL never matches) goes through the ORM, which means IS NULL."""
+
+    def __init__(self, model: type[Model], *, where: tuple[str, ...], fields: tuple[str, ...]):
+        self.model, self.where, self.fields = model, where, fields
+        meta = model._meta
+        self._conditions, self._where_fields = [], []  # (column, SQL operator), (field, lookup)
+        for lookup in where:
+            name, _, operator = lookup.partition("__")
+            field = meta.pk if name == "pk" else meta.get_field(name)
+            if operator == "isnull":
+                self._conditions.append((field.column, "IS NULL"))
+                continue
+            self._conditions.append((field.column, f"{_OPERATORS[operator or 'exact']} %s"))
+            self._where_fields.append((field, lookup))
+        self._set_fields = [meta.get_field(name) for name in fields]
+        self._sql = None
+
+    def _statement(self, connection) -> str:
+        if self._sql is None:
+            quote = connection.ops.quote_name
+            assignments = ", ".join(f"{quote(field.column)} = %s" for field in self._set_fields)
+            conditions = " AND ".join(f"{quote(column)} {test}" for column, test in self._conditions)
+            self._sql = f"UPDATE {quote(self.model._meta.db_table)} SET {assignments} WHERE {conditions}"  # noqa: S608
+        return self._sql
+
+    def run(self, where_values, values) -> int:
+        """The number of rows updated."""
+        where_values, values = list(where_values), list(values)
+        if any(value is None for value in where_values):
+            filters = {lookup: value for (_, lookup), value in zip(self._where_fields, where_values, strict=True)}
+            filters.update({lookup: True for lookup in self.where if lookup.endswith("__isnull")})
+            return self.model.objects.filter(**filters).update(**dict(zip(self.fields, values, strict=True)))
+        connection = connections[DEFAULT_DB_ALIAS]
+        params = [field.get_db_prep_save(v, connection) for field, v in zip(self._set_fields, values, strict=True)]
+        params += [
+            field.get_db_prep_value(value, connection, prepared=False)
+            for (field, _), value in zip(self._where_fields, where_values, strict=True)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(connection), params)
+            return cursor.rowcount

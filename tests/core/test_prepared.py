@@ -71,3 +71,23 @@ def test_a_value_the_orm_rewrites_is_refused_when_prepared():
     like = PreparedSelect(lambda name: Property.objects.filter(display_name__icontains=name), str)
     with pytest.raises(ValueError, match="must appear once"):
         like.first("Harbor")
+
+
+def test_a_prepared_update_sets_its_fields_only_where_every_condition_holds():
+    from apps.core.prepared import PreparedUpdate
+
+    token = _token("dee@example.test")
+    touch = PreparedUpdate(
+        UserToken, where=("pk", "revoked_at__isnull", "expires_at__gt", "last_used_at"), fields=("last_used_at",)
+    )
+    now = timezone.now()
+    later = now + dt.timedelta(days=400)  # after the token expires: the condition fails
+    assert touch.run((token.pk, later, None), (now,)) == 0  # (None compares as IS NULL, through the ORM)
+    assert touch.run((token.pk, now, None), (now,)) == 1
+    token.refresh_from_db()
+    assert token.last_used_at == now
+    assert touch.run((token.pk, now, None), (now,)) == 0  # last_used_at is no longer NULL
+    assert touch.run((token.pk, now, now), (now + dt.timedelta(seconds=5),)) == 1  # = a value, by raw SQL
+    UserToken.objects.filter(pk=token.pk).update(revoked_at=now)
+    assert touch.run((token.pk, now, now + dt.timedelta(seconds=5)), (now,)) == 0
+    assert touch.run((uuid.uuid4(), now, None), (now,)) == 0

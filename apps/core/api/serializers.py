@@ -83,6 +83,11 @@ class StrictInputMixin:
 class InputSerializer(StrictInputMixin, serializers.Serializer):
     """Base for request bodies: strict, camelCase names declared directly."""
 
+    def get_fields(self):
+        """Copies of the declared fields (`_fresh`): DRF deep-copies every one per instance, a
+        tenth of a no-change syncUserDevice's Python (issue 17)."""
+        return {name: _fresh(field) for name, field in self._declared_fields.items()}
+
 
 class CamelModelSerializer(serializers.ModelSerializer):
     """ModelSerializer whose fields are exposed under camelCase names."""

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.core.choices import EntityTypeState
 from apps.core.exceptions import ApplicationError, ConflictError
-from apps.core.prepared import PreparedSelect
+from apps.core.prepared import PreparedSelect, PreparedUpdate
 from apps.core.timestamps import format_timestamp
 from apps.devices import protocol
 from apps.devices.models import DeviceMap, UserDevice
@@ -102,23 +102,22 @@ def _take_report(device: UserDevice, payload: dict) -> None:
     )
 
 
+_RECORD = PreparedUpdate(
+    UserDevice,
+    where=("pk", "deprovisioned_at__isnull", "last_sync_counter", "map_version"),
+    fields=("last_sync_counter", "last_known_sync_date", "map_version", "map_digest", *_REPORTED),
+)
+
+
 def _record_sync(device: UserDevice, payload: dict, digest: str, version: int, now) -> int:
     """Record an accepted sync (reported values taken by `_take_report`) and the map `version`
     of `digest`: one UPDATE, applied only while the counter and map version are still those
     `device` was read with (else a concurrent sync, a deprovisioning or the worker moving the
     version came first: 409 / 404, nothing written). Not last_modified_*: a sync is the device
     reporting, not someone editing it."""
-    recorded = UserDevice.objects.filter(
-        pk=device.pk,
-        deprovisioned_at__isnull=True,
-        last_sync_counter=device.last_sync_counter,
-        map_version=device.map_version,
-    ).update(
-        last_sync_counter=payload["syncCounter"],
-        last_known_sync_date=now,
-        map_version=version,
-        map_digest=digest,
-        **{name: getattr(device, name) for name in _REPORTED},
+    recorded = _RECORD.run(
+        (device.pk, device.last_sync_counter, device.map_version),
+        (payload["syncCounter"], now, version, digest, *(getattr(device, name) for name in _REPORTED)),
     )
     if recorded:
         device.last_sync_counter, device.last_known_sync_date = payload["syncCounter"], now
