@@ -77,6 +77,8 @@ class ApiView(APIView):
         }
         if empty:
             raise ValidationError(empty)
+        if not any(name in self.request.query_params for name in filterset_class.base_filters):
+            return queryset  # nothing to narrow by (django-filter would build its form for nothing)
         filterset = filterset_class(self.request.query_params, queryset=queryset, request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
