@@ -2,9 +2,11 @@
 
 - `locks`: provision, install, uninstall, rename, deprovision;
 - `key_maps`: key-map requests, builds (signed once per version by a worker), the sweep;
-- `sync`: syncLock (verify the lock's signed request, store logs and its ack, answer signed).
+- `sync`: syncLock (verify the lock's signed request, store logs and its ack, answer signed);
+- `access_logs`: storing access logs, a syncing lock's (gaps tracked) and a remote system's.
 """
 
+from apps.locks.services.access_logs import lock_access_logs_import
 from apps.locks.services.health import lock_health_record, lock_health_stale_set, lock_health_sweep
 from apps.locks.services.key_maps import (
     access_keys_for_users,
@@ -29,7 +31,7 @@ from apps.locks.services.locks import (
     locks_create_installed,
     public_key_decode,
 )
-from apps.locks.services.sync import SyncOutcome, lock_access_logs_import, lock_sync
+from apps.locks.services.sync import SyncOutcome, lock_sync
 
 __all__ = [
     "lock_access_logs_import",
