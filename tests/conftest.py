@@ -1,3 +1,4 @@
+import asyncio
 import os
 
 import pytest
@@ -66,6 +67,20 @@ def pytest_runtest_setup(item):
     from tests.secret_watch import keep_watching
 
     keep_watching()
+    if not item.get_closest_marker("browser"):
+        _no_event_loop_left(item)
+
+
+def _no_event_loop_left(item):
+    """A test outside the browser tests runs with no asyncio loop in this thread. Playwright's
+    sync API marks its loop as running until it stops (tests/browser/conftest.py stops it after
+    each module); under a loop, Django keeps connections per context, and one left open then
+    outlives pytest-django's close and keeps the test database from being dropped."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    pytest.fail(f"{item.nodeid}: an asyncio loop is still running in this thread (a browser fixture left open?)")
 
 
 def pytest_collection_modifyitems(config, items):

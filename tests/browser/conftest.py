@@ -23,7 +23,7 @@ CHROMIUM_ARGS = [
 SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(
@@ -32,10 +32,12 @@ def browser():
         )
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio loop running in this thread from here until the
-    # session ends, and Django refuses ORM calls while a loop runs (SynchronousOnlyOperation),
-    # in these tests and in any test that runs after them. Set before the loop starts, and
-    # only when a browser test runs, so `-m "not browser"` runs keep Django's safety check.
+    # Playwright's sync API keeps an asyncio loop marked as running in this thread until it
+    # stops. While it runs, Django refuses ORM calls (SynchronousOnlyOperation), hence the
+    # variable, and keeps database connections per context rather than per thread: a test
+    # that ran while it did left its connection open past pytest-django's close, and the test
+    # database could not be dropped. So one Playwright per module: every other test runs with
+    # no loop, its connection is the one pytest-django closes, and Django's check is back on.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
