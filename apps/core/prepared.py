@@ -78,16 +78,16 @@ class PreparedSelect:
         if any(kind not in _KINDS for kind in kinds):
             raise ValueError(f"PreparedSelect: kinds are {', '.join(k.__name__ for k in _KINDS)}")
         self.build, self.kinds = build, kinds
-        self._compiled: dict[int, _Compiled] = {}  # by connection object: one per thread
-        self._lock = threading.Lock()
+        # The compiler holds its connection, and a connection belongs to one thread: one compiled
+        # query per thread, gone with it (a thread per request, as runserver has, keeps none).
+        self._local = threading.local()
 
     def _for(self, connection) -> _Compiled:
-        compiled = self._compiled.get(id(connection))
-        if compiled is None:
+        compiled = getattr(self._local, "compiled", None)
+        if compiled is None or compiled.compiler.connection is not connection:
             stand_ins = [_stand_in(kind, index) for index, kind in enumerate(self.kinds)]
             compiled = _Compiled(self.build(*stand_ins), self.kinds, stand_ins, connection)
-            with self._lock:
-                self._compiled[id(connection)] = compiled
+            self._local.compiled = compiled
         return compiled
 
     def first(self, *values) -> Model | None:

@@ -2,10 +2,13 @@
 ORM builds them (select_related objects included), and no row for a value that cannot match."""
 
 import datetime as dt
+import gc
+import threading
 import uuid
+import weakref
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -71,6 +74,27 @@ def test_a_value_the_orm_rewrites_is_refused_when_prepared():
     like = PreparedSelect(lambda name: Property.objects.filter(display_name__icontains=name), str)
     with pytest.raises(ValueError, match="must appear once"):
         like.first("Harbor")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_that_ends_leaves_no_compiled_query_behind():
+    """runserver answers each request on a new thread, with a connection of its own: what was
+    compiled for that connection goes with the thread, or every request would keep one."""
+    prop = d.property_create(display_name="Harbour View")
+    connections_seen = []
+
+    def request():
+        assert property_selectors.property_get(property_id=prop.pk) == prop
+        connections_seen.append(weakref.ref(connections["default"]))
+        connections.close_all()
+
+    for _ in range(3):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert len(connections_seen) == 3
+    assert [ref() for ref in connections_seen] == [None, None, None]
 
 
 def test_a_prepared_update_sets_its_fields_only_where_every_condition_holds():
